@@ -1,0 +1,32 @@
+"""Configuration: one typed model, read from the environment once, on first use."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every name the template's `Environment` sets, and the local stack's endpoints."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    companies_table: str = Field(default="bp-companies", validation_alias="COMPANIES_TABLE")
+    accounts_table: str = Field(default="bp-accounts", validation_alias="ACCOUNTS_TABLE")
+    documents_table: str = Field(default="bp-documents", validation_alias="DOCUMENTS_TABLE")
+    ledger_table: str = Field(default="bp-ledger", validation_alias="LEDGER_TABLE")
+    worker_items_table: str = Field(
+        default="bp-worker-items", validation_alias="WORKER_ITEMS_TABLE"
+    )
+    org_table: str = Field(default="bp-org", validation_alias="ORG_TABLE")
+    dynamodb_endpoint: str | None = Field(
+        default=None, validation_alias="AWS_ENDPOINT_URL_DYNAMODB"
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

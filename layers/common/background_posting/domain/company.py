@@ -1,0 +1,183 @@
+"""Companies and accounts: the reference data every posting reads."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from background_posting.domain.types import (
+    Currency,
+    GLAccountCode,
+    Identifier,
+    Percent,
+    Rate,
+    TimeZoneName,
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Period(Strict):
+    name: str = Field(min_length=1, max_length=40)
+    start: date
+    end: date
+    status: Literal["open", "closed"] = "open"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError(f"period {self.name!r} ends before it starts")
+        return self
+
+
+class ExchangeRate(Strict):
+    """One unit of `from_currency` is worth `rate` units of `to_currency` from `date` on."""
+
+    from_currency: Currency
+    to_currency: Currency
+    date: date
+    rate: Rate
+
+
+class DiscountTier(Strict):
+    days: int = Field(ge=0, le=3650)
+    percent: Percent
+
+
+class CreditTerms(Strict):
+    days_due: int = Field(default=30, ge=0, le=3650)
+    discounts: list[DiscountTier] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _tiers_ordered(self) -> CreditTerms:
+        days = [t.days for t in self.discounts]
+        if days != sorted(set(days)):
+            raise ValueError("discount tiers must have distinct days, in increasing order")
+        return self
+
+
+class GLAccounts(Strict):
+    receivable_control: GLAccountCode
+    payable_control: GLAccountCode
+    sales_tax: GLAccountCode
+    purchase_tax: GLAccountCode
+    revenue: GLAccountCode
+    expense: GLAccountCode
+    deferred_income: GLAccountCode
+    currency_rounding: GLAccountCode
+    small_differences: GLAccountCode
+
+
+class TaxCode(Strict):
+    code: str = Field(min_length=1, max_length=20)
+    rate: Percent
+    description: str = ""
+
+
+class Company(Strict):
+    id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    home_currency: Currency
+    dual_currency: Currency
+    timezone: TimeZoneName
+    periods: list[Period] = Field(default_factory=list, max_length=600)
+    exchange_rates: list[ExchangeRate] = Field(default_factory=list, max_length=5000)
+    gl_accounts: GLAccounts
+    credit_terms: CreditTerms = Field(default_factory=CreditTerms)
+    tax_codes: list[TaxCode] = Field(default_factory=list, max_length=200)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Company:
+        names = [p.name for p in self.periods]
+        if len(names) != len(set(names)):
+            raise ValueError("period names must be unique")
+        ordered = sorted(self.periods, key=lambda p: p.start)
+        for before, after in itertools.pairwise(ordered):
+            if after.start <= before.end:
+                raise ValueError(f"periods {before.name!r} and {after.name!r} overlap")
+        codes = [t.code for t in self.tax_codes]
+        if len(codes) != len(set(codes)):
+            raise ValueError("tax codes must be unique")
+        return self
+
+    def period_for(self, day: date) -> Period | None:
+        return next((p for p in self.periods if p.start <= day <= p.end), None)
+
+    def tax_code(self, code: str) -> TaxCode | None:
+        return next((t for t in self.tax_codes if t.code == code), None)
+
+    def rate(self, from_currency: str, to_currency: str, on: date) -> Decimal | None:
+        """The rate in force on `on`: the latest dated on or before it (either direction)."""
+        if from_currency == to_currency:
+            return Decimal(1)
+        best: tuple[date, Decimal] | None = None
+        for r in self.exchange_rates:
+            if r.date > on:
+                continue
+            if (r.from_currency, r.to_currency) == (from_currency, to_currency):
+                candidate = (r.date, r.rate)
+            elif (r.from_currency, r.to_currency) == (to_currency, from_currency):
+                candidate = (r.date, Decimal(1) / r.rate)
+            else:
+                continue
+            if best is None or candidate[0] >= best[0]:
+                best = candidate
+        return None if best is None else best[1]
+
+
+class CompanyPatch(Strict):
+    """Fields a PATCH may change; `id` is fixed once created."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    home_currency: Currency | None = None
+    dual_currency: Currency | None = None
+    timezone: TimeZoneName | None = None
+    periods: list[Period] | None = None
+    exchange_rates: list[ExchangeRate] | None = None
+    gl_accounts: GLAccounts | None = None
+    credit_terms: CreditTerms | None = None
+    tax_codes: list[TaxCode] | None = None
+
+    def apply_to(self, company: Company) -> Company:
+        changes: dict[str, Any] = self.model_dump(exclude_unset=True)
+        merged = company.model_dump() | changes
+        return Company.model_validate(merged)
+
+
+class Account(Strict):
+    """A customer or vendor; the first trading currency is its account currency."""
+
+    id: Identifier
+    company: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["customer", "vendor"]
+    trading_currencies: list[Currency] = Field(min_length=1, max_length=50)
+    credit_terms: CreditTerms | None = None
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+    @property
+    def account_currency(self) -> str:
+        return self.trading_currencies[0]
+
+    @model_validator(mode="after")
+    def _unique_currencies(self) -> Account:
+        if len(self.trading_currencies) != len(set(self.trading_currencies)):
+            raise ValueError("trading currencies must be unique")
+        return self
+
+
+class AccountPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    trading_currencies: list[Currency] | None = Field(default=None, min_length=1, max_length=50)
+    credit_terms: CreditTerms | None = None
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+    def apply_to(self, account: Account) -> Account:
+        merged = account.model_dump() | self.model_dump(exclude_unset=True)
+        return Account.model_validate(merged)

@@ -1,0 +1,114 @@
+"""The one place that maps exceptions to HTTP answers in the error format of ../shared/API.md."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from background_posting.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
+
+logger = Logger(child=True)
+
+STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
+    Unauthenticated: HTTPStatus.UNAUTHORIZED,
+    Forbidden: HTTPStatus.FORBIDDEN,
+    NotFound: HTTPStatus.NOT_FOUND,
+    Conflict: HTTPStatus.CONFLICT,
+    ValidationFailed: HTTPStatus.UNPROCESSABLE_ENTITY,
+}
+
+
+def error_response(
+    status: HTTPStatus, code: str, message: str, details: dict[str, Any] | None = None
+) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=int(status),
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "details": details or {}}},
+    )
+
+
+def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
+    """`('body', 'lines', 0, 'quantity')` -> `lines[0].quantity`."""
+    parts = [p for p in location if p not in ("body", "query", "path")]
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "body"
+
+
+def describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, str]]]:
+    problems = []
+    for err in errors:
+        field = _field_name(err.get("loc", ()))
+        text = str(err.get("msg", "is invalid"))
+        if err.get("type") == "missing":
+            text = "is required"
+        elif err.get("type") == "json_invalid":
+            field, text = "body", "is not valid JSON"
+        elif err.get("type") == "extra_forbidden":
+            text = "is not a known field"
+        problems.append({"field": field, "message": text})
+    first = problems[0] if problems else {"field": "body", "message": "is invalid"}
+    message = f"{first['field']} {first['message']}."
+    if len(problems) > 1:
+        message += (
+            f" ({len(problems) - 1} more problem{'s' if len(problems) > 2 else ''} in details.)"
+        )
+    return message, problems
+
+
+def install(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def _request_invalid(exc: RequestValidationError) -> Response[dict[str, Any]]:
+        message, problems = describe_validation(list(exc.errors()))
+        return error_response(
+            HTTPStatus.BAD_REQUEST, "invalid_request", message, {"errors": problems}
+        )
+
+    @app.exception_handler(ValidationError)
+    def _model_invalid(exc: ValidationError) -> Response[dict[str, Any]]:
+        message, problems = describe_validation(list(exc.errors()))
+        return error_response(
+            HTTPStatus.BAD_REQUEST, "invalid_request", message, {"errors": problems}
+        )
+
+    @app.exception_handler(DomainError)
+    def _domain(exc: DomainError) -> Response[dict[str, Any]]:
+        status = next(
+            (s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)),
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+        )
+        return error_response(status, exc.code, exc.message, exc.details)
+
+    @app.not_found
+    def _no_route(exc: Exception) -> Response[dict[str, Any]]:
+        event = app.current_event
+        return error_response(
+            HTTPStatus.NOT_FOUND,
+            "route_not_found",
+            f"There is no route {event.http_method} {event.path}.",
+        )
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[dict[str, Any]]:
+        logger.exception("unhandled error")
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side; the request may be retried. "
+            "Quote the request id to support.",
+            {"request_id": app.lambda_context.aws_request_id if app.lambda_context else None},
+        )

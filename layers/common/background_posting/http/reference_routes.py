@@ -1,0 +1,76 @@
+"""Routes: companies, accounts and the caller's logged-in companies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from pydantic import BaseModel, Field
+
+from background_posting.domain.company import Account, AccountPatch, Company, CompanyPatch
+from background_posting.domain.types import Identifier
+from background_posting.http.identity import caller_from
+from background_posting.services import reference_data
+
+router = Router()
+
+CompanyId = Annotated[
+    str, Path(description="Company id", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+]
+AccountId = Annotated[
+    str, Path(description="Account id", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+]
+
+
+def created(body: BaseModel) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump(mode="json"),
+    )
+
+
+@router.post("/companies", tags=["Companies"], summary="Create a company (System Administrator)")
+def create_company(company: Annotated[Company, Body()]) -> Response[dict[str, Any]]:
+    caller = caller_from(router.current_event)
+    return created(reference_data.create_company(caller, company))
+
+
+@router.get("/companies/<company_id>", tags=["Companies"], summary="Read a company")
+def get_company(company_id: CompanyId) -> Company:
+    return reference_data.get_company(caller_from(router.current_event), company_id)
+
+
+@router.patch("/companies/<company_id>", tags=["Companies"], summary="Amend a company")
+def amend_company(company_id: CompanyId, patch: Annotated[CompanyPatch, Body()]) -> Company:
+    return reference_data.amend_company(caller_from(router.current_event), company_id, patch)
+
+
+@router.post("/accounts", tags=["Accounts"], summary="Create a customer or vendor")
+def create_account(account: Annotated[Account, Body()]) -> Response[dict[str, Any]]:
+    caller = caller_from(router.current_event)
+    return created(reference_data.create_account(caller, account))
+
+
+@router.get("/accounts/<account_id>", tags=["Accounts"], summary="Read a customer or vendor")
+def get_account(account_id: AccountId) -> Account:
+    return reference_data.get_account(caller_from(router.current_event), account_id)
+
+
+@router.patch("/accounts/<account_id>", tags=["Accounts"], summary="Amend a customer or vendor")
+def amend_account(account_id: AccountId, patch: Annotated[AccountPatch, Body()]) -> Account:
+    return reference_data.amend_account(caller_from(router.current_event), account_id, patch)
+
+
+class LoggedInCompanies(BaseModel):
+    companies: list[Identifier] = Field(min_length=1, max_length=500)
+
+
+@router.put("/me/companies", tags=["Session"], summary="Choose the companies you are logged into")
+def log_into_companies(body: Annotated[LoggedInCompanies, Body()]) -> LoggedInCompanies:
+    caller = caller_from(router.current_event)
+    return LoggedInCompanies(
+        companies=reference_data.log_into_companies(caller, list(body.companies))
+    )

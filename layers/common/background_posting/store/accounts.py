@@ -1,0 +1,66 @@
+"""The accounts table: customers and vendors, one item each."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute, VersionAttribute
+from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.models import Model
+
+from background_posting.domain.company import Account
+from background_posting.domain.errors import Conflict, NotFound
+from background_posting.store.base import bound, is_condition_failure, register
+
+
+@register(lambda s: s.accounts_table)
+class AccountRecord(Model):
+    class Meta:
+        table_name = "accounts"
+
+    id = UnicodeAttribute(hash_key=True)
+    company = UnicodeAttribute()
+    body = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+def create_account(account: Account) -> None:
+    bound()
+    record = AccountRecord(account.id, company=account.company, body=account.model_dump_json())
+    try:
+        record.save(AccountRecord.id.does_not_exist())
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise Conflict(
+                f"Account {account.id!r} already exists.",
+                code="account_exists",
+                details={"id": account.id},
+            ) from exc
+        raise
+
+
+def get_account(account_id: str) -> tuple[Account, int]:
+    bound()
+    try:
+        record = AccountRecord.get(account_id, consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound(
+            f"Account {account_id!r} does not exist.",
+            code="account_not_found",
+            details={"id": account_id},
+        ) from exc
+    return Account.model_validate_json(record.body), int(record.version or 0)
+
+
+def replace_account(account: Account, version: int) -> None:
+    bound()
+    record = AccountRecord(
+        account.id, company=account.company, body=account.model_dump_json(), version=version
+    )
+    try:
+        record.save()
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise Conflict(
+                f"Account {account.id!r} was changed by someone else; read it again.",
+                code="concurrent_update",
+            ) from exc
+        raise

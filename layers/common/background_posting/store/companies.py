@@ -1,0 +1,69 @@
+"""The companies table: company profiles and their accounting settings."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.models import Model
+
+from background_posting.domain.company import Company
+from background_posting.domain.errors import Conflict, NotFound
+from background_posting.store.base import bound, is_condition_failure, register
+
+PROFILE = "profile"
+
+
+@register(lambda s: s.companies_table)
+class CompanyRecord(Model):
+    class Meta:
+        table_name = "companies"
+
+    id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(range_key=True)
+    body = UnicodeAttribute(null=True)
+    value = NumberAttribute(null=True)
+    version = VersionAttribute()
+
+
+def create_company(company: Company) -> None:
+    bound()
+    record = CompanyRecord(company.id, PROFILE, body=company.model_dump_json())
+    try:
+        record.save(CompanyRecord.id.does_not_exist())
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise Conflict(
+                f"Company {company.id!r} already exists.",
+                code="company_exists",
+                details={"id": company.id},
+            ) from exc
+        raise
+
+
+def get_company(company_id: str) -> tuple[Company, int]:
+    """The company and its version (for an optimistic update)."""
+    bound()
+    try:
+        record = CompanyRecord.get(company_id, PROFILE, consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound(
+            f"Company {company_id!r} does not exist.",
+            code="company_not_found",
+            details={"id": company_id},
+        ) from exc
+    return Company.model_validate_json(record.body or "{}"), int(record.version or 0)
+
+
+def replace_company(company: Company, version: int) -> None:
+    """Write the new profile only if nobody changed it since `version` was read."""
+    bound()
+    record = CompanyRecord(company.id, PROFILE, body=company.model_dump_json(), version=version)
+    try:
+        record.save()
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise Conflict(
+                f"Company {company.id!r} was changed by someone else; read it again.",
+                code="concurrent_update",
+            ) from exc
+        raise

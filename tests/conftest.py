@@ -1,0 +1,84 @@
+"""Fixtures for the three tiers: moto for integration, DynamoDB Local and the stack for the rest."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from background_posting.config import Settings
+from background_posting.store import base as store_base
+from moto import mock_aws
+
+from infra.dynamodb_local import DynamoDBLocal, local_client
+from infra.resources import create_tables
+
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "background-posting")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BackgroundPosting")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def settings_for(names: dict[str, str], endpoint: str | None = None) -> Settings:
+    return Settings(
+        AWS_REGION="us-east-1",
+        COMPANIES_TABLE=names["CompaniesTable"],
+        ACCOUNTS_TABLE=names["AccountsTable"],
+        DOCUMENTS_TABLE=names["DocumentsTable"],
+        LEDGER_TABLE=names["LedgerTable"],
+        WORKER_ITEMS_TABLE=names["WorkerItemsTable"],
+        ORG_TABLE=names["OrgTable"],
+        AWS_ENDPOINT_URL_DYNAMODB=endpoint,
+    )
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """moto in process, with every table of template.yaml; the store bound to it."""
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        names = create_tables(boto3.client("dynamodb", region_name="us-east-1"), "test")
+        settings = settings_for(names)
+        store_base.bind(settings)
+        yield settings
+
+
+@pytest.fixture
+def api(aws: Settings) -> Any:
+    """The API function's handler, loaded as Lambda loads it."""
+    from functions.api import handler
+
+    return handler.lambda_handler
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoDBLocal]:
+    """One DynamoDB Local (in memory) for the session's concurrency and crash tests."""
+    from infra.local_stack import free_port
+
+    log = Path(tmp_path_factory.mktemp("ddb")) / "dynamodb-local.log"
+    server = DynamoDBLocal(free_port(), None, log_file=log).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def local_store(
+    dynamodb_local: DynamoDBLocal, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Fresh tables on DynamoDB Local (a prefix per test), the store bound to them."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    prefix = "t" + str(abs(hash(request.node.nodeid)))[:10]
+    client = local_client("dynamodb", dynamodb_local.endpoint)
+    names = create_tables(client, prefix)
+    settings = settings_for(names, dynamodb_local.endpoint)
+    store_base.bind(settings)
+    return settings

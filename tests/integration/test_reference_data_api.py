@@ -1,0 +1,127 @@
+"""Companies, accounts and logged-in companies through the API function (moto)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from background_posting.config import Settings
+
+from tests.support.api import invoke_api
+from tests.support.data import account_body, company_body
+
+
+def test_an_administrator_creates_and_reads_a_company(api: Any) -> None:
+    created = invoke_api(api, "POST", "/companies", "admin", company_body())
+    assert created.status == 201
+    assert created.body["id"] == "ACME"
+    assert created.body["exchange_rates"][0]["rate"] == "1.15"
+
+    read = invoke_api(api, "GET", "/companies/ACME", "clerk")
+    assert read.status == 200
+    assert read.body == created.body
+
+
+def test_a_bad_body_names_the_field_and_writes_nothing(api: Any) -> None:
+    bad = invoke_api(api, "POST", "/companies", "admin", company_body(home_currency="POUNDS"))
+    assert bad.status == 400
+    assert bad.error_code == "invalid_request"
+    assert bad.body["error"]["message"].startswith("home_currency")
+    assert bad.body["error"]["details"]["errors"][0]["field"] == "home_currency"
+    assert invoke_api(api, "GET", "/companies/ACME", "admin").status == 404
+
+
+def test_money_as_a_json_number_is_refused(api: Any) -> None:
+    body = company_body(tax_codes=[{"code": "STD", "rate": 20.0}])
+    answer = invoke_api(api, "POST", "/companies", "admin", body)
+    assert answer.status == 400
+    assert answer.body["error"]["details"]["errors"][0]["field"] == "tax_codes[0].rate"
+
+
+def test_broken_json_and_form_bodies_are_refused(api: Any) -> None:
+    broken = invoke_api(api, "POST", "/companies", "admin", b"{not json")
+    assert broken.status == 400 and broken.body["error"]["message"] == "body is not valid JSON."
+
+
+def test_no_identity_is_401_and_a_clerk_cannot_create_companies(api: Any) -> None:
+    assert invoke_api(api, "GET", "/companies/ACME", user=None).status == 401
+    answer = invoke_api(api, "POST", "/companies", "clerk", company_body())
+    assert answer.status == 403 and answer.error_code == "permission_denied"
+    assert invoke_api(api, "GET", "/companies/ACME", "admin").status == 404
+
+
+def test_a_company_is_created_once(api: Any) -> None:
+    assert invoke_api(api, "POST", "/companies", "admin", company_body()).status == 201
+    again = invoke_api(api, "POST", "/companies", "admin", company_body(name="Other"))
+    assert again.status == 409 and again.error_code == "company_exists"
+    assert invoke_api(api, "GET", "/companies/ACME", "admin").body["name"] == "ACME Trading Ltd"
+
+
+def test_amending_a_company_keeps_what_is_not_named_and_refuses_bad_values(api: Any) -> None:
+    invoke_api(api, "POST", "/companies", "admin", company_body())
+    amended = invoke_api(api, "PATCH", "/companies/ACME", "admin", {"name": "Acme Group"})
+    assert amended.status == 200 and amended.body["name"] == "Acme Group"
+    assert amended.body["home_currency"] == "GBP"
+
+    refused = invoke_api(api, "PATCH", "/companies/ACME", "admin", {"timezone": "Mars/Base"})
+    assert refused.status == 400 and "timezone" in refused.body["error"]["message"]
+    assert invoke_api(api, "GET", "/companies/ACME", "admin").body["timezone"] == "Europe/London"
+
+    clerk = invoke_api(api, "PATCH", "/companies/ACME", "clerk", {"name": "Mine"})
+    assert clerk.status == 403
+
+
+def test_users_see_only_companies_they_are_allowed(api: Any) -> None:
+    invoke_api(api, "POST", "/companies", "admin", company_body("ACME"))
+    invoke_api(api, "POST", "/companies", "admin", company_body("BETA"))
+    beta_only = {"sub": "b", "email": "b@example.com", "custom:companies": "BETA"}
+    assert invoke_api(api, "GET", "/companies/BETA", claims=beta_only).status == 200
+    refused = invoke_api(api, "GET", "/companies/ACME", claims=beta_only)
+    assert refused.status == 403 and refused.error_code == "company_not_allowed"
+
+
+def test_logging_into_fewer_companies_narrows_what_a_user_sees(api: Any) -> None:
+    invoke_api(api, "POST", "/companies", "admin", company_body("ACME"))
+    invoke_api(api, "POST", "/companies", "admin", company_body("BETA"))
+    narrowed = invoke_api(api, "PUT", "/me/companies", "clerk", {"companies": ["BETA"]})
+    assert narrowed.status == 200 and narrowed.body == {"companies": ["BETA"]}
+    assert invoke_api(api, "GET", "/companies/ACME", "clerk").status == 403
+    assert invoke_api(api, "GET", "/companies/BETA", "clerk").status == 200
+    assert invoke_api(api, "GET", "/companies/ACME", "admin").status == 200
+
+    beta_only = {"sub": "b", "email": "b@example.com", "custom:companies": "BETA"}
+    refused = invoke_api(
+        api, "PUT", "/me/companies", claims=beta_only, body={"companies": ["ACME"]}
+    )
+    assert refused.status == 403
+
+
+def test_accounts_belong_to_a_company_the_caller_uses(api: Any) -> None:
+    invoke_api(api, "POST", "/companies", "admin", company_body("ACME"))
+    created = invoke_api(api, "POST", "/accounts", "clerk", account_body())
+    assert created.status == 201 and created.body["trading_currencies"] == ["GBP", "USD"]
+    assert invoke_api(api, "GET", "/accounts/CUST01", "clerk").body == created.body
+
+    missing_company = invoke_api(api, "POST", "/accounts", "clerk", account_body("C2", "NOPE"))
+    assert missing_company.status == 404 and missing_company.error_code == "company_not_found"
+
+    other = {"sub": "o", "email": "o@example.com", "custom:companies": "BETA"}
+    assert invoke_api(api, "GET", "/accounts/CUST01", claims=other).status == 404
+    assert invoke_api(api, "POST", "/accounts", claims=other, body=account_body("C3")).status == 403
+
+    amended = invoke_api(api, "PATCH", "/accounts/CUST01", "clerk", {"trading_currencies": ["EUR"]})
+    assert amended.status == 200 and amended.body["trading_currencies"] == ["EUR"]
+    bad = invoke_api(api, "POST", "/accounts", "clerk", account_body("C4", kind="supplier"))
+    assert bad.status == 400 and bad.body["error"]["details"]["errors"][0]["field"] == "kind"
+
+
+def test_unknown_routes_answer_in_the_error_format(api: Any, aws: Settings) -> None:
+    answer = invoke_api(api, "GET", "/nowhere", "admin")
+    assert answer.status == 404 and answer.error_code == "route_not_found"
+
+
+def test_the_openapi_document_lists_the_routes(api: Any) -> None:
+    answer = invoke_api(api, "GET", "/openapi.json", user=None)
+    assert answer.status == 200
+    assert {"/companies", "/companies/{company_id}", "/accounts", "/me/companies"} <= set(
+        answer.body["paths"]
+    )

@@ -1,0 +1,94 @@
+"""The AWS actions code performs (seen at the botocore client) vs what the template grants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.client import BaseClient
+
+from infra.template import functions
+
+Grant = tuple[str, str]  # ("dynamodb:GetItem", "CompaniesTable") or (..., "DocumentsTable/index/x")
+
+_TRANSACT_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def _dynamodb_grants(operation: str, params: dict[str, Any]) -> set[tuple[str, str]]:
+    if operation in {"TransactWriteItems", "TransactGetItems"}:
+        grants = set()
+        for item in params["TransactItems"]:
+            ((kind, body),) = item.items()
+            grants.add((f"dynamodb:{_TRANSACT_ITEM_ACTIONS[kind]}", body["TableName"]))
+        return grants
+    if operation in {"BatchWriteItem", "BatchGetItem"}:
+        return {(f"dynamodb:{operation}", table) for table in params["RequestItems"]}
+    table = params["TableName"]
+    if params.get("IndexName"):
+        table = f"{table}/index/{params['IndexName']}"
+    return {(f"dynamodb:{operation}", table)}
+
+
+@contextmanager
+def recorded_actions(monkeypatch: Any) -> Iterator[set[tuple[str, str]]]:
+    """Every (action, resource name) the code asks of AWS while the block runs."""
+    used: set[tuple[str, str]] = set()
+    original = BaseClient._make_api_call
+
+    def spy(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        service = client.meta.service_model.service_name
+        if service == "dynamodb":
+            used.update(_dynamodb_grants(operation, params))
+        else:
+            used.add((f"{client.meta.service_model.signing_name}:{operation}", "*"))
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", spy)
+    yield used
+
+
+def _resource_name(resource: Any) -> str:
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        return str(resource["Fn::GetAtt"][0])
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        text = str(resource["Fn::Sub"])
+        # "${DocumentsTable.Arn}/index/by-company" -> "DocumentsTable/index/by-company"
+        return text.replace("${", "").replace(".Arn}", "")
+    if isinstance(resource, dict) and "Ref" in resource:
+        return str(resource["Ref"])
+    return str(resource)
+
+
+def granted_actions(logical_id: str) -> set[tuple[str, str]]:
+    """(action, logical resource) pairs the function's inline policies allow."""
+    grants: set[tuple[str, str]] = set()
+    for policy in functions()[logical_id].policies:
+        if not isinstance(policy, dict) or "Statement" not in policy:
+            raise AssertionError(f"{logical_id}: use inline statements, not {policy!r}")
+        for statement in policy["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"]
+            resources = statement["Resource"]
+            for action in [actions] if isinstance(actions, str) else actions:
+                assert "*" not in action, f"{logical_id}: wildcard action {action}"
+                for resource in [resources] if not isinstance(resources, list) else resources:
+                    grants.add((action, _resource_name(resource)))
+    return grants
+
+
+def to_logical(used: set[tuple[str, str]], names: dict[str, str]) -> set[tuple[str, str]]:
+    """Replace physical table names by the template's logical ids."""
+    by_name = {physical: logical for logical, physical in names.items()}
+    logical = set()
+    for action, resource in used:
+        table, _, index = resource.partition("/index/")
+        name = by_name.get(table, table)
+        logical.add((action, f"{name}/index/{index}" if index else name))
+    return logical
