@@ -8,15 +8,17 @@ by two events at once, exactly as on Lambda.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import queue
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from infra.template import FunctionSpec, layer_paths
+from infra.template import ACCOUNT_ID, REGION, FunctionSpec, layer_paths
 
 
 def put_layers_on_path() -> None:
@@ -38,7 +40,7 @@ class LocalContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
 
     @property
     def function_version(self) -> str:
@@ -63,15 +65,16 @@ class LocalFunction:
         self._pool: queue.Queue[ModuleType] = queue.Queue()
         self._created = 0
         self._max = instances
+        self._lock = threading.Lock()
+        self._numbers = itertools.count(1)
 
     def warm(self) -> None:
         """Load one instance now, so that a broken handler fails the start, not a request."""
-        self._pool.put(self._new_instance())
+        self._pool.put(self._checkout())
 
     def _new_instance(self) -> ModuleType:
         put_layers_on_path()
-        self._created += 1
-        name = f"local_{self.spec.logical_id}_{self._created}"
+        name = f"local_{self.spec.logical_id}_{next(self._numbers)}"
         module_spec = importlib.util.spec_from_file_location(name, self.spec.module_file)
         if module_spec is None or module_spec.loader is None:
             raise ImportError(f"cannot load {self.spec.module_file}")
@@ -83,9 +86,19 @@ class LocalFunction:
         try:
             return self._pool.get_nowait()
         except queue.Empty:
-            if self._created < self._max:
-                return self._new_instance()
+            pass
+        with self._lock:
+            room = self._created < self._max
+            if room:
+                self._created += 1
+        if not room:
             return self._pool.get()
+        try:
+            return self._new_instance()
+        except BaseException:
+            with self._lock:
+                self._created -= 1
+            raise
 
     def invoke(self, event: dict[str, Any]) -> Any:
         module = self._checkout()

@@ -1,10 +1,14 @@
 """The local stack: the same code as on AWS, on one machine.
 
 DynamoDB Local (data on disk), moto's server for SQS, EventBridge, EventBridge Scheduler and
-SES, the template's tables, and a local API Gateway on 127.0.0.1:$PORT (default 3000) that
-invokes the API function with the local user's authorizer claims.
+SES (in memory), the template's tables and queues, every function loaded, SQS event
+sources polling their queues as Lambda does, and a local API Gateway on 127.0.0.1:$PORT
+(default 3000) that invokes the API function with the local user's authorizer claims.
+Local-only routes: `GET /_local/emails` (what SES sent), `GET /_local/queues` (depths).
 
-    python -m infra.local_stack [--port 3000] [--data-dir .local/dynamodb]
+    python -m infra.local_stack [--port 3000] [--data-dir .local/dynamodb] [--template FILE]
+
+`SES_FROM_ADDRESS` (default background-posting@example.com) is verified in SES at start.
 """
 
 from __future__ import annotations
@@ -22,14 +26,32 @@ from pathlib import Path
 from typing import Any
 
 from infra.dynamodb_local import DynamoDBLocal, local_client
+from infra.emails import keep_text_and_html, sent_emails, verify_sender
+from infra.event_sources import SqsEventSources
 from infra.gateway import Gateway
 from infra.lambda_runtime import LocalFunction
-from infra.resources import create_tables, table_names
-from infra.template import ROOT, functions, parameter_defaults, resolve
+from infra.resources import (
+    QueueInfo,
+    create_queues,
+    create_tables,
+    local_attributes,
+    table_attributes,
+)
+from infra.template import (
+    REGION,
+    ROOT,
+    Attributes,
+    functions,
+    parameter_defaults,
+    pseudo_parameters,
+    resolve,
+    use_template,
+)
 
 log = logging.getLogger("local-stack")
 
 DEFAULT_USERS = ROOT / "infra" / "users.json"
+DEFAULT_SENDER = "background-posting@example.com"
 
 
 def free_port() -> int:
@@ -46,6 +68,9 @@ class LocalStack:
     prefix: str = "local"
     dynamodb: DynamoDBLocal | None = None
     functions: dict[str, LocalFunction] = field(default_factory=dict)
+    queues: dict[str, QueueInfo] = field(default_factory=dict)
+    event_sources: SqsEventSources | None = None
+    moto_endpoint: str = ""
     _gateway: Gateway | None = None
     _moto: Any = None
 
@@ -61,21 +86,57 @@ class LocalStack:
             free_port(), self.data_dir, log_file=log_dir / "dynamodb-local.log"
         ).start()
         self._start_moto()
-        self._configure_environment()
-        names = create_tables(local_client("dynamodb", self.dynamodb.endpoint), self.prefix)
+        dynamodb = local_client("dynamodb", self.dynamodb.endpoint)
+        names = create_tables(dynamodb, self.prefix)
         log.info("tables ready: %s", ", ".join(sorted(names.values())))
+        self.queues = create_queues(self._client("sqs"), self.prefix)
+        log.info("queues ready: %s", ", ".join(sorted(q.name for q in self.queues.values())))
+        self._configure_environment(
+            local_attributes(table_attributes(dynamodb, names), self.queues, self.prefix)
+        )
+        self._verify_sender()
         self.functions = {name: LocalFunction(spec) for name, spec in functions().items()}
-        self.functions["ApiFunction"].warm()
+        for function in self.functions.values():
+            function.warm()
+        log.info("functions loaded: %s", ", ".join(sorted(self.functions)))
+        self.event_sources = SqsEventSources.from_template(
+            self._client("sqs"), self.functions, self.queues, functions()
+        ).start()
         self._gateway = Gateway(
             ("127.0.0.1", self.port),
             self.functions["ApiFunction"],
             self.users_file,
-            local_routes={},
+            local_routes={"/_local/emails": sent_emails, "/_local/queues": self.queue_depths},
         )
         self.port = self._gateway.server_address[1]
         threading.Thread(target=self._gateway.serve_forever, name="gateway", daemon=True).start()
         log.info("API at %s (users: %s)", self.url, self.users_file)
         return self
+
+    def queue_depths(self) -> list[dict[str, Any]]:
+        """Each queue's messages: waiting, received and not yet deleted, delayed."""
+        sqs = self._client("sqs")
+        depths = []
+        for logical_id, queue in sorted(self.queues.items()):
+            counts = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["All"])[
+                "Attributes"
+            ]
+            depths.append(
+                {
+                    "queue": logical_id,
+                    "name": queue.name,
+                    "url": queue.url,
+                    "messages": int(counts.get("ApproximateNumberOfMessages", 0)),
+                    "messages_in_flight": int(
+                        counts.get("ApproximateNumberOfMessagesNotVisible", 0)
+                    ),
+                    "messages_delayed": int(counts.get("ApproximateNumberOfMessagesDelayed", 0)),
+                }
+            )
+        return depths
+
+    def _client(self, service: str) -> Any:
+        return local_client(service, self.moto_endpoint)
 
     def _seed_users(self) -> None:
         if not self.users_file.exists():
@@ -85,16 +146,17 @@ class LocalStack:
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        keep_text_and_html()  # before any e-mail is sent: /_local/emails shows both parts
         moto_port = free_port()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
         self._moto.start()
         self.moto_endpoint = f"http://127.0.0.1:{moto_port}"
 
-    def _configure_environment(self) -> None:
+    def _configure_environment(self, attributes: Attributes) -> None:
         assert self.dynamodb is not None
         env = {
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_ENDPOINT_URL": self.moto_endpoint,
@@ -102,14 +164,20 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
-        names = table_names(self.prefix)
-        parameters = parameter_defaults() | {"Stage": "local"}
+        parameters = pseudo_parameters() | parameter_defaults() | {"Stage": "local"}
         for spec in functions().values():
             for key, value in spec.environment.items():
-                env.setdefault(key, resolve(value, names, parameters))
+                env.setdefault(key, resolve(value, attributes, parameters))
         os.environ.update(env)
 
+    def _verify_sender(self) -> None:
+        """moto's SES refuses to send from an unverified identity."""
+        sender = os.environ.get("SES_FROM_ADDRESS") or DEFAULT_SENDER
+        log.info("SES sender verified: %s", verify_sender(self._client("sesv2"), sender))
+
     def stop(self) -> None:
+        if self.event_sources is not None:
+            self.event_sources.stop()
         if self._gateway is not None:
             self._gateway.shutdown()
             self._gateway.server_close()
@@ -125,10 +193,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".local" / "dynamodb")
     parser.add_argument("--in-memory", action="store_true", help="keep no data on disk")
     parser.add_argument("--users", type=Path, default=ROOT / ".local" / "users.json")
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=os.environ.get("LOCAL_STACK_TEMPLATE") or None,
+        help="run another copy of template.yaml (default: template.yaml; env LOCAL_STACK_TEMPLATE)",
+    )
     args = parser.parse_args(argv)
+    if args.template:
+        use_template(args.template)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)-12s %(message)s", datefmt="%H:%M:%S"
     )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server: every poll
     stack = LocalStack(
         port=args.port, data_dir=None if args.in_memory else args.data_dir, users_file=args.users
     )

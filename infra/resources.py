@@ -1,12 +1,27 @@
-"""Creating the template's tables (and, later, queues) on a local endpoint, idempotently."""
+"""Creating the template's tables and queues on a local endpoint, idempotently.
+
+Each creator answers what CloudFormation would: the attributes (`Ref`, `Arn`, ...) that
+`infra.template.resolve` reads to build every function's environment.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from infra.template import create_table_arguments, local_name, resources, time_to_live
+from infra.template import (
+    ACCOUNT_ID,
+    REGION,
+    Attributes,
+    create_table_arguments,
+    load_template,
+    local_name,
+    resources,
+    time_to_live,
+)
 
 
 def table_names(prefix: str = "local") -> dict[str, str]:
@@ -39,3 +54,180 @@ def create_tables(dynamodb: Any, prefix: str = "local") -> dict[str, str]:
                 TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
             )
     return names
+
+
+def table_attributes(dynamodb: Any, names: dict[str, str]) -> dict[str, dict[str, str]]:
+    """`Ref` (the name) and `Arn` of each table, as the local endpoint describes it."""
+    attributes = {}
+    for logical_id, name in names.items():
+        table = dynamodb.describe_table(TableName=name)["Table"]
+        attributes[logical_id] = {"Ref": name, "Arn": table["TableArn"]}
+        if table.get("LatestStreamArn"):
+            attributes[logical_id]["StreamArn"] = table["LatestStreamArn"]
+    return attributes
+
+
+# ---------------------------------------------------------------------------
+# Queues
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    url: str
+    arn: str
+    name: str
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        """What `!Ref` and `!GetAtt` answer for an `AWS::SQS::Queue`."""
+        return {"Ref": self.url, "QueueUrl": self.url, "Arn": self.arn, "QueueName": self.name}
+
+
+# Template properties that are queue attributes as they are (numbers and flags as strings).
+_PLAIN_ATTRIBUTES = (
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "DelaySeconds",
+    "FifoQueue",
+    "FifoThroughputLimit",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "SqsManagedSseEnabled",
+    "VisibilityTimeout",
+)
+
+
+def queue_name(logical_id: str, prefix: str = "local") -> str:
+    fifo = resources("AWS::SQS::Queue")[logical_id].get("Properties", {}).get("FifoQueue")
+    name = local_name(logical_id, prefix)
+    return f"{name}.fifo" if _flag(fifo) else name
+
+
+def _flag(value: Any) -> bool:
+    return str(value).lower() == "true"
+
+
+def _as_attribute(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _dead_letter_target(properties: dict[str, Any]) -> str | None:
+    """The logical id of the queue this queue's redrive policy names, if any."""
+    policy = properties.get("RedrivePolicy") or {}
+    target = policy.get("deadLetterTargetArn")
+    if isinstance(target, dict) and "Fn::GetAtt" in target:
+        logical_id, _ = target["Fn::GetAtt"]
+        return str(logical_id)
+    if target is not None:
+        raise ValueError(f"deadLetterTargetArn {target!r}: use !GetAtt <Queue>.Arn")
+    return None
+
+
+def _creation_order(queues: dict[str, dict[str, Any]]) -> list[str]:
+    """Dead-letter queues before the queues that name them."""
+    ordered: list[str] = []
+
+    def visit(logical_id: str, path: tuple[str, ...]) -> None:
+        if logical_id in ordered:
+            return
+        if logical_id in path:
+            raise ValueError(f"redrive policies form a cycle: {' -> '.join(path)}")
+        if logical_id not in queues:
+            raise ValueError(f"{path[-1]}'s dead-letter queue {logical_id} is not in the template")
+        target = _dead_letter_target(queues[logical_id].get("Properties", {}))
+        if target is not None:
+            visit(target, (*path, logical_id))
+        ordered.append(logical_id)
+
+    for logical_id in queues:
+        visit(logical_id, ())
+    return ordered
+
+
+def queue_attributes(properties: dict[str, Any], created: dict[str, QueueInfo]) -> dict[str, str]:
+    """The `CreateQueue` attributes for a queue's template properties.
+
+    The redrive policy's `deadLetterTargetArn` becomes the ARN of the local DLQ in `created`.
+    """
+    attributes = {
+        name: _as_attribute(properties[name]) for name in _PLAIN_ATTRIBUTES if name in properties
+    }
+    target = _dead_letter_target(properties)
+    if target is not None:
+        policy = dict(properties["RedrivePolicy"])
+        policy["deadLetterTargetArn"] = created[target].arn
+        policy["maxReceiveCount"] = int(policy["maxReceiveCount"])
+        attributes["RedrivePolicy"] = json.dumps(policy)
+    if "RedriveAllowPolicy" in properties:
+        allow = properties["RedriveAllowPolicy"]
+        attributes["RedriveAllowPolicy"] = allow if isinstance(allow, str) else json.dumps(allow)
+    return attributes
+
+
+def create_queues(sqs: Any, prefix: str = "local") -> dict[str, QueueInfo]:
+    """Create every `AWS::SQS::Queue` of the template (dead-letter queues first).
+
+    Safe to call again: a queue that exists gets the template's attributes set instead.
+    """
+    queues = resources("AWS::SQS::Queue")
+    created: dict[str, QueueInfo] = {}
+    for logical_id in _creation_order(queues):
+        name = queue_name(logical_id, prefix)
+        attributes = queue_attributes(queues[logical_id].get("Properties", {}), created)
+        try:
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in {"QueueAlreadyExists", "QueueNameExists"}:
+                raise
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            mutable = {key: value for key, value in attributes.items() if key != "FifoQueue"}
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=mutable)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        created[logical_id] = QueueInfo(url=url, arn=arn, name=name)
+    return created
+
+
+# ---------------------------------------------------------------------------
+# Everything else the template declares
+# ---------------------------------------------------------------------------
+
+_REF_IS_ARN = {"AWS::SNS::Topic", "AWS::IAM::ManagedPolicy"}
+
+
+def placeholder_attributes(prefix: str = "local") -> dict[str, dict[str, str]]:
+    """`Ref` and `Arn` for the resources the local stack does not create (topics, roles...).
+
+    A function's environment may name them; these values have the right shape, and nothing
+    local answers at them.
+    """
+    attributes: dict[str, dict[str, str]] = {}
+    for logical_id, resource in load_template()["Resources"].items():
+        kind = str(resource.get("Type", ""))
+        name = local_name(logical_id, prefix)
+        if kind == "AWS::Serverless::Function":
+            # the name LocalContext reports for the function
+            arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical_id}"
+            attributes[logical_id] = {"Ref": logical_id, "Arn": arn}
+            continue
+        if kind == "AWS::IAM::Role":
+            arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+        else:
+            service = kind.split("::")[1].lower() if kind.count("::") == 2 else "local"
+            arn = f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{name}"
+        attributes[logical_id] = {"Ref": arn if kind in _REF_IS_ARN else name, "Arn": arn}
+    return attributes
+
+
+def local_attributes(
+    tables: dict[str, dict[str, str]], queues: dict[str, QueueInfo], prefix: str = "local"
+) -> Attributes:
+    """Every resource's attributes for `resolve`: real for tables and queues, else placeholders."""
+    return (
+        placeholder_attributes(prefix)
+        | tables
+        | {logical_id: info.attributes for logical_id, info in queues.items()}
+    )

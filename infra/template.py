@@ -8,6 +8,8 @@ would, with local names for the resources.
 from __future__ import annotations
 
 import copy
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +19,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account: the local ARNs name it
+
+_template = TEMPLATE
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -39,8 +45,18 @@ def _construct_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) ->
 _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
-@lru_cache(maxsize=1)
-def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+def use_template(path: Path) -> None:
+    """Read another template from now on (the local stack's `--template`)."""
+    global _template
+    _template = path.resolve()
+
+
+def load_template(path: Path | None = None) -> dict[str, Any]:
+    return _load(path or _template)
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path) -> dict[str, Any]:
     with path.open() as handle:
         return dict(yaml.load(handle, Loader=_CfnLoader))
 
@@ -115,22 +131,89 @@ def functions() -> dict[str, FunctionSpec]:
     return specs
 
 
-def resolve(value: Any, names: dict[str, str], parameters: dict[str, str]) -> str:
-    """A template value (`!Ref X`, `!GetAtt X.Arn`, `!Sub`, a string) as the local stack sees it."""
+Attributes = Mapping[str, Mapping[str, str]]
+"""Logical id -> {"Ref": ..., "Arn": ..., "QueueName": ...}: what the local stack created."""
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+
+
+def resolve(value: Any, attributes: Attributes, parameters: Mapping[str, str]) -> str:
+    """A template value as the local stack sees it.
+
+    `!Ref` and `!GetAtt` read `attributes` (a parameter wins over a resource for `!Ref`, as
+    in CloudFormation); `!Sub` (both forms) and `!Join` are built from those. Anything
+    not created locally is an error that names it, rather than a value that looks right.
+    """
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, str | int | float):
         return str(value)
-    if isinstance(value, dict) and "Ref" in value:
-        ref = value["Ref"]
-        return parameters.get(ref) or names.get(ref) or ref
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        logical_id, attribute = value["Fn::GetAtt"]
-        return f"{names.get(logical_id, logical_id)}.{attribute}"
-    if isinstance(value, dict) and "Fn::Sub" in value:
-        text = value["Fn::Sub"]
-        for key, replacement in (parameters | names).items():
-            text = text.replace("${" + key + "}", replacement)
-        return str(text)
+    if isinstance(value, dict) and len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            return _ref(str(argument), attributes, parameters)
+        if function == "Fn::GetAtt":
+            logical_id, attribute = (
+                argument.split(".", 1) if isinstance(argument, str) else argument
+            )
+            return _get_att(logical_id, attribute, attributes)
+        if function == "Fn::Sub":
+            return _sub(argument, attributes, parameters)
+        if function == "Fn::Join":
+            separator, parts = argument
+            return str(separator).join(resolve(part, attributes, parameters) for part in parts)
     raise ValueError(f"cannot resolve {value!r} locally")
+
+
+def _ref(name: str, attributes: Attributes, parameters: Mapping[str, str]) -> str:
+    if name in parameters:
+        return parameters[name]
+    if "Ref" in attributes.get(name, {}):
+        return attributes[name]["Ref"]
+    raise ValueError(f"!Ref {name}: the local stack has no such parameter or resource")
+
+
+def _get_att(logical_id: str, attribute: str, attributes: Attributes) -> str:
+    try:
+        return attributes[logical_id][attribute]
+    except KeyError:
+        raise ValueError(
+            f"!GetAtt {logical_id}.{attribute}: the local stack does not provide it"
+        ) from None
+
+
+def _sub(argument: Any, attributes: Attributes, parameters: Mapping[str, str]) -> str:
+    if isinstance(argument, list):
+        text, variables = argument
+        local = {key: resolve(value, attributes, parameters) for key, value in variables.items()}
+    else:
+        text, local = argument, {}
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("!"):  # ${!Literal} stays as ${Literal}
+            return "${" + name[1:] + "}"
+        if name in local:
+            return local[name]
+        if "." in name and name not in parameters:
+            logical_id, attribute = name.split(".", 1)
+            return _get_att(logical_id, attribute, attributes)
+        return _ref(name, attributes, parameters)
+
+    return _SUB_VARIABLE.sub(substitute, str(text))
+
+
+def pseudo_parameters(stack_name: str = "background-posting-local") -> dict[str, str]:
+    """CloudFormation's `AWS::` parameters, with the local region and account."""
+    return {
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::StackName": stack_name,
+        "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/local",
+        "AWS::NoValue": "",
+    }
 
 
 def parameter_defaults() -> dict[str, str]:

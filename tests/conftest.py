@@ -9,10 +9,10 @@ from typing import Any
 
 import boto3
 import pytest
-from background_posting.config import Settings
-from background_posting.store import base as store_base
 from moto import mock_aws
 
+from background_posting.config import Settings
+from background_posting.store import base as store_base
 from infra.dynamodb_local import DynamoDBLocal, local_client
 from infra.resources import create_tables
 
@@ -32,6 +32,7 @@ def settings_for(names: dict[str, str], endpoint: str | None = None) -> Settings
         LEDGER_TABLE=names["LedgerTable"],
         WORKER_ITEMS_TABLE=names["WorkerItemsTable"],
         ORG_TABLE=names["OrgTable"],
+        WORK_LOG_TABLE=names["WorkLogTable"],
         AWS_ENDPOINT_URL_DYNAMODB=endpoint,
     )
 

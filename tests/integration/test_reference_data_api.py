@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from background_posting.config import Settings
-
 from tests.support.api import invoke_api
 from tests.support.data import account_body, company_body
 

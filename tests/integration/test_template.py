@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from background_posting.config import Settings
 
+from background_posting.config import Settings
 from infra.lambda_runtime import LocalFunction
 from infra.template import functions
 from tests.support.api import invoke_api

@@ -43,6 +43,12 @@ def invoke_api(
     event = proxy_event(method, path, headers, data, claims)
     result = handler(event, LocalContext("ApiFunction", 29))
     text = result.get("body") or ""
+    headers = dict(result.get("headers") or {})
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[name] = ", ".join(values)
+    content_type = headers.get("Content-Type", "application/json")
+    if "json" not in content_type:
+        return Answer(int(result["statusCode"]), text)
     return Answer(int(result["statusCode"]), json.loads(text) if text else None)
 
 

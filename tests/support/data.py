@@ -51,3 +51,43 @@ def account_body(
     }
     body.update(overrides)
     return body
+
+
+def document_body(doc_type: str = "sales_invoice", **overrides: Any) -> dict[str, Any]:
+    """A document dated in the open period, in GBP, with two taxed lines (or a journal)."""
+    if doc_type == "journal":
+        body: dict[str, Any] = {
+            "type": "journal",
+            "company": "ACME",
+            "document_date": "2026-11-20",
+            "currency": "GBP",
+            "lines": [
+                {"gl_account": "6000", "value": "100.00", "description": "Accrual"},
+                {"gl_account": "2400", "value": "-100.00", "description": "Accrual"},
+            ],
+        }
+    else:
+        account = "VEND01" if doc_type.startswith("payable") else "CUST01"
+        body = {
+            "type": doc_type,
+            "company": "ACME",
+            "account": account,
+            "document_date": "2026-11-20",
+            "currency": "GBP",
+            "lines": [
+                {
+                    "description": "Widgets",
+                    "quantity": "3",
+                    "unit_price": "12.50",
+                    "tax_code": "STD",
+                },
+                {
+                    "description": "Delivery",
+                    "quantity": "1",
+                    "unit_price": "7.99",
+                    "tax_code": "ZERO",
+                },
+            ],
+        }
+    body.update(overrides)
+    return body

@@ -2,9 +2,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from background_posting.domain.company import Account, AccountPatch, Company, CompanyPatch
 from pydantic import ValidationError
 
+from background_posting.domain.company import Account, AccountPatch, Company, CompanyPatch
+from background_posting.domain.money import Rate
 from tests.support.data import account_body, company_body
 
 
@@ -33,11 +34,37 @@ def test_a_company_reads_its_rate_in_force_on_a_date() -> None:
             ]
         )
     )
-    assert company.rate("USD", "GBP", date(2026, 11, 24)) == Decimal("0.75")
-    assert company.rate("USD", "GBP", date(2026, 3, 1)) == Decimal("0.80")
+    assert company.rate("USD", "GBP", date(2026, 11, 24)) == Rate(Decimal("0.75"))
+    assert company.rate("USD", "GBP", date(2026, 3, 1)) == Rate(Decimal("0.80"))
     assert company.rate("USD", "GBP", date(2025, 12, 31)) is None
-    assert company.rate("GBP", "USD", date(2026, 3, 1)) == Decimal(1) / Decimal("0.80")
-    assert company.rate("GBP", "GBP", date(2020, 1, 1)) == Decimal(1)
+    assert company.rate("GBP", "GBP", date(2020, 1, 1)) == Rate.one()
+
+
+def test_a_rate_quoted_the_other_way_is_applied_by_dividing() -> None:
+    company = Company.model_validate(
+        company_body(
+            exchange_rates=[
+                {"from_currency": "EUR", "to_currency": "KWD", "date": "2026-01-01", "rate": "1.2"},
+            ]
+        )
+    )
+    rate = company.rate("KWD", "EUR", date(2026, 11, 24))
+    assert rate is not None
+    assert rate.apply(Decimal("0.414")) == Decimal("0.345")  # not 0.34499... from 1/1.2
+    assert format(rate.value, ".4f") == "0.8333"
+
+
+def test_on_the_same_date_a_rate_quoted_in_the_asked_direction_wins() -> None:
+    company = Company.model_validate(
+        company_body(
+            exchange_rates=[
+                {"from_currency": "KWD", "to_currency": "EUR", "date": "2026-01-01", "rate": "1"},
+                {"from_currency": "EUR", "to_currency": "KWD", "date": "2026-01-01", "rate": "1.2"},
+            ]
+        )
+    )
+    assert company.rate("KWD", "EUR", date(2026, 2, 1)) == Rate(Decimal("1"))
+    assert company.rate("EUR", "KWD", date(2026, 2, 1)) == Rate(Decimal("1.2"))
 
 
 def test_a_company_finds_the_period_of_a_date() -> None:

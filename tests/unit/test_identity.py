@@ -1,4 +1,5 @@
 import pytest
+
 from background_posting.domain.errors import Forbidden
 from background_posting.domain.identity import (
     Caller,

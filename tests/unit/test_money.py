@@ -1,9 +1,10 @@
 from decimal import Decimal
 
 import pytest
-from background_posting.domain.money import is_currency, minor_units, round_money
 from hypothesis import given
 from hypothesis import strategies as st
+
+from background_posting.domain.money import is_currency, minor_units, round_money
 
 
 @pytest.mark.parametrize(("currency", "units"), [("JPY", 0), ("EUR", 2), ("GBP", 2), ("KWD", 3)])

@@ -10,6 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from cronsim import CronSim
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
 from background_posting.domain.schedule import (
     DailySettings,
     HourlySettings,
@@ -23,11 +29,6 @@ from background_posting.domain.schedule import (
     parse_settings,
     schedule_expression,
 )
-from cronsim import CronSim
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
-from pydantic import ValidationError
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -22,6 +22,16 @@ class Settings(BaseSettings):
         default="bp-worker-items", validation_alias="WORKER_ITEMS_TABLE"
     )
     org_table: str = Field(default="bp-org", validation_alias="ORG_TABLE")
+    work_log_table: str = Field(default="bp-work-log", validation_alias="WORK_LOG_TABLE")
+    posting_queue_url: str = Field(default="", validation_alias="POSTING_QUEUE_URL")
+    run_queue_url: str = Field(default="", validation_alias="RUN_QUEUE_URL")
+    lease_seconds: int = Field(default=300, validation_alias="WORKER_LEASE_SECONDS", ge=10)
+    retry_delay_seconds: int = Field(
+        default=0,
+        validation_alias="RETRY_DELAY_SECONDS",
+        ge=0,
+        description="How long a failed item waits before a run may try it again.",
+    )
     dynamodb_endpoint: str | None = Field(
         default=None, validation_alias="AWS_ENDPOINT_URL_DYNAMODB"
     )

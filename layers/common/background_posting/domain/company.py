@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import itertools
 from datetime import date
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from background_posting.domain.money import Rate
 from background_posting.domain.types import (
     Currency,
     GLAccountCode,
     Identifier,
     Percent,
-    Rate,
+    RateValue,
     TimeZoneName,
 )
 
@@ -42,7 +42,7 @@ class ExchangeRate(Strict):
     from_currency: Currency
     to_currency: Currency
     date: date
-    rate: Rate
+    rate: RateValue
 
 
 class DiscountTier(Strict):
@@ -112,23 +112,27 @@ class Company(Strict):
     def tax_code(self, code: str) -> TaxCode | None:
         return next((t for t in self.tax_codes if t.code == code), None)
 
-    def rate(self, from_currency: str, to_currency: str, on: date) -> Decimal | None:
-        """The rate in force on `on`: the latest dated on or before it (either direction)."""
+    def rate(self, from_currency: str, to_currency: str, on: date) -> Rate | None:
+        """The rate in force on `on`: the latest dated on or before it.
+
+        A rate quoted the other way round is used by dividing (see `Rate`); on the same date
+        a rate quoted in the asked direction wins.
+        """
         if from_currency == to_currency:
-            return Decimal(1)
-        best: tuple[date, Decimal] | None = None
+            return Rate.one()
+        best: tuple[date, int, Rate] | None = None
         for r in self.exchange_rates:
             if r.date > on:
                 continue
             if (r.from_currency, r.to_currency) == (from_currency, to_currency):
-                candidate = (r.date, r.rate)
+                candidate = (r.date, 1, Rate(r.rate))
             elif (r.from_currency, r.to_currency) == (to_currency, from_currency):
-                candidate = (r.date, Decimal(1) / r.rate)
+                candidate = (r.date, 0, Rate(r.rate).inverted())
             else:
                 continue
-            if best is None or candidate[0] >= best[0]:
+            if best is None or candidate[:2] >= best[:2]:
                 best = candidate
-        return None if best is None else best[1]
+        return None if best is None else best[2]
 
 
 class CompanyPatch(Strict):

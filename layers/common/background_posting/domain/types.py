@@ -51,7 +51,7 @@ Percent = Annotated[
     Field(ge=0, le=100, allow_inf_nan=False),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
-Rate = Annotated[
+RateValue = Annotated[
     Decimal,
     BeforeValidator(_no_float),
     Field(gt=0, allow_inf_nan=False),

@@ -11,7 +11,13 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import Server
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from background_posting.http import errors, reference_routes
+from background_posting.http import (
+    background_routes,
+    document_routes,
+    errors,
+    reference_routes,
+    settings_routes,
+)
 
 TITLE = "Background Posting API"
 VERSION = "1.0.0"
@@ -50,6 +56,9 @@ def build() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
     errors.install(app)
     app.include_router(reference_routes.router)
+    app.include_router(settings_routes.router)
+    app.include_router(document_routes.router)
+    app.include_router(background_routes.router)
 
     @app.get("/health", tags=["Operations"], summary="Answers 200 once the API can serve")
     def health() -> dict[str, str]:

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from background_posting.domain.documents import DOCUMENT_TYPES
 from background_posting.domain.errors import (
     Conflict,
     DomainError,
@@ -40,9 +41,13 @@ def error_response(
     )
 
 
+# Tags pydantic puts in an error's location for a discriminated union: not field names.
+_UNION_TAGS = frozenset(DOCUMENT_TYPES) | {"hourly", "daily", "weekly", "monthly"}
+
+
 def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
-    """`('body', 'lines', 0, 'quantity')` -> `lines[0].quantity`."""
-    parts = [p for p in location if p not in ("body", "query", "path")]
+    """`('body', 'sales_invoice', 'lines', 0, 'quantity')` -> `lines[0].quantity`."""
+    parts = [p for p in location if p not in ("body", "query", "path") and p not in _UNION_TAGS]
     name = ""
     for part in parts:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))

@@ -8,6 +8,7 @@ from pynamodb.models import Model
 
 from background_posting.domain.company import Company
 from background_posting.domain.errors import Conflict, NotFound
+from background_posting.domain.settings import CompanySettings
 from background_posting.store.base import bound, is_condition_failure, register
 
 PROFILE = "profile"
@@ -67,3 +68,23 @@ def replace_company(company: Company, version: int) -> None:
                 code="concurrent_update",
             ) from exc
         raise
+
+
+SETTINGS = "settings"
+
+
+def get_settings(company_id: str) -> CompanySettings:
+    """The company's accounting settings; the defaults until someone saves them."""
+    bound()
+    try:
+        record = CompanyRecord.get(company_id, SETTINGS, consistent_read=True)
+    except DoesNotExist:
+        return CompanySettings()
+    return CompanySettings.model_validate_json(record.body or "{}")
+
+
+def put_settings(company_id: str, settings: CompanySettings) -> None:
+    bound()
+    CompanyRecord(company_id, SETTINGS, body=settings.model_dump_json()).save(
+        add_version_condition=False
+    )

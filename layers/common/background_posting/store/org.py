@@ -6,6 +6,7 @@ from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
+from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.store.base import bound, register
 
 
@@ -37,3 +38,20 @@ def logged_in_companies(user_id: str) -> frozenset[str] | None:
 def set_logged_in_companies(user_id: str, companies: frozenset[str]) -> None:
     bound()
     OrgRecord(*_user_key(user_id), companies=set(companies) or None).save()
+
+
+BACKGROUND_POSTING = ("SETTINGS", "background-posting")
+
+
+def background_posting_settings() -> BackgroundPostingSettings:
+    bound()
+    try:
+        record = OrgRecord.get(*BACKGROUND_POSTING, consistent_read=True)
+    except DoesNotExist:
+        return BackgroundPostingSettings()
+    return BackgroundPostingSettings.model_validate_json(record.body or "{}")
+
+
+def put_background_posting_settings(settings: BackgroundPostingSettings) -> None:
+    bound()
+    OrgRecord(*BACKGROUND_POSTING, body=settings.model_dump_json()).save()

@@ -1,0 +1,94 @@
+"""When posting goes to the background, and which worker items a document needs.
+
+Pure rules over plain data (../shared/DESIGN.md "When posting goes to the background").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from background_posting.domain.documents import Document, DocumentLine
+from background_posting.domain.settings import BackgroundPostingSettings, CompanySettings
+
+Origin = Literal["button", "list_view", "integration"]
+Action = Literal[
+    "calculate_tax",
+    "post_document",
+    "commit_tax",
+    "income_schedule_journals",
+    "adjustment_journal",
+]
+ACTION_ORDER: tuple[Action, ...] = (
+    "calculate_tax",
+    "post_document",
+    "commit_tax",
+    "income_schedule_journals",
+    "adjustment_journal",
+)
+
+
+def has_income_schedule(document: Document) -> bool:
+    return any(
+        isinstance(line, DocumentLine) and line.income_schedule is not None
+        for line in document.lines
+    )
+
+
+def background_reasons(document: Document, settings: CompanySettings, origin: Origin) -> list[str]:
+    """Why the Post button (or a list view) sends this document to the background; [] = post now."""
+    if origin == "integration":
+        return []
+    reasons = []
+    if origin == "list_view":
+        reasons.append("posted from a list view")
+    if document.is_journal:
+        if document.line_count > settings.journal_line_limit:
+            reasons.append(
+                f"{document.line_count} lines exceed the journal line limit of "
+                f"{settings.journal_line_limit}"
+            )
+        return reasons
+    threshold = settings.threshold_for(document.type)
+    if document.line_count > threshold:
+        reasons.append(f"{document.line_count} lines exceed the threshold of {threshold}")
+    if document.tax_mode == "avatax":
+        reasons.append("its tax is calculated by AvaTax")
+    if document.type == "sales_invoice" and has_income_schedule(document):
+        reasons.append("it has an income schedule")
+    if document.type == "sales_invoice" and document.recurring:
+        reasons.append("it is a recurring invoice saved and posted")
+    return reasons
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    sequence: int
+    action: Action
+    max_attempts: int
+
+
+def plan_items(
+    document: Document, settings: BackgroundPostingSettings, *, posted_already: bool
+) -> list[PlannedItem]:
+    """The worker items, in the order they must run.
+
+    A document sent to the background gets its posting (and, for AvaTax, the tax calculation
+    before it); a document already posted at once (the integration API) gets only the
+    follow-up work: the tax commit, income schedule journals.
+    """
+    avatax = document.tax_mode == "avatax"
+    attempts = settings.max_attempts_avatax if avatax else settings.max_attempts
+    actions: list[Action] = []
+    if not posted_already:
+        if avatax:
+            actions.append("calculate_tax")
+        actions.append("post_document")
+    if avatax:
+        actions.append("commit_tax")
+    if document.type == "sales_invoice" and has_income_schedule(document):
+        actions.append("income_schedule_journals")
+    return [
+        PlannedItem(sequence=ACTION_ORDER.index(action), action=action, max_attempts=attempts)
+        for action in actions
+    ]

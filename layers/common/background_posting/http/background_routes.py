@@ -1,0 +1,121 @@
+"""Routes: background posting - list views, Run Now, runs, worker items and worker log groups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, Field
+
+from background_posting.domain.documents import DOCUMENT_TYPES
+from background_posting.http.document_routes import DocumentId
+from background_posting.http.identity import caller_from
+from background_posting.services import background, runs
+
+router = Router()
+
+RunId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,80}$")]
+GroupId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+
+
+def _json(status: int, body: Any) -> Response[Any]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+class ListViewPost(BaseModel):
+    ids: list[Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]] = Field(
+        min_length=1, max_length=background.MAX_LIST_VIEW_DOCUMENTS
+    )
+
+
+@router.post("/documents/post", tags=["Background posting"], summary="Post from a list view")
+def post_from_list_view(request: Annotated[ListViewPost, Body()]) -> Response[Any]:
+    caller = caller_from(router.current_event)
+    queued = background.post_from_list_view(caller, request.ids)
+    return _json(
+        202,
+        {
+            "documents": [{"id": d.id, "number": d.number, "status": d.status} for d in queued],
+        },
+    )
+
+
+class BackgroundPost(BaseModel):
+    type: Literal[DOCUMENT_TYPES]  # type: ignore[valid-type]
+
+
+@router.post(
+    "/documents/background-post",
+    tags=["Background posting"],
+    summary="A list view's Background Post (Listview permission set)",
+)
+def background_post(request: Annotated[BackgroundPost, Body()]) -> Response[Any]:
+    run = runs.background_post(caller_from(router.current_event), request.type)
+    return _json(202, {"run_id": run.id})
+
+
+class StatusChange(BaseModel):
+    status: Literal["In Progress"]
+
+
+@router.put(
+    "/documents/<document_id>/status",
+    tags=["Background posting"],
+    summary="Set a Ready to Post document back to In Progress (System Administrator)",
+)
+def set_status(document_id: DocumentId, change: Annotated[StatusChange, Body()]) -> Response[Any]:
+    document = background.withdraw(caller_from(router.current_event), document_id, change.status)
+    return _json(200, document.model_dump(mode="json", exclude={"lines"}))
+
+
+@router.delete(
+    "/documents/<document_id>/worker-items",
+    tags=["Background posting"],
+    summary="Remove a document's pending worker items (System Administrator)",
+)
+def remove_worker_items(document_id: DocumentId) -> dict[str, Any]:
+    return background.remove_worker_items(caller_from(router.current_event), document_id)
+
+
+@router.get("/worker-items", tags=["Background posting"], summary="Worker items of a document")
+def worker_items(
+    reference: Annotated[str, Query(min_length=1, max_length=20, description="e.g. SIN000042")],
+) -> dict[str, Any]:
+    items = background.worker_items(caller_from(router.current_event), reference)
+    return {"worker_items": items}
+
+
+@router.post("/scheduler/run", tags=["Scheduler"], summary="Run Now")
+def run_now() -> Response[Any]:
+    run = runs.run_now(caller_from(router.current_event))
+    return _json(202, {"run_id": run.id})
+
+
+@router.get("/runs/<run_id>", tags=["Background posting"], summary="A run: status and counts")
+def get_run(run_id: RunId) -> dict[str, Any]:
+    return runs.view_run(caller_from(router.current_event), run_id)
+
+
+@router.get("/worker-log-groups", tags=["Worker log"], summary="Your worker log groups")
+def list_log_groups(
+    owner: Annotated[str | None, Query(max_length=128)] = None,
+) -> dict[str, Any]:
+    groups = background.log_groups(caller_from(router.current_event), owner)
+    return {"worker_log_groups": groups}
+
+
+@router.get("/worker-log-groups/<group_id>", tags=["Worker log"], summary="Every result")
+def get_log_group(group_id: GroupId) -> dict[str, Any]:
+    return background.log_group(caller_from(router.current_event), group_id)
+
+
+@router.delete(
+    "/worker-log-groups/<group_id>",
+    tags=["Worker log"],
+    summary="Delete a worker log group (stops its notifications)",
+)
+def delete_log_group(group_id: GroupId) -> Response[Any]:
+    background.delete_log_group(caller_from(router.current_event), group_id)
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")

@@ -1,0 +1,134 @@
+"""Routes: documents, posting, transactions and the printable rendition."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, Field
+
+from background_posting.domain.documents import (
+    DOCUMENT_TYPES,
+    STATUSES,
+    Document,
+    DocumentInput,
+    DocumentPatch,
+)
+from background_posting.http.identity import caller_from
+from background_posting.http.printing import render_document
+from background_posting.services import background
+from background_posting.services import documents as service
+
+router = Router()
+
+DocumentId = Annotated[str, Path(description="Document id", pattern=r"^[0-9a-f]{32}$")]
+LINES_PAGE = 1000
+
+
+def _json(status: int, body: Any) -> Response[Any]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _document_json(document: Document, line_offset: int = 0) -> dict[str, Any]:
+    body = document.model_dump(mode="json")
+    shown = line_offset + len(document.lines)
+    body["lines_offset"] = line_offset
+    body["lines_next"] = shown if shown < document.line_count else None
+    return body
+
+
+@router.post("/documents", tags=["Documents"], summary="Create a document (In Progress)")
+def create_document(document: Annotated[DocumentInput, Body()]) -> Response[Any]:
+    created = service.create_document(caller_from(router.current_event), document)
+    return _json(201, _document_json(created))
+
+
+@router.get("/documents/<document_id>", tags=["Documents"], summary="Read a document")
+def get_document(
+    document_id: DocumentId,
+    lines_offset: Annotated[int, Query(ge=0, description="First line to return")] = 0,
+    lines_limit: Annotated[int, Query(ge=0, le=LINES_PAGE)] = LINES_PAGE,
+) -> Response[Any]:
+    caller = caller_from(router.current_event)
+    document = service.read_document_page(caller, document_id, lines_offset, lines_limit)
+    return _json(200, _document_json(document, lines_offset))
+
+
+class DocumentPage(BaseModel):
+    documents: list[dict[str, Any]]
+    next: str | None = Field(description="Pass as `next` for the following page")
+
+
+@router.get("/documents", tags=["Documents"], summary="List documents (without lines)")
+def list_documents(
+    type: Annotated[
+        Literal[DOCUMENT_TYPES] | None, Query()  # type: ignore[valid-type]
+    ] = None,
+    status: Annotated[Literal[STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    company: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+) -> DocumentPage:
+    caller = caller_from(router.current_event)
+    page = service.list_documents(caller, company, type, status, limit, next)
+    return DocumentPage(
+        documents=[d.model_dump(mode="json", exclude={"lines"}) for d in page.documents],
+        next=page.next_token,
+    )
+
+
+@router.patch("/documents/<document_id>", tags=["Documents"], summary="Amend (In Progress only)")
+def amend_document(
+    document_id: DocumentId, patch: Annotated[DocumentPatch, Body()]
+) -> Response[Any]:
+    amended = service.amend_document(caller_from(router.current_event), document_id, patch)
+    return _json(
+        200, _document_json(amended.model_copy(update={"lines": amended.lines[:LINES_PAGE]}))
+    )
+
+
+@router.post("/documents/<document_id>/discard", tags=["Documents"], summary="Discard")
+def discard_document(document_id: DocumentId) -> Response[Any]:
+    document = service.discard_document(caller_from(router.current_event), document_id)
+    return _json(200, _document_json(document))
+
+
+class PostRequest(BaseModel):
+    mode: Literal["auto", "immediate"] = Field(
+        default="auto",
+        description="auto: the Post button; immediate: the integration API (completes at once)",
+    )
+
+
+@router.post("/documents/<document_id>/post", tags=["Posting"], summary="Post a document")
+def post_document(
+    document_id: DocumentId, request: Annotated[PostRequest | None, Body()] = None
+) -> Response[Any]:
+    caller = caller_from(router.current_event)
+    mode = request.mode if request else "auto"
+    document, queued = background.post_with_button(caller, document_id, mode)
+    return _json(202 if queued else 200, _document_json(document.model_copy(update={"lines": []})))
+
+
+@router.get(
+    "/documents/<document_id>/transaction", tags=["Posting"], summary="The posted transaction"
+)
+def get_transaction(
+    document_id: DocumentId,
+    lines_offset: Annotated[int, Query(ge=0)] = 0,
+    lines_limit: Annotated[int, Query(ge=0, le=5000)] = 5000,
+) -> Response[Any]:
+    caller = caller_from(router.current_event)
+    return _json(200, service.read_transaction(caller, document_id, lines_offset, lines_limit))
+
+
+@router.get("/documents/<document_id>/print", tags=["Documents"], summary="Printable HTML")
+def print_document(document_id: DocumentId) -> Response[str]:
+    document, transaction = service.printable(caller_from(router.current_event), document_id)
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=render_document(document, transaction),
+    )

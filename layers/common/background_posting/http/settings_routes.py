@@ -1,0 +1,47 @@
+"""Routes: a company's accounting settings and the organisation's background posting settings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from background_posting.domain.settings import BackgroundPostingSettings, CompanySettings
+from background_posting.http.identity import caller_from
+from background_posting.http.reference_routes import CompanyId
+from background_posting.services import settings as service
+
+router = Router()
+
+
+@router.get("/companies/<company_id>/settings", tags=["Settings"], summary="Accounting settings")
+def get_company_settings(company_id: CompanyId) -> CompanySettings:
+    return service.company_settings(caller_from(router.current_event), company_id)
+
+
+@router.put(
+    "/companies/<company_id>/settings",
+    tags=["Settings"],
+    summary="Replace accounting settings (System Administrator)",
+)
+def put_company_settings(
+    company_id: CompanyId, settings: Annotated[CompanySettings, Body()]
+) -> CompanySettings:
+    return service.save_company_settings(caller_from(router.current_event), company_id, settings)
+
+
+@router.get("/settings/background-posting", tags=["Settings"], summary="Maximum attempts")
+def get_background_posting_settings() -> BackgroundPostingSettings:
+    return service.background_posting_settings(caller_from(router.current_event))
+
+
+@router.put(
+    "/settings/background-posting",
+    tags=["Settings"],
+    summary="Replace maximum attempts (System Administrator)",
+)
+def put_background_posting_settings(
+    settings: Annotated[BackgroundPostingSettings, Body()],
+) -> BackgroundPostingSettings:
+    return service.save_background_posting_settings(caller_from(router.current_event), settings)

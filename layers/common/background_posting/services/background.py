@@ -1,0 +1,177 @@
+"""Sending documents to the background: Ready to Post, worker items and a worker log group."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from background_posting.domain.background import background_reasons, plan_items
+from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST, Document
+from background_posting.domain.errors import Conflict, NotFound, ValidationFailed
+from background_posting.domain.identity import Caller
+from background_posting.services import documents as documents_service
+from background_posting.store import companies as company_store
+from background_posting.store import documents as document_store
+from background_posting.store import org as org_store
+from background_posting.store import work_log
+from background_posting.store import worker_items as item_store
+from background_posting.store.base import connection, is_condition_failure
+
+MAX_LIST_VIEW_DOCUMENTS = 100
+
+
+def _queue(document: Document, caller: Caller, group_id: str | None, title: str) -> Document:
+    """In Progress -> Ready to Post with its worker items, in one transaction."""
+    settings = org_store.background_posting_settings()
+    planned = plan_items(document, settings, posted_already=False)
+    changed = document.model_copy(
+        update={
+            "status": READY_TO_POST,
+            "version": document.version + 1,
+            "updated_at": datetime.now(UTC),
+        }
+    )
+    record, actions, condition = document_store.header_update(document, changed)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            group = group_id or work_log.create_group_in(tx, caller.user_id, caller.email, title)
+            tx.update(record, actions=actions, condition=condition)
+            item_store.add_items(tx, document, planned, caller.user_id, group)
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            latest = document_store.get_document(document.id, with_lines=False).document
+            latest.require_postable()
+            raise Conflict(
+                f"{document.number} changed meanwhile; try again.", code="concurrent_update"
+            ) from exc
+        raise
+    return changed
+
+
+def post_with_button(caller: Caller, document_id: str, mode: str) -> tuple[Document, bool]:
+    """The Post button (`auto`) or the integration API (`immediate`): (document, queued)."""
+    document = documents_service.read_document(caller, document_id)
+    document.require_postable()
+    if mode == "auto":
+        settings = company_store.get_settings(document.company)
+        reasons = background_reasons(document, settings, "button")
+        if reasons:
+            title = f"{document.number} posted in the background ({'; '.join(reasons)})"
+            return _queue(document, caller, None, title), True
+    return documents_service.post_with_follow_up(caller, document), False
+
+
+def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Document]:
+    """Post several documents from a list view: all go to the background, in one log group.
+
+    Every document is checked first; if any cannot be posted, none is queued.
+    """
+    unique = list(dict.fromkeys(document_ids))
+    documents = []
+    problems = []
+    for document_id in unique:
+        try:
+            document = documents_service.read_document(caller, document_id, with_lines=False)
+        except NotFound:
+            problems.append(
+                {
+                    "id": document_id,
+                    "code": "document_not_found",
+                    "message": f"Document {document_id!r} does not exist.",
+                }
+            )
+            continue
+        if document.status != IN_PROGRESS:
+            problems.append(
+                {
+                    "id": document_id,
+                    "number": document.number,
+                    "code": "document_not_in_progress",
+                    "message": f"{document.number} is {document.status}.",
+                }
+            )
+            continue
+        documents.append(document)
+    if problems:
+        raise Conflict(
+            f"{len(problems)} of {len(unique)} documents cannot be posted; none was queued.",
+            code="documents_not_postable",
+            details={"documents": problems},
+        )
+    title = f"{len(documents)} documents posted from a list view"
+    group_id = work_log.create_group(caller.user_id, caller.email, title)
+    return [
+        _queue(documents_service.read_document(caller, d.id), caller, group_id, title)
+        for d in documents
+    ]
+
+
+def worker_items(caller: Caller, reference: str) -> list[dict[str, Any]]:
+    items = [i for i in item_store.by_reference(reference) if caller.may_use(i.company)]
+    return [item.as_json() for item in items]
+
+
+def withdraw(caller: Caller, document_id: str, status: str) -> Document:
+    """An administrator sets a Ready to Post document back to In Progress."""
+    if status != IN_PROGRESS:
+        raise ValidationFailed(
+            "A document can only be set back to In Progress.",
+            code="invalid_request",
+            details={"errors": [{"field": "status", "message": "must be 'In Progress'"}]},
+        )
+    caller.require_admin("set a Ready to Post document back to In Progress")
+    document = documents_service.read_document(caller, document_id, with_lines=False)
+    document.require_status("set back to In Progress", READY_TO_POST)
+    remaining = item_store.items_of(document.id)
+    if remaining:
+        raise Conflict(
+            f"{document.number} still has {len(remaining)} worker item(s): remove them first "
+            f"(DELETE /documents/{document.id}/worker-items).",
+            code="worker_items_remain",
+            details={"worker_items": [item.as_json() for item in remaining]},
+        )
+    return document_store.change_status(document, IN_PROGRESS, {"updated_at": datetime.now(UTC)})
+
+
+def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:
+    """An administrator removes a document's pending worker items (none a worker holds)."""
+    caller.require_admin("remove worker items")
+    document = documents_service.read_document(caller, document_id, with_lines=False)
+    items = item_store.items_of(document.id)
+    held = item_store.delete_unleased(items, datetime.now(UTC).timestamp())
+    if held:
+        raise Conflict(
+            f"A worker is processing {document.number} now; try again when it has finished.",
+            code="worker_item_in_progress",
+            details={"worker_items": [item.as_json() for item in held]},
+        )
+    return {"removed": len(items), "reference": document.number}
+
+
+def log_groups(caller: Caller, owner: str | None) -> list[dict[str, Any]]:
+    """The caller's worker log groups (an administrator may name another owner)."""
+    if owner and owner != caller.user_id:
+        caller.require_admin("read another user's worker log groups")
+    return [
+        group.as_json(with_entries=False) for group in work_log.groups_of(owner or caller.user_id)
+    ]
+
+
+def _own_group(caller: Caller, group_id: str) -> work_log.LogGroup:
+    group = work_log.get_group(group_id)
+    if group.owner != caller.user_id and not caller.is_admin:
+        raise NotFound(f"Worker log group {group_id!r} does not exist.", code="log_group_not_found")
+    return group
+
+
+def log_group(caller: Caller, group_id: str) -> dict[str, Any]:
+    return _own_group(caller, group_id).as_json()
+
+
+def delete_log_group(caller: Caller, group_id: str) -> None:
+    _own_group(caller, group_id)
+    work_log.delete_group(group_id)

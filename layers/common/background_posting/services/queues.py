@@ -1,0 +1,16 @@
+"""The two queues of background posting, from configuration."""
+
+from __future__ import annotations
+
+from background_posting.adapters.sqs import Queue
+from background_posting.config import get_settings
+
+
+def posting_queue() -> Queue:
+    """Documents of a run, for the posting worker."""
+    return Queue(get_settings().posting_queue_url)
+
+
+def run_queue() -> Queue:
+    """Runs to start or continue, for the scheduled posting function."""
+    return Queue(get_settings().run_queue_url)

@@ -1,0 +1,116 @@
+"""Runs: find due worker items through the `due` index and fan their documents out over SQS.
+
+A run is started by the schedule, by Run Now, or by a list view's Background Post. It scans
+the index shard by shard, one page at a time, queuing one message per document; before its
+invocation's time runs out it records where it stopped (conditionally, so a redelivered
+continuation cannot count twice) and hands the rest to a continuation message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from background_posting.domain.errors import Conflict, Forbidden, NotFound
+from background_posting.domain.identity import Caller
+from background_posting.services.queues import posting_queue, run_queue
+from background_posting.store import work_log
+from background_posting.store import worker_items as item_store
+
+SAFETY_MARGIN_SECONDS = 15.0
+
+
+def run_now(caller: Caller) -> work_log.Run:
+    """Run Now: all due work of the organisation (System Administrator or Run Now)."""
+    if not caller.may_run_now:
+        raise Forbidden(
+            "Run Now needs the Run Now permission set or a System Administrator.",
+            code="permission_denied",
+        )
+    return _request(caller, "run_now", None, None)
+
+
+def background_post(caller: Caller, document_type: str) -> work_log.Run:
+    """A list view's Background Post: that type's queued documents in the caller's companies."""
+    if not caller.may_use_listview:
+        raise Forbidden(
+            "Background Post needs the Listview permission set or a System Administrator.",
+            code="permission_denied",
+        )
+    companies = None
+    if not caller.is_admin:
+        candidates = (
+            caller.logged_in
+            if caller.logged_in is not None
+            else frozenset(c for c in caller.allowed_companies if c != "*")
+        )
+        if "*" in caller.allowed_companies and caller.logged_in is None:
+            companies = None  # allowed everywhere and logged into all: every company
+        else:
+            companies = caller.companies_in(sorted(candidates))
+    return _request(caller, "list_view", companies, document_type)
+
+
+def _request(
+    caller: Caller, trigger: str, companies: list[str] | None, document_type: str | None
+) -> work_log.Run:
+    run, _ = work_log.create_run(trigger, caller.user_id, companies, document_type)
+    run_queue().send({"run_id": run.id})
+    return run
+
+
+def start_scheduled_run(scheduled_for: str) -> work_log.Run | None:
+    """A fired schedule: one run per scheduled time, however often EventBridge delivers it."""
+    run_id = "scheduled-" + "".join(ch for ch in scheduled_for if ch.isalnum())
+    run, created = work_log.create_run(
+        "schedule", "scheduler", None, None, run_id=run_id, scheduled_for=scheduled_for
+    )
+    return run if created else None
+
+
+def view_run(caller: Caller, run_id: str) -> dict[str, Any]:
+    run = work_log.get_run(run_id)
+    if not (caller.may_run_now or run.requested_by == caller.user_id):
+        raise NotFound(f"Run {run_id!r} does not exist.", code="run_not_found")
+    return run.as_json()
+
+
+def _matches(run: work_log.Run, due: item_store.DueDocument) -> bool:
+    if run.document_type and due.document_type != run.document_type:
+        return False
+    return run.companies is None or due.company in run.companies
+
+
+def _prefix(run: work_log.Run) -> str | None:
+    if run.companies is not None and len(run.companies) == 1:
+        company = run.companies[0]
+        return f"{company}#{run.document_type}#" if run.document_type else f"{company}#"
+    return None
+
+
+def execute_run(run_id: str, seconds_left: Callable[[], float]) -> work_log.Run:
+    """Queue the run's documents until done or out of time (then hand on to a continuation)."""
+    run = work_log.get_run(run_id)
+    queue = posting_queue()
+    while not run.scan_complete:
+        if seconds_left() < SAFETY_MARGIN_SECONDS:
+            run_queue().send({"run_id": run.id})
+            return run
+        cursor = run.cursor or {"shard": 0, "key": None}
+        shard, key = int(cursor.get("shard", 0)), cursor.get("key")
+        found: list[item_store.DueDocument] = []
+        next_key: dict[str, Any] | None = None
+        if run.companies == []:
+            pass
+        else:
+            found, next_key = item_store.due_documents(shard, _prefix(run), key)
+        documents = [d for d in found if _matches(run, d)]
+        queue.send_all([{"run_id": run.id, "document_id": d.document_id} for d in documents])
+        next_shard = shard if next_key is not None else shard + 1
+        done = next_shard >= item_store.DUE_SHARDS or run.companies == []
+        new_cursor = None if done else {"shard": next_shard, "key": next_key}
+        with contextlib.suppress(Conflict):  # a redelivered continuation moved it on already
+            work_log.advance_run(run, new_cursor, len(documents), done)
+        run = work_log.get_run(run.id)
+    return run

@@ -1,0 +1,420 @@
+"""The work log table: runs, worker log groups and their entries (which expire by TTL).
+
+* a run: `pk = RUN#<id>`, `sk = RUN`, with its scope, its scan cursor and outcome counters;
+* a worker log group: `pk = LOG#<id>`, `sk = GROUP`, `owner` = the user who submitted the
+  work (the `by-owner` index lists a user's groups, newest first);
+* a log entry: `pk = LOG#<id>`, `sk = ENTRY#<time>#<document>#<unique>`: one result of one
+  attempt at one document's worker item, with every error in full.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from background_posting.domain.errors import Conflict, NotFound
+from background_posting.store.base import bound, is_condition_failure, register
+
+RETENTION = timedelta(days=90)
+OUTCOME_COUNTERS = ("posted", "failed", "returned", "skipped", "completed")
+
+
+class ByOwner(GlobalSecondaryIndex["WorkLogRecord"]):
+    class Meta:
+        index_name = "by-owner"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+@register(lambda s: s.work_log_table)
+class WorkLogRecord(Model):
+    class Meta:
+        table_name = "work-log"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    owner = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    body = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+    cursor = UnicodeAttribute(null=True)
+    scan_complete = BooleanAttribute(null=True)
+    queued = NumberAttribute(null=True)
+    posted = NumberAttribute(null=True)
+    failed = NumberAttribute(null=True)
+    returned = NumberAttribute(null=True)
+    skipped = NumberAttribute(null=True)
+    completed = NumberAttribute(null=True)
+
+    by_owner = ByOwner()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _expires(at: datetime) -> int:
+    return int((at + RETENTION).timestamp())
+
+
+# -- runs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    trigger: str
+    requested_by: str
+    created_at: str
+    companies: list[str] | None
+    document_type: str | None
+    scheduled_for: str | None
+    cursor: dict[str, Any] | None
+    scan_complete: bool
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        processed = sum(
+            self.counts.get(k, 0) for k in ("posted", "failed", "returned", "skipped", "completed")
+        )
+        if not self.scan_complete:
+            return "finding work"
+        if processed < self.counts.get("queued", 0):
+            return "processing"
+        return (
+            "completed with failures"
+            if self.counts.get("failed") or self.counts.get("returned")
+            else "completed"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "trigger": self.trigger,
+            "requested_by": self.requested_by,
+            "created_at": self.created_at,
+            "scheduled_for": self.scheduled_for,
+            "scope": {"companies": self.companies or "all", "document_type": self.document_type},
+            "status": self.status,
+            "counts": {
+                "queued": self.counts.get("queued", 0),
+                "posted": self.counts.get("posted", 0),
+                "completed": self.counts.get("completed", 0),
+                "failed": self.counts.get("failed", 0),
+                "returned_to_in_progress": self.counts.get("returned", 0),
+                "skipped": self.counts.get("skipped", 0),
+            },
+        }
+
+
+def _run_key(run_id: str) -> tuple[str, str]:
+    return f"RUN#{run_id}", "RUN"
+
+
+def create_run(
+    trigger: str,
+    requested_by: str,
+    companies: list[str] | None,
+    document_type: str | None,
+    run_id: str | None = None,
+    scheduled_for: str | None = None,
+) -> tuple[Run, bool]:
+    """Record a new run; with a given id (a scheduled time), only once: (run, created)."""
+    bound()
+    at = _now()
+    run_id = run_id or uuid.uuid4().hex
+    body = {
+        "trigger": trigger,
+        "requested_by": requested_by,
+        "companies": companies,
+        "document_type": document_type,
+        "scheduled_for": scheduled_for,
+    }
+    record = WorkLogRecord(
+        *_run_key(run_id),
+        created_at=at.isoformat(),
+        body=json.dumps(body),
+        expires_at=_expires(at),
+        scan_complete=False,
+        queued=0,
+        posted=0,
+        failed=0,
+        returned=0,
+        skipped=0,
+        completed=0,
+    )
+    try:
+        record.save(condition=WorkLogRecord.pk.does_not_exist())
+        return get_run(run_id), True
+    except PutError as exc:
+        if is_condition_failure(exc):
+            return get_run(run_id), False
+        raise
+
+
+def get_run(run_id: str) -> Run:
+    bound()
+    try:
+        record = WorkLogRecord.get(*_run_key(run_id), consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound(f"Run {run_id!r} does not exist.", code="run_not_found") from exc
+    body = json.loads(record.body or "{}")
+    return Run(
+        id=run_id,
+        trigger=body.get("trigger", ""),
+        requested_by=body.get("requested_by", ""),
+        created_at=record.created_at or "",
+        companies=body.get("companies"),
+        document_type=body.get("document_type"),
+        scheduled_for=body.get("scheduled_for"),
+        cursor=json.loads(record.cursor) if record.cursor else None,
+        scan_complete=bool(record.scan_complete),
+        counts={name: int(getattr(record, name) or 0) for name in ("queued", *OUTCOME_COUNTERS)},
+    )
+
+
+def advance_run(
+    run: Run, new_cursor: dict[str, Any] | None, queued: int, scan_complete: bool
+) -> None:
+    """Move the run's scan from `run.cursor` to `new_cursor`, counting what was queued.
+
+    Conditional on the cursor still being the one read, so a redelivered continuation that
+    already advanced does not count its documents twice.
+    """
+    bound()
+    record = WorkLogRecord(*_run_key(run.id))
+    expected = json.dumps(run.cursor) if run.cursor is not None else None
+    condition = (
+        WorkLogRecord.cursor.does_not_exist()
+        if expected is None
+        else WorkLogRecord.cursor == expected
+    )
+    actions: list[Any] = [
+        WorkLogRecord.queued.add(queued),
+        WorkLogRecord.scan_complete.set(scan_complete),
+    ]
+    actions.append(
+        WorkLogRecord.cursor.set(json.dumps(new_cursor))
+        if new_cursor is not None
+        else WorkLogRecord.cursor.set(json.dumps({"done": True}))
+    )
+    try:
+        record.update(actions=actions, condition=condition & (WorkLogRecord.scan_complete == False))  # noqa: E712
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise Conflict("The run's scan moved on already.", code="run_advanced") from exc
+        raise
+
+
+def count_in(tx: TransactWrite, run_id: str | None, outcome: str) -> None:
+    """Add one `outcome` to the run's counters inside a caller's transaction."""
+    if not run_id:
+        return
+    tx.update(
+        WorkLogRecord(*_run_key(run_id)),
+        actions=[getattr(WorkLogRecord, outcome).add(1)],
+        condition=WorkLogRecord.pk.exists(),
+    )
+
+
+def count(run_id: str | None, outcome: str) -> None:
+    if not run_id:
+        return
+    bound()
+    try:
+        WorkLogRecord(*_run_key(run_id)).update(
+            actions=[getattr(WorkLogRecord, outcome).add(1)],
+            condition=WorkLogRecord.pk.exists(),
+        )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+
+
+# -- worker log groups -----------------------------------------------------------------------
+
+
+def _group_key(group_id: str) -> tuple[str, str]:
+    return f"LOG#{group_id}", "GROUP"
+
+
+def create_group_in(tx: TransactWrite, owner: str, email: str, title: str) -> str:
+    at = _now()
+    group_id = uuid.uuid4().hex
+    tx.save(
+        WorkLogRecord(
+            *_group_key(group_id),
+            owner=owner,
+            created_at=at.isoformat(),
+            body=json.dumps({"title": title, "email": email}),
+            expires_at=_expires(at),
+        ),
+        condition=WorkLogRecord.pk.does_not_exist(),
+    )
+    return group_id
+
+
+def create_group(owner: str, email: str, title: str) -> str:
+    bound()
+    at = _now()
+    group_id = uuid.uuid4().hex
+    WorkLogRecord(
+        *_group_key(group_id),
+        owner=owner,
+        created_at=at.isoformat(),
+        body=json.dumps({"title": title, "email": email}),
+        expires_at=_expires(at),
+    ).save(condition=WorkLogRecord.pk.does_not_exist())
+    return group_id
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    at: str
+    document_id: str
+    reference: str
+    document_type: str
+    action: str
+    outcome: str
+    errors: list[dict[str, Any]]
+    run_id: str | None
+    attempt: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "document_id": self.document_id,
+            "reference": self.reference,
+            "document_type": self.document_type,
+            "action": self.action,
+            "outcome": self.outcome,
+            "errors": self.errors,
+            "run_id": self.run_id,
+            "attempt": self.attempt,
+        }
+
+
+def _entry_record(group_id: str, entry: LogEntry) -> WorkLogRecord:
+    at = datetime.fromisoformat(entry.at)
+    return WorkLogRecord(
+        f"LOG#{group_id}",
+        f"ENTRY#{entry.at}#{entry.document_id}#{uuid.uuid4().hex[:8]}",
+        body=json.dumps(entry.as_json()),
+        expires_at=_expires(at),
+    )
+
+
+def add_entry_in(tx: TransactWrite, group_id: str, entry: LogEntry) -> None:
+    tx.save(_entry_record(group_id, entry))
+
+
+def add_entry(group_id: str, entry: LogEntry) -> None:
+    bound()
+    _entry_record(group_id, entry).save()
+
+
+@dataclass(frozen=True)
+class LogGroup:
+    id: str
+    owner: str
+    email: str
+    title: str
+    created_at: str
+    entries: list[LogEntry]
+
+    def as_json(self, with_entries: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "owner": self.owner,
+            "title": self.title,
+            "created_at": self.created_at,
+        }
+        if with_entries:
+            body["entries"] = [e.as_json() for e in self.entries]
+            body["summary"] = summarise(self.entries)
+        return body
+
+
+def summarise(entries: list[LogEntry]) -> dict[str, int]:
+    summary: dict[str, int] = {}
+    for entry in entries:
+        summary[entry.outcome] = summary.get(entry.outcome, 0) + 1
+    return summary
+
+
+def _entry(record: WorkLogRecord) -> LogEntry:
+    data = json.loads(record.body or "{}")
+    return LogEntry(
+        at=data["at"],
+        document_id=data["document_id"],
+        reference=data["reference"],
+        document_type=data["document_type"],
+        action=data["action"],
+        outcome=data["outcome"],
+        errors=data.get("errors", []),
+        run_id=data.get("run_id"),
+        attempt=int(data.get("attempt", 0)),
+    )
+
+
+def get_group(group_id: str, with_entries: bool = True) -> LogGroup:
+    bound()
+    records = list(WorkLogRecord.query(f"LOG#{group_id}", consistent_read=True))
+    header = next((r for r in records if r.sk == "GROUP"), None)
+    if header is None:
+        raise NotFound(f"Worker log group {group_id!r} does not exist.", code="log_group_not_found")
+    body = json.loads(header.body or "{}")
+    entries = [_entry(r) for r in records if r.sk.startswith("ENTRY#")] if with_entries else []
+    return LogGroup(
+        id=group_id,
+        owner=header.owner or "",
+        email=body.get("email", ""),
+        title=body.get("title", ""),
+        created_at=header.created_at or "",
+        entries=entries,
+    )
+
+
+def groups_of(owner: str, limit: int = 100) -> list[LogGroup]:
+    bound()
+    found = []
+    for record in WorkLogRecord.by_owner.query(owner, scan_index_forward=False, limit=limit):
+        if record.sk != "GROUP":
+            continue
+        body = json.loads(record.body or "{}")
+        found.append(
+            LogGroup(
+                id=record.pk.removeprefix("LOG#"),
+                owner=owner,
+                email=body.get("email", ""),
+                title=body.get("title", ""),
+                created_at=record.created_at or "",
+                entries=[],
+            )
+        )
+    return found
+
+
+def delete_group(group_id: str) -> None:
+    """Remove the group first (so nothing more is said about it), then its entries."""
+    bound()
+    WorkLogRecord(*_group_key(group_id)).delete()
+    with WorkLogRecord.batch_write() as batch:
+        for record in WorkLogRecord.query(f"LOG#{group_id}", consistent_read=True):
+            batch.delete(record)

@@ -1,0 +1,141 @@
+"""The posting worker on DynamoDB Local: overlap, crashes between steps, retries to the limit."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from background_posting.config import Settings
+from background_posting.domain.documents import COMPLETE, IN_PROGRESS, READY_TO_POST, Document
+from background_posting.services import background, worker
+from background_posting.services import documents as documents_service
+from background_posting.store import counters, work_log
+from background_posting.store import documents as document_store
+from background_posting.store import ledger as ledger_store
+from background_posting.store import worker_items as item_store
+from tests.integration.test_posting_concurrency import race
+from tests.support.scenario import ADMIN, given_company, given_document
+
+FOREVER = lambda: 900.0  # noqa: E731 - an invocation with plenty of time left
+
+
+class Died(BaseException):
+    """A worker process killed at this point: no `except Exception` in our code sees it."""
+
+
+def queued(count: int, **overrides: Any) -> list[Document]:
+    """Documents sent to the background from a list view (Ready to Post, with worker items)."""
+    made = [given_document(**overrides) for _ in range(count)]
+    return background.post_from_list_view(ADMIN, [d.id for d in made])
+
+
+def admins_group() -> str:
+    """The worker log group of the (only) list-view submission in the test."""
+    (group,) = work_log.groups_of(ADMIN.user_id)
+    return group.id
+
+
+def status_of(document: Document) -> str:
+    return document_store.get_document(document.id, with_lines=False).document.status
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+    """The worker's clock, which a test moves forward (e.g. past a dead worker's lease)."""
+    import time
+
+    now = [time.time()]
+    monkeypatch.setattr(worker, "_now", lambda: now[0])
+    yield now
+
+
+def test_a_queued_document_is_posted_once_and_its_items_removed(local_store: Settings) -> None:
+    given_company()
+    (document,) = queued(1)
+    assert status_of(document) == READY_TO_POST
+    assert [i.action for i in item_store.items_of(document.id)] == ["post_document"]
+
+    outcome = worker.process(worker.Message(None, document.id), "w1", FOREVER)
+
+    assert outcome == "posted"
+    assert status_of(document) == COMPLETE
+    assert item_store.items_of(document.id) == []
+    group = work_log.get_group(admins_group())
+    assert [e.outcome for e in group.entries] == ["posted"]
+
+
+CRASH_POINTS = {
+    "after the lease": (item_store, "lease"),
+    "after reading the document": (document_store, "get_document"),
+    "after building the transaction": (documents_service, "draft_for"),
+    "after staging the lines": (ledger_store, "stage_lines"),
+    "after the commit": (ledger_store, "commit"),
+}
+
+
+@pytest.mark.parametrize("point", list(CRASH_POINTS))
+def test_a_worker_dying_at_any_step_loses_nothing_and_posts_nothing_twice(
+    point: str, local_store: Settings, monkeypatch: pytest.MonkeyPatch, clock: list[float]
+) -> None:
+    given_company()
+    batch = queued(3)
+    module, name = CRASH_POINTS[point]
+    original = getattr(module, name)
+    calls = itertools.count()
+
+    def dies_after(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        if next(calls) == 0:
+            raise Died(point)
+        return result
+
+    # Given a worker that dies at this point while holding the first document
+    monkeypatch.setattr(module, name, dies_after)
+    with pytest.raises(Died):
+        worker.process(worker.Message(None, batch[0].id), "dead-worker", FOREVER)
+    monkeypatch.setattr(module, name, original)
+
+    # When, after its lease has expired, three workers process every document at once,
+    # each message delivered twice
+    clock[0] += 3600
+    run, _ = work_log.create_run("run_now", "admin", None, None)
+    messages = [worker.Message(run.id, d.id) for d in batch] * 2
+    results = race(
+        *(lambda m=m, n=n: worker.process(m, f"w{n}", FOREVER) for n, m in enumerate(messages))
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+
+    # Then every document is Complete, with exactly one transaction, and no work remains
+    assert [status_of(d) for d in batch] == [COMPLETE] * 3
+    assert counters.current("ACME", "TRN") == 3
+    numbers = {document_store.get_document(d.id).document.transaction_number for d in batch}
+    assert numbers == {"TRN000001", "TRN000002", "TRN000003"}
+    assert all(item_store.items_of(d.id) == [] for d in batch)
+    counts = work_log.get_run(run.id).counts
+    assert counts["posted"] == 3 - (point == "after the commit")
+    assert counts["posted"] + counts["skipped"] == len(messages)
+
+
+def test_a_failing_document_is_retried_then_returned_to_in_progress_with_every_error(
+    local_store: Settings,
+) -> None:
+    given_company()
+    # Given a document dated in a closed period whose tax code is unknown (two problems)
+    (document,) = queued(1, document_date="2026-10-10")
+    # When three runs try it (the default maximum attempts is 3)
+    runs = [work_log.create_run("schedule", "scheduler", None, None)[0] for _ in range(3)]
+    outcomes = [worker.process(worker.Message(r.id, document.id), "w", FOREVER) for r in runs]
+    # Then it failed twice, then went back to In Progress without worker items
+    assert outcomes == ["failed", "failed", "returned"]
+    assert status_of(document) == IN_PROGRESS
+    assert item_store.items_of(document.id) == []
+    entries = work_log.get_group(admins_group()).entries
+    assert [e.outcome for e in entries] == ["failed", "failed", "failed", "returned_to_in_progress"]
+    assert all("period_closed" in {e["code"] for e in entry.errors} for entry in entries[:3])
+    assert [work_log.get_run(r.id).counts["failed"] for r in runs] == [1, 1, 0]
+    assert work_log.get_run(runs[2].id).counts["returned"] == 1
+    # And a fourth run finds nothing to do
+    assert worker.process(worker.Message(None, document.id), "w", FOREVER) == "skipped"
