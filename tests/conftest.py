@@ -14,7 +14,7 @@ from moto import mock_aws
 from background_posting.config import Settings
 from background_posting.store import base as store_base
 from infra.dynamodb_local import DynamoDBLocal, local_client
-from infra.resources import create_tables
+from infra.resources import create_queues, create_tables
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -23,8 +23,13 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BackgroundPosting")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
-def settings_for(names: dict[str, str], endpoint: str | None = None) -> Settings:
+def settings_for(
+    names: dict[str, str], endpoint: str | None = None, queues: dict[str, str] | None = None
+) -> Settings:
+    queues = queues or {}
     return Settings(
+        POSTING_QUEUE_URL=queues.get("PostingQueue", ""),
+        RUN_QUEUE_URL=queues.get("RunQueue", ""),
         AWS_REGION="us-east-1",
         COMPANIES_TABLE=names["CompaniesTable"],
         ACCOUNTS_TABLE=names["AccountsTable"],
@@ -46,7 +51,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         names = create_tables(boto3.client("dynamodb", region_name="us-east-1"), "test")
-        settings = settings_for(names)
+        queues = create_queues(boto3.client("sqs", region_name="us-east-1"), "test")
+        settings = settings_for(names, queues={k: q.url for k, q in queues.items()})
         store_base.bind(settings)
         yield settings
 

@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 
 from background_posting.config import Settings
+from background_posting.store import documents as document_store
+from background_posting.store import ledger as ledger_store
 from infra.lambda_runtime import LocalFunction
-from infra.template import functions
-from tests.support.api import invoke_api
-from tests.support.data import account_body, company_body
+from infra.resources import queue_name, table_names
+from infra.template import functions, resources
+from tests.support.flows import working_day
 from tests.support.iam import granted_actions, recorded_actions, to_logical
 
 
@@ -21,29 +23,24 @@ def test_every_function_points_at_a_handler_that_imports(logical_id: str) -> Non
     assert callable(getattr(module, spec.function_name))
 
 
-def _names(settings: Settings) -> dict[str, str]:
-    return {
-        "CompaniesTable": settings.companies_table,
-        "AccountsTable": settings.accounts_table,
-        "DocumentsTable": settings.documents_table,
-        "LedgerTable": settings.ledger_table,
-        "WorkerItemsTable": settings.worker_items_table,
-        "OrgTable": settings.org_table,
+def _names(prefix: str = "test") -> dict[str, str]:
+    return table_names(prefix) | {
+        logical: queue_name(logical, prefix) for logical in resources("AWS::SQS::Queue")
     }
 
 
-def test_the_api_policy_allows_exactly_what_the_api_uses(
-    api: Any, aws: Settings, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "function", ["ApiFunction", "ScheduledPostingFunction", "PostingWorkerFunction"]
+)
+def test_each_policy_allows_exactly_what_its_function_uses(
+    function: str, api: Any, aws: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Given chunks of one line, so that every large-document path is taken
+    monkeypatch.setattr(document_store, "LINES_PER_CHUNK", 1)
+    monkeypatch.setattr(ledger_store, "LINES_PER_CHUNK", 1)
     with recorded_actions(monkeypatch) as used:
-        invoke_api(api, "POST", "/companies", "admin", company_body())
-        invoke_api(api, "GET", "/companies/ACME", "admin")
-        invoke_api(api, "PATCH", "/companies/ACME", "admin", {"name": "Renamed"})
-        invoke_api(api, "PUT", "/me/companies", "clerk", {"companies": ["ACME"]})
-        invoke_api(api, "POST", "/accounts", "clerk", account_body())
-        invoke_api(api, "GET", "/accounts/CUST01", "clerk")
-        invoke_api(api, "PATCH", "/accounts/CUST01", "clerk", {"name": "Renamed"})
-    assert to_logical(used, _names(aws)) == granted_actions("ApiFunction")
+        working_day(api, aws)
+    assert to_logical(used[function], _names()) == granted_actions(function)
 
 
 def test_the_layer_installs_exactly_the_locked_runtime_dependencies() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from botocore.client import BaseClient
@@ -36,18 +38,40 @@ def _dynamodb_grants(operation: str, params: dict[str, Any]) -> set[tuple[str, s
     return {(f"dynamodb:{operation}", table)}
 
 
+_acting: ContextVar[str] = ContextVar("acting", default="ApiFunction")
+
+
 @contextmanager
-def recorded_actions(monkeypatch: Any) -> Iterator[set[tuple[str, str]]]:
-    """Every (action, resource name) the code asks of AWS while the block runs."""
-    used: set[tuple[str, str]] = set()
+def acting_as(function: str) -> Iterator[None]:
+    """Attribute the AWS calls made inside the block to `function`."""
+    token = _acting.set(function)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def _queue_name(params: dict[str, Any]) -> str:
+    url = str(params.get("QueueUrl", ""))
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+@contextmanager
+def recorded_actions(monkeypatch: Any) -> Iterator[dict[str, set[tuple[str, str]]]]:
+    """Every (action, resource name) the code asks of AWS while the block runs, per function."""
+    used: dict[str, set[tuple[str, str]]] = defaultdict(set)
     original = BaseClient._make_api_call
 
     def spy(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         service = client.meta.service_model.service_name
+        acting = used[_acting.get()]
         if service == "dynamodb":
-            used.update(_dynamodb_grants(operation, params))
+            acting.update(_dynamodb_grants(operation, params))
+        elif service == "sqs":
+            action = "SendMessage" if operation == "SendMessageBatch" else operation
+            acting.add((f"sqs:{action}", _queue_name(params)))
         else:
-            used.add((f"{client.meta.service_model.signing_name}:{operation}", "*"))
+            acting.add((f"{client.meta.service_model.signing_name}:{operation}", "*"))
         return original(client, operation, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", spy)
@@ -66,9 +90,17 @@ def _resource_name(resource: Any) -> str:
     return str(resource)
 
 
+# What SAM grants a function for each SQS event source (its SQSPollerPolicy).
+SQS_POLLER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+
+
 def granted_actions(logical_id: str) -> set[tuple[str, str]]:
-    """(action, logical resource) pairs the function's inline policies allow."""
+    """(action, logical resource) pairs the function's policies and SQS events allow."""
     grants: set[tuple[str, str]] = set()
+    for event in functions()[logical_id].events.values():
+        if event.get("Type") == "SQS":
+            queue = _resource_name(event["Properties"]["Queue"])
+            grants.update((action, queue) for action in SQS_POLLER_ACTIONS[:2])
     for policy in functions()[logical_id].policies:
         if not isinstance(policy, dict) or "Statement" not in policy:
             raise AssertionError(f"{logical_id}: use inline statements, not {policy!r}")
@@ -84,7 +116,7 @@ def granted_actions(logical_id: str) -> set[tuple[str, str]]:
 
 
 def to_logical(used: set[tuple[str, str]], names: dict[str, str]) -> set[tuple[str, str]]:
-    """Replace physical table names by the template's logical ids."""
+    """Replace physical table and queue names by the template's logical ids."""
     by_name = {physical: logical for logical, physical in names.items()}
     logical = set()
     for action, resource in used:

@@ -5,15 +5,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 import boto3
-
-
-@lru_cache(maxsize=1)
-def _client() -> Any:
-    return boto3.session.Session().client("sqs")
 
 
 class Queue:
@@ -25,8 +19,8 @@ class Queue:
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = _client()
+        if self._client is None:  # created on first use, never at import
+            self._client = boto3.session.Session().client("sqs")
         return self._client
 
     def send(self, message: dict[str, Any], delay_seconds: int = 0) -> None:

@@ -12,7 +12,7 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from background_posting.config import Settings, get_settings
+from background_posting.config import Settings, get_settings, use
 from background_posting.domain.errors import Conflict
 
 _lock = threading.Lock()
@@ -41,6 +41,7 @@ def bind(settings: Settings | None = None) -> Settings:
         for model, table_name in _models:
             _point(model, table_name, settings)
         _bound = settings
+        use(settings)
     return settings
 
 

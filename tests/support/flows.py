@@ -1,0 +1,139 @@
+"""A whole working day through the API and the background functions, for tests that need one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from background_posting.config import Settings
+from infra.lambda_runtime import LocalContext
+from tests.support.api import invoke_api
+from tests.support.data import account_body, company_body, document_body
+from tests.support.iam import acting_as
+from tests.support.queues import Drain, load_handler
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+def working_day(api: Any, settings: Settings) -> dict[str, Any]:
+    """Every route once, a backlog posted by Run Now and a list view's Background Post."""
+    seen: dict[str, Any] = {}
+    invoke_api(api, "POST", "/companies", "admin", company_body("ACME"))
+    invoke_api(api, "PATCH", "/companies/ACME", "admin", {"name": "Acme Group"})
+    invoke_api(api, "GET", "/companies/ACME", "clerk")
+    invoke_api(api, "PUT", "/me/companies", "lister", {"companies": ["ACME"]})
+    invoke_api(api, "PUT", "/companies/ACME/settings", "admin", {"journal_line_limit": 1})
+    invoke_api(api, "GET", "/companies/ACME/settings", "clerk")
+    invoke_api(api, "PUT", "/settings/background-posting", "admin", {"max_attempts": 2})
+    invoke_api(api, "GET", "/settings/background-posting", "runner")
+    invoke_api(api, "POST", "/accounts", "clerk", account_body("CUST01"))
+    invoke_api(
+        api,
+        "POST",
+        "/accounts",
+        "clerk",
+        account_body("VEND01", kind="vendor", trading_currencies=["GBP"]),
+    )
+    invoke_api(api, "PATCH", "/accounts/CUST01", "clerk", {"name": "Customer One"})
+    invoke_api(api, "GET", "/accounts/CUST01", "clerk")
+
+    def create(doc_type: str, **overrides: Any) -> dict[str, Any]:
+        body = document_body(doc_type, **overrides)
+        answer = invoke_api(api, "POST", "/documents", "clerk", body)
+        assert answer.status == 201, answer.body
+        return dict(answer.body)
+
+    many_lines = [
+        {"description": f"Item {n}", "quantity": "1", "unit_price": "1.10", "tax_code": "STD"}
+        for n in range(120)
+    ]
+    big = create("sales_invoice", lines=many_lines)
+    invoke_api(api, "PATCH", f"/documents/{big['id']}", "clerk", {"lines": many_lines[:110]})
+    seen["big_immediate"] = invoke_api(
+        api, "POST", f"/documents/{big['id']}/post", "clerk", {"mode": "immediate"}
+    )
+
+    immediate = create("sales_invoice")
+    invoke_api(api, "PATCH", f"/documents/{immediate['id']}", "clerk", {"reference": "PO-1"})
+    invoke_api(api, "GET", "/documents?company=ACME&type=sales_invoice", "clerk")
+    posted = invoke_api(
+        api, "POST", f"/documents/{immediate['id']}/post", "clerk", {"mode": "auto"}
+    )
+    seen["immediate"] = posted
+    invoke_api(api, "GET", f"/documents/{immediate['id']}/transaction", "clerk")
+    invoke_api(api, "GET", f"/documents/{immediate['id']}/print", "clerk")
+    discarded = create("sales_invoice")
+    invoke_api(api, "POST", f"/documents/{discarded['id']}/discard", "clerk")
+
+    # A backlog of every type, queued from a list view; a journal over its line limit
+    backlog = [
+        create(t)
+        for t in (
+            "sales_invoice",
+            "sales_credit_note",
+            "payable_invoice",
+            "payable_credit_note",
+            "journal",
+        )
+    ]
+    backlog.append(create("sales_invoice", lines=many_lines))
+    seen["list_view"] = invoke_api(
+        api, "POST", "/documents/post", "clerk", {"ids": [d["id"] for d in backlog]}
+    )
+    journal = create("journal")
+    seen["journal_button"] = invoke_api(
+        api, "POST", f"/documents/{journal['id']}/post", "clerk", {"mode": "auto"}
+    )
+    withdrawn = create("sales_invoice")
+    invoke_api(api, "POST", "/documents/post", "clerk", {"ids": [withdrawn["id"]]})
+    invoke_api(api, "GET", f"/worker-items?reference={withdrawn['number']}", "clerk")
+    seen["withdraw_refused"] = invoke_api(
+        api, "PUT", f"/documents/{withdrawn['id']}/status", "admin", {"status": "In Progress"}
+    )
+    invoke_api(api, "DELETE", f"/documents/{withdrawn['id']}/worker-items", "admin")
+    seen["withdrawn"] = invoke_api(
+        api, "PUT", f"/documents/{withdrawn['id']}/status", "admin", {"status": "In Progress"}
+    )
+
+    run = invoke_api(api, "POST", "/scheduler/run", "runner")
+    seen["run_now"] = run
+    drain = Drain(settings)
+    with acting_as("ScheduledPostingFunction"):
+        drain.once("RunQueue", seconds=5)  # too little time: hands the run on
+        drain.once("RunQueue")
+    with acting_as("PostingWorkerFunction"):
+        drain.once("PostingQueue", seconds=5)  # too little time: hands the documents on
+        while drain.once("PostingQueue"):
+            pass
+    seen["run"] = invoke_api(api, "GET", f"/runs/{run.body['run_id']}", "runner")
+    seen["backlog"] = [
+        invoke_api(api, "GET", f"/documents/{d['id']}", "clerk").body for d in [*backlog, journal]
+    ]
+    seen["run_now_again"] = invoke_api(api, "POST", "/scheduler/run", "runner")
+
+    late = create("sales_invoice")
+    invoke_api(api, "POST", "/documents/post", "clerk", {"ids": [late["id"]]})
+    seen["background_post"] = invoke_api(
+        api, "POST", "/documents/background-post", "lister", {"type": "sales_invoice"}
+    )
+    with acting_as("ScheduledPostingFunction"):
+        drain.once("RunQueue")
+    with acting_as("PostingWorkerFunction"):
+        drain.once("PostingQueue")
+    seen["late"] = invoke_api(api, "GET", f"/documents/{late['id']}", "clerk").body
+
+    # The schedule fires, and EventBridge delivers the same firing twice
+    fired = json.loads((EVENTS / "scheduler_fired.json").read_text())
+    with acting_as("ScheduledPostingFunction"):
+        scheduled = load_handler("ScheduledPostingFunction")
+        seen["scheduled"] = scheduled(fired, LocalContext("ScheduledPostingFunction", 90))
+        seen["scheduled_again"] = scheduled(fired, LocalContext("ScheduledPostingFunction", 90))
+
+    groups = invoke_api(api, "GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
+    seen["groups"] = groups
+    seen["group"] = invoke_api(api, "GET", f"/worker-log-groups/{groups[-1]['id']}", "clerk")
+    seen["group_deleted"] = invoke_api(
+        api, "DELETE", f"/worker-log-groups/{groups[0]['id']}", "clerk"
+    )
+    return seen

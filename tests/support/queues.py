@@ -1,0 +1,57 @@
+"""Delivering SQS messages to the template's functions synchronously, as Lambda's poller would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from background_posting.config import Settings
+from infra.event_sources import failed_message_ids, sqs_event
+from infra.lambda_runtime import LocalContext
+from infra.template import functions
+
+ROUTES = {"RunQueue": "ScheduledPostingFunction", "PostingQueue": "PostingWorkerFunction"}
+
+
+def load_handler(logical_id: str) -> Any:
+    from infra.lambda_runtime import LocalFunction
+
+    spec = functions()[logical_id]
+    module = LocalFunction(spec)._new_instance()
+    return getattr(module, spec.function_name)
+
+
+class Drain:
+    """Deliver every message on the run and posting queues until both are empty."""
+
+    def __init__(self, settings: Settings, handlers: dict[str, Any] | None = None):
+        self.sqs = boto3.client("sqs", region_name="us-east-1")
+        self.urls = {"RunQueue": settings.run_queue_url, "PostingQueue": settings.posting_queue_url}
+        self.handlers = handlers or {name: load_handler(fn) for name, fn in ROUTES.items()}
+        self.delivered = {name: 0 for name in ROUTES}
+
+    def once(self, queue: str, seconds: int = 90) -> int:
+        """Deliver one batch from `queue` to its function, which has `seconds` to run."""
+        answer = self.sqs.receive_message(
+            QueueUrl=self.urls[queue], MaxNumberOfMessages=10, AttributeNames=["All"]
+        )
+        messages = answer.get("Messages", [])
+        if not messages:
+            return 0
+        event = sqs_event(messages, f"arn:aws:sqs:us-east-1:123456789012:{queue}")
+        result = self.handlers[queue](event, LocalContext(ROUTES[queue], seconds))
+        failed = failed_message_ids(result, [m["MessageId"] for m in messages], True)
+        for message in messages:
+            if message["MessageId"] not in failed:
+                self.sqs.delete_message(
+                    QueueUrl=self.urls[queue], ReceiptHandle=message["ReceiptHandle"]
+                )
+        self.delivered[queue] += len(messages)
+        return len(messages)
+
+    def all(self, rounds: int = 200) -> None:
+        for _ in range(rounds):
+            if not (self.once("RunQueue") + self.once("PostingQueue")):
+                return
+        raise AssertionError("the queues did not drain")
