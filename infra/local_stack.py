@@ -37,6 +37,7 @@ from infra.resources import (
     local_attributes,
     table_attributes,
 )
+from infra.scheduler_local import LocalScheduler
 from infra.template import (
     REGION,
     ROOT,
@@ -45,6 +46,7 @@ from infra.template import (
     parameter_defaults,
     pseudo_parameters,
     resolve,
+    resources,
     use_template,
 )
 
@@ -70,6 +72,9 @@ class LocalStack:
     functions: dict[str, LocalFunction] = field(default_factory=dict)
     queues: dict[str, QueueInfo] = field(default_factory=dict)
     event_sources: SqsEventSources | None = None
+    scheduler: LocalScheduler | None = None
+    attributes: Attributes = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
     moto_endpoint: str = ""
     _gateway: Gateway | None = None
     _moto: Any = None
@@ -102,6 +107,7 @@ class LocalStack:
         self.event_sources = SqsEventSources.from_template(
             self._client("sqs"), self.functions, self.queues, functions()
         ).start()
+        self._start_scheduler()
         self._gateway = Gateway(
             ("127.0.0.1", self.port),
             self.functions["ApiFunction"],
@@ -165,10 +171,32 @@ class LocalStack:
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
         parameters = pseudo_parameters() | parameter_defaults() | {"Stage": "local"}
+        self.attributes, self.parameters = attributes, parameters
         for spec in functions().values():
             for key, value in spec.environment.items():
                 env.setdefault(key, resolve(value, attributes, parameters))
         os.environ.update(env)
+
+    def _start_scheduler(self) -> None:
+        """Schedule groups from the template, the saved schedule restored, firing for real."""
+        scheduler = self._client("scheduler")
+        groups = [
+            resolve({"Ref": logical_id}, self.attributes, self.parameters)
+            for logical_id in resources("AWS::Scheduler::ScheduleGroup")
+        ]
+        existing = {g["Name"] for g in scheduler.list_schedule_groups().get("ScheduleGroups", [])}
+        for group in groups:
+            if group not in existing:
+                scheduler.create_schedule_group(Name=group)
+        from background_posting.services.scheduler import reapply  # the layer is on the path now
+
+        if reapply():
+            log.info("the saved schedule was written to the local EventBridge Scheduler again")
+        self.scheduler = LocalScheduler(scheduler, groups, self._invoke_arn).start()
+
+    def _invoke_arn(self, arn: str, event: dict[str, Any]) -> Any:
+        logical_id = arn.rsplit(":", 1)[-1]
+        return self.functions[logical_id].invoke(event)
 
     def _verify_sender(self) -> None:
         """moto's SES refuses to send from an unverified identity."""
@@ -176,6 +204,8 @@ class LocalStack:
         log.info("SES sender verified: %s", verify_sender(self._client("sesv2"), sender))
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.event_sources is not None:
             self.event_sources.stop()
         if self._gateway is not None:

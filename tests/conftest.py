@@ -23,11 +23,19 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BackgroundPosting")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
+SCHEDULE_GROUP = "test-ScheduleGroup"
+SCHEDULED_POSTING_ARN = "arn:aws:lambda:us-east-1:123456789012:function:ScheduledPostingFunction"
+
+
 def settings_for(
     names: dict[str, str], endpoint: str | None = None, queues: dict[str, str] | None = None
 ) -> Settings:
     queues = queues or {}
     return Settings(
+        SCHEDULE_GROUP=SCHEDULE_GROUP,
+        SCHEDULE_TARGET_ARN=SCHEDULED_POSTING_ARN,
+        SCHEDULER_ROLE_ARN="arn:aws:iam::123456789012:role/test-SchedulerRole",
+        ORGANISATION_TIMEZONE="Europe/London",
         POSTING_QUEUE_URL=queues.get("PostingQueue", ""),
         RUN_QUEUE_URL=queues.get("RunQueue", ""),
         AWS_REGION="us-east-1",
@@ -52,6 +60,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     with mock_aws():
         names = create_tables(boto3.client("dynamodb", region_name="us-east-1"), "test")
         queues = create_queues(boto3.client("sqs", region_name="us-east-1"), "test")
+        boto3.client("scheduler", region_name="us-east-1").create_schedule_group(
+            Name=SCHEDULE_GROUP
+        )
         settings = settings_for(names, queues={k: q.url for k, q in queues.items()})
         store_base.bind(settings)
         yield settings

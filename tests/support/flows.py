@@ -96,6 +96,15 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
         api, "PUT", f"/documents/{withdrawn['id']}/status", "admin", {"status": "In Progress"}
     )
 
+    seen["schedule_job"] = invoke_api(
+        api, "PUT", "/scheduler", "admin", {"frequency": "daily", "time": "02:00"}
+    )
+    invoke_api(
+        api, "PUT", "/scheduler", "admin", {"frequency": "monthly", "day": 31, "time": "23:30"}
+    )
+    seen["scheduler"] = invoke_api(api, "GET", "/scheduler", "runner")
+    seen["unscheduled"] = invoke_api(api, "DELETE", "/scheduler", "admin")
+
     run = invoke_api(api, "POST", "/scheduler/run", "runner")
     seen["run_now"] = run
     drain = Drain(settings)

@@ -67,6 +67,11 @@ def recorded_actions(monkeypatch: Any) -> Iterator[dict[str, set[tuple[str, str]
         acting = used[_acting.get()]
         if service == "dynamodb":
             acting.update(_dynamodb_grants(operation, params))
+        elif service == "scheduler":
+            acting.add((f"scheduler:{operation}", f"ScheduleGroup/{params.get('Name', '*')}"))
+            if operation in {"CreateSchedule", "UpdateSchedule"}:
+                # AWS checks that the caller may pass the schedule's role to the scheduler.
+                acting.add(("iam:PassRole", "SchedulerRole"))
         elif service == "sqs":
             action = "SendMessage" if operation == "SendMessageBatch" else operation
             acting.add((f"sqs:{action}", _queue_name(params)))
@@ -83,6 +88,9 @@ def _resource_name(resource: Any) -> str:
         return str(resource["Fn::GetAtt"][0])
     if isinstance(resource, dict) and "Fn::Sub" in resource:
         text = str(resource["Fn::Sub"])
+        if ":schedule/${" in text:
+            # "arn:...:schedule/${ScheduleGroup}/background-posting-*" -> "ScheduleGroup/..."
+            return text.split(":schedule/", 1)[1].replace("${", "").replace("}", "")
         # "${DocumentsTable.Arn}/index/by-company" -> "DocumentsTable/index/by-company"
         return text.replace("${", "").replace(".Arn}", "")
     if isinstance(resource, dict) and "Ref" in resource:
@@ -116,10 +124,14 @@ def granted_actions(logical_id: str) -> set[tuple[str, str]]:
 
 
 def to_logical(used: set[tuple[str, str]], names: dict[str, str]) -> set[tuple[str, str]]:
-    """Replace physical table and queue names by the template's logical ids."""
+    """Replace physical table and queue names by the template's logical ids (and schedule
+    names by the pattern the policy grants)."""
     by_name = {physical: logical for logical, physical in names.items()}
     logical = set()
     for action, resource in used:
+        if resource.startswith("ScheduleGroup/background-posting-"):
+            logical.add((action, "ScheduleGroup/background-posting-*"))
+            continue
         table, _, index = resource.partition("/index/")
         name = by_name.get(table, table)
         logical.add((action, f"{name}/index/{index}" if index else name))

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     work_log_table: str = Field(default="bp-work-log", validation_alias="WORK_LOG_TABLE")
     posting_queue_url: str = Field(default="", validation_alias="POSTING_QUEUE_URL")
     run_queue_url: str = Field(default="", validation_alias="RUN_QUEUE_URL")
+    schedule_group: str = Field(default="background-posting", validation_alias="SCHEDULE_GROUP")
+    schedule_target_arn: str = Field(default="", validation_alias="SCHEDULE_TARGET_ARN")
+    scheduler_role_arn: str = Field(default="", validation_alias="SCHEDULER_ROLE_ARN")
+    organisation_timezone: str = Field(default="UTC", validation_alias="ORGANISATION_TIMEZONE")
     lease_seconds: int = Field(default=300, validation_alias="WORKER_LEASE_SECONDS", ge=10)
     retry_delay_seconds: int = Field(
         default=0,

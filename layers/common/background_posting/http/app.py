@@ -16,6 +16,7 @@ from background_posting.http import (
     document_routes,
     errors,
     reference_routes,
+    scheduler_routes,
     settings_routes,
 )
 
@@ -59,6 +60,7 @@ def build() -> APIGatewayRestResolver:
     app.include_router(settings_routes.router)
     app.include_router(document_routes.router)
     app.include_router(background_routes.router)
+    app.include_router(scheduler_routes.router)
 
     @app.get("/health", tags=["Operations"], summary="Answers 200 once the API can serve")
     def health() -> dict[str, str]:

@@ -65,6 +65,11 @@ def describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, str]]]:
             field, text = "body", "is not valid JSON"
         elif err.get("type") == "extra_forbidden":
             text = "is not a known field"
+        elif err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            # A discriminated union (document type, schedule frequency): name its tag field.
+            tag = str((err.get("ctx") or {}).get("discriminator", "")).strip("'")
+            field = f"{field}.{tag}" if field != "body" else tag
+            text = str(err.get("msg", "is invalid"))
         problems.append({"field": field, "message": text})
     first = problems[0] if problems else {"field": "body", "message": "is invalid"}
     message = f"{first['field']} {first['message']}."

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
@@ -55,3 +58,27 @@ def background_posting_settings() -> BackgroundPostingSettings:
 def put_background_posting_settings(settings: BackgroundPostingSettings) -> None:
     bound()
     OrgRecord(*BACKGROUND_POSTING, body=settings.model_dump_json()).save()
+
+
+SCHEDULER = ("SETTINGS", "scheduler")
+
+
+def scheduler_record() -> dict[str, Any] | None:
+    """The Schedule Job settings as last saved (None when never scheduled)."""
+    bound()
+    try:
+        record = OrgRecord.get(*SCHEDULER, consistent_read=True)
+    except DoesNotExist:
+        return None
+    value: dict[str, Any] = json.loads(record.body or "{}")
+    return value
+
+
+def put_scheduler_record(body: dict[str, Any]) -> None:
+    bound()
+    OrgRecord(*SCHEDULER, body=json.dumps(body, default=str)).save()
+
+
+def delete_scheduler_record() -> None:
+    bound()
+    OrgRecord(*SCHEDULER).delete()

@@ -1,0 +1,167 @@
+"""End to end: a backlog posted by Run Now, and a schedule that fires by itself (local stack)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import RunningStack, start_stack
+from tests.support.api import http
+from tests.support.data import account_body, company_body, document_body
+
+TYPES = ("sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note", "journal")
+
+
+def eventually(check: Callable[[], Any], seconds: float, every: float = 0.5) -> Any:
+    """Poll until `check` returns something truthy; fail with its last answer after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = check()
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s; last answer: {answer!r}")
+        time.sleep(every)
+
+
+def given_company(url: str) -> str:
+    company = f"CO{uuid.uuid4().hex[:8].upper()}"
+    assert http(url, "POST", "/companies", "admin", company_body(company)).status == 201
+    for account in (
+        account_body(f"C-{company}", company),
+        account_body(f"V-{company}", company, kind="vendor", trading_currencies=["GBP"]),
+    ):
+        assert http(url, "POST", "/accounts", "admin", account).status == 201
+    return company
+
+
+def given_documents(url: str, company: str, per_type: int) -> list[dict[str, Any]]:
+    made = []
+    for doc_type in TYPES:
+        for _ in range(per_type):
+            body = document_body(doc_type, company=company)
+            if doc_type != "journal":
+                body["account"] = f"{'V' if doc_type.startswith('payable') else 'C'}-{company}"
+            answer = http(url, "POST", "/documents", "clerk", body)
+            assert answer.status == 201, answer.body
+            made.append(answer.body)
+    return made
+
+
+def finished(url: str, run_id: str) -> dict[str, Any] | None:
+    """The run, once it has processed everything it queued (else None)."""
+    run: dict[str, Any] = http(url, "GET", f"/runs/{run_id}", "runner").body
+    return run if run["status"].startswith("completed") else None
+
+
+def statuses(url: str, documents: list[dict[str, Any]]) -> list[str]:
+    return [http(url, "GET", f"/documents/{d['id']}", "clerk").body["status"] for d in documents]
+
+
+def test_a_backlog_of_every_type_posts_from_run_now(stack: RunningStack) -> None:
+    company = given_company(stack.url)
+    backlog = given_documents(stack.url, company, per_type=4)
+    queued = http(
+        stack.url, "POST", "/documents/post", "clerk", {"ids": [d["id"] for d in backlog]}
+    )
+    assert queued.status == 202
+    assert set(statuses(stack.url, backlog)) == {"Ready to Post"}
+
+    run = http(stack.url, "POST", "/scheduler/run", "runner")
+    assert run.status == 202
+    eventually(lambda: set(statuses(stack.url, backlog)) == {"Complete"}, 90)
+
+    numbers = [
+        http(stack.url, "GET", f"/documents/{d['id']}/transaction", "clerk").body["number"]
+        for d in backlog
+    ]
+    assert len(set(numbers)) == len(backlog)
+    final = eventually(lambda: finished(stack.url, run.body["run_id"]), 30)
+    assert final["counts"]["posted"] >= len(backlog)
+
+
+def test_a_failing_document_returns_to_in_progress_after_its_attempts(stack: RunningStack) -> None:
+    company = given_company(stack.url)
+    (bad,) = [d for d in given_documents(stack.url, company, per_type=1) if d["type"] == "journal"]
+    # A journal that does not balance cannot post; two attempts allowed
+    http(
+        stack.url,
+        "PATCH",
+        f"/documents/{bad['id']}",
+        "clerk",
+        {
+            "lines": [
+                {"gl_account": "6000", "value": "10.00"},
+                {"gl_account": "2400", "value": "-9.00"},
+            ]
+        },
+    )
+    http(stack.url, "PUT", "/settings/background-posting", "admin", {"max_attempts": 2})
+    try:
+        http(stack.url, "POST", "/documents/post", "clerk", {"ids": [bad["id"]]})
+        for _ in range(2):
+            run = http(stack.url, "POST", "/scheduler/run", "runner").body["run_id"]
+            eventually(lambda run=run: finished(stack.url, run), 60)
+        assert statuses(stack.url, [bad]) == ["In Progress"]
+        items = http(stack.url, "GET", f"/worker-items?reference={bad['number']}", "clerk").body
+        assert items["worker_items"] == []
+        groups = http(stack.url, "GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
+        entries = [
+            e
+            for g in groups
+            for e in http(stack.url, "GET", f"/worker-log-groups/{g['id']}", "clerk").body[
+                "entries"
+            ]
+            if e["reference"] == bad["number"]
+        ]
+        assert [e["outcome"] for e in entries].count("failed") == 2
+        assert any("journal_unbalanced" in {x["code"] for x in e["errors"]} for e in entries)
+    finally:
+        http(stack.url, "PUT", "/settings/background-posting", "admin", {"max_attempts": 3})
+
+
+@pytest.fixture
+def own_stack(tmp_path: Path) -> Iterator[RunningStack]:
+    """A stack of its own, so that no other test's Run Now posts this test's document."""
+    running = start_stack(tmp_path / "dynamodb", tmp_path / "stack.log")
+    yield running
+    running.stop()
+
+
+def test_a_schedule_due_within_a_minute_posts_a_queued_document_by_itself(
+    own_stack: RunningStack,
+) -> None:
+    url = own_stack.url
+    company = given_company(url)
+    (document,) = [
+        d for d in given_documents(url, company, per_type=1) if d["type"] == "sales_invoice"
+    ]
+    assert http(url, "POST", "/documents/post", "clerk", {"ids": [document["id"]]}).status == 202
+
+    due = datetime.now(UTC) + timedelta(seconds=70)
+    answer = http(
+        url,
+        "PUT",
+        "/scheduler",
+        "admin",
+        {
+            "frequency": "hourly",
+            "every_hours": 1,
+            "start_offset_minutes": due.minute,
+            "timezone": "UTC",
+        },
+    )
+    assert answer.status == 200, answer.body
+    assert answer.body["next_run"].startswith(due.strftime("%Y-%m-%dT%H:%M"))
+
+    eventually(lambda: statuses(url, [document]) == ["Complete"], 150, every=2)
+    groups = http(url, "GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
+    entries = http(url, "GET", f"/worker-log-groups/{groups[0]['id']}", "clerk").body["entries"]
+    assert [e["outcome"] for e in entries] == ["posted"]
+    assert entries[0]["run_id"].startswith("scheduled-")
