@@ -21,11 +21,12 @@ def test_a_working_day_posts_the_backlog_and_keeps_every_result(api: Any, aws: S
     assert seen["withdrawn"].status == 200 and seen["withdrawn"].body["status"] == "In Progress"
     assert seen["run_now"].status == 202
     assert seen["big_immediate"].status == 200
-    assert [d["status"] for d in seen["backlog"]] == ["Complete"] * 7
-    assert len({d["transaction_number"] for d in seen["backlog"]}) == 7
+    assert [d["status"] for d in seen["backlog"]] == ["Complete"] * 8
+    assert len({d["transaction_number"] for d in seen["backlog"]}) == 8
     run = seen["run"].body
-    assert run["status"] == "completed" and run["counts"]["queued"] == 7
-    assert run["counts"]["posted"] == 7
+    assert run["status"] == "completed" and run["counts"]["queued"] == 8, run["counts"]
+    assert run["counts"]["posted"] == 8
+    assert run["counts"]["completed"] == 1  # the income schedule journals
     assert seen["background_post"].status == 202
     assert seen["late"]["status"] == "Complete"
     assert len(seen["scheduled"]["runs"]) == 1

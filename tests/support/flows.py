@@ -78,6 +78,9 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
         )
     ]
     backlog.append(create("sales_invoice", lines=many_lines))
+    deferred = document_body("sales_invoice")["lines"]
+    deferred[0]["income_schedule"] = {"periods": 3, "frequency": "monthly"}
+    backlog.append(create("sales_invoice", lines=deferred))
     seen["list_view"] = invoke_api(
         api, "POST", "/documents/post", "clerk", {"ids": [d["id"] for d in backlog]}
     )

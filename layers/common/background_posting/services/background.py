@@ -9,7 +9,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from background_posting.domain.background import background_reasons, plan_items
+from background_posting.domain.background import PlannedItem, background_reasons, plan_items
 from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
@@ -49,6 +49,28 @@ def _queue(document: Document, caller: Caller, group_id: str | None, title: str)
                 f"{document.number} changed meanwhile; try again.", code="concurrent_update"
             ) from exc
         raise
+    return changed
+
+
+def queue_for_later(
+    document: Document,
+    actor: str,
+    log_group: str,
+    item: PlannedItem,
+    not_before: float,
+) -> Document:
+    """Ready to Post with one worker item that no run takes before `not_before`."""
+    changed = document.model_copy(
+        update={
+            "status": READY_TO_POST,
+            "version": document.version + 1,
+            "updated_at": datetime.now(UTC),
+        }
+    )
+    record, actions, condition = document_store.header_update(document, changed)
+    with TransactWrite(connection=connection()) as tx:
+        tx.update(record, actions=actions, condition=condition)
+        item_store.add_items(tx, document, [item], actor, log_group, not_before=not_before)
     return changed
 
 

@@ -138,11 +138,25 @@ def insert_document(document: Document) -> Document:
         except TransactWriteError as exc:
             if not is_condition_failure(exc):
                 raise
+            if _exists(document.id):
+                raise Conflict(
+                    f"Document {document.id} exists already.",
+                    code="document_exists",
+                    details={"id": document.id},
+                ) from exc
             # Someone else took the number: read the counter again and retry.
     raise Conflict(
         "Could not number the document: too many documents are being created at once.",
         code="numbering_contention",
     )
+
+
+def _exists(document_id: str) -> bool:
+    try:
+        DocumentRecord.get(_pk(document_id), HEADER, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

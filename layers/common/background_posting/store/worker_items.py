@@ -13,6 +13,7 @@ lease expire and the next run's worker takes over.
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -211,6 +212,8 @@ def due_documents(
     result = WorkerItemRecord.due.query(
         f"DUE#{shard}",
         condition,
+        # waiting for its date (a future income schedule journal) or its retry delay
+        filter_condition=WorkerItemRecord.not_before <= time.time(),
         limit=page_size,
         last_evaluated_key=last_key,
         page_size=page_size,
