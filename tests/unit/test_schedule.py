@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from itertools import islice, pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from cronsim import CronSim
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -29,6 +26,7 @@ from background_posting.domain.schedule import (
     parse_settings,
     schedule_expression,
 )
+from infra.scheduler_local import firings
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -563,71 +561,21 @@ class TestDescribe:
 # check it against next_runs.
 
 RUNS = 200
-_EVENTBRIDGE_CRON = re.compile(r"cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)")
-_RATE = re.compile(r"rate\((\d+) hours?\)")
-
-
-def _standard_day_of_week(field: str) -> str:
-    """EventBridge numbers days 1=SUN..7=SAT, standard cron 0=SUN..6=SAT; names agree."""
-    return re.sub(r"^[1-7]", lambda match: str(int(match[0]) - 1), field)
-
-
-def _cron_firings(item: ScheduleExpression, start: datetime, count: int) -> list[datetime]:
-    match = _EVENTBRIDGE_CRON.fullmatch(item.expression)
-    assert match is not None, item.expression
-    minute, hour, day_of_month, month, day_of_week, year = match.groups()
-    assert year == "*"
-    assert (day_of_month == "?") != (day_of_week == "?"), "EventBridge needs exactly one '?'"
-    standard = " ".join(
-        [
-            minute,
-            hour,
-            "*" if day_of_month == "?" else day_of_month,
-            month,
-            "*" if day_of_week == "?" else _standard_day_of_week(day_of_week),
-        ]
-    )
-    zone = ZoneInfo(item.timezone)
-    # CronSim yields firings strictly after its start: begin one second early.
-    firings = CronSim(standard, (start - timedelta(seconds=1)).astimezone(zone))
-    found: list[datetime] = []
-    while len(found) < count:
-        firing = next(firings)
-        # cronsim follows Debian cron for a time the clocks skip: it fires at the first
-        # valid minute after the gap (e.g. 02:00 for 01:30). EventBridge's documented
-        # behaviour is to skip that invocation, so drop such firings: they are the ones
-        # whose wall time is not the expression's. For a time that repeats, cronsim
-        # fires once at the first occurrence (fold=0), as EventBridge does.
-        if (firing.hour, firing.minute) != (int(hour), int(minute)):
-            continue
-        if firing >= start:
-            found.append(firing.astimezone(UTC))
-    return found
-
-
-def _rate_firings(item: ScheduleExpression, start: datetime, count: int) -> list[datetime]:
-    match = _RATE.fullmatch(item.expression)
-    assert match is not None, item.expression
-    assert item.start_date is not None, "a rate schedule must say when it starts"
-    period = timedelta(hours=int(match[1]))
-    firing = item.start_date.astimezone(UTC)
-    while firing < start:
-        firing += period
-    return [firing + period * index for index in range(count)]
 
 
 def eventbridge_firings(
     items: list[ScheduleExpression], start: datetime, count: int
 ) -> list[datetime]:
-    """The first ``count`` firings at or after ``start`` of all the schedules, in UTC."""
-    firings: list[datetime] = []
+    """The first ``count`` firings at or after ``start`` of all the schedules, in UTC.
+
+    Evaluated by the local stack's scheduler (infra/scheduler_local.py: cronsim for cron,
+    plain arithmetic for rate), which shares no code with the module under test.
+    """
+    found: list[datetime] = []
     for item in items:
-        evaluate: Callable[[ScheduleExpression, datetime, int], list[datetime]] = (
-            _rate_firings if item.expression.startswith("rate(") else _cron_firings
-        )
-        firings.extend(evaluate(item, start, count))
-    assert len(set(firings)) == len(firings), "two schedules would fire at the same instant"
-    return sorted(firings)[:count]
+        found.extend(islice(firings(item.expression, item.timezone, item.start_date, start), count))
+    assert len(set(found)) == len(found), "two schedules would fire at the same instant"
+    return sorted(found)[:count]
 
 
 _wall_time = st.builds(
