@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, VersionAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from background_posting.domain.company import Account
 from background_posting.domain.errors import Conflict, NotFound
-from background_posting.store.base import bound, is_condition_failure, register
+from background_posting.store.base import bound, register, save_conditionally
 
 
 @register(lambda s: s.accounts_table)
@@ -23,18 +23,15 @@ class AccountRecord(Model):
 
 
 def create_account(account: Account) -> None:
-    bound()
-    record = AccountRecord(account.id, company=account.company, body=account.model_dump_json())
-    try:
-        record.save(AccountRecord.id.does_not_exist())
-    except PutError as exc:
-        if is_condition_failure(exc):
-            raise Conflict(
-                f"Account {account.id!r} already exists.",
-                code="account_exists",
-                details={"id": account.id},
-            ) from exc
-        raise
+    save_conditionally(
+        AccountRecord(account.id, company=account.company, body=account.model_dump_json()),
+        AccountRecord.id.does_not_exist(),
+        Conflict(
+            f"Account {account.id!r} already exists.",
+            code="account_exists",
+            details={"id": account.id},
+        ),
+    )
 
 
 def get_account(account_id: str) -> tuple[Account, int]:
@@ -51,16 +48,13 @@ def get_account(account_id: str) -> tuple[Account, int]:
 
 
 def replace_account(account: Account, version: int) -> None:
-    bound()
-    record = AccountRecord(
-        account.id, company=account.company, body=account.model_dump_json(), version=version
+    save_conditionally(
+        AccountRecord(
+            account.id, company=account.company, body=account.model_dump_json(), version=version
+        ),
+        None,
+        Conflict(
+            f"Account {account.id!r} was changed by someone else; read it again.",
+            code="concurrent_update",
+        ),
     )
-    try:
-        record.save()
-    except PutError as exc:
-        if is_condition_failure(exc):
-            raise Conflict(
-                f"Account {account.id!r} was changed by someone else; read it again.",
-                code="concurrent_update",
-            ) from exc
-        raise

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -84,3 +84,17 @@ def transaction(conflict_message: str) -> Iterator[TransactWrite]:
 
 def as_dict(model: Model) -> dict[str, Any]:
     return {name: getattr(model, name) for name in model.get_attributes()}
+
+
+def save_conditionally(record: Model, condition: Any, conflict: Conflict) -> None:
+    """`record.save(condition)`, with a failed condition raised as the caller's `conflict`.
+
+    A record with a version attribute also checks that version (optimistic locking).
+    """
+    bound()
+    try:
+        record.save(condition)
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise conflict from exc
+        raise

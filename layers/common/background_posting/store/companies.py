@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from background_posting.domain.company import Company
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.settings import CompanySettings
-from background_posting.store.base import bound, is_condition_failure, register
+from background_posting.store.base import bound, register, save_conditionally
 
 PROFILE = "profile"
 
@@ -27,18 +27,15 @@ class CompanyRecord(Model):
 
 
 def create_company(company: Company) -> None:
-    bound()
-    record = CompanyRecord(company.id, PROFILE, body=company.model_dump_json())
-    try:
-        record.save(CompanyRecord.id.does_not_exist())
-    except PutError as exc:
-        if is_condition_failure(exc):
-            raise Conflict(
-                f"Company {company.id!r} already exists.",
-                code="company_exists",
-                details={"id": company.id},
-            ) from exc
-        raise
+    save_conditionally(
+        CompanyRecord(company.id, PROFILE, body=company.model_dump_json()),
+        CompanyRecord.id.does_not_exist(),
+        Conflict(
+            f"Company {company.id!r} already exists.",
+            code="company_exists",
+            details={"id": company.id},
+        ),
+    )
 
 
 def get_company(company_id: str) -> tuple[Company, int]:
@@ -57,17 +54,14 @@ def get_company(company_id: str) -> tuple[Company, int]:
 
 def replace_company(company: Company, version: int) -> None:
     """Write the new profile only if nobody changed it since `version` was read."""
-    bound()
-    record = CompanyRecord(company.id, PROFILE, body=company.model_dump_json(), version=version)
-    try:
-        record.save()
-    except PutError as exc:
-        if is_condition_failure(exc):
-            raise Conflict(
-                f"Company {company.id!r} was changed by someone else; read it again.",
-                code="concurrent_update",
-            ) from exc
-        raise
+    save_conditionally(
+        CompanyRecord(company.id, PROFILE, body=company.model_dump_json(), version=version),
+        None,
+        Conflict(
+            f"Company {company.id!r} was changed by someone else; read it again.",
+            code="concurrent_update",
+        ),
+    )
 
 
 SETTINGS = "settings"
