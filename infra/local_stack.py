@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.avatax_local import start_local_avatax
 from infra.dynamodb_local import DynamoDBLocal, local_client
 from infra.emails import keep_text_and_html, sent_emails, verify_sender
 from infra.event_sources import SqsEventSources
@@ -100,6 +101,7 @@ class LocalStack:
             local_attributes(table_attributes(dynamodb, names), self.queues, self.prefix)
         )
         self._verify_sender()
+        start_local_avatax(self._client("secretsmanager"))  # AvaTax: the stand-in (see module)
         self.functions = {name: LocalFunction(spec) for name, spec in functions().items()}
         for function in self.functions.values():
             function.warm()

@@ -9,10 +9,13 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from background_posting.config import Settings
 from background_posting.store import base as store_base
+from infra.avatax_local import put_avatax_secret
+from infra.avatax_standin import AvaTaxStandIn
 from infra.dynamodb_local import DynamoDBLocal, local_client
 from infra.resources import create_queues, create_tables
 
@@ -38,6 +41,7 @@ def settings_for(
         ORGANISATION_TIMEZONE="Europe/London",
         POSTING_QUEUE_URL=queues.get("PostingQueue", ""),
         RUN_QUEUE_URL=queues.get("RunQueue", ""),
+        TAX_COMMIT_QUEUE_URL=queues.get("TaxCommitQueue", ""),
         AWS_REGION="us-east-1",
         COMPANIES_TABLE=names["CompaniesTable"],
         ACCOUNTS_TABLE=names["AccountsTable"],
@@ -66,6 +70,19 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
         settings = settings_for(names, queues={k: q.url for k, q in queues.items()})
         store_base.bind(settings)
         yield settings
+
+
+@pytest.fixture
+def avatax(aws: Settings) -> Iterator[AvaTaxStandIn]:
+    """AvaTax's REST API stood in on 127.0.0.1, the secret in moto pointing at it; AvaTax calls
+    time out after half a second and back off briefly, so failure tests stay fast."""
+    aws.avatax_timeout_seconds, aws.avatax_backoff_seconds = 0.5, 0.01
+    with AvaTaxStandIn(slow_seconds=1.0) as standin:
+        secrets = boto3.client("secretsmanager", region_name="us-east-1")
+        put_avatax_secret(secrets, aws.avatax_secret_name, standin.url)
+        parameters.clear_caches()  # the secret is new: nothing read before it stands
+        yield standin
+    parameters.clear_caches()
 
 
 @pytest.fixture

@@ -93,6 +93,7 @@ def test_amend_then_discard_and_the_status_rules(acme: Any) -> None:
             "gl_account": None,
             "tax_code": None,
             "income_schedule": None,
+            "tax": None,
         }
     ]
     discarded = invoke_api(acme, "POST", f"{doc}/discard", "clerk")

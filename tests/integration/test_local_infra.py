@@ -22,7 +22,13 @@ from infra.event_sources import (
     sqs_mappings,
 )
 from infra.resources import QueueInfo, create_queues, local_attributes
-from infra.template import functions, parameter_defaults, pseudo_parameters, resolve
+from infra.template import (
+    functions,
+    parameter_defaults,
+    pseudo_parameters,
+    resolve,
+    resources,
+)
 
 REGION = "us-east-1"
 
@@ -98,12 +104,10 @@ def pollers(sqs: Any, function: FakeFunction, queue: QueueInfo, **mapping: Any) 
 def test_every_template_queue_is_created_with_its_attributes_and_redrive_policy(sqs: Any) -> None:
     queues = create_queues(sqs, "t")
 
-    assert set(queues) == {
-        "PostingQueue",
-        "PostingDeadLetterQueue",
-        "RunQueue",
-        "RunDeadLetterQueue",
-    }
+    assert set(queues) == set(resources("AWS::SQS::Queue"))  # every one the template declares
+    assert {"PostingQueue", "PostingDeadLetterQueue", "RunQueue", "RunDeadLetterQueue"} <= set(
+        queues
+    )
     posting = attributes_of(sqs, queues["PostingQueue"])
     assert posting["VisibilityTimeout"] == "540"
     assert posting["MessageRetentionPeriod"] == "1209600"

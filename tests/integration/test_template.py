@@ -30,7 +30,8 @@ def _names(prefix: str = "test") -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "function", ["ApiFunction", "ScheduledPostingFunction", "PostingWorkerFunction"]
+    "function",
+    ["ApiFunction", "ScheduledPostingFunction", "PostingWorkerFunction", "TaxCommitFunction"],
 )
 def test_each_policy_allows_exactly_what_its_function_uses(
     function: str, api: Any, aws: Settings, monkeypatch: pytest.MonkeyPatch

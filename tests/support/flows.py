@@ -6,12 +6,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from background_posting.config import Settings
+from infra.avatax_local import put_avatax_secret
+from infra.avatax_standin import AvaTaxStandIn
 from infra.lambda_runtime import LocalContext
 from tests.support.api import invoke_api
 from tests.support.data import account_body, company_body, document_body
 from tests.support.iam import acting_as
 from tests.support.queues import Drain, load_handler
+from tests.support.tax import ACME_OFFICE, avatax_customer, avatax_invoice
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
@@ -135,6 +140,8 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
         drain.once("PostingQueue")
     seen["late"] = invoke_api(api, "GET", f"/documents/{late['id']}", "clerk").body
 
+    seen |= avatax_stages(api, settings, drain)
+
     # The schedule fires, and EventBridge delivers the same firing twice
     fired = json.loads((EVENTS / "scheduler_fired.json").read_text())
     with acting_as("ScheduledPostingFunction"):
@@ -148,4 +155,63 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     seen["group_deleted"] = invoke_api(
         api, "DELETE", f"/worker-log-groups/{groups[0]['id']}", "clerk"
     )
+    return seen
+
+
+def avatax_stages(api: Any, settings: Settings, drain: Drain) -> dict[str, Any]:
+    """AvaTax documents: one posted with the button (its three stages over two runs), one
+    posted at once by the integration API (committed by the next run), and one whose tax was
+    calculated but which failed to post and was discarded (its AvaTax transaction voided)."""
+    seen: dict[str, Any] = {}
+    with AvaTaxStandIn() as standin:
+        with acting_as("operator"):  # an operator keeps AvaTax's settings in the secret
+            secrets = boto3.client("secretsmanager", region_name="us-east-1")
+            put_avatax_secret(secrets, settings.avatax_secret_name, standin.url)
+        invoke_api(api, "PATCH", "/companies/ACME", "admin", {"address": ACME_OFFICE})
+        invoke_api(api, "POST", "/accounts", "clerk", avatax_customer())
+
+        def create(**overrides: Any) -> dict[str, Any]:
+            answer = invoke_api(api, "POST", "/documents", "clerk", avatax_invoice(**overrides))
+            assert answer.status == 201, answer.body
+            return dict(answer.body)
+
+        def post(document: dict[str, Any], mode: str) -> Any:
+            return invoke_api(
+                api, "POST", f"/documents/{document['id']}/post", "clerk", {"mode": mode}
+            )
+
+        button, at_once, refused = create(), create(), create(document_date="2026-10-10")
+        seen["avatax_button"] = post(button, "auto")
+        seen["avatax_at_once"] = post(at_once, "immediate")
+        seen["avatax_refused"] = post(refused, "immediate")  # calculated, then: period closed
+        seen["avatax_discarded"] = invoke_api(
+            api, "POST", f"/documents/{refused['id']}/discard", "clerk"
+        )
+        for run_number in (1, 2):
+            run = invoke_api(api, "POST", "/scheduler/run", "runner").body
+            with acting_as("ScheduledPostingFunction"):
+                drain.once("RunQueue")
+            with acting_as("PostingWorkerFunction"):
+                while drain.once("PostingQueue"):
+                    pass
+            with acting_as("TaxCommitFunction"):
+                drain.once("TaxCommitQueue", seconds=5)  # too little time: hands it on
+                while drain.once("TaxCommitQueue"):
+                    pass
+            seen[f"avatax_run{run_number}"] = {
+                "run": invoke_api(api, "GET", f"/runs/{run['run_id']}", "runner").body,
+                "button": invoke_api(api, "GET", f"/documents/{button['id']}", "clerk").body,
+                "at_once": invoke_api(api, "GET", f"/documents/{at_once['id']}", "clerk").body,
+            }
+        seen["avatax_transactions"] = {
+            code: transaction["status"]
+            for (_, code, _), transaction in standin.transactions.items()
+        }
+    # Every path the policies are checked against was taken
+    assert seen["avatax_button"].status == 202 and seen["avatax_at_once"].status == 200
+    assert seen["avatax_refused"].status == 422
+    assert seen["avatax_discarded"].body["tax"]["status"] == "voided"
+    assert seen["avatax_run1"]["at_once"]["tax"]["status"] == "committed"
+    assert seen["avatax_run2"]["button"]["tax"]["status"] == "committed"
+    assert sorted(seen["avatax_transactions"].values()) == ["Cancelled", "Committed", "Committed"]
     return seen

@@ -8,9 +8,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from aws_lambda_powertools.utilities import parameters
 from botocore.client import BaseClient
 
-from infra.template import functions
+from infra.template import functions, parameter_defaults
 
 Grant = tuple[str, str]  # ("dynamodb:GetItem", "CompaniesTable") or (..., "DocumentsTable/index/x")
 
@@ -43,11 +44,17 @@ _acting: ContextVar[str] = ContextVar("acting", default="ApiFunction")
 
 @contextmanager
 def acting_as(function: str) -> Iterator[None]:
-    """Attribute the AWS calls made inside the block to `function`."""
+    """Attribute the AWS calls made inside the block to `function`.
+
+    On Lambda each function is its own process: what one cached (a secret read through
+    Powertools parameters) another reads for itself, so nothing cached crosses the block.
+    """
     token = _acting.set(function)
+    parameters.clear_caches()
     try:
         yield
     finally:
+        parameters.clear_caches()
         _acting.reset(token)
 
 
@@ -72,6 +79,8 @@ def recorded_actions(monkeypatch: Any) -> Iterator[dict[str, set[tuple[str, str]
             if operation in {"CreateSchedule", "UpdateSchedule"}:
                 # AWS checks that the caller may pass the schedule's role to the scheduler.
                 acting.add(("iam:PassRole", "SchedulerRole"))
+        elif service == "secretsmanager":
+            acting.add((f"secretsmanager:{operation}", f"secret:{params.get('SecretId')}"))
         elif service == "sqs":
             action = "SendMessage" if operation == "SendMessageBatch" else operation
             acting.add((f"sqs:{action}", _queue_name(params)))
@@ -91,6 +100,11 @@ def _resource_name(resource: Any) -> str:
         if ":schedule/${" in text:
             # "arn:...:schedule/${ScheduleGroup}/background-posting-*" -> "ScheduleGroup/..."
             return text.split(":schedule/", 1)[1].replace("${", "").replace("}", "")
+        if ":secret:${" in text:
+            # "arn:...:secret:${AvaTaxSecretName}-??????" -> "secret:<the parameter's default>",
+            # the name the tests create the secret under
+            parameter = text.split(":secret:${", 1)[1].split("}", 1)[0]
+            return f"secret:{parameter_defaults()[parameter]}"
         # "${DocumentsTable.Arn}/index/by-company" -> "DocumentsTable/index/by-company"
         return text.replace("${", "").replace(".Arn}", "")
     if isinstance(resource, dict) and "Ref" in resource:

@@ -11,7 +11,11 @@ from infra.event_sources import failed_message_ids, sqs_event
 from infra.lambda_runtime import LocalContext
 from infra.template import functions
 
-ROUTES = {"RunQueue": "ScheduledPostingFunction", "PostingQueue": "PostingWorkerFunction"}
+ROUTES = {
+    "RunQueue": "ScheduledPostingFunction",
+    "PostingQueue": "PostingWorkerFunction",
+    "TaxCommitQueue": "TaxCommitFunction",
+}
 
 
 def load_handler(logical_id: str) -> Any:
@@ -27,7 +31,11 @@ class Drain:
 
     def __init__(self, settings: Settings, handlers: dict[str, Any] | None = None):
         self.sqs = boto3.client("sqs", region_name="us-east-1")
-        self.urls = {"RunQueue": settings.run_queue_url, "PostingQueue": settings.posting_queue_url}
+        self.urls = {
+            "RunQueue": settings.run_queue_url,
+            "PostingQueue": settings.posting_queue_url,
+            "TaxCommitQueue": settings.tax_commit_queue_url,
+        }
         self.handlers = handlers or {name: load_handler(fn) for name, fn in ROUTES.items()}
         self.delivered = {name: 0 for name in ROUTES}
 

@@ -27,6 +27,31 @@ class Settings(BaseSettings):
     schedule_target_arn: str = Field(default="", validation_alias="SCHEDULE_TARGET_ARN")
     scheduler_role_arn: str = Field(default="", validation_alias="SCHEDULER_ROLE_ARN")
     organisation_timezone: str = Field(default="UTC", validation_alias="ORGANISATION_TIMEZONE")
+    tax_commit_queue_url: str = Field(default="", validation_alias="TAX_COMMIT_QUEUE_URL")
+    avatax_secret_name: str = Field(
+        default="background-posting/avatax",
+        validation_alias="AVATAX_SECRET_NAME",
+        description="The Secrets Manager secret with AvaTax's account, licence key, environment.",
+    )
+    avatax_timeout_seconds: float = Field(
+        default=10.0,
+        validation_alias="AVATAX_TIMEOUT_SECONDS",
+        gt=0,
+        description="How long one request to AvaTax may take.",
+    )
+    avatax_tries: int = Field(
+        default=3,
+        validation_alias="AVATAX_TRIES",
+        ge=1,
+        le=10,
+        description="Tries per AvaTax call when it times out, is rate limited or fails (5xx).",
+    )
+    avatax_backoff_seconds: float = Field(
+        default=0.5,
+        validation_alias="AVATAX_BACKOFF_SECONDS",
+        ge=0,
+        description="The first wait before trying AvaTax again; it doubles each try.",
+    )
     lease_seconds: int = Field(default=300, validation_alias="WORKER_LEASE_SECONDS", ge=10)
     retry_delay_seconds: int = Field(
         default=0,

@@ -26,6 +26,9 @@ ACTION_ORDER: tuple[Action, ...] = (
     "income_schedule_journals",
     "adjustment_journal",
 )
+TAX_COMMIT_ACTIONS: frozenset[str] = frozenset({"commit_tax"})
+"""What the tax commit function does (in a later run than the posting); the posting worker
+does every other action."""
 
 
 def has_income_schedule(document: Document) -> bool:
@@ -77,7 +80,7 @@ def plan_items(
     before it); a document already posted at once (the integration API) gets only the
     follow-up work: the tax commit, income schedule journals.
     """
-    avatax = document.tax_mode == "avatax"
+    avatax = document.tax_mode == "avatax" and not document.is_journal  # journals have no tax
     attempts = settings.max_attempts_avatax if avatax else settings.max_attempts
     actions: list[Action] = []
     if not posted_already:

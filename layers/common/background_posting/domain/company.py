@@ -74,6 +74,18 @@ class GLAccounts(Strict):
     small_differences: GLAccountCode
 
 
+class Address(Strict):
+    """A postal address: where goods ship from or to, which decides an external tax provider's
+    jurisdictions (AvaTax)."""
+
+    line1: str = Field(min_length=1, max_length=100)
+    line2: str | None = Field(default=None, max_length=100)
+    city: str = Field(default="", max_length=50)
+    region: str = Field(default="", max_length=50, description="State, province or county")
+    postal_code: str = Field(default="", max_length=20)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 country code, e.g. GB")
+
+
 class TaxCode(Strict):
     code: str = Field(min_length=1, max_length=20)
     rate: Percent
@@ -91,6 +103,7 @@ class Company(Strict):
     gl_accounts: GLAccounts
     credit_terms: CreditTerms = Field(default_factory=CreditTerms)
     tax_codes: list[TaxCode] = Field(default_factory=list, max_length=200)
+    address: Address | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Company:
@@ -147,6 +160,7 @@ class CompanyPatch(Strict):
     gl_accounts: GLAccounts | None = None
     credit_terms: CreditTerms | None = None
     tax_codes: list[TaxCode] | None = None
+    address: Address | None = None
 
     def apply_to(self, company: Company) -> Company:
         changes: dict[str, Any] = self.model_dump(exclude_unset=True)
@@ -164,6 +178,7 @@ class Account(Strict):
     trading_currencies: list[Currency] = Field(min_length=1, max_length=50)
     credit_terms: CreditTerms | None = None
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    address: Address | None = None
 
     @property
     def account_currency(self) -> str:
@@ -181,6 +196,7 @@ class AccountPatch(Strict):
     trading_currencies: list[Currency] | None = Field(default=None, min_length=1, max_length=50)
     credit_terms: CreditTerms | None = None
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    address: Address | None = None
 
     def apply_to(self, account: Account) -> Account:
         merged = account.model_dump() | self.model_dump(exclude_unset=True)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from background_posting.domain.errors import Conflict
 from background_posting.domain.types import Amount, Currency, GLAccountCode, Identifier
@@ -66,6 +66,11 @@ class DocumentLine(_Strict):
     gl_account: GLAccountCode | None = None
     tax_code: str | None = Field(default=None, min_length=1, max_length=20)
     income_schedule: IncomeSchedule | None = None
+    tax: Amount | None = Field(
+        default=None,
+        description="The line's tax as the tax provider (AvaTax) calculated it, in document "
+        "currency; set when the document posts, never entered.",
+    )
 
 
 class JournalLine(_Strict):
@@ -94,6 +99,17 @@ class TradingDocumentInput(_DocumentFields):
         default=False, description="A recurring invoice created with Save & Post."
     )
 
+    @field_validator("lines")
+    @classmethod
+    def _no_entered_tax(cls, lines: list[DocumentLine]) -> list[DocumentLine]:
+        for index, line in enumerate(lines):
+            if line.tax is not None:
+                raise ValueError(
+                    f"lines[{index}].tax is calculated by the tax provider when the document "
+                    "posts; it cannot be entered"
+                )
+        return lines
+
 
 class JournalInput(_DocumentFields):
     type: Literal["journal"]
@@ -114,6 +130,31 @@ class DocumentPatch(_Strict):
     reference: str | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, max_length=500)
     lines: list[dict[str, Any]] | None = Field(default=None, max_length=100_000)
+
+    @field_validator("lines")
+    @classmethod
+    def _tax_is_not_amended(cls, lines: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        """A line's tax is read-only: one sent with amended lines (a document read and sent
+        back) is ignored; amended lines have no tax until the document posts again."""
+        if lines is None:
+            return None
+        return [{k: v for k, v in line.items() if k != "tax"} for line in lines]
+
+
+class DocumentTax(BaseModel):
+    """What the tax provider holds for a document: the code it knows the document by, the tax
+    it calculated, and whether that tax is committed (reported) or voided."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str
+    code: str
+    transaction_id: str | None = None
+    total: Amount
+    status: Literal["calculated", "committed", "voided"]
+    calculated_at: datetime
+    committed_at: datetime | None = None
+    voided_at: datetime | None = None
 
 
 class Document(BaseModel):
@@ -142,6 +183,7 @@ class Document(BaseModel):
     transaction_number: str | None = None
     posted_at: datetime | None = None
     posted_by: str | None = None
+    tax: DocumentTax | None = None
 
     @model_validator(mode="before")
     @classmethod

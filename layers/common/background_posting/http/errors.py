@@ -19,6 +19,7 @@ from background_posting.domain.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from background_posting.domain.tax import TaxUnavailable
 
 logger = Logger(child=True)
 
@@ -28,6 +29,7 @@ STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
     ValidationFailed: HTTPStatus.UNPROCESSABLE_ENTITY,
+    TaxUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,  # AvaTax down, slow or not configured
 }
 
 

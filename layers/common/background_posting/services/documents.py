@@ -24,6 +24,8 @@ from background_posting.domain.documents import (
 from background_posting.domain.errors import NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.ledger import TransactionDraft, build_transaction
+from background_posting.domain.tax import calculated_externally, cleared_line_taxes, tax_override
+from background_posting.services import tax as tax_service
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
@@ -144,6 +146,11 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
         line_model = JournalLine if current.is_journal else DocumentLine
         merged["lines"] = [line_model.model_validate(line) for line in changes["lines"]]
     amended = Document.model_validate(merged)
+    stale_tax = any(
+        isinstance(line, DocumentLine) and line.tax is not None for line in amended.lines
+    )
+    if stale_tax:  # an amended document's tax is calculated again when it posts
+        amended = cleared_line_taxes(amended)
     # The same rules as a new document (currency known, lines well-formed):
     _input_adapter.validate_python(
         amended.model_dump(
@@ -162,13 +169,17 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
     )
     if "account" in changes:
         _check_account(current.company, amended.account)
-    return document_store.save_amendment(stored, amended, lines_changed="lines" in changes)
+    return document_store.save_amendment(
+        stored, amended, lines_changed="lines" in changes or stale_tax
+    )
 
 
 def discard_document(caller: Caller, document_id: str) -> Document:
     document = _visible(caller, document_id, with_lines=False).document
     document.require_discardable()
-    return document_store.change_status(document, DISCARDED, {"updated_at": now()})
+    # A tax AvaTax calculated for it (uncommitted) is voided there first
+    voided = tax_service.void_calculated(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
+    return document_store.change_status(document, DISCARDED, {"updated_at": now(), **voided})
 
 
 def printable(caller: Caller, document_id: str) -> tuple[Document, dict[str, Any] | None]:
@@ -203,7 +214,8 @@ def draft_for(document: Document) -> TransactionDraft:
     """The transaction posting `document` would create; ValidationFailed lists every problem."""
     company = company_store.get_company(document.company)[0]
     settings = company_store.get_settings(document.company)
-    return build_transaction(document, company, _accounts_for(document), settings)
+    accounts = _accounts_for(document)
+    return build_transaction(document, company, accounts, settings, tax_override(document))
 
 
 def line_rows(draft: TransactionDraft) -> list[dict[str, Any]]:
@@ -289,7 +301,10 @@ def post_now(
 
 def post_with_follow_up(caller: Caller, document: Document) -> Document:
     """Post at once; follow-up work (tax commit, income schedule journals) becomes worker items
-    in the same transaction, so it can never be lost."""
+    in the same transaction, so it can never be lost. AvaTax calculates the tax first (saved on
+    the document, uncommitted); a later run commits it."""
+    if calculated_externally(document):
+        document = tax_service.calculate_and_save(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
     planned = plan_items(document, org_store.background_posting_settings(), posted_already=True)
 
     def add_follow_up(tx: TransactWrite) -> None:

@@ -1,4 +1,4 @@
-"""The two queues of background posting, from configuration."""
+"""The queues of background posting, from configuration."""
 
 from __future__ import annotations
 
@@ -14,3 +14,8 @@ def posting_queue() -> Queue:
 def run_queue() -> Queue:
     """Runs to start or continue, for the scheduled posting function."""
     return Queue(get_settings().run_queue_url)
+
+
+def tax_commit_queue() -> Queue:
+    """AvaTax documents whose tax is to be committed, for the tax commit function."""
+    return Queue(get_settings().tax_commit_queue_url)

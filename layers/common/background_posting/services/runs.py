@@ -3,7 +3,9 @@
 A run is started by the schedule, by Run Now, or by a list view's Background Post. It scans
 the index shard by shard, one page at a time, queuing one message per document; before its
 invocation's time runs out it records where it stopped (conditionally, so a redelivered
-continuation cannot count twice) and hands the rest to a continuation message.
+continuation cannot count twice) and hands the rest to a continuation message. A document
+whose next item is the tax commit goes to the tax commit function, every other to the posting
+worker.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from background_posting.adapters.sqs import Queue
+from background_posting.domain.background import TAX_COMMIT_ACTIONS
 from background_posting.domain.errors import Conflict, Forbidden, NotFound
 from background_posting.domain.identity import Caller
-from background_posting.services.queues import posting_queue, run_queue
+from background_posting.services.queues import posting_queue, run_queue, tax_commit_queue
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
 
@@ -89,6 +93,17 @@ def _prefix(run: work_log.Run) -> str | None:
     return None
 
 
+def _fan_out(run: work_log.Run, documents: list[item_store.DueDocument], posting: Queue) -> None:
+    """Each document to the function that does its next item: the tax commit, or posting."""
+    commits = [d for d in documents if d.action in TAX_COMMIT_ACTIONS]
+    others = [d for d in documents if d.action not in TAX_COMMIT_ACTIONS]
+    posting.send_all([{"run_id": run.id, "document_id": d.document_id} for d in others])
+    if commits:
+        tax_commit_queue().send_all(
+            [{"run_id": run.id, "document_id": d.document_id} for d in commits]
+        )
+
+
 def execute_run(run_id: str, seconds_left: Callable[[], float]) -> work_log.Run:
     """Queue the run's documents until done or out of time (then hand on to a continuation)."""
     run = work_log.get_run(run_id)
@@ -106,7 +121,7 @@ def execute_run(run_id: str, seconds_left: Callable[[], float]) -> work_log.Run:
         else:
             found, next_key = item_store.due_documents(shard, _prefix(run), key)
         documents = [d for d in found if _matches(run, d)]
-        queue.send_all([{"run_id": run.id, "document_id": d.document_id} for d in documents])
+        _fan_out(run, documents, queue)
         next_shard = shard if next_key is not None else shard + 1
         done = next_shard >= item_store.DUE_SHARDS or run.companies == []
         new_cursor = None if done else {"shard": next_shard, "key": next_key}

@@ -12,6 +12,15 @@ it first so that no other worker runs it meanwhile, and:
 
 Store and network failures (throttling, timeouts) are not the document's fault: they do not
 count as attempts; the message is retried by SQS.
+
+AvaTax documents (../shared/DESIGN.md "AvaTax documents: three stages"): the posting worker
+calculates the tax (`calculate_tax`, uncommitted in AvaTax, the line taxes saved on the document)
+and posts it (`post_document`, with those taxes) in one message; it stops at `commit_tax`, which
+the tax commit function does when a later run sends it the document (`tax_commit=True`). Each
+stage is its own item with its own attempts; AvaTax's own transient failures are retried inside
+the call (services/tax.py), then count as an attempt with AvaTax's words in the log. A failing
+commit leaves the document Complete and is tried again in every run; from its maximum attempts
+on, each failure is also logged as an error that raises an alarm.
 """
 
 from __future__ import annotations
@@ -28,10 +37,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from background_posting.adapters.sqs import Queue
 from background_posting.config import get_settings
+from background_posting.domain.background import TAX_COMMIT_ACTIONS
 from background_posting.domain.documents import COMPLETE, IN_PROGRESS, READY_TO_POST
-from background_posting.domain.errors import DomainError, NotFound, ValidationFailed
+from background_posting.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from background_posting.services import documents as documents_service
+from background_posting.services import tax as tax_service
 from background_posting.services.queues import posting_queue
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
@@ -44,6 +56,7 @@ logger = Logger(child=True)
 TRANSIENT = (BotoCoreError, ClientError, PynamoDBException)
 SAFETY_MARGIN_SECONDS = 10.0
 POSTING_ACTIONS = frozenset({"calculate_tax", "post_document"})
+TAX_BUDGET_SECONDS = 30.0  # an AvaTax call, its retries included, ends within this
 
 
 class OutOfTime(Exception):
@@ -88,14 +101,27 @@ def _entry(
     )
 
 
-def process(message: Message, worker_id: str, seconds_left: Callable[[], float]) -> str:
-    """Work through the document's due items; the message's outcome for the run's counts."""
+def process(
+    message: Message,
+    worker_id: str,
+    seconds_left: Callable[[], float],
+    *,
+    tax_commit: bool = False,
+) -> str:
+    """Work through the document's due items; the message's outcome for the run's counts.
+
+    The posting worker does every action but the tax commit; the tax commit function
+    (`tax_commit=True`) only that.
+    """
     outcomes: list[str] = []
     for item in item_store.items_of(message.document_id):
         now = _now()
         if item.not_before > now:
             break  # waits for a later run (a retry delay, or a commit after posting)
-        if seconds_left() < SAFETY_MARGIN_SECONDS:
+        if (item.action in TAX_COMMIT_ACTIONS) is not tax_commit:
+            break  # the other function's work: a run sends the document there
+        needed = TAX_BUDGET_SECONDS if item.action in tax_service.PROVIDER_ACTIONS else 0.0
+        if seconds_left() < SAFETY_MARGIN_SECONDS + needed:
             raise OutOfTime(item.reference)
         lease_until = now + get_settings().lease_seconds
         if not item_store.lease(item, worker_id, lease_until, now):
@@ -104,7 +130,7 @@ def process(message: Message, worker_id: str, seconds_left: Callable[[], float])
         outcomes.append(outcome)
         if outcome in {"failed", "returned"}:
             break  # later items wait for this one
-    if not outcomes or set(outcomes) == {"skipped"}:
+    if set(outcomes) <= {"skipped", "calculated"}:  # nothing the run counts happened
         work_log.count(message.run_id, "skipped")
         return "skipped"
     return next(o for o in ("returned", "failed", "posted", "completed") if o in outcomes)
@@ -112,8 +138,12 @@ def process(message: Message, worker_id: str, seconds_left: Callable[[], float])
 
 def _perform(item: item_store.WorkerItem, run_id: str | None, worker_id: str) -> str:
     try:
+        if item.action == "calculate_tax":
+            return _calculate(item, run_id)
         if item.action == "post_document":
             return _post(item, run_id)
+        if item.action == "commit_tax":
+            return _commit(item, run_id, worker_id)
         raise ValidationFailed(
             f"{item.reference}: the {item.action.replace('_', ' ')} step cannot run: "
             "no tax provider or income schedule service is configured for it.",
@@ -179,6 +209,101 @@ def _post(item: item_store.WorkerItem, run_id: str | None) -> str:
     return "posted"
 
 
+def _calculate(item: item_store.WorkerItem, run_id: str | None) -> str:
+    """Stage 1 of an AvaTax document: its tax calculated (uncommitted) and saved on it."""
+    try:
+        stored = document_store.get_document(item.document_id)
+    except NotFound:
+        _finish_without_work(item, run_id, "the document no longer exists")
+        return "skipped"
+    document = stored.document
+    if document.status != READY_TO_POST:
+        _finish_without_work(item, run_id, f"{document.number} is {document.status}")
+        return "skipped"
+    taxed = tax_service.calculate(document, TAX_BUDGET_SECONDS)
+
+    def finish(tx: TransactWrite) -> None:
+        item_store.delete_in(tx, item)
+        work_log.add_entry_in(
+            tx, item.log_group, _entry(item, run_id, "tax_calculated", [], item.attempts + 1)
+        )
+
+    try:
+        document_store.save_amendment(
+            stored, taxed, lines_changed=True, extend=finish, extra_items=2
+        )
+    except Conflict:
+        return "skipped"  # someone else calculated, withdrew or changed it meanwhile
+    logger.info(
+        "tax calculated",
+        extra={
+            "reference": document.number,
+            "tax": taxed.tax and taxed.tax.model_dump(mode="json"),
+        },
+    )
+    return "calculated"
+
+
+def _commit(item: item_store.WorkerItem, run_id: str | None, worker_id: str) -> str:
+    """Stage 3 of an AvaTax document: the tax committed in AvaTax, by a later run than the
+    posting's; whatever happens, the document stays Complete."""
+    try:
+        document = document_store.get_document(item.document_id, with_lines=False).document
+    except NotFound:
+        _finish_without_work(item, run_id, "the document no longer exists")
+        return "skipped"
+    if document.status != COMPLETE or document.tax is None or document.tax.status != "calculated":
+        state = document.tax.status if document.tax else "not calculated"
+        why = f"{document.number} is {document.status}, its tax {state}: nothing to commit"
+        _finish_without_work(item, run_id, why)
+        return "skipped"
+    if not tax_service.posted_before_run(document, run_id):
+        item_store.release(item, worker_id)
+        return "skipped"  # posted by this very run: a later run commits it
+    committed = tax_service.commit(document, TAX_BUDGET_SECONDS)
+    record, actions, condition = document_store.header_update(document, committed)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(record, actions=actions, condition=condition)
+            item_store.delete_in(tx, item)
+            work_log.count_in(tx, run_id, "completed")
+            work_log.add_entry_in(
+                tx, item.log_group, _entry(item, run_id, "tax_committed", [], item.attempts + 1)
+            )
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            item_store.release(item, worker_id)
+            return "skipped"  # the document changed meanwhile: the next run commits (again)
+        raise
+    logger.info("tax committed", extra={"reference": document.number, "code": document.tax.code})
+    return "completed"
+
+
+def _commit_overdue(item: item_store.WorkerItem, run_id: str | None, attempts: int) -> None:
+    """A tax commit failed its maximum attempts: still tried in every run, and now an alarm."""
+    message = (
+        f"The tax of {item.reference} is still not committed in AvaTax after {attempts} "
+        f"attempts (the maximum is {item.max_attempts}). {item.reference} stays Complete and "
+        "the commit is tried again in every run; correct what the errors above say, or remove "
+        f"the worker item (DELETE /documents/{item.document_id}/worker-items) and commit it in "
+        "AvaTax by hand."
+    )
+    logger.error(
+        "tax commit overdue",
+        extra={"reference": item.reference, "attempts": attempts, "run_id": run_id},
+    )
+    work_log.add_entry(
+        item.log_group,
+        _entry(
+            item,
+            run_id,
+            "tax_commit_overdue",
+            [{"code": "max_attempts_reached", "message": message}],
+            attempts,
+        ),
+    )
+
+
 def _finish_without_work(item: item_store.WorkerItem, run_id: str | None, why: str) -> None:
     with TransactWrite(connection=connection()) as tx:
         item_store.delete_in(tx, item)
@@ -198,6 +323,8 @@ def _fail(
     summary = "; ".join(str(e.get("message", "")) for e in errors)
     attempts = item_store.record_failure(item, worker_id, summary, retry_after)
     work_log.add_entry(item.log_group, _entry(item, run_id, "failed", errors, attempts))
+    if attempts >= item.max_attempts and item.action in TAX_COMMIT_ACTIONS:
+        _commit_overdue(item, run_id, attempts)
     if attempts < item.max_attempts or item.action not in POSTING_ACTIONS:
         work_log.count(run_id, "failed")
         return "failed"
@@ -246,6 +373,6 @@ def _return_to_in_progress(item: item_store.WorkerItem, run_id: str | None, atte
     return "returned"
 
 
-def hand_on(message: Message) -> None:
+def hand_on(message: Message, queue: Queue | None = None) -> None:
     """Out of time: queue the document again for a fresh invocation (its items stay as they are)."""
-    posting_queue().send({"run_id": message.run_id, "document_id": message.document_id})
+    (queue or posting_queue()).send({"run_id": message.run_id, "document_id": message.document_id})

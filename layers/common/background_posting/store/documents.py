@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -222,8 +222,18 @@ def get_document(
     return Stored(Document.model_validate(data), revision, chunk_count)
 
 
-def save_amendment(stored: Stored, amended: Document, lines_changed: bool) -> Document:
-    """Write an amendment if nobody changed the document since `stored` was read."""
+def save_amendment(
+    stored: Stored,
+    amended: Document,
+    lines_changed: bool,
+    extend: Callable[[TransactWrite], None] | None = None,
+    extra_items: int = 0,
+) -> Document:
+    """Write an amendment if nobody changed the document since `stored` was read.
+
+    `extend` adds the caller's writes (a worker item's deletion, a log entry) to the header's
+    transaction; `extra_items` says how many.
+    """
     bound()
     current = stored.document
     new = amended.model_copy(update={"version": current.version + 1})
@@ -232,7 +242,7 @@ def save_amendment(stored: Stored, amended: Document, lines_changed: bool) -> Do
     chunk_count = len(chunks) if lines_changed else stored.chunk_count
     if lines_changed:
         new = new.model_copy(update={"line_count": len(new.lines)})
-    inline = len(chunks) <= MAX_TRANSACTION_ITEMS - 1
+    inline = len(chunks) <= MAX_TRANSACTION_ITEMS - 1 - extra_items
     if not inline:
         _write_chunks(chunks)
     condition = (DocumentRecord.version == current.version) & (
@@ -244,6 +254,8 @@ def save_amendment(stored: Stored, amended: Document, lines_changed: bool) -> Do
             if inline:
                 for chunk in chunks:
                     tx.save(chunk)
+            if extend is not None:
+                extend(tx)
     except TransactWriteError as exc:
         if is_condition_failure(exc):
             raise Conflict(

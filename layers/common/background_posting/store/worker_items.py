@@ -201,6 +201,7 @@ class DueDocument:
     document_id: str
     company: str
     document_type: str
+    action: str  # its next waiting item's (the index keeps a document's items in order)
 
 
 def due_documents(
@@ -222,7 +223,7 @@ def due_documents(
     for record in result:
         found.setdefault(
             record.document_id,
-            DueDocument(record.document_id, record.company, record.document_type),
+            DueDocument(record.document_id, record.company, record.document_type, record.action),
         )
     return list(found.values()), result.last_evaluated_key
 
