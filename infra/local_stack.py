@@ -173,6 +173,8 @@ class LocalStack:
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
         parameters = pseudo_parameters() | parameter_defaults() | {"Stage": "local"}
+        if self.port and "LogGroupBaseUrl" in parameters:  # e-mails link to this stack's API
+            parameters["LogGroupBaseUrl"] = f"{self.url}/worker-log-groups"
         self.attributes, self.parameters = attributes, parameters
         for spec in functions().values():
             for key, value in spec.environment.items():

@@ -17,13 +17,17 @@ from background_posting.store import base as store_base
 from infra.avatax_local import put_avatax_secret
 from infra.avatax_standin import AvaTaxStandIn
 from infra.dynamodb_local import DynamoDBLocal, local_client
+from infra.emails import keep_text_and_html, verify_sender
 from infra.resources import create_queues, create_tables
+from infra.template import parameter_defaults
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "background-posting")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BackgroundPosting")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+SENDER = parameter_defaults()["SesFromAddress"]  # verified in moto's SES by the `aws` fixture
 
 
 SCHEDULE_GROUP = "test-ScheduleGroup"
@@ -42,6 +46,8 @@ def settings_for(
         POSTING_QUEUE_URL=queues.get("PostingQueue", ""),
         RUN_QUEUE_URL=queues.get("RunQueue", ""),
         TAX_COMMIT_QUEUE_URL=queues.get("TaxCommitQueue", ""),
+        NOTIFICATION_QUEUE_URL=queues.get("NotificationQueue", ""),
+        SES_FROM_ADDRESS=SENDER,
         AWS_REGION="us-east-1",
         COMPANIES_TABLE=names["CompaniesTable"],
         ACCOUNTS_TABLE=names["AccountsTable"],
@@ -64,6 +70,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     with mock_aws():
         names = create_tables(boto3.client("dynamodb", region_name="us-east-1"), "test")
         queues = create_queues(boto3.client("sqs", region_name="us-east-1"), "test")
+        keep_text_and_html()  # the e-mails moto's SES keeps show both parts
+        verify_sender(boto3.client("sesv2", region_name="us-east-1"), SENDER)
         boto3.client("scheduler", region_name="us-east-1").create_schedule_group(
             Name=SCHEDULE_GROUP
         )

@@ -11,7 +11,7 @@ from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from infra.lambda_runtime import LocalFunction
 from infra.resources import queue_name, table_names
-from infra.template import functions, resources
+from infra.template import functions, parameter_defaults, resources
 from tests.support.flows import working_day
 from tests.support.iam import granted_actions, recorded_actions, to_logical
 
@@ -24,14 +24,21 @@ def test_every_function_points_at_a_handler_that_imports(logical_id: str) -> Non
 
 
 def _names(prefix: str = "test") -> dict[str, str]:
-    return table_names(prefix) | {
-        logical: queue_name(logical, prefix) for logical in resources("AWS::SQS::Queue")
-    }
+    queues = {logical: queue_name(logical, prefix) for logical in resources("AWS::SQS::Queue")}
+    # the tests send from the SES identity itself (the template's defaults are one address)
+    identity = {"identity/SesIdentity": f"identity/{parameter_defaults()['SesIdentity']}"}
+    return table_names(prefix) | queues | identity
 
 
 @pytest.mark.parametrize(
     "function",
-    ["ApiFunction", "ScheduledPostingFunction", "PostingWorkerFunction", "TaxCommitFunction"],
+    [
+        "ApiFunction",
+        "ScheduledPostingFunction",
+        "PostingWorkerFunction",
+        "NotificationFunction",
+        "TaxCommitFunction",
+    ],
 )
 def test_each_policy_allows_exactly_what_its_function_uses(
     function: str, api: Any, aws: Settings, monkeypatch: pytest.MonkeyPatch

@@ -11,6 +11,7 @@ import boto3
 from background_posting.config import Settings
 from infra.avatax_local import put_avatax_secret
 from infra.avatax_standin import AvaTaxStandIn
+from infra.emails import sent_emails
 from infra.lambda_runtime import LocalContext
 from tests.support.api import invoke_api
 from tests.support.data import account_body, company_body, document_body
@@ -28,6 +29,8 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     invoke_api(api, "PATCH", "/companies/ACME", "admin", {"name": "Acme Group"})
     invoke_api(api, "GET", "/companies/ACME", "clerk")
     invoke_api(api, "PUT", "/me/companies", "lister", {"companies": ["ACME"]})
+    invoke_api(api, "PUT", "/me/notifications", "clerk", {"reminders": False})
+    seen["notification_settings"] = invoke_api(api, "GET", "/me/notifications", "clerk")
     invoke_api(api, "PUT", "/companies/ACME/settings", "admin", {"journal_line_limit": 1})
     invoke_api(api, "GET", "/companies/ACME/settings", "clerk")
     invoke_api(api, "PUT", "/settings/background-posting", "admin", {"max_attempts": 2})
@@ -123,6 +126,13 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
         drain.once("PostingQueue", seconds=5)  # too little time: hands the documents on
         while drain.once("PostingQueue"):
             pass
+    with acting_as("NotificationFunction"):
+        drain.once("NotificationQueue")  # the finished run's digest to its submitter
+    with acting_as("ScheduledPostingFunction"):  # a continuation of the run, redelivered...
+        drain.sqs.send_message(QueueUrl=settings.run_queue_url, MessageBody=json.dumps(run.body))
+        drain.once("RunQueue")
+    with acting_as("NotificationFunction"):
+        drain.once("NotificationQueue")  # ...asks for the digests again: none is sent twice
     seen["run"] = invoke_api(api, "GET", f"/runs/{run.body['run_id']}", "runner")
     seen["backlog"] = [
         invoke_api(api, "GET", f"/documents/{d['id']}", "clerk").body for d in [*backlog, journal]
@@ -139,6 +149,9 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     with acting_as("PostingWorkerFunction"):
         drain.once("PostingQueue")
     seen["late"] = invoke_api(api, "GET", f"/documents/{late['id']}", "clerk").body
+    with acting_as("NotificationFunction"):
+        drain.once("NotificationQueue")
+    seen["emails"] = sent_emails()
 
     seen |= avatax_stages(api, settings, drain)
 

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from email.utils import parseaddr
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
@@ -79,6 +80,10 @@ def recorded_actions(monkeypatch: Any) -> Iterator[dict[str, set[tuple[str, str]
             if operation in {"CreateSchedule", "UpdateSchedule"}:
                 # AWS checks that the caller may pass the schedule's role to the scheduler.
                 acting.add(("iam:PassRole", "SchedulerRole"))
+        elif service == "sesv2":
+            # SES authorises a send against the identity of its From address (here: the address)
+            sender = parseaddr(str(params.get("FromEmailAddress", "")))[1]
+            acting.add((f"ses:{operation}", f"identity/{sender}"))
         elif service == "secretsmanager":
             acting.add((f"secretsmanager:{operation}", f"secret:{params.get('SecretId')}"))
         elif service == "sqs":
@@ -100,6 +105,9 @@ def _resource_name(resource: Any) -> str:
         if ":schedule/${" in text:
             # "arn:...:schedule/${ScheduleGroup}/background-posting-*" -> "ScheduleGroup/..."
             return text.split(":schedule/", 1)[1].replace("${", "").replace("}", "")
+        if ":identity/${" in text:
+            # "arn:...:ses:...:identity/${SesIdentity}" -> "identity/SesIdentity"
+            return "identity/" + text.split(":identity/${", 1)[1].rstrip("}")
         if ":secret:${" in text:
             # "arn:...:secret:${AvaTaxSecretName}-??????" -> "secret:<the parameter's default>",
             # the name the tests create the secret under

@@ -14,6 +14,7 @@ from infra.template import functions
 ROUTES = {
     "RunQueue": "ScheduledPostingFunction",
     "PostingQueue": "PostingWorkerFunction",
+    "NotificationQueue": "NotificationFunction",
     "TaxCommitQueue": "TaxCommitFunction",
 }
 
@@ -27,13 +28,14 @@ def load_handler(logical_id: str) -> Any:
 
 
 class Drain:
-    """Deliver every message on the run and posting queues until both are empty."""
+    """Deliver the messages of the run, posting and notification queues to their functions."""
 
     def __init__(self, settings: Settings, handlers: dict[str, Any] | None = None):
         self.sqs = boto3.client("sqs", region_name="us-east-1")
         self.urls = {
             "RunQueue": settings.run_queue_url,
             "PostingQueue": settings.posting_queue_url,
+            "NotificationQueue": settings.notification_queue_url,
             "TaxCommitQueue": settings.tax_commit_queue_url,
         }
         self.handlers = handlers or {name: load_handler(fn) for name, fn in ROUTES.items()}
@@ -60,6 +62,6 @@ class Drain:
 
     def all(self, rounds: int = 200) -> None:
         for _ in range(rounds):
-            if not (self.once("RunQueue") + self.once("PostingQueue")):
+            if not sum(self.once(queue) for queue in ROUTES):
                 return
         raise AssertionError("the queues did not drain")

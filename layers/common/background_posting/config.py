@@ -23,6 +23,32 @@ class Settings(BaseSettings):
     work_log_table: str = Field(default="bp-work-log", validation_alias="WORK_LOG_TABLE")
     posting_queue_url: str = Field(default="", validation_alias="POSTING_QUEUE_URL")
     run_queue_url: str = Field(default="", validation_alias="RUN_QUEUE_URL")
+    notification_queue_url: str = Field(default="", validation_alias="NOTIFICATION_QUEUE_URL")
+    ses_from_address: str = Field(
+        default="background-posting@example.com",
+        validation_alias="SES_FROM_ADDRESS",
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="The From address of notification e-mails (within the SES identity).",
+    )
+    log_group_base_url: str = Field(
+        default="http://127.0.0.1:3000/worker-log-groups",
+        validation_alias="LOG_GROUP_BASE_URL",
+        pattern=r"^https?://\S+$",
+        description="A worker log group's link in an e-mail: this URL, then /<group id>.",
+    )
+    notification_delay_seconds: int = Field(
+        default=0,
+        validation_alias="NOTIFICATION_DELAY_SECONDS",
+        ge=0,
+        le=900,
+        description="How long after its run finishes the digests go (lets the index settle).",
+    )
+    notification_hold_seconds: int = Field(
+        default=120,
+        validation_alias="NOTIFICATION_HOLD_SECONDS",
+        ge=10,
+        description="How long a claimed digest whose send is unconfirmed waits for a retry.",
+    )
     schedule_group: str = Field(default="background-posting", validation_alias="SCHEDULE_GROUP")
     schedule_target_arn: str = Field(default="", validation_alias="SCHEDULE_TARGET_ARN")
     scheduler_role_arn: str = Field(default="", validation_alias="SCHEDULER_ROLE_ARN")

@@ -1,4 +1,4 @@
-"""Routes: a company's accounting settings and the organisation's background posting settings."""
+"""Routes: company accounting settings, background posting settings, your notification settings."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
+from background_posting.domain.notifications import NotificationSettings
 from background_posting.domain.settings import BackgroundPostingSettings, CompanySettings
 from background_posting.http.identity import caller_from
 from background_posting.http.reference_routes import CompanyId
+from background_posting.services import notifications
 from background_posting.services import settings as service
 
 router = Router()
@@ -45,3 +47,20 @@ def put_background_posting_settings(
     settings: Annotated[BackgroundPostingSettings, Body()],
 ) -> BackgroundPostingSettings:
     return service.save_background_posting_settings(caller_from(router.current_event), settings)
+
+
+@router.get("/me/notifications", tags=["Session"], summary="Your e-mail notification settings")
+def get_notification_settings() -> NotificationSettings:
+    return notifications.notification_settings(caller_from(router.current_event))
+
+
+@router.put(
+    "/me/notifications",
+    tags=["Session"],
+    summary="Choose whether unchanged failures are e-mailed again (reminders)",
+)
+def put_notification_settings(
+    settings: Annotated[NotificationSettings, Body()],
+) -> NotificationSettings:
+    caller = caller_from(router.current_event)
+    return notifications.save_notification_settings(caller, settings)

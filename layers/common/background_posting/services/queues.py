@@ -16,6 +16,11 @@ def run_queue() -> Queue:
     return Queue(get_settings().run_queue_url)
 
 
+def notification_queue() -> Queue:
+    """Finished runs whose digests are to be sent, for the notification function."""
+    return Queue(get_settings().notification_queue_url)
+
+
 def tax_commit_queue() -> Queue:
     """AvaTax documents whose tax is to be committed, for the tax commit function."""
     return Queue(get_settings().tax_commit_queue_url)

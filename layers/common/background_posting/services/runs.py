@@ -18,6 +18,7 @@ from background_posting.adapters.sqs import Queue
 from background_posting.domain.background import TAX_COMMIT_ACTIONS
 from background_posting.domain.errors import Conflict, Forbidden, NotFound
 from background_posting.domain.identity import Caller
+from background_posting.services.notifications import request_digests
 from background_posting.services.queues import posting_queue, run_queue, tax_commit_queue
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
@@ -128,4 +129,6 @@ def execute_run(run_id: str, seconds_left: Callable[[], float]) -> work_log.Run:
         with contextlib.suppress(Conflict):  # a redelivered continuation moved it on already
             work_log.advance_run(run, new_cursor, len(documents), done)
         run = work_log.get_run(run.id)
+    # The workers may have finished every queued document before the scan completed
+    request_digests(run)
     return run

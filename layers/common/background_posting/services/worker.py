@@ -21,6 +21,9 @@ stage is its own item with its own attempts; AvaTax's own transient failures are
 the call (services/tax.py), then count as an attempt with AvaTax's words in the log. A failing
 commit leaves the document Complete and is tried again in every run; from its maximum attempts
 on, each failure is also logged as an error that raises an alarm.
+
+A message fully processed counts once towards its run's `done` messages; the one that
+finishes the run asks for the run's e-mail digests (services/notifications.py).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from background_posting.domain.documents import COMPLETE, IN_PROGRESS, READY_TO_
 from background_posting.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from background_posting.services import documents as documents_service
 from background_posting.services import tax as tax_service
+from background_posting.services.notifications import request_digests
 from background_posting.services.queues import posting_queue
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
@@ -132,8 +136,12 @@ def process(
             break  # later items wait for this one
     if set(outcomes) <= {"skipped", "calculated"}:  # nothing the run counts happened
         work_log.count(message.run_id, "skipped")
-        return "skipped"
-    return next(o for o in ("returned", "failed", "posted", "completed") if o in outcomes)
+        result = "skipped"
+    else:
+        result = next(o for o in ("returned", "failed", "posted", "completed") if o in outcomes)
+    # This message is done: the run may have finished with it (then its digests are asked for)
+    request_digests(work_log.count_done(message.run_id))
+    return result
 
 
 def _perform(item: item_store.WorkerItem, run_id: str | None, worker_id: str) -> str:

@@ -1,4 +1,4 @@
-"""The organisation table: per-user sessions (logged-in companies) and org-wide settings."""
+"""The organisation table: per-user sessions and notification settings, org-wide settings."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
+from background_posting.domain.notifications import NotificationSettings
 from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.store.base import bound, register
 
@@ -58,6 +59,25 @@ def background_posting_settings() -> BackgroundPostingSettings:
 def put_background_posting_settings(settings: BackgroundPostingSettings) -> None:
     bound()
     OrgRecord(*BACKGROUND_POSTING, body=settings.model_dump_json()).save()
+
+
+def _notifications_key(user_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", "NOTIFICATIONS"
+
+
+def notification_settings(user_id: str) -> NotificationSettings:
+    """The user's notification settings (the defaults until they save their own)."""
+    bound()
+    try:
+        record = OrgRecord.get(*_notifications_key(user_id), consistent_read=True)
+    except DoesNotExist:
+        return NotificationSettings()
+    return NotificationSettings.model_validate_json(record.body or "{}")
+
+
+def put_notification_settings(user_id: str, settings: NotificationSettings) -> None:
+    bound()
+    OrgRecord(*_notifications_key(user_id), body=settings.model_dump_json()).save()
 
 
 SCHEDULER = ("SETTINGS", "scheduler")

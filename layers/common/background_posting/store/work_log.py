@@ -4,7 +4,10 @@
 * a worker log group: `pk = LOG#<id>`, `sk = GROUP`, `owner` = the user who submitted the
   work (the `by-owner` index lists a user's groups, newest first);
 * a log entry: `pk = LOG#<id>`, `sk = ENTRY#<time>#<document>#<unique>`: one result of one
-  attempt at one document's worker item, with every error in full.
+  attempt at one document's worker item, with every error in full; an entry written by a
+  run has `owner = RUN#<run id>`, so the `by-owner` index lists a run's entries;
+* a digest's claim: `pk = RUN#<run id>`, `sk = NOTIFY#<recipient>`: the once-only record of
+  the run's e-mail to one person (`claim_state` sending | sent | unsent).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from background_posting.domain.errors import Conflict, NotFound
 from background_posting.store.base import bound, is_condition_failure, register
 
 RETENTION = timedelta(days=90)
+RUN_OWNER = "RUN#"  # the by-owner index key of a run's log entries
 OUTCOME_COUNTERS = ("posted", "failed", "returned", "skipped", "completed")
 
 
@@ -60,6 +64,10 @@ class WorkLogRecord(Model):
     returned = NumberAttribute(null=True)
     skipped = NumberAttribute(null=True)
     completed = NumberAttribute(null=True)
+    done = NumberAttribute(null=True)  # the run's documents whose messages are fully processed
+    claim_state = UnicodeAttribute(null=True)  # a digest's claim: sending | sent | unsent
+    claim_token = UnicodeAttribute(null=True)
+    claim_until = NumberAttribute(null=True)
 
     by_owner = ByOwner()
 
@@ -89,13 +97,19 @@ class Run:
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
+    def finished(self) -> bool:
+        """The scan is complete and every queued document's message has been processed.
+
+        Counted per message (`done`), not per outcome: one message may post a document and run
+        its follow-up work, which adds two outcomes for one queued document.
+        """
+        return self.scan_complete and self.counts.get("done", 0) >= self.counts.get("queued", 0)
+
+    @property
     def status(self) -> str:
-        processed = sum(
-            self.counts.get(k, 0) for k in ("posted", "failed", "returned", "skipped", "completed")
-        )
         if not self.scan_complete:
             return "finding work"
-        if processed < self.counts.get("queued", 0):
+        if not self.finished:
             return "processing"
         return (
             "completed with failures"
@@ -119,6 +133,7 @@ class Run:
                 "failed": self.counts.get("failed", 0),
                 "returned_to_in_progress": self.counts.get("returned", 0),
                 "skipped": self.counts.get("skipped", 0),
+                "processed": self.counts.get("done", 0),
             },
         }
 
@@ -174,6 +189,10 @@ def get_run(run_id: str) -> Run:
         record = WorkLogRecord.get(*_run_key(run_id), consistent_read=True)
     except DoesNotExist as exc:
         raise NotFound(f"Run {run_id!r} does not exist.", code="run_not_found") from exc
+    return _run_of(run_id, record)
+
+
+def _run_of(run_id: str, record: WorkLogRecord) -> Run:
     body = json.loads(record.body or "{}")
     return Run(
         id=run_id,
@@ -185,7 +204,9 @@ def get_run(run_id: str) -> Run:
         scheduled_for=body.get("scheduled_for"),
         cursor=json.loads(record.cursor) if record.cursor else None,
         scan_complete=bool(record.scan_complete),
-        counts={name: int(getattr(record, name) or 0) for name in ("queued", *OUTCOME_COUNTERS)},
+        counts={
+            name: int(getattr(record, name) or 0) for name in ("queued", *OUTCOME_COUNTERS, "done")
+        },
     )
 
 
@@ -245,6 +266,21 @@ def count(run_id: str | None, outcome: str) -> None:
     except UpdateError as exc:
         if not is_condition_failure(exc):
             raise
+
+
+def count_done(run_id: str | None) -> Run | None:
+    """One more of the run's messages is fully processed: the run as this update left it."""
+    if not run_id:
+        return None
+    bound()
+    record = WorkLogRecord(*_run_key(run_id))
+    try:
+        record.update(actions=[WorkLogRecord.done.add(1)], condition=WorkLogRecord.pk.exists())
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return None  # the run expired meanwhile
+        raise
+    return _run_of(run_id, record)
 
 
 # -- worker log groups -----------------------------------------------------------------------
@@ -315,9 +351,21 @@ def _entry_record(group_id: str, entry: LogEntry) -> WorkLogRecord:
     return WorkLogRecord(
         f"LOG#{group_id}",
         f"ENTRY#{entry.at}#{entry.document_id}#{uuid.uuid4().hex[:8]}",
+        # an entry of a run is listed under `RUN#<run id>` by the by-owner index
+        owner=f"{RUN_OWNER}{entry.run_id}" if entry.run_id else None,
+        created_at=entry.at if entry.run_id else None,
         body=json.dumps(entry.as_json()),
         expires_at=_expires(at),
     )
+
+
+def groups_in_run(run_id: str) -> list[str]:
+    """The worker log groups the run wrote entries into (the by-owner index, no scan)."""
+    bound()
+    found: dict[str, None] = {}
+    for record in WorkLogRecord.by_owner.query(f"{RUN_OWNER}{run_id}"):
+        found.setdefault(record.pk.removeprefix("LOG#"))
+    return list(found)
 
 
 def add_entry_in(tx: TransactWrite, group_id: str, entry: LogEntry) -> None:
@@ -418,3 +466,98 @@ def delete_group(group_id: str) -> None:
     with WorkLogRecord.batch_write() as batch:
         for record in WorkLogRecord.query(f"LOG#{group_id}", consistent_read=True):
             batch.delete(record)
+
+
+# -- digest claims: each run's e-mail to each person, once -----------------------------------
+
+CLAIMED, SENT, SENDING = "claimed", "sent", "sending"
+
+
+@dataclass(frozen=True)
+class DigestClaim:
+    """`claimed`: this caller may send (with `token`); `sent`: it went already; `sending`:
+    another caller holds an unexpired claim."""
+
+    state: str
+    token: str | None = None
+
+
+def _claim_key(run_id: str, recipient: str) -> tuple[str, str]:
+    return f"RUN#{run_id}", f"NOTIFY#{recipient}"
+
+
+def claim_digest(run_id: str, recipient: str, now: float, hold_seconds: float) -> DigestClaim:
+    """Take the right to send the run's digest to `recipient` (a conditional write).
+
+    Granted when nobody claimed it, when an earlier send failed (`unsent`), or when a claim
+    was left `sending` past its hold (its holder died before it could record the outcome).
+    """
+    bound()
+    token = uuid.uuid4().hex
+    record = WorkLogRecord(*_claim_key(run_id, recipient))
+    free = (
+        WorkLogRecord.pk.does_not_exist()
+        | (WorkLogRecord.claim_state == "unsent")
+        | ((WorkLogRecord.claim_state == SENDING) & (WorkLogRecord.claim_until < now))
+    )
+    try:
+        record.update(
+            actions=[
+                WorkLogRecord.claim_state.set(SENDING),
+                WorkLogRecord.claim_token.set(token),
+                WorkLogRecord.claim_until.set(now + hold_seconds),
+                WorkLogRecord.expires_at.set(_expires(_now())),
+            ],
+            condition=free,
+        )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+        current = WorkLogRecord.get(*_claim_key(run_id, recipient), consistent_read=True)
+        return DigestClaim(SENT if current.claim_state == SENT else SENDING)
+    return DigestClaim(CLAIMED, token)
+
+
+def digest_sent(run_id: str, recipient: str, token: str, message_id: str) -> bool:
+    """Record that the digest went (False if the claim had expired and was taken over)."""
+    bound()
+    record = WorkLogRecord(*_claim_key(run_id, recipient))
+    try:
+        record.update(
+            actions=[
+                WorkLogRecord.claim_state.set(SENT),
+                WorkLogRecord.body.set(
+                    json.dumps({"message_id": message_id, "sent_at": _now().isoformat()})
+                ),
+            ],
+            condition=WorkLogRecord.claim_token == token,
+        )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
+def digest_unsent(run_id: str, recipient: str, token: str) -> None:
+    """Give the claim back after a failed send, so that the retry may claim it at once."""
+    bound()
+    record = WorkLogRecord(*_claim_key(run_id, recipient))
+    try:
+        record.update(
+            actions=[WorkLogRecord.claim_state.set("unsent")],
+            condition=(WorkLogRecord.claim_token == token) & (WorkLogRecord.claim_state == SENDING),
+        )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+
+
+def digest_state(run_id: str, recipient: str) -> str | None:
+    """`sending`, `sent`, `unsent`, or None when never claimed."""
+    bound()
+    try:
+        record = WorkLogRecord.get(*_claim_key(run_id, recipient), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return record.claim_state

@@ -1,0 +1,59 @@
+"""The digest e-mail: plain text and HTML from Jinja2 templates, amounts per currency (Babel)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
+
+from babel.numbers import format_currency
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from background_posting.domain.money import round_money
+from background_posting.domain.notifications import Digest, Email
+
+LOCALE = "en_GB"
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    """`£1,234.50`, `JP¥1,235`, `KWD1,234.567`: the currency's own minor units (CLDR),
+    rounded half away from zero as the ledger rounds (Babel alone would round half to even)."""
+    if amount is None:
+        return "-"
+    return str(format_currency(round_money(amount, currency), currency, locale=LOCALE))
+
+
+def when(iso: str) -> str:
+    """`2026-11-24T09:15:03+00:00` -> `24 Nov 2026 09:15 UTC`."""
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("background_posting", "templates"),
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+    )
+    env.filters["money"] = money
+    env.filters["when"] = when
+    return env
+
+
+def render_digest(digest: Digest) -> Email:
+    env = _environment()
+    return Email(
+        to=digest.email,
+        subject=digest.subject,
+        text=env.get_template("digest.txt.j2").render(digest=digest),
+        html=env.get_template("digest.html.j2").render(digest=digest),
+    )

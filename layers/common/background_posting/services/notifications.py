@@ -1,0 +1,261 @@
+"""Notifications: each finished run's digest e-mail to each person who submitted its work, once.
+
+**Trigger.** A run is finished when its scan is complete and every queued document's message
+has been processed (`Run.finished`). Whoever sees that first asks for the digests
+(`request_digests`): the worker that processed the last message, or the run itself when its
+scan completes after the workers are done. Both may see it, and SQS may deliver the request
+twice: the once-only rule below is what makes that harmless. A run that queued nothing
+sends nothing.
+
+**Once only.** For each recipient, `send_digests`:
+
+1. skips a digest already recorded as sent (`NOTIFY#<recipient>` under the run);
+2. builds and renders the digest (documents read, nothing written);
+3. claims it with a conditional write (`sending`, with a token and a hold time);
+4. calls SES;
+5. records it `sent` (conditional on the token).
+
+What each failure leaves:
+
+* before the claim (reading, rendering): nothing written; the request is retried.
+* SES refuses or cannot be reached: the claim is given back (`unsent`), the failure is
+  logged and counted (metric `NotificationSendFailures`), the request is retried by SQS
+  (after `maxReceiveCount` receives it goes to the dead-letter queue and raises an alarm).
+* the function dies between the claim and SES: the claim stays `sending`; once its hold
+  (`NOTIFICATION_HOLD_SECONDS`) has passed, the retried request claims it and sends.
+* the function dies after SES accepted the e-mail but before step 5 is written: after the
+  hold the retry sends it again. This window (milliseconds) is the one way to a duplicate:
+  we chose at-least-once, because a lost digest hides failed documents from the person
+  who must correct them, while a rare second copy costs a glance.
+* a request that finds another invocation's unexpired claim fails and is retried later, by
+  when the digest is `sent` (nothing to do) or the claim has expired (it sends).
+
+Nothing here changes a document, a worker item or a run's counts: a failure to send never
+blocks posting.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aws_lambda_powertools import Logger
+
+from background_posting.adapters.ses import Mailer
+from background_posting.config import get_settings
+from background_posting.domain.errors import DomainError, NotFound
+from background_posting.domain.identity import Caller
+from background_posting.domain.notifications import (
+    DeliveryFailed,
+    DocumentFacts,
+    DocumentResult,
+    Email,
+    NotificationSettings,
+    RecipientResults,
+    compose_digest,
+    document_facts,
+    results_of_run,
+)
+from background_posting.services.digest_email import render_digest
+from background_posting.services.queues import notification_queue
+from background_posting.store import documents as document_store
+from background_posting.store import org as org_store
+from background_posting.store import work_log
+
+logger = Logger(child=True)
+
+
+class DigestsNotSent(DomainError):
+    """SES did not take one or more of the run's digests; the request is to be retried."""
+
+    code = "notifications_not_sent"
+
+
+class DigestBeingSent(DomainError):
+    """Another invocation holds an unexpired claim on a digest; try again later."""
+
+    code = "notification_in_progress"
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    run_id: str
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> DigestRequest:
+        run_id = body.get("run_id")
+        if not isinstance(run_id, str) or not run_id:
+            raise ValueError("the message names no run_id")
+        return cls(run_id)
+
+
+@dataclass
+class DigestReport:
+    """What one request did, recipient by recipient."""
+
+    run_id: str
+    sent: list[str] = field(default_factory=list)
+    sent_before: list[str] = field(default_factory=list)
+    nothing_new: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    being_sent: list[str] = field(default_factory=list)
+
+
+# -- the trigger ----------------------------------------------------------------------------
+
+
+def request_digests(run: work_log.Run | None) -> bool:
+    """Ask for the run's digests if it has finished (after queuing something); True if asked."""
+    if run is None or not run.finished or not run.counts.get("queued"):
+        return False
+    notification_queue().send(
+        {"run_id": run.id}, delay_seconds=get_settings().notification_delay_seconds
+    )
+    logger.info("run finished: digests requested", extra={"run": run.id})
+    return True
+
+
+# -- sending --------------------------------------------------------------------------------
+
+
+def _now() -> float:
+    return time.time()
+
+
+class Sender(Protocol):
+    """What sends an e-mail: `adapters.ses.Mailer` (SES), or a test's fake."""
+
+    def send(self, email: Email) -> str: ...
+
+
+def send_digests(run_id: str, mailer: Sender | None = None) -> DigestReport:
+    """Send each recipient their digest of the run, at most once each (see the module notes).
+
+    Raises DigestsNotSent when SES refused any digest, DigestBeingSent when another invocation
+    is sending one: in both cases every other digest has been handled, and a retry of the
+    same request sends only what is still missing.
+    """
+    report = DigestReport(run_id)
+    try:
+        run = work_log.get_run(run_id)
+    except NotFound:
+        logger.warning("digests requested for an unknown run", extra={"run": run_id})
+        return report
+    if not run.finished:  # an early request; the last message's worker asks again
+        logger.info("run not finished yet: no digests", extra={"run": run.as_json()})
+        return report
+    settings = get_settings()
+    mailer = mailer or Mailer(settings.ses_from_address)
+    for results in results_of_run(run_id, _live_groups(run_id)):
+        _send_one(run, results, mailer, report)
+    if report.failed:
+        raise DigestsNotSent(
+            f"{len(report.failed)} digest(s) of run {run_id} were not sent; they are retried.",
+            details={"run_id": run_id, "recipients": report.failed},
+        )
+    if report.being_sent:
+        raise DigestBeingSent(
+            f"Another invocation is sending digests of run {run_id}.",
+            details={"run_id": run_id, "recipients": report.being_sent},
+        )
+    return report
+
+
+def _live_groups(run_id: str) -> list[work_log.LogGroup]:
+    """The log groups the run wrote to, except deleted ones: nothing more is said about those."""
+    groups = []
+    for group_id in work_log.groups_in_run(run_id):
+        try:
+            groups.append(work_log.get_group(group_id))
+        except NotFound:
+            continue
+    return groups
+
+
+def _send_one(
+    run: work_log.Run,
+    results: RecipientResults,
+    mailer: Sender,
+    report: DigestReport,
+) -> None:
+    who = results.recipient
+    reminders = org_store.notification_settings(who).reminders
+    if not results.needs_email(reminders):
+        if results.results and not results.email:
+            logger.warning("no e-mail address for a digest", extra={"recipient": who})
+        report.nothing_new.append(who)
+        return
+    if work_log.digest_state(run.id, who) == work_log.SENT:
+        report.sent_before.append(who)
+        return
+    settings = get_settings()
+    digest = compose_digest(
+        run.id,
+        run.trigger,
+        run.created_at,
+        results,
+        _facts(results.results),
+        lambda group_id: f"{settings.log_group_base_url.rstrip('/')}/{group_id}",
+        reminders,
+    )
+    email = render_digest(digest)
+    claim = work_log.claim_digest(run.id, who, _now(), settings.notification_hold_seconds)
+    if claim.state == work_log.SENT:
+        report.sent_before.append(who)
+        return
+    if claim.state == work_log.SENDING or claim.token is None:
+        report.being_sent.append(who)
+        return
+    try:
+        message_id = mailer.send(email)
+    except DeliveryFailed as exc:
+        work_log.digest_unsent(run.id, who, claim.token)
+        logger.error(
+            "digest not sent",
+            extra={"run": run.id, "recipient": who, "error": exc.message, **exc.details},
+        )
+        report.failed.append(who)
+        return
+    if not work_log.digest_sent(run.id, who, claim.token, message_id):
+        logger.warning(
+            "digest sent after its claim had expired: a retry may have sent it too",
+            extra={"run": run.id, "recipient": who, "message_id": message_id},
+        )
+    logger.info(
+        "digest sent",
+        extra={
+            "run": run.id,
+            "recipient": who,
+            "message_id": message_id,
+            "subject": email.subject,
+            "results": len(results.results),
+        },
+    )
+    report.sent.append(who)
+
+
+def _facts(results: list[DocumentResult]) -> dict[str, DocumentFacts]:
+    """Company, account, currency and net amount of each document (gone ones are left out)."""
+    facts = {}
+    for document_id in dict.fromkeys(r.document_id for r in results):
+        try:
+            document = document_store.get_document(document_id).document
+        except NotFound:
+            continue
+        facts[document_id] = document_facts(document)
+    return facts
+
+
+# -- the reminders setting ------------------------------------------------------------------
+
+
+def notification_settings(caller: Caller) -> NotificationSettings:
+    return org_store.notification_settings(caller.user_id)
+
+
+def save_notification_settings(
+    caller: Caller, settings: NotificationSettings
+) -> NotificationSettings:
+    org_store.put_notification_settings(caller.user_id, settings)
+    return settings

@@ -1,0 +1,125 @@
+"""End to end: after Run Now, each submitter finds exactly one e-mail at /_local/emails."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from tests.e2e.conftest import RunningStack
+from tests.support.api import http
+from tests.support.data import account_body, company_body, document_body
+
+
+def eventually(check: Callable[[], Any], seconds: float, every: float = 0.5) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = check()
+        if answer or time.monotonic() > deadline:
+            assert answer, f"not within {seconds} s; last answer: {answer!r}"
+            return answer
+        time.sleep(every)
+
+
+def submit(url: str, user: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`user` creates the documents and posts them from a list view."""
+    made = []
+    for body in bodies:
+        answer = http(url, "POST", "/documents", user, body)
+        assert answer.status == 201, answer.body
+        made.append(answer.body)
+    queued = http(url, "POST", "/documents/post", user, {"ids": [d["id"] for d in made]})
+    assert queued.status == 202, queued.body
+    return made
+
+
+def about(company: str, address: str, emails: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The e-mails to `address` that speak of `company`'s documents."""
+    return [e for e in emails if e["to"] == [address] and company in e["text"]]
+
+
+def queues_idle(url: str) -> bool:
+    depths = http(url, "GET", "/_local/queues", None).body
+    return not any(
+        q["messages"] or q["messages_in_flight"] or q["messages_delayed"]
+        for q in depths
+        if q["queue"] in ("RunQueue", "PostingQueue", "NotificationQueue")
+    )
+
+
+def test_after_run_now_each_submitter_has_exactly_one_email_listing_every_result(
+    stack: RunningStack,
+) -> None:
+    url = stack.url
+    company = f"NT{uuid.uuid4().hex[:8].upper()}"
+    customer, vendor = f"C-{company}", f"V-{company}"
+    assert http(url, "POST", "/companies", "admin", company_body(company)).status == 201
+    for account in (
+        account_body(customer, company),
+        account_body(vendor, company, kind="vendor", trading_currencies=["GBP"]),
+    ):
+        assert http(url, "POST", "/accounts", "admin", account).status == 201
+
+    # Given the clerk queued two good sales invoices and one dated in a closed period,
+    sales = {"company": company, "account": customer}
+    clerks = submit(
+        url,
+        "clerk",
+        [
+            document_body(**sales),
+            document_body(**sales),
+            document_body(**sales, document_date="2026-10-10"),
+        ],
+    )
+    # and the lister queued two payable invoices and a journal
+    listers = submit(
+        url,
+        "lister",
+        [
+            document_body("payable_invoice", company=company, account=vendor),
+            document_body("payable_invoice", company=company, account=vendor),
+            document_body("journal", company=company),
+        ],
+    )
+
+    # When Run Now runs
+    run = http(url, "POST", "/scheduler/run", "runner")
+    assert run.status == 202
+
+    # Then the documents are posted (the closed period's one failed) and the e-mails arrive
+    def statuses() -> list[str]:
+        return [
+            http(url, "GET", f"/documents/{d['id']}", "clerk").body["status"]
+            for d in [*clerks, *listers]
+        ]
+
+    eventually(lambda: statuses() == ["Complete"] * 2 + ["Ready to Post"] + ["Complete"] * 3, 30)
+
+    def both_emails() -> bool:
+        emails = http(url, "GET", "/_local/emails", None).body
+        return all(about(company, f"{u}@example.com", emails) for u in ("clerk", "lister"))
+
+    eventually(both_emails, 30)
+    eventually(lambda: queues_idle(url), 30)  # whatever was still on its way has arrived
+
+    emails = http(url, "GET", "/_local/emails", None).body
+    (to_clerk,) = about(company, "clerk@example.com", emails)
+    (to_lister,) = about(company, "lister@example.com", emails)
+    assert to_clerk["subject"] == "Background posting: 2 posted, 1 failed"
+    assert to_lister["subject"] == "Background posting: 3 posted, 0 failed"
+    for email, mine, theirs in ((to_clerk, clerks, listers), (to_lister, listers, clerks)):
+        for part in ("text", "html"):
+            assert all(d["number"] in email[part] for d in mine)
+            assert not any(d["number"] in email[part] for d in theirs)
+    assert "period_closed" in to_clerk["text"] and "period_closed" in to_clerk["html"]
+    assert "Posted as TRN" in to_lister["text"]
+    (group,) = [
+        g
+        for g in http(url, "GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
+        if f"/worker-log-groups/{g['id']}" in to_clerk["text"]
+    ]
+    assert f"{url}/worker-log-groups/{group['id']}" in to_clerk["html"]
+    assert http(url, "GET", f"/runs/{run.body['run_id']}", "runner").body["status"] == (
+        "completed with failures"
+    )

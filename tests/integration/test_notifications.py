@@ -1,0 +1,307 @@
+"""E-mail digests: one per run and submitter, never twice, silenced by deleting a log group.
+
+The functions run as Lambda runs them (moto for DynamoDB, SQS and SES); the race between two
+overlapping deliveries runs on DynamoDB Local, whose conditional writes are the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from background_posting.config import Settings
+from background_posting.domain.notifications import DeliveryFailed, Email
+from background_posting.services import notifications
+from background_posting.store import base as store_base
+from background_posting.store import work_log
+from infra.emails import sent_emails
+from infra.event_sources import sqs_event
+from infra.lambda_runtime import LocalContext
+from tests.integration.test_posting_concurrency import race
+from tests.support.api import Answer, invoke_api
+from tests.support.data import account_body, company_body, document_body
+from tests.support.queues import Drain
+
+CLOSED_PERIOD = {"document_date": "2026-10-10"}  # the sample company's October is closed
+
+
+class Office:
+    """A company with a customer, the API, and the run, worker and notification functions."""
+
+    def __init__(self, api: Any, settings: Settings):
+        self.api = api
+        self.drain = Drain(settings)
+        self.notify_handler = self.drain.handlers["NotificationQueue"]
+        invoke_api(api, "POST", "/companies", "admin", company_body("ACME"))
+        invoke_api(api, "POST", "/accounts", "admin", account_body("CUST01"))
+
+    def call(self, method: str, path: str, user: str, body: Any = None) -> Answer:
+        return invoke_api(self.api, method, path, user, body)
+
+    def queue(self, user: str, count: int = 1, **overrides: Any) -> list[dict[str, Any]]:
+        """`user` creates documents and posts them from a list view (one worker log group)."""
+        made = [self.call("POST", "/documents", user, document_body(**overrides)).body]
+        made += [
+            self.call("POST", "/documents", user, document_body(**overrides)).body
+            for _ in range(count - 1)
+        ]
+        answer = self.call("POST", "/documents/post", user, {"ids": [d["id"] for d in made]})
+        assert answer.status == 202, answer.body
+        return made
+
+    def run_now(self) -> str:
+        return str(self.call("POST", "/scheduler/run", "runner").body["run_id"])
+
+    def process(self) -> None:
+        """Runs and workers until their queues are empty (the digests are not sent yet)."""
+        while self.drain.once("RunQueue") + self.drain.once("PostingQueue"):
+            pass
+
+    def send_digests(self) -> None:
+        while self.drain.once("NotificationQueue"):
+            pass
+
+    def notify(self, run_id: str) -> dict[str, Any]:
+        """Deliver one digest request to the notification function (a retry, a redelivery)."""
+        message = {
+            "MessageId": str(uuid.uuid4()),
+            "ReceiptHandle": uuid.uuid4().hex,
+            "Body": json.dumps({"run_id": run_id}),
+        }
+        event = sqs_event([message], "arn:aws:sqs:us-east-1:123456789012:NotificationQueue")
+        return dict(self.notify_handler(event, LocalContext("NotificationFunction", 60)))
+
+    def status(self, document: dict[str, Any]) -> str:
+        return str(self.call("GET", f"/documents/{document['id']}", "clerk").body["status"])
+
+
+def emails_to(address: str) -> list[dict[str, Any]]:
+    return [email for email in sent_emails() if email["to"] == [address]]
+
+
+@pytest.fixture
+def office(api: Any, aws: Settings) -> Office:
+    return Office(api, aws)
+
+
+def test_after_run_now_each_submitter_has_one_email_listing_every_result(office: Office) -> None:
+    # Given the clerk queued a good and a bad invoice, and the lister two good ones
+    good, bad = office.queue("clerk")[0], office.queue("clerk", **CLOSED_PERIOD)[0]
+    listed = office.queue("lister", count=2)
+    # When Run Now has processed everything and the digests have gone
+    run_id = office.run_now()
+    office.process()
+    office.send_digests()
+    # Then each submitter has exactly one e-mail, listing every one of their results
+    (clerks,) = emails_to("clerk@example.com")
+    (listers,) = emails_to("lister@example.com")
+    assert clerks["subject"] == "Background posting: 1 posted, 1 failed"
+    assert listers["subject"] == "Background posting: 2 posted, 0 failed"
+    for part in ("text", "html"):
+        assert good["number"] in clerks[part] and bad["number"] in clerks[part]
+        assert "period_closed" in clerks[part]
+        assert all(d["number"] in listers[part] for d in listed)
+        assert good["number"] not in listers[part]
+    assert "£45.49" in clerks["text"]  # 3 x 12.50 + 7.99, net of tax
+    groups = office.call("GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
+    assert all(f"/worker-log-groups/{g['id']}" in clerks["text"] for g in groups)
+    run = office.call("GET", f"/runs/{run_id}", "runner").body
+    assert run["status"] == "completed with failures" and run["counts"]["processed"] == 4
+    # And when Lambda retries the notification, and SQS delivers the request once more,
+    # nobody gets a second e-mail
+    assert office.notify(run_id) == {"batchItemFailures": []}
+    assert office.notify(run_id) == {"batchItemFailures": []}
+    assert len(emails_to("clerk@example.com")) == len(emails_to("lister@example.com")) == 1
+
+
+class Killed(BaseException):
+    """The function's sandbox dies (a timeout): no `except Exception` sees it."""
+
+
+def test_a_refused_or_cut_off_send_leaves_posting_untouched_and_is_sent_once_later(
+    office: Office,
+    aws: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given SES refuses the sender (not a verified identity)
+    store_base.bind(aws.model_copy(update={"ses_from_address": "nobody@unverified.example"}))
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    documents = office.queue("clerk", count=2)
+    run_id = office.run_now()
+    office.process()
+    capsys.readouterr()
+    # When the digest is attempted
+    answer = office.notify(run_id)
+    # Then the request fails (to be retried), the failure is counted, nothing is sent ...
+    assert len(answer["batchItemFailures"]) == 1
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert [m["NotificationSendFailures"] for m in printed if "NotificationSendFailures" in m]
+    assert emails_to("clerk@example.com") == []
+    # ... and posting is untouched: the documents are Complete, the run finished
+    assert {office.status(d) for d in documents} == {"Complete"}
+    run = office.call("GET", f"/runs/{run_id}", "runner").body
+    assert run["status"] == "completed" and run["counts"]["posted"] == 2
+
+    # Given SES is back, but the next invocation dies after its claim, before calling SES
+    store_base.bind(aws)
+
+    def dies(self: Any, email: Email) -> str:
+        raise Killed()
+
+    with monkeypatch.context() as patched, pytest.raises(Killed):
+        patched.setattr("background_posting.adapters.ses.Mailer.send", dies)
+        notifications.send_digests(run_id)
+    # When the request is retried at once, the claim still holds: nothing is sent yet
+    assert len(office.notify(run_id)["batchItemFailures"]) == 1
+    assert emails_to("clerk@example.com") == []
+    # And once the hold has passed, the retry sends it, once
+    later = notifications._now() + aws.notification_hold_seconds + 1
+    monkeypatch.setattr(notifications, "_now", lambda: later)
+    assert office.notify(run_id) == {"batchItemFailures": []}
+    assert office.notify(run_id) == {"batchItemFailures": []}
+    (email,) = emails_to("clerk@example.com")
+    assert all(d["number"] in email["text"] for d in documents)
+
+
+def test_two_overlapping_runs_send_each_submitter_one_email(office: Office) -> None:
+    # Given two runs started before either was processed: both queue the same documents
+    documents = office.queue("clerk", count=2)
+    first, second = office.run_now(), office.run_now()
+    office.process()
+    office.send_digests()
+    # Then every document is posted once, and the clerk has one e-mail naming each once
+    assert {office.status(d) for d in documents} == {"Complete"}
+    (email,) = emails_to("clerk@example.com")
+    assert email["subject"] == "Background posting: 2 posted, 0 failed"
+    assert all(email["text"].count(d["number"]) == 1 for d in documents)
+    runs = [office.call("GET", f"/runs/{r}", "runner").body for r in (first, second)]
+    assert sorted(r["counts"]["posted"] for r in runs) == [0, 2]
+    assert all(r["status"] == "completed" for r in runs)
+
+
+def test_deleting_a_log_group_stops_every_further_email_about_it(office: Office) -> None:
+    # Given a document that failed its first of two attempts, and the clerk got the digest
+    office.call("PUT", "/settings/background-posting", "admin", {"max_attempts": 2})
+    (bad,) = office.queue("clerk", **CLOSED_PERIOD)
+    office.run_now()
+    office.process()
+    office.send_digests()
+    assert len(emails_to("clerk@example.com")) == 1
+    # When the clerk deletes its log group, then queues another document, and a run fails
+    # the first again (its last attempt: it goes back to In Progress) and posts the second
+    (group,) = office.call("GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
+    assert office.call("DELETE", f"/worker-log-groups/{group['id']}", "clerk").status == 204
+    (good,) = office.queue("clerk")
+    office.run_now()
+    office.process()
+    office.send_digests()
+    # Then the new e-mail is about the new document only
+    assert (office.status(bad), office.status(good)) == ("In Progress", "Complete")
+    _, second = emails_to("clerk@example.com")
+    assert good["number"] in second["text"] and bad["number"] not in second["text"]
+    assert second["subject"] == "Background posting: 1 posted, 0 failed"
+
+
+def test_an_unchanged_failure_is_mailed_again_only_with_reminders(office: Office) -> None:
+    office.call("PUT", "/settings/background-posting", "admin", {"max_attempts": 5})
+    office.queue("clerk", **CLOSED_PERIOD)
+    for _ in range(2):  # the first run's failure is news; the second's is the same again
+        office.run_now()
+        office.process()
+        office.send_digests()
+    assert len(emails_to("clerk@example.com")) == 1
+    # When the clerk asks for reminders, the next run's unchanged failure is mailed in full
+    answer = office.call("PUT", "/me/notifications", "clerk", {"reminders": True})
+    assert answer.status == 200 and answer.body == {"reminders": True}
+    assert office.call("GET", "/me/notifications", "clerk").body == {"reminders": True}
+    assert office.call("GET", "/me/notifications", "lister").body == {"reminders": False}
+    office.run_now()
+    office.process()
+    office.send_digests()
+    reminders = emails_to("clerk@example.com")
+    assert len(reminders) == 2
+    assert "attempt 3" in reminders[1]["text"] and "period_closed" in reminders[1]["text"]
+    refused = office.call("PUT", "/me/notifications", "clerk", {"reminders": "often"})
+    assert refused.status == 400 and refused.error_code == "invalid_request"
+
+
+# -- two deliveries at the same moment, on DynamoDB Local -----------------------------------
+
+
+class FakeMailer:
+    """Records what would go to SES (thread-safe enough: list.append is atomic)."""
+
+    def __init__(self, refuse: Callable[[Email], bool] = lambda email: False):
+        self.sent: list[Email] = []
+        self.refuse = refuse
+
+    def send(self, email: Email) -> str:
+        if self.refuse(email):
+            raise DeliveryFailed(f"refused {email.to}")
+        self.sent.append(email)
+        return uuid.uuid4().hex
+
+
+def finished_run(owners: list[str]) -> str:
+    """A finished run that posted one document for each owner's log group."""
+    run, _ = work_log.create_run("run_now", "runner", None, None)
+    for n, owner in enumerate(owners):
+        group = work_log.create_group(owner, f"{owner}@example.com", "From a list view")
+        work_log.add_entry(
+            group,
+            work_log.LogEntry(
+                at=f"2026-11-24T09:00:0{n}+00:00",
+                document_id=f"doc{n}",
+                reference=f"SIN00000{n}",
+                document_type="sales_invoice",
+                action="post_document",
+                outcome="posted",
+                errors=[],
+                run_id=run.id,
+                attempt=1,
+            ),
+        )
+    work_log.advance_run(run, None, len(owners), True)
+    for _ in owners:
+        work_log.count_done(run.id)
+    assert work_log.get_run(run.id).finished
+    return run.id
+
+
+def test_overlapping_deliveries_of_one_request_send_each_digest_once(
+    local_store: Settings,
+) -> None:
+    run_id = finished_run(["clerk", "lister"])
+    mailer = FakeMailer()
+
+    results = race(*(lambda: notifications.send_digests(run_id, mailer) for _ in range(6)))
+
+    assert sorted(e.to for e in mailer.sent) == ["clerk@example.com", "lister@example.com"]
+    unexpected = [
+        r
+        for r in results
+        if isinstance(r, BaseException) and not isinstance(r, notifications.DigestBeingSent)
+    ]
+    assert unexpected == []
+    assert notifications.send_digests(run_id, mailer).sent_before == ["clerk", "lister"]
+    assert len(mailer.sent) == 2
+
+
+def test_one_refused_digest_does_not_hold_back_the_others(local_store: Settings) -> None:
+    run_id = finished_run(["clerk", "lister"])
+    flaky = FakeMailer(refuse=lambda email: email.to == "lister@example.com")
+    with pytest.raises(notifications.DigestsNotSent) as refused:
+        notifications.send_digests(run_id, flaky)
+    assert refused.value.details["recipients"] == ["lister"]
+    assert [e.to for e in flaky.sent] == ["clerk@example.com"]
+    assert work_log.digest_state(run_id, "lister") == "unsent"
+    # The retry sends only the one that is missing
+    healed = FakeMailer()
+    report = notifications.send_digests(run_id, healed)
+    assert (report.sent, report.sent_before) == (["lister"], ["clerk"])
+    assert [e.to for e in healed.sent] == ["lister@example.com"]

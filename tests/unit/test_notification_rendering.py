@@ -1,0 +1,400 @@
+"""The digest e-mail: what a run tells each submitter, rendered (no sockets)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from background_posting.config import Settings
+from background_posting.domain.documents import Document
+from background_posting.domain.notifications import (
+    DocumentFacts,
+    RecipientResults,
+    compose_digest,
+    document_amount,
+    results_of_run,
+)
+from background_posting.services.digest_email import money, render_digest
+
+RUN = "run-2"
+BASE = "https://books.example.com/worker-log-groups"
+_clock = itertools.count()
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """A worker log entry, as the work log keeps it."""
+
+    at: str
+    document_id: str
+    reference: str
+    document_type: str
+    action: str
+    outcome: str
+    errors: list[dict[str, Any]]
+    run_id: str | None
+    attempt: int
+    documents: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LogGroup:
+    id: str
+    owner: str
+    email: str
+    title: str
+    created_at: str
+    entries: list[LogEntry]
+
+
+def entry(
+    reference: str,
+    outcome: str = "posted",
+    errors: list[dict[str, Any]] | None = None,
+    run_id: str = RUN,
+    action: str = "post_document",
+    document_type: str = "sales_invoice",
+    attempt: int = 1,
+    **extra: Any,
+) -> LogEntry:
+    """A log entry; entries are made in time order, as the worker writes them."""
+    at = datetime(2026, 11, 24, 9, 0, next(_clock) % 60, next(_clock) * 1000 % 999_999, UTC)
+    return LogEntry(
+        at=at.isoformat(),
+        document_id=f"id-{reference}",
+        reference=reference,
+        document_type=document_type,
+        action=action,
+        outcome=outcome,
+        errors=errors or [],
+        run_id=run_id,
+        attempt=attempt,
+        **extra,
+    )
+
+
+def group(entries: list[LogEntry], owner: str = "clerk", group_id: str = "g1") -> LogGroup:
+    return LogGroup(
+        id=group_id,
+        owner=owner,
+        email=f"{owner}@example.com",
+        title="Documents posted from a list view",
+        created_at="2026-11-24T08:00:00+00:00",
+        entries=entries,
+    )
+
+
+def facts(currency: str = "GBP", amount: str = "1234.50", **extra: Any) -> DocumentFacts:
+    return DocumentFacts("ACME", "CUST01", currency, Decimal(amount), **extra)
+
+
+def rendered(
+    recipient: RecipientResults,
+    known: dict[str, DocumentFacts] | None = None,
+    reminders: bool = False,
+) -> Any:
+    digest = compose_digest(
+        RUN,
+        "run_now",
+        "2026-11-24T09:00:00+00:00",
+        recipient,
+        known or {},
+        lambda group_id: f"{BASE}/{group_id}",
+        reminders,
+    )
+    return render_digest(digest)
+
+
+def only(groups: list[LogGroup]) -> RecipientResults:
+    (recipient,) = results_of_run(RUN, groups)
+    return recipient
+
+
+def test_a_run_that_posted_everything_says_so_with_amounts_and_transaction_numbers() -> None:
+    # Given a run that posted three invoices of the clerk's list view
+    recipient = only([group([entry("SIN000001"), entry("SIN000002"), entry("SIN000003")])])
+    known = {
+        "id-SIN000001": facts(amount="1234.5", transaction_number="TRN000011"),
+        "id-SIN000002": facts(amount="0.99", transaction_number="TRN000012"),
+        "id-SIN000003": facts(amount="10", transaction_number="TRN000013"),
+    }
+    # When the digest is rendered
+    email = rendered(recipient, known)
+    # Then it goes to the clerk, says what happened, and lists every document
+    assert email.to == "clerk@example.com"
+    assert email.subject == "Background posting: 3 posted, 0 failed"
+    for part in (email.text, email.html):
+        assert "Run Now (24 Nov 2026 09:00 UTC)" in part
+        assert f"{BASE}/g1" in part
+        for number, amount, transaction in (
+            ("SIN000001", "£1,234.50", "TRN000011"),
+            ("SIN000002", "£0.99", "TRN000012"),
+            ("SIN000003", "£10.00", "TRN000013"),
+        ):
+            assert number in part and amount in part and f"Posted as {transaction}" in part
+    assert "ACME / CUST01" in email.text
+
+
+def test_a_failure_shows_every_error_in_full_and_comes_first() -> None:
+    errors = [
+        {"code": "period_closed", "message": "Period 2026-10 is closed.", "field": "document_date"},
+        {"code": "currency_not_traded", "message": "CUST01 does not trade in <USD> & co."},
+        {
+            "code": "unexpected_error",
+            "message": "KeyError: 'rate'",
+            "trace": 'Traceback (most recent call last):\n  File "ledger.py", line 9\nKeyError',
+        },
+    ]
+    recipient = only([group([entry("SIN000001"), entry("SIN000002", "failed", errors)])])
+
+    email = rendered(recipient, {"id-SIN000002": facts()})
+
+    assert email.subject == "Background posting: 1 posted, 1 failed"
+    text = email.text
+    assert text.index("SIN000002") < text.index("SIN000001")  # failures first
+    assert "Posting failed (attempt 1); tried again in the next run" in text
+    assert "Period 2026-10 is closed. [period_closed, field document_date]" in text
+    assert "CUST01 does not trade in <USD> & co. [currency_not_traded]" in text
+    assert 'File "ledger.py", line 9' in text
+    # the HTML part escapes what users typed, and keeps the trace
+    assert "CUST01 does not trade in &lt;USD&gt; &amp; co." in email.html
+    assert "<USD>" not in email.html
+    assert "KeyError: &#39;rate&#39;" in email.html
+    assert "ledger.py" in email.html
+
+
+def test_every_one_of_many_errors_is_listed() -> None:
+    errors = [
+        {"code": "line_value_too_large", "message": f"Line {n}: the value exceeds 10,000.00."}
+        for n in range(1, 61)
+    ]
+    recipient = only([group([entry("JNL000007", "failed", errors, document_type="journal")])])
+
+    email = rendered(recipient)
+
+    assert email.subject == "Background posting: 0 posted, 1 failed"
+    for n in range(1, 61):
+        assert f"Line {n}: the value exceeds 10,000.00." in email.text
+        assert f"Line {n}: the value exceeds 10,000.00." in email.html
+    assert "JNL000007 - Journal" in email.text
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "shown"),
+    [
+        ("GBP", "1234.5", "£1,234.50"),
+        ("EUR", "99.999", "€100.00"),
+        ("USD", "-42", "-US$42.00"),
+        ("JPY", "1234.5", "JP¥1,235"),
+        ("KWD", "1.2345", "KWD1.235"),
+    ],
+)
+def test_amounts_are_shown_in_their_currency(currency: str, amount: str, shown: str) -> None:
+    assert money(Decimal(amount), currency) == shown
+
+
+def test_documents_in_several_currencies_each_show_their_own() -> None:
+    recipient = only([group([entry("SIN000001"), entry("SIN000002"), entry("SIN000003")])])
+    known = {
+        "id-SIN000001": facts("JPY", "150000"),
+        "id-SIN000002": facts("KWD", "12.345"),
+        "id-SIN000003": facts("EUR", "0.5"),
+    }
+    email = rendered(recipient, known)
+    for part in (email.text, email.html):
+        assert "JP¥150,000" in part and "KWD12.345" in part and "€0.50" in part
+
+
+def test_a_document_failing_again_with_the_same_errors_is_named_not_repeated() -> None:
+    same = [{"code": "period_closed", "message": "Period 2026-10 is closed."}]
+    # Given SIN000002 failed in the previous run with the same error, SIN000003 with another
+    earlier = [
+        entry("SIN000002", "failed", same, run_id="run-1"),
+        entry("SIN000003", "failed", [{"code": "x", "message": "Old"}], run_id="run-1"),
+    ]
+    now = [
+        entry("SIN000001"),
+        entry("SIN000002", "failed", same, attempt=2),
+        entry("SIN000003", "failed", same, attempt=2),
+    ]
+    recipient = only([group(earlier + now)])
+    # Then SIN000002 is a repeat, SIN000003 is news (its errors changed)
+    assert {r.reference: r.repeat for r in recipient.results} == {
+        "SIN000001": False,
+        "SIN000002": True,
+        "SIN000003": False,
+    }
+    email = rendered(recipient)
+    assert email.subject == "Background posting: 1 posted, 2 failed"
+    assert email.text.count("Period 2026-10 is closed.") == 1  # SIN000003's, not SIN000002's
+    assert "Still failing with the same errors as in the previous run" in email.text
+    assert "the worker log has them): SIN000002" in email.text
+    # With reminders, SIN000002 is reported in full again
+    reminded = rendered(recipient, reminders=True)
+    assert reminded.text.count("Period 2026-10 is closed.") == 2
+    assert "Still failing" not in reminded.text
+
+
+def test_unchanged_failures_alone_send_nothing_unless_reminders_are_on() -> None:
+    same = [{"code": "period_closed", "message": "Period 2026-10 is closed."}]
+    recipient = only(
+        [
+            group(
+                [
+                    entry("SIN000002", "failed", same, run_id="run-1"),
+                    entry("SIN000002", "failed", same, attempt=2),
+                ]
+            )
+        ]
+    )
+    assert not recipient.needs_email(reminders=False)
+    assert recipient.needs_email(reminders=True)
+
+
+def test_the_last_attempt_is_news_even_with_unchanged_errors() -> None:
+    same = [{"code": "period_closed", "message": "Period 2026-10 is closed."}]
+    back = [{"code": "max_attempts_reached", "message": "SIN000002 failed 3 times."}]
+    recipient = only(
+        [
+            group(
+                [
+                    entry("SIN000002", "failed", same, run_id="run-1", attempt=2),
+                    entry("SIN000002", "failed", same, attempt=3),
+                    entry("SIN000002", "returned_to_in_progress", back, attempt=3),
+                ]
+            )
+        ]
+    )
+    assert recipient.needs_email(reminders=False)
+    email = rendered(recipient)
+    assert email.subject == "Background posting: 0 posted, 1 failed (1 returned to In Progress)"
+    assert "Returned to In Progress after 3 failed attempts" in email.text
+    assert "Period 2026-10 is closed." in email.text and "SIN000002 failed 3 times." in email.text
+
+
+def test_follow_up_work_on_a_posted_invoice_reads_as_such() -> None:
+    journals_failed = [{"code": "period_closed", "message": "Period 2026-12 is closed."}]
+    recipient = only(
+        [
+            group(
+                [
+                    entry("SIN000001"),
+                    entry(
+                        "SIN000001",
+                        "completed",
+                        action="income_schedule_journals",
+                        documents=["JNL000004", "JNL000005"],
+                    ),
+                    entry("SIN000002"),
+                    entry("SIN000002", "failed", journals_failed, action="adjustment_journal"),
+                ]
+            )
+        ]
+    )
+    email = rendered(recipient, {"id-SIN000001": facts(transaction_number="TRN000001")})
+    assert "Posted as TRN000001; created JNL000004, JNL000005" in email.text
+    assert "Posted; adjustment journal failed (attempt 1); tried again in the next run" in (
+        email.text
+    )
+
+
+def test_a_later_stage_of_an_avatax_document_is_reported_as_a_step_done() -> None:
+    overdue = [{"code": "max_attempts_reached", "message": "The tax is still not committed."}]
+    refused = [{"code": "avatax_error", "message": "AvaTax: the company is locked."}]
+    recipient = only(
+        [
+            group(
+                [
+                    entry("SIN000001", "tax_committed", action="commit_tax"),
+                    entry("SIN000002", "failed", refused, action="commit_tax", attempt=3),
+                    entry("SIN000002", "tax_commit_overdue", overdue, action="commit_tax"),
+                ]
+            )
+        ]
+    )
+    email = rendered(recipient)
+    assert email.subject == "Background posting: 0 posted, 1 failed, 1 follow-up step done"
+    assert "Tax commit done" in email.text
+    assert "Tax commit failed (attempt 3); tried again in the next run" in email.text
+    assert "AvaTax: the company is locked." in email.text
+    assert "The tax is still not committed." in email.text
+
+
+def test_one_digest_per_person_whatever_the_number_of_their_log_groups() -> None:
+    groups = [
+        group([entry("SIN000001")], owner="clerk", group_id="g1"),
+        group([entry("PIN000001", document_type="payable_invoice")], owner="clerk", group_id="g2"),
+        group([entry("SIN000002")], owner="lister", group_id="g3"),
+        group([entry("SIN000009", run_id="another-run")], owner="runner", group_id="g4"),
+    ]
+    recipients = results_of_run(RUN, groups)
+    assert [(r.recipient, [g.group_id for g in r.groups]) for r in recipients] == [
+        ("clerk", ["g1", "g2"]),
+        ("lister", ["g3"]),
+    ]
+    email = rendered(recipients[0])
+    assert f"{BASE}/g1" in email.text and f"{BASE}/g2" in email.text
+    assert "Payable invoice" in email.text
+
+
+def test_nothing_to_do_alone_sends_nothing() -> None:
+    why = [{"code": "nothing_to_do", "message": "SIN000001 was already posted"}]
+    recipient = only([group([entry("SIN000001", "skipped", why)])])
+    assert not recipient.needs_email(reminders=True)
+
+
+def test_the_amount_is_net_of_tax_and_a_journals_is_its_debits() -> None:
+    common: dict[str, Any] = {
+        "id": "d",
+        "number": "X",
+        "company": "ACME",
+        "document_date": "2026-11-20",
+        "tax_mode": "builtin",
+        "created_at": "2026-11-20T00:00:00+00:00",
+        "created_by": "clerk",
+        "updated_at": "2026-11-20T00:00:00+00:00",
+    }
+    invoice = Document.model_validate(
+        common
+        | {
+            "type": "sales_invoice",
+            "account": "CUST01",
+            "currency": "JPY",
+            "lines": [
+                {"quantity": "3", "unit_price": "100.4", "tax_code": "STD"},
+                {"quantity": "1", "unit_price": "0.4"},
+            ],
+        }
+    )
+    journal = Document.model_validate(
+        common
+        | {
+            "type": "journal",
+            "account": None,
+            "currency": "GBP",
+            "lines": [
+                {"gl_account": "6000", "value": "100.10"},
+                {"gl_account": "6100", "value": "20"},
+                {"gl_account": "2400", "value": "-120.10"},
+            ],
+        }
+    )
+    assert document_amount(invoice) == Decimal("302")  # 301.6 rounded to yen
+    assert document_amount(journal) == Decimal("120.10")
+
+
+def test_the_log_group_link_and_sender_are_checked_configuration() -> None:
+    settings = Settings(
+        LOG_GROUP_BASE_URL="https://books.example.com/logs", SES_FROM_ADDRESS="bp@example.com"
+    )
+    assert settings.log_group_base_url == "https://books.example.com/logs"
+    with pytest.raises(ValidationError, match="LOG_GROUP_BASE_URL"):
+        Settings(LOG_GROUP_BASE_URL="books.example.com/logs")
+    with pytest.raises(ValidationError, match="SES_FROM_ADDRESS"):
+        Settings(SES_FROM_ADDRESS="not an address")
