@@ -46,6 +46,7 @@ from background_posting.domain.background import TAX_COMMIT_ACTIONS
 from background_posting.domain.documents import COMPLETE, IN_PROGRESS, READY_TO_POST
 from background_posting.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from background_posting.services import documents as documents_service
+from background_posting.services import income_schedules
 from background_posting.services import tax as tax_service
 from background_posting.services.notifications import request_digests
 from background_posting.services.queues import posting_queue
@@ -61,6 +62,7 @@ TRANSIENT = (BotoCoreError, ClientError, PynamoDBException)
 SAFETY_MARGIN_SECONDS = 10.0
 POSTING_ACTIONS = frozenset({"calculate_tax", "post_document"})
 TAX_BUDGET_SECONDS = 30.0  # an AvaTax call, its retries included, ends within this
+ABANDONED_AT_LIMIT = frozenset({"income_schedule_journals", "adjustment_journal"})
 
 
 class OutOfTime(Exception):
@@ -91,6 +93,7 @@ def _entry(
     outcome: str,
     errors: list[dict[str, Any]],
     attempt: int,
+    documents: list[str] | None = None,
 ) -> work_log.LogEntry:
     return work_log.LogEntry(
         at=datetime.now(UTC).isoformat(),
@@ -102,6 +105,7 @@ def _entry(
         errors=errors,
         run_id=run_id,
         attempt=attempt,
+        documents=documents or [],
     )
 
 
@@ -152,10 +156,12 @@ def _perform(item: item_store.WorkerItem, run_id: str | None, worker_id: str) ->
             return _post(item, run_id)
         if item.action == "commit_tax":
             return _commit(item, run_id, worker_id)
+        if item.action == "income_schedule_journals":
+            return _recognise_income(item, run_id)
         raise ValidationFailed(
-            f"{item.reference}: the {item.action.replace('_', ' ')} step cannot run: "
-            "no tax provider or income schedule service is configured for it.",
-            code="action_unavailable",
+            f"{item.reference}: no worker knows the step {item.action!r}; an administrator "
+            "should remove this worker item.",
+            code="unknown_action",
         )
     except TRANSIENT:
         item_store.release(item, worker_id)
@@ -215,6 +221,22 @@ def _post(item: item_store.WorkerItem, run_id: str | None) -> str:
         extra={"reference": posted.number, "transaction": posted.transaction_number},
     )
     return "posted"
+
+
+def _recognise_income(item: item_store.WorkerItem, run_id: str | None) -> str:
+    """Income schedule journals for a posted invoice; the invoice stays Complete whatever."""
+    numbers = income_schedules.recognise(
+        item.document_id, item.submitted_by, item.log_group, item.max_attempts
+    )
+    with TransactWrite(connection=connection()) as tx:
+        item_store.delete_in(tx, item)
+        work_log.count_in(tx, run_id, "completed")
+        work_log.add_entry_in(
+            tx,
+            item.log_group,
+            _entry(item, run_id, "completed", [], item.attempts + 1, documents=numbers),
+        )
+    return "completed"
 
 
 def _calculate(item: item_store.WorkerItem, run_id: str | None) -> str:
@@ -331,12 +353,36 @@ def _fail(
     summary = "; ".join(str(e.get("message", "")) for e in errors)
     attempts = item_store.record_failure(item, worker_id, summary, retry_after)
     work_log.add_entry(item.log_group, _entry(item, run_id, "failed", errors, attempts))
+    if attempts >= item.max_attempts and item.action in POSTING_ACTIONS:
+        return _return_to_in_progress(item, run_id, attempts)
+    if attempts >= item.max_attempts and item.action in ABANDONED_AT_LIMIT:
+        _abandon(item, run_id, attempts)
     if attempts >= item.max_attempts and item.action in TAX_COMMIT_ACTIONS:
         _commit_overdue(item, run_id, attempts)
-    if attempts < item.max_attempts or item.action not in POSTING_ACTIONS:
-        work_log.count(run_id, "failed")
-        return "failed"
-    return _return_to_in_progress(item, run_id, attempts)
+    work_log.count(run_id, "failed")
+    return "failed"
+
+
+def _abandon(item: item_store.WorkerItem, run_id: str | None, attempts: int) -> None:
+    """Follow-up work that failed its maximum attempts is removed; the invoice stays Complete
+    and the log keeps every error, so the finance team can post the journals by hand."""
+    message = (
+        f"The {item.action.replace('_', ' ')} for {item.reference} failed {attempts} times and "
+        f"will not be tried again; {item.reference} stays Complete. Post the journals by hand."
+    )
+    with TransactWrite(connection=connection()) as tx:
+        item_store.delete_in(tx, item)
+        work_log.add_entry_in(
+            tx,
+            item.log_group,
+            _entry(
+                item,
+                run_id,
+                "abandoned",
+                [{"code": "max_attempts_reached", "message": message}],
+                attempts,
+            ),
+        )
 
 
 def _return_to_in_progress(item: item_store.WorkerItem, run_id: str | None, attempts: int) -> str:

@@ -331,6 +331,8 @@ class LogEntry:
     errors: list[dict[str, Any]]
     run_id: str | None
     attempt: int
+    documents: list[str] = field(default_factory=list)
+    """Documents this work created (e.g. the income schedule journals' numbers)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -343,6 +345,7 @@ class LogEntry:
             "errors": self.errors,
             "run_id": self.run_id,
             "attempt": self.attempt,
+            "documents": self.documents,
         }
 
 
@@ -418,6 +421,7 @@ def _entry(record: WorkLogRecord) -> LogEntry:
         errors=data.get("errors", []),
         run_id=data.get("run_id"),
         attempt=int(data.get("attempt", 0)),
+        documents=list(data.get("documents", [])),
     )
 
 
