@@ -47,6 +47,10 @@ integration: install
 e2e: install
 	$(BIN)/python -m pytest -q tests/e2e
 
+## make bench: benchmarks on DynamoDB Local, not part of `make test` (README "Performance")
+bench: install
+	$(BIN)/python -m bench.run
+
 ## The layer's requirements.txt (what `sam build` installs) comes from the lock file.
 requirements: install
 	$(BIN)/uv export --frozen --no-dev --no-hashes --no-emit-project --quiet -o layers/common/requirements.txt

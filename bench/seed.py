@@ -1,0 +1,262 @@
+"""Seeding, fast (it is not measured): a company, its customer and vendor, and a backlog of
+Ready to Post documents with their worker items, as posting from a list view leaves them.
+
+Documents are built and validated by the domain models and written as the store writes them
+(the store's own item builders: document header and line chunks, `worker_items.add_items`),
+but in batches of 25 instead of one transaction per document. The counters are set to the
+numbers taken. A backlog cycles through the five document types and three currencies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+from pydantic import TypeAdapter
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from background_posting.domain.background import plan_items
+from background_posting.domain.company import Account, Company
+from background_posting.domain.documents import (
+    DOCUMENT_TYPES,
+    PREFIXES,
+    READY_TO_POST,
+    Document,
+    DocumentInput,
+)
+from background_posting.domain.identity import LISTVIEW, SYSTEM_ADMINISTRATOR, Caller
+from background_posting.domain.settings import BackgroundPostingSettings
+from background_posting.services import reference_data
+from background_posting.store import counters, org, work_log
+from background_posting.store import documents as document_store
+from background_posting.store import ledger as ledger_store
+from background_posting.store import worker_items as item_store
+
+COMPANY = "BENCH"  # the measured documents
+FILLER = "FILLER"  # the rest of a backlog, when only part of it is measured
+CURRENCIES = ("GBP", "USD", "EUR")
+DOCUMENT_DATE = date(2026, 11, 20)
+ADMIN = Caller(
+    "bench-admin",
+    "bench-admin@example.com",
+    groups=frozenset({SYSTEM_ADMINISTRATOR}),
+    allowed_companies=frozenset({"*"}),
+)
+LISTER = Caller(  # a list view's Background Post in the measured company only
+    "bench-lister",
+    "bench-lister@example.com",
+    groups=frozenset({LISTVIEW}),
+    allowed_companies=frozenset({COMPANY}),
+)
+_inputs: TypeAdapter[Any] = TypeAdapter(DocumentInput)
+
+
+def customer(company_id: str) -> str:
+    return f"{company_id}-CUST"
+
+
+def vendor(company_id: str) -> str:
+    return f"{company_id}-VEND"
+
+
+def company(company_id: str = COMPANY) -> Company:
+    return Company.model_validate(
+        {
+            "id": company_id,
+            "name": f"{company_id} Trading Ltd",
+            "home_currency": "GBP",
+            "dual_currency": "EUR",
+            "timezone": "Europe/London",
+            "periods": [
+                {"name": f"2026-{m:02d}", "start": f"2026-{m:02d}-01", "end": end, "status": "open"}
+                for m, end in ((10, "2026-10-31"), (11, "2026-11-30"), (12, "2026-12-31"))
+            ],
+            "exchange_rates": [
+                {
+                    "from_currency": "GBP",
+                    "to_currency": "EUR",
+                    "date": "2026-01-01",
+                    "rate": "1.15",
+                },
+                {
+                    "from_currency": "USD",
+                    "to_currency": "GBP",
+                    "date": "2026-01-01",
+                    "rate": "0.79",
+                },
+            ],
+            "gl_accounts": {
+                "receivable_control": "1100",
+                "payable_control": "2100",
+                "sales_tax": "2200",
+                "purchase_tax": "1200",
+                "revenue": "4000",
+                "expense": "5000",
+                "deferred_income": "2300",
+                "currency_rounding": "7900",
+                "small_differences": "7910",
+            },
+            "credit_terms": {"days_due": 30, "discounts": [{"days": 10, "percent": "2"}]},
+            "tax_codes": [{"code": "STD", "rate": "20"}, {"code": "ZERO", "rate": "0"}],
+        }
+    )
+
+
+def reference(company_id: str = COMPANY) -> None:
+    """The company and its two accounts, through the services (a handful of writes)."""
+    reference_data.create_company(ADMIN, company(company_id))
+    for account_id, kind in ((customer(company_id), "customer"), (vendor(company_id), "vendor")):
+        account = Account(
+            id=account_id,
+            company=company_id,
+            name=f"{account_id} plc",
+            kind=kind,
+            trading_currencies=list(CURRENCIES),
+            email=f"{account_id.lower()}@example.com",
+        )
+        reference_data.create_account(ADMIN, account)
+
+
+def warm_models() -> None:
+    """One read per table, so that each model's client exists before anything is timed."""
+    for read in (
+        lambda: counters.current(COMPANY, "TRN"),
+        lambda: ledger_store.LedgerRecord.get("warm", "warm"),
+        lambda: document_store.DocumentRecord.get("warm", "warm"),
+        lambda: item_store.WorkerItemRecord.get("warm", "warm"),
+        lambda: work_log.WorkLogRecord.get("warm", "warm"),
+        org.background_posting_settings,
+    ):
+        with contextlib.suppress(DoesNotExist):
+            read()
+
+
+def document_body(
+    index: int, lines: int, doc_type: str | None = None, company_id: str = COMPANY
+) -> dict[str, Any]:
+    """Document `index` of a backlog: types and currencies in turn, `lines` lines."""
+    doc_type = doc_type or DOCUMENT_TYPES[index % len(DOCUMENT_TYPES)]
+    currency = CURRENCIES[(index // len(DOCUMENT_TYPES)) % len(CURRENCIES)]
+    body: dict[str, Any] = {
+        "type": doc_type,
+        "company": company_id,
+        "document_date": DOCUMENT_DATE.isoformat(),
+        "currency": currency,
+        "reference": f"BENCH-{index}",
+    }
+    if doc_type == "journal":
+        values = [f"{(n % 89) + 1}.{n % 100:02d}" for n in range(lines - 1)]
+        total = sum(int(v.replace(".", "")) for v in values)
+        body["lines"] = [
+            {"gl_account": "6000", "value": v, "description": f"Accrual {n}"}
+            for n, v in enumerate(values)
+        ] + [{"gl_account": "2400", "value": f"-{total // 100}.{total % 100:02d}"}]
+    else:
+        account = vendor if doc_type.startswith("payable") else customer
+        body["account"] = account(company_id)
+        body["lines"] = [
+            {
+                "description": f"Line {n}",
+                "quantity": str(n % 7 + 1),
+                "unit_price": f"{n % 97 + 1}.33",
+                "tax_code": "STD" if n % 2 else "ZERO",
+            }
+            for n in range(lines)
+        ]
+    return body
+
+
+@dataclass
+class Backlog:
+    """What was seeded: the documents and the records written (for the floor's copies)."""
+
+    documents: list[Document] = field(default_factory=list)
+    headers: list[Model] = field(default_factory=list)
+    items: list[Model] = field(default_factory=list)
+    log_group: str = ""
+
+    @property
+    def lines(self) -> int:
+        return sum(d.line_count for d in self.documents)
+
+
+class _Collect:
+    """Stands in for a TransactWrite: keeps what `add_items` would write."""
+
+    def __init__(self) -> None:
+        self.saved: list[Model] = []
+
+    def save(self, model: Model, condition: Any = None, return_values: Any = None) -> None:
+        self.saved.append(model)
+
+
+def _documents(
+    count: int, lines: int, doc_type: str | None, company_id: str, taken: dict[str, int]
+) -> Iterator[Document]:
+    """Validated documents, numbered on from `taken` (prefix -> last number, updated)."""
+    stamp = datetime.now(UTC)
+    for index in range(count):
+        data = _inputs.validate_python(document_body(index, lines, doc_type, company_id))
+        prefix = PREFIXES[data.type]
+        taken[prefix] += 1
+        yield Document(
+            id=uuid.uuid4().hex,
+            number=f"{prefix}{taken[prefix]:06d}",
+            type=data.type,
+            company=data.company,
+            account=data.account,
+            document_date=data.document_date,
+            currency=data.currency,
+            tax_mode=data.tax_mode,
+            reference=data.reference,
+            description=data.description,
+            recurring=getattr(data, "recurring", False),
+            status=READY_TO_POST,
+            version=2,  # created (1), then queued (2)
+            lines=list(data.lines),
+            line_count=len(data.lines),
+            created_at=stamp,
+            created_by=ADMIN.user_id,
+            updated_at=stamp,
+        )
+
+
+def backlog(
+    count: int, lines: int, doc_type: str | None = None, company_id: str = COMPANY
+) -> Backlog:
+    """`count` Ready to Post documents of `lines` lines, queued in one worker log group."""
+    seeded = Backlog()
+    seeded.log_group = work_log.create_group(
+        ADMIN.user_id, ADMIN.email, f"{count} documents posted from a list view (benchmark)"
+    )
+    settings = BackgroundPostingSettings()
+    taken = {prefix: counters.current(company_id, prefix) for prefix in PREFIXES.values()}
+    with (
+        document_store.DocumentRecord.batch_write() as documents,
+        item_store.WorkerItemRecord.batch_write() as items,
+    ):
+        for document in _documents(count, lines, doc_type, company_id, taken):
+            planned = plan_items(document, settings, posted_already=False)
+            chunks = document_store._chunks(document, 1)
+            header = document_store._header(document, 1, len(chunks))
+            for record in (header, *chunks):
+                documents.save(record)
+            collect = _Collect()
+            item_store.add_items(
+                cast(TransactWrite, collect), document, planned, ADMIN.user_id, seeded.log_group
+            )
+            for item in collect.saved:
+                items.save(item)
+            seeded.documents.append(document)
+            seeded.headers.append(header)
+            seeded.items.extend(collect.saved)
+    for prefix, number in taken.items():
+        if number:
+            counters.CounterRecord(company_id, f"counter#{prefix}", value=number).save()
+    return seeded
