@@ -113,3 +113,36 @@ def test_a_large_document_that_crashes_midway_posts_once_when_run_again(
     assert sorted(line["source_line"] for line in analysis) == list(range(1200))
     assert stored.header["line_count"] == len(stored.lines)
     assert counters.current("ACME", "TRN") == 1
+
+
+def test_lines_too_large_for_one_transaction_are_staged_even_when_few(
+    local_store: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a transaction payload limit that 40 lines exceed (DynamoDB's is 4 MB in all)
+    from background_posting.store import base
+
+    monkeypatch.setattr(base, "MAX_TRANSACTION_PAYLOAD", 2_000)
+    given_company()
+    document = given_document(lines=40)
+    staged: list[int] = []
+    original = ledger_store.LedgerRecord.batch_write
+
+    def counting_batch_write(*args: Any, **kwargs: Any) -> Any:
+        staged.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ledger_store.LedgerRecord, "batch_write", counting_batch_write)
+    # When it is posted
+    posted = documents.post_now(read(document), "clerk")
+    # Then its lines were staged before the commit, and the transaction is whole
+    assert staged
+    stored = ledger_store.get_transaction("ACME", posted.transaction_number or "")
+    assert len([line for line in stored.lines if line["kind"] == "analysis"]) == 40
+
+
+def test_what_fits_one_transaction_counts_items_and_bytes() -> None:
+    from background_posting.store.base import fits_in_transaction
+
+    assert fits_in_transaction([100_000] * 10, 3)
+    assert not fits_in_transaction([1_000] * 98, 3)  # 101 items
+    assert not fits_in_transaction([400_000] * 10, 3)  # 4 MB of lines

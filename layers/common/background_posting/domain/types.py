@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -18,8 +19,13 @@ def _check_currency(code: str) -> str:
     return code
 
 
+@lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def _check_timezone(name: str) -> str:
-    if name not in available_timezones():
+    if name not in _zone_names():
         raise ValueError(f"{name!r} is not an IANA time zone (for example 'Europe/London')")
     try:
         ZoneInfo(name)

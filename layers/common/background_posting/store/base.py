@@ -56,6 +56,19 @@ def bound() -> Settings:
     return _bound if _bound is not None else bind()
 
 
+# DynamoDB refuses a transaction over 4 MB or 100 items; what is written in one must fit both.
+MAX_TRANSACTION_ITEMS = 100
+MAX_TRANSACTION_PAYLOAD = 3_000_000  # bytes of line chunks, leaving room for the other items
+
+
+def fits_in_transaction(chunk_payloads: list[int], other_items: int) -> bool:
+    """Whether line chunks of these sizes (bytes) and `other_items` fit one transaction."""
+    return (
+        len(chunk_payloads) + other_items <= MAX_TRANSACTION_ITEMS
+        and sum(chunk_payloads) <= MAX_TRANSACTION_PAYLOAD
+    )
+
+
 def connection() -> Connection:
     settings = bound()
     return Connection(region=settings.region, host=settings.dynamodb_endpoint)

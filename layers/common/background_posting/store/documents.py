@@ -26,10 +26,15 @@ from pynamodb.transactions import TransactWrite
 from background_posting.domain.documents import Document
 from background_posting.domain.errors import Conflict, NotFound, ValidationFailed
 from background_posting.store import counters
-from background_posting.store.base import bound, connection, is_condition_failure, register
+from background_posting.store.base import (
+    bound,
+    connection,
+    fits_in_transaction,
+    is_condition_failure,
+    register,
+)
 
 LINES_PER_CHUNK = 500
-MAX_TRANSACTION_ITEMS = 100
 HEADER = "HEADER"
 
 
@@ -117,7 +122,7 @@ def insert_document(document: Document) -> Document:
     """
     bound()
     chunks = _chunks(document, 1)
-    inline = len(chunks) <= MAX_TRANSACTION_ITEMS - 2
+    inline = fits_in_transaction([len(c.lines or "") for c in chunks], 2)
     if not inline:
         _write_chunks(chunks)
     for _attempt in range(50):
@@ -242,7 +247,7 @@ def save_amendment(
     chunk_count = len(chunks) if lines_changed else stored.chunk_count
     if lines_changed:
         new = new.model_copy(update={"line_count": len(new.lines)})
-    inline = len(chunks) <= MAX_TRANSACTION_ITEMS - 1 - extra_items
+    inline = fits_in_transaction([len(c.lines or "") for c in chunks], 1 + extra_items)
     if not inline:
         _write_chunks(chunks)
     condition = (DocumentRecord.version == current.version) & (

@@ -30,10 +30,15 @@ from background_posting.domain.documents import TRANSACTION_PREFIX, Document, fo
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.store import counters
 from background_posting.store import documents as document_store
-from background_posting.store.base import bound, connection, is_condition_failure, register
+from background_posting.store.base import (
+    bound,
+    connection,
+    fits_in_transaction,
+    is_condition_failure,
+    register,
+)
 
 LINES_PER_CHUNK = 500
-MAX_TRANSACTION_ITEMS = 100
 HEADER = "HEADER"
 
 
@@ -69,13 +74,18 @@ def _chunk_records(lines_pk: str, rows: Sequence[Any]) -> list[LedgerRecord]:
     ]
 
 
+def _inline(chunks: list[LedgerRecord], extra_items: int) -> bool:
+    """Whether the lines go inside the commit (header, counter, document + the caller's)."""
+    return fits_in_transaction([len(c.lines or "") for c in chunks], 3 + extra_items)
+
+
 def stage_lines(
     document: Document, rows: Sequence[Any], extra_items: int = 0
 ) -> list[LedgerRecord]:
     """Write line chunks that do not fit the commit transaction; idempotent by key."""
     bound()
     chunks = _chunk_records(lines_key(document), rows)
-    if len(chunks) + 3 + extra_items > MAX_TRANSACTION_ITEMS:
+    if not _inline(chunks, extra_items):
         with LedgerRecord.batch_write() as batch:
             for chunk in chunks:
                 batch.save(chunk)
@@ -106,7 +116,7 @@ def commit(
     follow-up worker items) to the same transaction; `extra_items` says how many it adds.
     """
     bound()
-    inline = len(chunks) + 3 + extra_items <= MAX_TRANSACTION_ITEMS
+    inline = _inline(chunks, extra_items)
     lines_pk = lines_key(document)
     for _attempt in range(100):
         seen = counters.current(document.company, TRANSACTION_PREFIX)
