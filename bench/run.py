@@ -25,13 +25,14 @@ from typing import Any
 from bench import coldstart, report
 from bench.calls import Recorder
 from bench.large import post_large
+from bench.parallel import post_in_parallel
 from bench.posting import Posted, Posting, median_batch_ratio, post_backlog, windows
 from bench.stack import Stack, prepare_environment
 from infra.template import ROOT
 
 RESULTS = ROOT / "bench" / "results"
-STAGES = ("coldstart", "throughput", "scaling", "large")
-FLOOR_TARGET = 1.5
+STAGES = ("coldstart", "throughput", "scaling", "large", "parallel")
+FLOOR_TARGET = 2.0
 REQUESTS_TARGET = 3.0
 SCALING_TARGET = 1.2
 COLD_START_TARGET = 1.3
@@ -59,6 +60,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--large", default=None, help="large document lines (20000,100000)")
     parser.add_argument("--cold-runs", type=int, default=None, help="imports per side (7)")
     parser.add_argument(
+        "--parallel", type=int, default=None, help="documents per parallel round (800)"
+    )
+    parser.add_argument(
         "--budget", type=float, default=float(_env("BUDGET", "420")), help="throughput seconds"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -74,6 +78,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.window = args.window or int(_env("WINDOW", "50" if quick else "100"))
     args.large = _sizes(args.large or _env("LARGE", "2000,5000" if quick else "20000,100000"))
     args.cold_runs = args.cold_runs or int(_env("COLD_RUNS", "3" if quick else "7"))
+    args.parallel = args.parallel or int(_env("PARALLEL", "100" if quick else "800"))
     args.only = [stage.strip() for stage in args.only.split(",") if stage.strip()]
     unknown = set(args.only) - set(STAGES)
     if unknown:
@@ -252,6 +257,45 @@ def large(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+PARALLEL_WORKERS = (1, 4)
+PARALLEL_ROUNDS = 2
+
+
+def parallel(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    """1 and 4 worker processes on one company, alternating, each round a fresh backlog."""
+    rounds: dict[int, list[dict[str, Any]]] = {w: [] for w in PARALLEL_WORKERS}
+    for turn in range(PARALLEL_ROUNDS):
+        for workers in PARALLEL_WORKERS:
+            say(f"parallel: {workers} worker(s), {args.parallel} documents (round {turn + 1})")
+            rounds[workers].append(
+                post_in_parallel(stack, workers, args.parallel, args.lines, args.out)
+            )
+
+    def total(workers: int) -> dict[str, Any]:
+        done = rounds[workers]
+        posted = sum(r["posted"] for r in done)
+        seconds = sum(r["seconds"] for r in done)
+        races = sum(r["lost_races"] for r in done)
+        return {
+            "workers": workers,
+            "posted": posted,
+            "seconds": seconds,
+            "docs_per_s": posted / seconds if seconds else 0.0,
+            "lost_races": races,
+            "retries_per_document": races / max(posted, 1),
+            "rounds": done,
+        }
+
+    by_workers = {str(w): total(w) for w in PARALLEL_WORKERS}
+    one, four = by_workers["1"], by_workers["4"]
+    return {
+        "by_workers": by_workers,
+        "speedup": four["docs_per_s"] / one["docs_per_s"] if one["docs_per_s"] else 0.0,
+        "documents_per_round": args.parallel,
+        "cpus": os.cpu_count(),
+    }
+
+
 # -- the verdicts ---------------------------------------------------------------------------
 
 
@@ -322,6 +366,18 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"<= {SCALING_TARGET}",
             s["scaling_ratio"] <= SCALING_TARGET,
         )
+    p = results.get("parallel")
+    if p:
+        one, four = p["by_workers"]["1"], p["by_workers"]["4"]
+        add(
+            7,
+            "Parallel workers on one company: 4 processes / 1 process (docs/s); counter retries",
+            f"x{p['speedup']:.2f} ({one['docs_per_s']:.0f} -> {four['docs_per_s']:.0f} docs/s); "
+            f"{four['retries_per_document']:.2f} retries per document with 4 "
+            f"({one['retries_per_document']:.2f} with 1)",
+            "scales (> x1)",
+            p["speedup"] > 1.0,
+        )
     c = results.get("cold_start")
     if c:
         for name, f in c["functions"].items():
@@ -361,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     if "coldstart" in args.only:
         say(f"cold start: every function, {args.cold_runs} imports per side, alternating")
         results["cold_start"] = {"functions": coldstart.measure(args.cold_runs)}
-    if set(args.only) & {"throughput", "scaling", "large"}:
+    if set(args.only) & {"throughput", "scaling", "large", "parallel"}:
         say("starting DynamoDB Local (in memory) and moto SQS")
         logs = args.out / "functions.log.tmp"
         stack = Stack.start(log_file=args.out / "dynamodb-local.log.tmp")
@@ -373,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
                     results["scaling"] = scaling(stack, recorder, args)
             if "large" in args.only:
                 results["large_documents"] = large(stack, args)
+            if "parallel" in args.only:
+                results["parallel"] = parallel(stack, args)
         finally:
             stack.stop()
     results["wall_s"] = time.perf_counter() - started

@@ -2,7 +2,7 @@
 Ready to Post documents with their worker items, as posting from a list view leaves them.
 
 Documents are built and validated by the domain models and written as the store writes them
-(the store's own item builders: document header and line chunks, `worker_items.add_items`),
+(the store's own item builders: document header and line chunks, `worker_items.item_records`),
 but in batches of 25 instead of one transaction per document. The counters are set to the
 numbers taken. A backlog cycles through the five document types and three currencies.
 """
@@ -14,12 +14,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any
 
 from pydantic import TypeAdapter
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from background_posting.domain.background import plan_items
 from background_posting.domain.company import Account, Company
@@ -186,16 +185,6 @@ class Backlog:
         return sum(d.line_count for d in self.documents)
 
 
-class _Collect:
-    """Stands in for a TransactWrite: keeps what `add_items` would write."""
-
-    def __init__(self) -> None:
-        self.saved: list[Model] = []
-
-    def save(self, model: Model, condition: Any = None, return_values: Any = None) -> None:
-        self.saved.append(model)
-
-
 def _documents(
     count: int, lines: int, doc_type: str | None, company_id: str, taken: dict[str, int]
 ) -> Iterator[Document]:
@@ -247,15 +236,12 @@ def backlog(
             header = document_store._header(document, 1, len(chunks))
             for record in (header, *chunks):
                 documents.save(record)
-            collect = _Collect()
-            item_store.add_items(
-                cast(TransactWrite, collect), document, planned, ADMIN.user_id, seeded.log_group
-            )
-            for item in collect.saved:
+            records = item_store.item_records(document, planned, ADMIN.user_id, seeded.log_group)
+            for item in records:
                 items.save(item)
             seeded.documents.append(document)
             seeded.headers.append(header)
-            seeded.items.extend(collect.saved)
+            seeded.items.extend(records)
     for prefix, number in taken.items():
         if number:
             counters.CounterRecord(company_id, f"counter#{prefix}", value=number).save()

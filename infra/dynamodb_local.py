@@ -64,7 +64,7 @@ class DynamoDBLocal:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> DynamoDBLocal:
+    def start(self, timeout: float = 120.0) -> DynamoDBLocal:
         java = shutil.which("java")
         if not java:
             raise FileNotFoundError(

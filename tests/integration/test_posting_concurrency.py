@@ -119,9 +119,9 @@ def test_lines_too_large_for_one_transaction_are_staged_even_when_few(
     local_store: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a transaction payload limit that 40 lines exceed (DynamoDB's is 4 MB in all)
-    from background_posting.store import base
+    from background_posting.store import writes
 
-    monkeypatch.setattr(base, "MAX_TRANSACTION_PAYLOAD", 2_000)
+    monkeypatch.setattr(writes, "MAX_TRANSACTION_BYTES", 25_000)
     given_company()
     document = given_document(lines=40)
     staged: list[int] = []
@@ -141,8 +141,11 @@ def test_lines_too_large_for_one_transaction_are_staged_even_when_few(
 
 
 def test_what_fits_one_transaction_counts_items_and_bytes() -> None:
-    from background_posting.store.base import fits_in_transaction
+    from background_posting.store.writes import Write, fits
 
-    assert fits_in_transaction([100_000] * 10, 3)
-    assert not fits_in_transaction([1_000] * 98, 3)  # 101 items
-    assert not fits_in_transaction([400_000] * 10, 3)  # 4 MB of lines
+    def chunk(size: int) -> Write:
+        return Write("put", {"Item": {"lines": {"S": "x" * size}}})
+
+    assert fits([chunk(100_000)] * 10, more_items=3)
+    assert not fits([chunk(1_000)] * 98, more_items=3)  # 101 items
+    assert not fits([chunk(400_000)] * 10, more_items=3)  # 4 MB of lines

@@ -68,7 +68,7 @@ def test_a_queued_document_is_posted_once_and_its_items_removed(local_store: Set
 
 
 CRASH_POINTS = {
-    "after the lease": (item_store, "lease"),
+    "after reading the worker items": (item_store, "items_of"),
     "after reading the document": (document_store, "get_document"),
     "after building the transaction": (documents_service, "draft_for"),
     "after staging the lines": (ledger_store, "stage_lines"),

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
+from background_posting.adapters import clients
 from background_posting.domain.schedule import ScheduleExpression
 
 NAME_PREFIX = "background-posting-"
@@ -33,7 +32,7 @@ class EventBridgeScheduler:
     @property
     def client(self) -> Any:
         if self._client is None:  # created on first use, never at import
-            self._client = boto3.session.Session().client("scheduler")
+            self._client = clients.client("scheduler")
         return self._client
 
     def _get(self, name: str) -> dict[str, Any] | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from background_posting.adapters import clients
 from background_posting.domain.notifications import DeliveryFailed, Email
 
 # A send that hangs must end well within the function's timeout and the claim's hold.
@@ -24,7 +24,7 @@ class Mailer:
     @property
     def client(self) -> Any:
         if self._client is None:  # created on first use, never at import
-            self._client = boto3.session.Session().client("sesv2", config=CLIENT_CONFIG)
+            self._client = clients.client("sesv2", CLIENT_CONFIG)
         return self._client
 
     def send(self, email: Email) -> str:

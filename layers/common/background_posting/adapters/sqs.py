@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
+from background_posting.adapters import clients
 
 
 class Queue:
@@ -20,7 +20,7 @@ class Queue:
     @property
     def client(self) -> Any:
         if self._client is None:  # created on first use, never at import
-            self._client = boto3.session.Session().client("sqs")
+            self._client = clients.client("sqs")
         return self._client
 
     def send(self, message: dict[str, Any], delay_seconds: int = 0) -> None:

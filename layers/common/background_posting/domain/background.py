@@ -6,6 +6,7 @@ Pure rules over plain data (../shared/DESIGN.md "When posting goes to the backgr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
 from background_posting.domain.documents import Document, DocumentLine
@@ -29,6 +30,48 @@ ACTION_ORDER: tuple[Action, ...] = (
 TAX_COMMIT_ACTIONS: frozenset[str] = frozenset({"commit_tax"})
 """What the tax commit function does (in a later run than the posting); the posting worker
 does every other action."""
+POSTING_ACTIONS: frozenset[str] = frozenset({"calculate_tax", "post_document"})
+"""The actions before a document is posted: failing them for good returns it to In Progress."""
+UNLEASED_ACTIONS: frozenset[str] = frozenset({"post_document"})
+"""Actions whose whole effect is one conditional commit: two workers doing one at once cannot
+both succeed, so no lease is taken. Every other action calls out (AvaTax) or writes before
+its commit, and is leased so that one worker at a time does it."""
+
+
+class Outcome(StrEnum):
+    """What one worker item's attempt came to (the run counts these)."""
+
+    POSTED = "posted"
+    COMPLETED = "completed"
+    CALCULATED = "calculated"
+    FAILED = "failed"
+    RETURNED = "returned"
+    SKIPPED = "skipped"
+
+
+class AtLimit(StrEnum):
+    """What happens to a worker item that failed its maximum attempts."""
+
+    RETURN_DOCUMENT = "return_document"
+    """Not posted yet: the document goes back to In Progress and loses its worker items."""
+    ABANDON = "abandon"
+    """Follow-up work on a posted document: removed; the document stays Complete."""
+    KEEP_TRYING = "keep_trying"
+    """The tax commit: still tried in every run, and each failure now raises an alarm."""
+
+
+def at_limit(action: str) -> AtLimit:
+    """The limit policy: one place that says what the maximum attempts mean per action."""
+    if action in POSTING_ACTIONS:
+        return AtLimit.RETURN_DOCUMENT
+    if action in TAX_COMMIT_ACTIONS:
+        return AtLimit.KEEP_TRYING
+    return AtLimit.ABANDON
+
+
+def only_posting(planned: list[PlannedItem]) -> bool:
+    """Whether the plan is the one plain posting item (no tax call, no follow-up work)."""
+    return [p.action for p in planned] == ["post_document"]
 
 
 def has_income_schedule(document: Document) -> bool:

@@ -39,6 +39,8 @@ READY_TO_POST: Status = "Ready to Post"
 COMPLETE: Status = "Complete"
 DISCARDED: Status = "Discarded"
 STATUSES: tuple[str, ...] = (IN_PROGRESS, READY_TO_POST, COMPLETE, DISCARDED)
+POSTABLE: frozenset[str] = frozenset({IN_PROGRESS, READY_TO_POST})
+"""A document may be posted from these: by hand when In Progress, by a worker when queued."""
 
 
 def format_number(prefix: str, sequence: int) -> str:
@@ -243,3 +245,15 @@ class Document(BaseModel):
 
     def require_postable(self) -> None:
         self.require_status("posted", IN_PROGRESS)
+
+    # -- changes of status -----------------------------------------------------------------
+
+    def moved_to(self, status: Status, at: datetime, **changes: Any) -> Document:
+        """This document in `status` (one version on), with `changes`; nothing is written."""
+        return self.model_copy(
+            update={"status": status, "version": self.version + 1, "updated_at": at, **changes}
+        )
+
+    def completed(self, actor: str, at: datetime, **changes: Any) -> Document:
+        """This document posted by `actor` at `at` (its transaction number comes at the commit)."""
+        return self.moved_to(COMPLETE, at, posted_at=at, posted_by=actor, **changes)

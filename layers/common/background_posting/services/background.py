@@ -6,9 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from background_posting.domain.background import PlannedItem, background_reasons, plan_items
 from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, NotFound, ValidationFailed
@@ -19,7 +16,7 @@ from background_posting.store import documents as document_store
 from background_posting.store import org as org_store
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
-from background_posting.store.base import connection, is_condition_failure
+from background_posting.store.writes import Write, transact
 
 MAX_LIST_VIEW_DOCUMENTS = 100
 
@@ -28,27 +25,21 @@ def _queue(document: Document, caller: Caller, group_id: str | None, title: str)
     """In Progress -> Ready to Post with its worker items, in one transaction."""
     settings = org_store.background_posting_settings()
     planned = plan_items(document, settings, posted_already=False)
-    changed = document.model_copy(
-        update={
-            "status": READY_TO_POST,
-            "version": document.version + 1,
-            "updated_at": datetime.now(UTC),
-        }
-    )
-    record, actions, condition = document_store.header_update(document, changed)
+    changed = document.moved_to(READY_TO_POST, datetime.now(UTC))
+    writes: list[Write] = []
+    if group_id is None:
+        group_id, created = work_log.group_created(caller.user_id, caller.email, title)
+        writes.append(created)
+    writes.append(document_store.moved(document, changed))
+    writes.extend(item_store.items_added(document, planned, caller.user_id, group_id))
     try:
-        with TransactWrite(connection=connection()) as tx:
-            group = group_id or work_log.create_group_in(tx, caller.user_id, caller.email, title)
-            tx.update(record, actions=actions, condition=condition)
-            item_store.add_items(tx, document, planned, caller.user_id, group)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            latest = document_store.get_document(document.id, with_lines=False).document
-            latest.require_postable()
-            raise Conflict(
-                f"{document.number} changed meanwhile; try again.", code="concurrent_update"
-            ) from exc
-        raise
+        transact(writes)
+    except document_store.DocumentMoved as exc:
+        latest = document_store.get_document(document.id, with_lines=False).document
+        latest.require_postable()
+        raise Conflict(
+            f"{document.number} changed meanwhile; try again.", code="concurrent_update"
+        ) from exc
     return changed
 
 
@@ -60,17 +51,13 @@ def queue_for_later(
     not_before: float,
 ) -> Document:
     """Ready to Post with one worker item that no run takes before `not_before`."""
-    changed = document.model_copy(
-        update={
-            "status": READY_TO_POST,
-            "version": document.version + 1,
-            "updated_at": datetime.now(UTC),
-        }
+    changed = document.moved_to(READY_TO_POST, datetime.now(UTC))
+    transact(
+        [
+            document_store.moved(document, changed),
+            *item_store.items_added(document, [item], actor, log_group, not_before=not_before),
+        ]
     )
-    record, actions, condition = document_store.header_update(document, changed)
-    with TransactWrite(connection=connection()) as tx:
-        tx.update(record, actions=actions, condition=condition)
-        item_store.add_items(tx, document, [item], actor, log_group, not_before=not_before)
     return changed
 
 
@@ -156,7 +143,7 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
             code="worker_items_remain",
             details={"worker_items": [item.as_json() for item in remaining]},
         )
-    return document_store.change_status(document, IN_PROGRESS, {"updated_at": datetime.now(UTC)})
+    return document_store.change_status(document, document.moved_to(IN_PROGRESS, datetime.now(UTC)))
 
 
 def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:

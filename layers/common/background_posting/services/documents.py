@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from pynamodb.transactions import TransactWrite
 
 from background_posting.domain.background import plan_items
-from background_posting.domain.company import Account
 from background_posting.domain.documents import (
     COMPLETE,
     DISCARDED,
+    TRANSACTION_PREFIX,
     Document,
     DocumentInput,
     DocumentLine,
@@ -31,8 +30,10 @@ from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from background_posting.store import org as org_store
+from background_posting.store import reference as reference_store
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
+from background_posting.store.writes import Write
 
 _input_adapter: TypeAdapter[Any] = TypeAdapter(DocumentInput)
 
@@ -179,7 +180,7 @@ def discard_document(caller: Caller, document_id: str) -> Document:
     document.require_discardable()
     # A tax AvaTax calculated for it (uncommitted) is voided there first
     voided = tax_service.void_calculated(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
-    return document_store.change_status(document, DISCARDED, {"updated_at": now(), **voided})
+    return document_store.change_status(document, document.moved_to(DISCARDED, now(), **voided))
 
 
 def printable(caller: Caller, document_id: str) -> tuple[Document, dict[str, Any] | None]:
@@ -196,31 +197,38 @@ def printable(caller: Caller, document_id: str) -> tuple[Document, dict[str, Any
 # -- posting -------------------------------------------------------------------------------
 
 
-def _accounts_for(document: Document) -> dict[str, Account]:
+def accounts_named(document: Document) -> set[str]:
+    """The accounts a posting of `document` reads: its own and its journal lines'."""
     wanted = {document.account} if document.account else set()
     for line in document.lines:
         if isinstance(line, JournalLine) and line.account:
             wanted.add(line.account)
-    found = {}
-    for account_id in sorted(wanted):
-        try:
-            found[account_id] = account_store.get_account(account_id)[0]
-        except NotFound:
-            continue
-    return found
+    return wanted
 
 
-def draft_for(document: Document) -> TransactionDraft:
+def reference_for(document: Document) -> reference_store.Reference:
+    """The company, settings, transaction counter and accounts: one consistent read."""
+    return reference_store.read(document.company, accounts_named(document))
+
+
+def draft_for(
+    document: Document, reference: reference_store.Reference | None = None
+) -> TransactionDraft:
     """The transaction posting `document` would create; ValidationFailed lists every problem."""
-    company = company_store.get_company(document.company)[0]
-    settings = company_store.get_settings(document.company)
-    accounts = _accounts_for(document)
-    return build_transaction(document, company, accounts, settings, tax_override(document))
+    reference = reference or reference_for(document)
+    return build_transaction(
+        document,
+        reference.company,
+        reference.accounts,
+        reference.settings,
+        tax_override(document),
+    )
 
 
-def line_rows(draft: TransactionDraft) -> list[dict[str, Any]]:
-    return [
-        {
+def line_rows(draft: TransactionDraft) -> Iterator[dict[str, Any]]:
+    """The transaction's lines as stored, one at a time (the store writes them chunk by chunk)."""
+    for line in draft.lines:
+        yield {
             "kind": line.kind,
             "gl_account": line.gl_account,
             "account": line.account,
@@ -231,16 +239,14 @@ def line_rows(draft: TransactionDraft) -> list[dict[str, Any]]:
             "source_line": line.source_line,
             "tax_code": line.tax_code,
         }
-        for line in draft.lines
-    ]
 
 
 def _header_body(
-    draft: TransactionDraft, document: Document, number: str, actor: str, at: datetime
+    draft: TransactionDraft, document: Document, actor: str, at: datetime
 ) -> dict[str, Any]:
+    """The transaction header's body (the store adds its number at the commit)."""
     discount = draft.discount
     return {
-        "number": number,
         "company": draft.company,
         "period": draft.period,
         "document_id": document.id,
@@ -260,43 +266,53 @@ def _header_body(
     }
 
 
+def prepare_posting(
+    document: Document,
+    actor: str,
+    also: Sequence[Write] = (),
+    reference: reference_store.Reference | None = None,
+) -> ledger_store.Posting:
+    """Everything a posting commits but its number: its transaction checked and built (or
+    ValidationFailed listing every problem), its lines staged when they do not fit the commit."""
+    reference = reference or reference_for(document)
+    draft = draft_for(document, reference)
+    at = now()
+    staged = ledger_store.stage_lines(document, line_rows(draft), also)
+    return ledger_store.Posting(
+        document,
+        document.completed(actor, at),
+        _header_body(draft, document, actor, at),
+        staged,
+        also,
+    )
+
+
+def commit_postings(
+    postings: Sequence[ledger_store.Posting], reference: reference_store.Reference
+) -> list[Document]:
+    """Commit postings of one company together, numbered from the counter `reference` saw."""
+    committed = ledger_store.commit_many(postings, reference.transaction_counter)
+    reference.transaction_counter = int(committed[-1].number.removeprefix(TRANSACTION_PREFIX))
+    return [c.document for c in committed]
+
+
 def post_now(
     document: Document,
     actor: str,
-    extend: Callable[[TransactWrite], None] | None = None,
-    extra_items: int = 0,
+    also: Sequence[Write] = (),
+    reference: reference_store.Reference | None = None,
 ) -> Document:
     """Post a document read at `document.version`: one transaction, at most once.
 
-    Raises ValidationFailed (nothing written), or Conflict when the document moved meanwhile.
-    Safe to repeat after a crash: staged lines are rewritten under the same keys. `extend`
-    adds the caller's writes (worker items, log entries, counters) to the commit.
+    Raises ValidationFailed (nothing written), or Conflict when the document moved meanwhile
+    or is not In Progress or Ready to Post (the store's commit refuses it, whatever was read).
+    Safe to repeat after a crash: staged lines are rewritten under the same keys. `also` are
+    the caller's writes (worker items, log entries, counters) that happen in the same commit;
+    `reference` what the caller read already (a worker batch shares it between documents).
     """
-    draft = draft_for(document)
-    chunks = ledger_store.stage_lines(document, line_rows(draft), extra_items)
-    at = now()
-
-    def posted(number: str) -> Document:
-        return document.model_copy(
-            update={
-                "status": COMPLETE,
-                "version": document.version + 1,
-                "transaction_number": number,
-                "posted_at": at,
-                "posted_by": actor,
-                "updated_at": at,
-            }
-        )
-
-    committed = ledger_store.commit(
-        document,
-        chunks,
-        header_body=lambda number: _header_body(draft, document, number, actor, at),
-        posted=posted,
-        extend=extend,
-        extra_items=extra_items,
-    )
-    return committed.document
+    reference = reference or reference_for(document)
+    posting = prepare_posting(document, actor, also, reference)
+    return commit_postings([posting], reference)[0]
 
 
 def post_with_follow_up(caller: Caller, document: Document) -> Document:
@@ -306,19 +322,17 @@ def post_with_follow_up(caller: Caller, document: Document) -> Document:
     if calculated_externally(document):
         document = tax_service.calculate_and_save(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
     planned = plan_items(document, org_store.background_posting_settings(), posted_already=True)
-
-    def add_follow_up(tx: TransactWrite) -> None:
-        if planned:
-            group = work_log.create_group_in(
-                tx, caller.user_id, caller.email, f"Follow-up work for {document.number}"
-            )
-            item_store.add_items(tx, document, planned, caller.user_id, group)
-
+    follow_up: list[Write] = []
+    if planned:
+        group, created = work_log.group_created(
+            caller.user_id, caller.email, f"Follow-up work for {document.number}"
+        )
+        follow_up = [created, *item_store.items_added(document, planned, caller.user_id, group)]
     try:
-        return post_now(document, caller.user_id, add_follow_up, extra_items=len(planned) + 1)
-    except ledger_store.DocumentMoved:
+        return post_now(document, caller.user_id, follow_up)
+    except document_store.DocumentMoved:
         latest = document_store.get_document(document.id, with_lines=False).document
-        latest.require_postable()
+        latest.require_postable()  # says why: posted, discarded or queued meanwhile
         raise
 
 

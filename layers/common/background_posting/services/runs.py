@@ -98,11 +98,20 @@ def _fan_out(run: work_log.Run, documents: list[item_store.DueDocument], posting
     """Each document to the function that does its next item: the tax commit, or posting."""
     commits = [d for d in documents if d.action in TAX_COMMIT_ACTIONS]
     others = [d for d in documents if d.action not in TAX_COMMIT_ACTIONS]
-    posting.send_all([{"run_id": run.id, "document_id": d.document_id} for d in others])
+    posting.send_all([_message(run, d) for d in others])
     if commits:
         tax_commit_queue().send_all(
             [{"run_id": run.id, "document_id": d.document_id} for d in commits]
         )
+
+
+def _message(run: work_log.Run, due: item_store.DueDocument) -> dict[str, Any]:
+    """A posting message: the document, and its items when the run read them whole (the
+    worker then does not read them again)."""
+    message: dict[str, Any] = {"run_id": run.id, "document_id": due.document_id}
+    if due.items is not None:
+        message["items"] = [item_store.as_message(item) for item in due.items]
+    return message
 
 
 def execute_run(run_id: str, seconds_left: Callable[[], float]) -> work_log.Run:

@@ -1,22 +1,29 @@
-"""Binding the pynamodb models to the configured tables, lazily and once."""
+"""Binding the pynamodb models to the configured tables, and the store's one connection.
+
+Every model and every transaction of a process share one pynamodb `Connection` (one botocore
+client), created lazily under a lock on first use and rebuilt whenever the store is bound to
+other settings (another endpoint, region or tables): a test that switches from moto to
+DynamoDB Local never reuses a client made for the other. Building a botocore client costs
+about 140 ms (it loads the service model and endpoint rules); a warm Lambda pays it once.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PutError, PynamoDBException
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from background_posting.config import Settings, get_settings, use
 from background_posting.domain.errors import Conflict
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _bound: Settings | None = None
+_shared: Connection | None = None
 _models: list[tuple[type[Model], Callable[[Settings], str]]] = []
 
 
@@ -24,10 +31,12 @@ def register(table_name: Callable[[Settings], str]) -> Callable[[type[Model]], t
     """Class decorator: this model lives in the table `table_name(settings)` names."""
 
     def wrap(model: type[Model]) -> type[Model]:
+        global _shared
         with _lock:
             _models.append((model, table_name))
             if _bound is not None:
                 _point(model, table_name, _bound)
+                _shared = None  # shared again, this model included, on the next request
         return model
 
     return wrap
@@ -35,9 +44,10 @@ def register(table_name: Callable[[Settings], str]) -> Callable[[type[Model]], t
 
 def bind(settings: Settings | None = None) -> Settings:
     """Point every model at its table; called by the first store call (or by tests)."""
-    global _bound
+    global _bound, _shared
     settings = settings or get_settings()
     with _lock:
+        _shared = None  # the next request builds a connection for these settings
         for model, table_name in _models:
             _point(model, table_name, settings)
         _bound = settings
@@ -49,29 +59,38 @@ def _point(model: type[Model], table_name: Callable[[Settings], str], settings: 
     model.Meta.table_name = table_name(settings)
     model.Meta.region = settings.region
     model.Meta.host = settings.dynamodb_endpoint
+    # pynamodb makes a connection per model on first use; `shared_by_models` replaces it
     model._connection = None
 
 
 def bound() -> Settings:
-    return _bound if _bound is not None else bind()
-
-
-# DynamoDB refuses a transaction over 4 MB or 100 items; what is written in one must fit both.
-MAX_TRANSACTION_ITEMS = 100
-MAX_TRANSACTION_PAYLOAD = 3_000_000  # bytes of line chunks, leaving room for the other items
-
-
-def fits_in_transaction(chunk_payloads: list[int], other_items: int) -> bool:
-    """Whether line chunks of these sizes (bytes) and `other_items` fit one transaction."""
-    return (
-        len(chunk_payloads) + other_items <= MAX_TRANSACTION_ITEMS
-        and sum(chunk_payloads) <= MAX_TRANSACTION_PAYLOAD
-    )
+    """The settings the store is bound to; binds (and shares the connection) on first use."""
+    settings = _bound if _bound is not None else bind()
+    if _shared is None:
+        connection()
+    return settings
 
 
 def connection() -> Connection:
-    settings = bound()
-    return Connection(region=settings.region, host=settings.dynamodb_endpoint)
+    """The process's one connection to DynamoDB, for models and transactions alike."""
+    global _shared
+    shared = _shared
+    if shared is not None:
+        return shared
+    with _lock:
+        if _shared is None:
+            settings = _bound if _bound is not None else bind()
+            made = Connection(region=settings.region, host=settings.dynamodb_endpoint)
+            _ = made.client  # the botocore client, made once here, not by racing threads
+            for model, _name in _models:
+                # pynamodb has no public hook to give models a connection: each model's table
+                # connection is made (no request is sent) and pointed at the shared one.
+                table = model._get_connection()
+                with contextlib.suppress(ValueError):  # added already: models share tables
+                    made.add_meta_table(table.get_meta_table())
+                table.connection = made
+            _shared = made
+        return _shared
 
 
 def is_condition_failure(exc: PynamoDBException) -> bool:
@@ -79,24 +98,6 @@ def is_condition_failure(exc: PynamoDBException) -> bool:
         "ConditionalCheckFailedException",
         "TransactionCanceledException",
     }
-
-
-@contextmanager
-def transaction(conflict_message: str) -> Iterator[TransactWrite]:
-    """One all-or-nothing TransactWriteItems; a failed condition becomes `Conflict`."""
-    bound()
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            yield tx
-    except TransactWriteError as exc:
-        reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
-        if "ConditionalCheckFailed" in reasons or is_condition_failure(exc):
-            raise Conflict(conflict_message, details={"reasons": reasons}) from exc
-        raise
-
-
-def as_dict(model: Model) -> dict[str, Any]:
-    return {name: getattr(model, name) for name in model.get_attributes()}
 
 
 def save_conditionally(record: Model, condition: Any, conflict: Conflict) -> None:

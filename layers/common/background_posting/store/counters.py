@@ -11,9 +11,9 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from background_posting.store.base import bound, register
+from background_posting.store.writes import Write
 
 
 @register(lambda s: s.companies_table)
@@ -38,14 +38,20 @@ def current(company_id: str, prefix: str) -> int:
         return 0
 
 
-def take_next(tx: TransactWrite, company_id: str, prefix: str, seen: int) -> int:
-    """Add to `tx` the update that moves the counter from `seen` to `seen + 1`; the new number."""
+def take_next(company_id: str, prefix: str, seen: int, count: int = 1) -> Write:
+    """The write that moves the counter from `seen` to `seen + count` (numbers `seen + 1` to
+    `seen + count` taken at once): a race if another writer moved it first."""
     condition: Condition = (
         CounterRecord.value.does_not_exist() if seen == 0 else CounterRecord.value == seen
     )
-    tx.update(
+    return Write.update(
         CounterRecord(company_id, _kind(prefix)),
-        actions=[CounterRecord.value.set(seen + 1)],
-        condition=condition,
+        [CounterRecord.value.set(seen + count)],
+        condition,
+        race=True,
     )
-    return seen + 1
+
+
+def key(company_id: str, prefix: str) -> tuple[str, str]:
+    """The counter's key in the companies table (for a caller's batch read)."""
+    return company_id, _kind(prefix)

@@ -13,26 +13,20 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from background_posting.domain.documents import Document
 from background_posting.domain.errors import Conflict, NotFound, ValidationFailed
 from background_posting.store import counters
-from background_posting.store.base import (
-    bound,
-    connection,
-    fits_in_transaction,
-    is_condition_failure,
-    register,
-)
+from background_posting.store.base import bound, register
+from background_posting.store.writes import LostRace, Write, fits, transact
 
 LINES_PER_CHUNK = 500
 HEADER = "HEADER"
@@ -70,8 +64,12 @@ def _pk(document_id: str) -> str:
     return f"DOC#{document_id}"
 
 
+def _revision_prefix(revision: int) -> str:
+    return f"LINES#{revision:06d}#"
+
+
 def _chunk_sk(revision: int, chunk: int) -> str:
-    return f"LINES#{revision:06d}#{chunk:06d}"
+    return f"{_revision_prefix(revision)}{chunk:06d}"
 
 
 def _list_sk(document: Document) -> str:
@@ -122,46 +120,35 @@ def insert_document(document: Document) -> Document:
     """
     bound()
     chunks = _chunks(document, 1)
-    inline = fits_in_transaction([len(c.lines or "") for c in chunks], 2)
+    chunk_writes = [Write.put(chunk) for chunk in chunks]
+    inline = fits(chunk_writes, more_items=2, more_bytes=len(_header_body(document)) + 1_000)
     if not inline:
         _write_chunks(chunks)
+    exists = Conflict(
+        f"Document {document.id} exists already.",
+        code="document_exists",
+        details={"id": document.id},
+    )
     for _attempt in range(50):
         seen = counters.current(document.company, document.prefix)
         numbered = document.model_copy(
             update={"number": f"{document.prefix}{seen + 1:06d}", "line_count": len(document.lines)}
         )
+        header = Write.put(
+            _header(numbered, 1, len(chunks)),
+            DocumentRecord.pk.does_not_exist(),
+            refusal=exists,
+        )
+        counter = counters.take_next(document.company, document.prefix, seen)
         try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(
-                    _header(numbered, 1, len(chunks)), condition=DocumentRecord.pk.does_not_exist()
-                )
-                if inline:
-                    for chunk in chunks:
-                        tx.save(chunk)
-                counters.take_next(tx, document.company, document.prefix, seen)
+            transact([header, counter, *(chunk_writes if inline else [])])
             return numbered
-        except TransactWriteError as exc:
-            if not is_condition_failure(exc):
-                raise
-            if _exists(document.id):
-                raise Conflict(
-                    f"Document {document.id} exists already.",
-                    code="document_exists",
-                    details={"id": document.id},
-                ) from exc
-            # Someone else took the number: read the counter again and retry.
+        except LostRace:
+            continue  # someone else took the number: read the counter again and retry
     raise Conflict(
         "Could not number the document: too many documents are being created at once.",
         code="numbering_contention",
     )
-
-
-def _exists(document_id: str) -> bool:
-    try:
-        DocumentRecord.get(_pk(document_id), HEADER, consistent_read=True)
-    except DoesNotExist:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -173,15 +160,19 @@ class Stored:
     chunk_count: int
 
 
+def _not_found(document_id: str) -> NotFound:
+    return NotFound(
+        f"Document {document_id!r} does not exist.",
+        code="document_not_found",
+        details={"id": document_id},
+    )
+
+
 def _read_header(document_id: str) -> DocumentRecord:
     try:
         return DocumentRecord.get(_pk(document_id), HEADER, consistent_read=True)
     except DoesNotExist as exc:
-        raise NotFound(
-            f"Document {document_id!r} does not exist.",
-            code="document_not_found",
-            details={"id": document_id},
-        ) from exc
+        raise _not_found(document_id) from exc
 
 
 def _read_lines(document_id: str, revision: int, first_chunk: int, last_chunk: int) -> list[Any]:
@@ -201,6 +192,25 @@ def _read_lines(document_id: str, revision: int, first_chunk: int, last_chunk: i
     return lines
 
 
+def _read_whole(document_id: str) -> Stored:
+    """Header and every line in one consistent Query (the header sorts before its chunks)."""
+    header: DocumentRecord | None = None
+    lines: list[Any] = []
+    for item in DocumentRecord.query(_pk(document_id), consistent_read=True):
+        if item.sk == HEADER:
+            header = item
+        elif header is not None and item.sk.startswith(_revision_prefix(int(header.revision or 1))):
+            lines.extend(json.loads(item.lines or "[]"))
+        # chunks of an abandoned revision (deleted after an amendment moved on) are skipped
+    if header is None:
+        raise _not_found(document_id)
+    data = json.loads(header.body or "{}")
+    data["lines"] = lines
+    return Stored(
+        Document.model_validate(data), int(header.revision or 1), int(header.chunk_count or 0)
+    )
+
+
 def get_document(
     document_id: str,
     *,
@@ -210,6 +220,8 @@ def get_document(
 ) -> Stored:
     """The document; all its lines, none, or the slice [line_offset, line_offset + line_limit)."""
     bound()
+    if with_lines and line_offset == 0 and line_limit is None:
+        return _read_whole(document_id)
     header = _read_header(document_id)
     data = json.loads(header.body or "{}")
     revision, chunk_count = int(header.revision or 1), int(header.chunk_count or 0)
@@ -228,16 +240,11 @@ def get_document(
 
 
 def save_amendment(
-    stored: Stored,
-    amended: Document,
-    lines_changed: bool,
-    extend: Callable[[TransactWrite], None] | None = None,
-    extra_items: int = 0,
+    stored: Stored, amended: Document, lines_changed: bool, also: Sequence[Write] = ()
 ) -> Document:
     """Write an amendment if nobody changed the document since `stored` was read.
 
-    `extend` adds the caller's writes (a worker item's deletion, a log entry) to the header's
-    transaction; `extra_items` says how many.
+    `also` are the caller's writes (a worker item's deletion, a log entry) that happen with it.
     """
     bound()
     current = stored.document
@@ -247,28 +254,16 @@ def save_amendment(
     chunk_count = len(chunks) if lines_changed else stored.chunk_count
     if lines_changed:
         new = new.model_copy(update={"line_count": len(new.lines)})
-    inline = fits_in_transaction([len(c.lines or "") for c in chunks], 1 + extra_items)
+    header = Write.put(
+        _header(new, revision, chunk_count),
+        (DocumentRecord.version == current.version) & (DocumentRecord.status == current.status),
+        refusal=_changed_meanwhile(current),
+    )
+    chunk_writes = [Write.put(chunk) for chunk in chunks]
+    inline = fits([header, *also, *chunk_writes])
     if not inline:
         _write_chunks(chunks)
-    condition = (DocumentRecord.version == current.version) & (
-        DocumentRecord.status == current.status
-    )
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(_header(new, revision, chunk_count), condition=condition)
-            if inline:
-                for chunk in chunks:
-                    tx.save(chunk)
-            if extend is not None:
-                extend(tx)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise Conflict(
-                f"{current.number} was changed by someone else; read it again.",
-                code="concurrent_update",
-                details={"number": current.number},
-            ) from exc
-        raise
+    transact([header, *also, *(chunk_writes if inline else [])])
     if lines_changed and stored.chunk_count:
         _delete_revision(current.id, stored.revision, stored.chunk_count)
     return new
@@ -280,40 +275,33 @@ def _delete_revision(document_id: str, revision: int, chunk_count: int) -> None:
             batch.delete(DocumentRecord(_pk(document_id), _chunk_sk(revision, chunk)))
 
 
-def change_status(
-    document: Document, new_status: str, extra: dict[str, Any] | None = None
-) -> Document:
-    """Move a document (read at `document.version`) to `new_status`, or raise Conflict."""
-    bound()
-    changed = document.model_copy(
-        update={"status": new_status, "version": document.version + 1, **(extra or {})}
+def _changed_meanwhile(document: Document) -> Conflict:
+    return Conflict(
+        f"{document.number} was changed by someone else; read it again.",
+        code="concurrent_update",
+        details={"number": document.number},
     )
-    record = DocumentRecord(_pk(document.id), HEADER)
-    try:
-        record.update(
-            actions=[
-                DocumentRecord.status.set(new_status),
-                DocumentRecord.version.set(changed.version),
-                DocumentRecord.list_sk.set(_list_sk(changed)),
-                DocumentRecord.body.set(_header_body(changed)),
-            ],
-            condition=(DocumentRecord.version == document.version)
-            & (DocumentRecord.status == document.status),
-        )
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            raise Conflict(
-                f"{document.number} was changed by someone else; read it again.",
-                code="concurrent_update",
-                details={"number": document.number},
-            ) from exc
-        raise
-    return changed
 
 
-def header_update(document: Document, changed: Document) -> tuple[DocumentRecord, list[Any], Any]:
-    """The update of a header from `document` to `changed`, for a caller's transaction."""
-    return (
+class DocumentMoved(Conflict):
+    """The document is no longer at the version and in a status the change was made from."""
+
+
+def moved(
+    document: Document,
+    changed: Document,
+    *,
+    from_statuses: Collection[str] | None = None,
+    refusal: Conflict | None = None,
+) -> Write:
+    """The header's move from `document` (as read) to `changed`, for a transaction.
+
+    Conditional on the version read and on the status being one of `from_statuses` (by
+    default the status read): whatever the caller read, a document in another status is not
+    moved. A failed condition raises `refusal` (by default `DocumentMoved`).
+    """
+    statuses = sorted(from_statuses) if from_statuses is not None else [document.status]
+    return Write.update(
         DocumentRecord(_pk(document.id), HEADER),
         [
             DocumentRecord.status.set(changed.status),
@@ -321,8 +309,21 @@ def header_update(document: Document, changed: Document) -> tuple[DocumentRecord
             DocumentRecord.list_sk.set(_list_sk(changed)),
             DocumentRecord.body.set(_header_body(changed)),
         ],
-        (DocumentRecord.version == document.version) & (DocumentRecord.status == document.status),
+        (DocumentRecord.version == document.version) & DocumentRecord.status.is_in(*statuses),
+        refusal=refusal
+        or DocumentMoved(
+            f"{document.number} changed while it was being worked on.",
+            code="concurrent_update",
+            details={"number": document.number},
+        ),
     )
+
+
+def change_status(document: Document, changed: Document, also: Sequence[Write] = ()) -> Document:
+    """Move a document (read at `document.version`) to `changed`, or raise Conflict."""
+    bound()
+    transact([moved(document, changed, refusal=_changed_meanwhile(document)), *also])
+    return changed
 
 
 @dataclass(frozen=True)
@@ -384,11 +385,3 @@ def list_documents(
             index, last_key = index + 1, None
     more = index < len(companies)
     return Page(found, _encode({"company": index, "key": last_key}) if more else None)
-
-
-def iter_headers(company: str, doc_type: str, status: str) -> Iterator[Document]:
-    bound()
-    for record in DocumentRecord.by_company.query(
-        company, DocumentRecord.list_sk.startswith(f"{doc_type}#{status}#")
-    ):
-        yield Document.model_validate_json(record.body or "{}")

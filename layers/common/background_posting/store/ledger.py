@@ -5,7 +5,8 @@ A transaction is a header item (`pk = TXN#<company>#<number>`, `sk = HEADER`) an
 lines first when they do not fit in one DynamoDB transaction; they are invisible until the
 commit: one transaction that takes the next transaction number, writes the header (which
 names the lines' key and how many chunks to read) and moves the document to Complete on the
-condition that it is still at the version and status it was read at. So:
+condition that it is still at the version read AND In Progress or Ready to Post, whatever the
+caller read. So:
 
 * a reader sees a whole transaction or none (it can only find lines through a header);
 * a crash before the commit leaves only unreachable line chunks, which the next attempt
@@ -17,29 +18,33 @@ condition that it is still at the version and status it was read at. So:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import random
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
-from background_posting.domain.documents import TRANSACTION_PREFIX, Document, format_number
+from background_posting.domain.documents import (
+    COMPLETE,
+    POSTABLE,
+    TRANSACTION_PREFIX,
+    Document,
+    format_number,
+)
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.store import counters
 from background_posting.store import documents as document_store
-from background_posting.store.base import (
-    bound,
-    connection,
-    fits_in_transaction,
-    is_condition_failure,
-    register,
-)
+from background_posting.store import writes as store_writes
+from background_posting.store.base import bound, register
+from background_posting.store.writes import LostRace, Write, token_for, transact
 
 LINES_PER_CHUNK = 500
 HEADER = "HEADER"
+MAX_NUMBERING_ATTEMPTS = 100
 
 
 @register(lambda s: s.ledger_table)
@@ -63,33 +68,60 @@ def lines_key(document: Document) -> str:
     return f"LINES#{document.id}#v{document.version}"
 
 
-def _chunk_records(lines_pk: str, rows: Sequence[Any]) -> list[LedgerRecord]:
-    return [
-        LedgerRecord(
-            lines_pk,
-            f"{index // LINES_PER_CHUNK:06d}",
-            lines=json.dumps(list(rows[index : index + LINES_PER_CHUNK]), separators=(",", ":")),
-        )
-        for index in range(0, len(rows), LINES_PER_CHUNK)
-    ]
+def _chunk_records(lines_pk: str, rows: Iterable[Any]) -> Iterator[LedgerRecord]:
+    """The lines, 500 to an item, serialised one chunk at a time."""
+    chunk: list[Any] = []
+    index = 0
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == LINES_PER_CHUNK:
+            yield LedgerRecord(lines_pk, f"{index:06d}", lines=_dumps(chunk))
+            chunk, index = [], index + 1
+    if chunk:
+        yield LedgerRecord(lines_pk, f"{index:06d}", lines=_dumps(chunk))
 
 
-def _inline(chunks: list[LedgerRecord], extra_items: int) -> bool:
-    """Whether the lines go inside the commit (header, counter, document + the caller's)."""
-    return fits_in_transaction([len(c.lines or "") for c in chunks], 3 + extra_items)
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
-def stage_lines(
-    document: Document, rows: Sequence[Any], extra_items: int = 0
-) -> list[LedgerRecord]:
-    """Write line chunks that do not fit the commit transaction; idempotent by key."""
+@dataclass(frozen=True)
+class Staged:
+    """A document's line chunks: `inline` ones go inside the commit, the rest were written."""
+
+    chunk_count: int
+    inline: list[Write]
+
+
+def stage_lines(document: Document, rows: Iterable[Any], also: Sequence[Write] = ()) -> Staged:
+    """Write the line chunks that do not fit the commit transaction; idempotent by key.
+
+    Chunks are kept for the commit while they fit beside its own items (header, counter,
+    document) and `also`; once they would not, they are written, a batch at a time, so a large
+    document's lines never sit in memory all at once as items.
+    """
     bound()
-    chunks = _chunk_records(lines_key(document), rows)
-    if not _inline(chunks, extra_items):
-        with LedgerRecord.batch_write() as batch:
-            for chunk in chunks:
+    room_items = store_writes.MAX_TRANSACTION_ITEMS - 3 - len(also)
+    room_bytes = store_writes.MAX_TRANSACTION_BYTES - 20_000 - sum(w.size for w in also)
+    kept: list[tuple[LedgerRecord, Write]] = []
+    kept_bytes = 0
+    count = 0
+    staging = False
+    with LedgerRecord.batch_write() as batch:
+        for chunk in _chunk_records(lines_key(document), rows):
+            count += 1
+            if staging:
                 batch.save(chunk)
-    return chunks
+                continue
+            write = Write.put(chunk)
+            kept.append((chunk, write))
+            kept_bytes += write.size
+            if len(kept) > room_items or kept_bytes > room_bytes:
+                staging = True  # these do not fit the commit: write them all beforehand
+                for record, _ in kept:
+                    batch.save(record)
+                kept = []
+    return Staged(count, [write for _, write in kept])
 
 
 @dataclass(frozen=True)
@@ -98,77 +130,115 @@ class Committed:
     document: Document
 
 
-class DocumentMoved(Conflict):
-    """The document is no longer at the version/status the posting read."""
+def _not_postable(document: Document) -> Conflict:
+    if document.status == COMPLETE:
+        return Conflict(
+            f"{document.number} is posted already (transaction {document.transaction_number}).",
+            code="document_already_posted",
+            details={"number": document.number, "transaction": document.transaction_number},
+        )
+    return Conflict(
+        f"{document.number} is {document.status}: it cannot be posted.",
+        code="document_not_postable",
+        details={"number": document.number, "status": document.status},
+    )
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One document's posting, ready to commit: the document as read, as it will be when
+    posted (its number comes at the commit), its transaction's header body and lines, and the
+    caller's writes that happen with it."""
+
+    document: Document
+    completed: Document
+    header: dict[str, Any]
+    staged: Staged
+    also: Sequence[Write] = ()
 
 
 def commit(
     document: Document,
-    chunks: list[LedgerRecord],
-    header_body: Callable[[str], dict[str, Any]],
-    posted: Callable[[str], Document],
-    extend: Callable[[TransactWrite], None] | None = None,
-    extra_items: int = 0,
+    completed: Document,
+    header: dict[str, Any],
+    staged: Staged,
+    also: Sequence[Write] = (),
+    counter_seen: int | None = None,
 ) -> Committed:
-    """Number, write the header (and small documents' lines) and complete the document at once.
+    """Number the transaction, write its header (and small documents' lines) and complete the
+    document, with the caller's writes `also`, in one transaction.
 
-    `extend` adds the caller's own writes (worker item deletions, run counters, log entries,
-    follow-up worker items) to the same transaction; `extra_items` says how many it adds.
+    Whatever the caller read, the document is posted only from In Progress or Ready to Post
+    and only at the version read: the transaction's own condition says so, so two postings of
+    one document can never both commit. A lost race for the number (the counter or header
+    key) reads the counter again and retries; any other failed condition raises at once.
     """
+    posting = Posting(document, completed, header, staged, also)
+    return commit_many([posting], counter_seen)[0]
+
+
+def commit_many(postings: Sequence[Posting], counter_seen: int | None = None) -> list[Committed]:
+    """Post several documents of one company in one transaction, numbered consecutively.
+
+    One update of the counter takes all their numbers at once (the company's counter is one
+    item: numbering k documents per commit lets one company post k times faster, see README
+    "At scale"). All or none: a failed condition on any document raises its refusal (for
+    example `DocumentMoved` naming it), and nothing of any of them is written.
+    """
+    if not postings:
+        return []
+    company = postings[0].document.company
+    for posting in postings:
+        if posting.document.company != company:
+            raise ValueError("postings committed together must belong to one company")
+        if posting.document.status not in POSTABLE:
+            raise _not_postable(posting.document)
     bound()
-    inline = _inline(chunks, extra_items)
-    lines_pk = lines_key(document)
-    for _attempt in range(100):
-        seen = counters.current(document.company, TRANSACTION_PREFIX)
-        number = format_number(TRANSACTION_PREFIX, seen + 1)
-        changed = posted(number)
-        header = LedgerRecord(
-            _header_pk(document.company, number),
-            HEADER,
-            body=json.dumps(header_body(number), separators=(",", ":")),
-            lines_pk=lines_pk,
-            chunk_count=len(chunks),
+    seen = counter_seen
+    for attempt in range(MAX_NUMBERING_ATTEMPTS):
+        if seen is None:
+            seen = counters.current(company, TRANSACTION_PREFIX)
+        writes: list[Write] = [counters.take_next(company, TRANSACTION_PREFIX, seen, len(postings))]
+        committed = []
+        for offset, posting in enumerate(postings):
+            number = format_number(TRANSACTION_PREFIX, seen + 1 + offset)
+            changed = posting.completed.model_copy(update={"transaction_number": number})
+            committed.append(Committed(number, changed))
+            writes += [
+                Write.put(
+                    LedgerRecord(
+                        _header_pk(company, number),
+                        HEADER,
+                        body=_dumps(posting.header | {"number": number}),
+                        lines_pk=lines_key(posting.document),
+                        chunk_count=posting.staged.chunk_count,
+                    ),
+                    LedgerRecord.pk.does_not_exist(),
+                    race=True,
+                ),
+                document_store.moved(posting.document, changed, from_statuses=POSTABLE),
+                *posting.also,
+                *posting.staged.inline,
+            ]
+        first = postings[0]
+        token = token_for(
+            first.document.id,
+            first.document.version,
+            seen,
+            len(postings),
+            attempt,
+            first.completed.updated_at,
         )
-        puts = [header, *(chunks if inline else [])]
-        record, actions, condition = document_store.header_update(document, changed)
-        document_index = -1
         try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(header, condition=LedgerRecord.pk.does_not_exist())
-                for chunk in puts[1:]:
-                    tx.save(chunk)
-                counters.take_next(tx, document.company, TRANSACTION_PREFIX, seen)
-                tx.update(record, actions=actions, condition=condition)
-                if extend is not None:
-                    extend(tx)
-                # The counter is the first update, the document the second.
-                document_index = _first_update_position(tx) + 1
-            return Committed(number, changed)
-        except TransactWriteError as exc:
-            if not is_condition_failure(exc):
-                raise
-            reasons = exc.cancellation_reasons or []
-            reason = reasons[document_index] if 0 <= document_index < len(reasons) else None
-            if reason is not None and reason.code == "ConditionalCheckFailed":
-                raise DocumentMoved(
-                    f"{document.number} changed while it was being posted.",
-                    code="concurrent_update",
-                    details={"number": document.number},
-                ) from exc
-            # Another posting took this transaction number: read the counter and retry.
+            transact(writes, token=token)
+            return committed
+        except LostRace:
+            seen = None  # another posting took these numbers: read the counter again
+            time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
     raise Conflict(
         "Could not number the transaction: too many postings at once; try again.",
         code="numbering_contention",
     )
-
-
-def _first_update_position(tx: TransactWrite) -> int:
-    """Where the first update sits in the request pynamodb will send.
-
-    pynamodb sends condition checks, then deletes, then puts, then updates (each in the order
-    added); the cancellation reasons DynamoDB returns follow that order, one per item.
-    """
-    return len(tx._condition_check_items) + len(tx._delete_items) + len(tx._put_items)
 
 
 @dataclass(frozen=True)

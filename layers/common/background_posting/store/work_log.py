@@ -26,10 +26,10 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.store.base import bound, is_condition_failure, register
+from background_posting.store.writes import Write
 
 RETENTION = timedelta(days=90)
 RUN_OWNER = "RUN#"  # the by-owner index key of a run's log entries
@@ -243,44 +243,53 @@ def advance_run(
         raise
 
 
-def count_in(tx: TransactWrite, run_id: str | None, outcome: str) -> None:
-    """Add one `outcome` to the run's counters inside a caller's transaction."""
-    if not run_id:
-        return
-    tx.update(
+class RunMissing(Conflict):
+    """The run a message belongs to has no record (it expired, or was never written)."""
+
+
+def counted(run_id: str, *outcomes: str, done: bool = False, times: int = 1) -> Write:
+    """Add `times` of each `outcome` to the run's counters (and as many `done` messages), in
+    a transaction; RunMissing when the run has no record."""
+    actions = [getattr(WorkLogRecord, outcome).add(times) for outcome in outcomes]
+    if done:
+        actions.append(WorkLogRecord.done.add(times))
+    return Write.update(
         WorkLogRecord(*_run_key(run_id)),
-        actions=[getattr(WorkLogRecord, outcome).add(1)],
-        condition=WorkLogRecord.pk.exists(),
+        actions,
+        WorkLogRecord.pk.exists(),
+        refusal=RunMissing(
+            f"Run {run_id!r} has no record (it expired or was never written).",
+            code="run_not_found",
+            details={"run_id": run_id},
+        ),
     )
 
 
-def count(run_id: str | None, outcome: str) -> None:
-    if not run_id:
-        return
-    bound()
-    try:
-        WorkLogRecord(*_run_key(run_id)).update(
-            actions=[getattr(WorkLogRecord, outcome).add(1)],
-            condition=WorkLogRecord.pk.exists(),
-        )
-    except UpdateError as exc:
-        if not is_condition_failure(exc):
-            raise
-
-
-def count_done(run_id: str | None) -> Run | None:
-    """One more of the run's messages is fully processed: the run as this update left it."""
+def count_done(run_id: str | None, *outcomes: str) -> Run | None:
+    """One more of the run's messages is fully processed (with these outcomes): the run as
+    this update left it, or None when the run has no record."""
     if not run_id:
         return None
     bound()
     record = WorkLogRecord(*_run_key(run_id))
+    actions = [getattr(WorkLogRecord, outcome).add(1) for outcome in outcomes]
     try:
-        record.update(actions=[WorkLogRecord.done.add(1)], condition=WorkLogRecord.pk.exists())
+        record.update(
+            actions=[*actions, WorkLogRecord.done.add(1)], condition=WorkLogRecord.pk.exists()
+        )
     except UpdateError as exc:
         if is_condition_failure(exc):
             return None  # the run expired meanwhile
         raise
     return _run_of(run_id, record)
+
+
+def find_run(run_id: str) -> Run | None:
+    """The run, or None when it has no record."""
+    try:
+        return get_run(run_id)
+    except NotFound:
+        return None
 
 
 # -- worker log groups -----------------------------------------------------------------------
@@ -290,10 +299,11 @@ def _group_key(group_id: str) -> tuple[str, str]:
     return f"LOG#{group_id}", "GROUP"
 
 
-def create_group_in(tx: TransactWrite, owner: str, email: str, title: str) -> str:
+def group_created(owner: str, email: str, title: str) -> tuple[str, Write]:
+    """A new worker log group's id and its write, for a transaction."""
     at = _now()
     group_id = uuid.uuid4().hex
-    tx.save(
+    write = Write.put(
         WorkLogRecord(
             *_group_key(group_id),
             owner=owner,
@@ -301,9 +311,12 @@ def create_group_in(tx: TransactWrite, owner: str, email: str, title: str) -> st
             body=json.dumps({"title": title, "email": email}),
             expires_at=_expires(at),
         ),
-        condition=WorkLogRecord.pk.does_not_exist(),
+        WorkLogRecord.pk.does_not_exist(),
+        refusal=Conflict(
+            "A worker log group with this id exists already.", code="log_group_exists"
+        ),
     )
-    return group_id
+    return group_id, write
 
 
 def create_group(owner: str, email: str, title: str) -> str:
@@ -371,8 +384,9 @@ def groups_in_run(run_id: str) -> list[str]:
     return list(found)
 
 
-def add_entry_in(tx: TransactWrite, group_id: str, entry: LogEntry) -> None:
-    tx.save(_entry_record(group_id, entry))
+def entry_added(group_id: str, entry: LogEntry) -> Write:
+    """The log entry's write, for a transaction (each entry has a key of its own)."""
+    return Write.put(_entry_record(group_id, entry))
 
 
 def add_entry(group_id: str, entry: LogEntry) -> None:

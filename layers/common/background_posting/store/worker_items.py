@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,11 +25,12 @@ from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from background_posting.domain.background import PlannedItem
 from background_posting.domain.documents import Document
+from background_posting.domain.errors import Conflict
 from background_posting.store.base import bound, is_condition_failure, register
+from background_posting.store.writes import Write
 
 DUE_SHARDS = 4
 
@@ -150,37 +151,54 @@ def _item(record: WorkerItemRecord) -> WorkerItem:
     )
 
 
-def add_items(
-    tx: TransactWrite,
+def item_records(
     document: Document,
     planned: Sequence[PlannedItem],
     submitted_by: str,
     log_group: str,
     not_before: float = 0,
-) -> None:
-    """Add the document's new worker items to `tx` (each must not exist yet)."""
+) -> list[WorkerItemRecord]:
+    """The document's new worker items as stored (`items_added` writes them)."""
     created = datetime.now(UTC).isoformat()
-    for item in planned:
-        tx.save(
-            WorkerItemRecord(
-                _pk(document.id),
-                _sk(item.sequence, item.action),
-                action=item.action,
-                document_id=document.id,
-                document_type=document.type,
-                company=document.company,
-                reference=document.number,
-                submitted_by=submitted_by,
-                log_group=log_group,
-                created_at=created,
-                attempts=0,
-                max_attempts=item.max_attempts,
-                not_before=not_before,
-                due_pk=shard_of(document.id),
-                due_sk=f"{document.company}#{document.type}#{created}#{document.id}#{item.sequence:02d}",
-            ),
-            condition=WorkerItemRecord.pk.does_not_exist(),
+    return [
+        WorkerItemRecord(
+            _pk(document.id),
+            _sk(item.sequence, item.action),
+            action=item.action,
+            document_id=document.id,
+            document_type=document.type,
+            company=document.company,
+            reference=document.number,
+            submitted_by=submitted_by,
+            log_group=log_group,
+            created_at=created,
+            attempts=0,
+            max_attempts=item.max_attempts,
+            not_before=not_before,
+            due_pk=shard_of(document.id),
+            due_sk=f"{document.company}#{document.type}#{created}#{document.id}#{item.sequence:02d}",
         )
+        for item in planned
+    ]
+
+
+def items_added(
+    document: Document,
+    planned: Sequence[PlannedItem],
+    submitted_by: str,
+    log_group: str,
+    not_before: float = 0,
+) -> list[Write]:
+    """The writes of the document's new worker items (each must not exist yet)."""
+    exists = Conflict(
+        f"{document.number} has worker items already.",
+        code="worker_items_exist",
+        details={"number": document.number},
+    )
+    return [
+        Write.put(record, WorkerItemRecord.pk.does_not_exist(), refusal=exists)
+        for record in item_records(document, planned, submitted_by, log_group, not_before)
+    ]
 
 
 def items_of(document_id: str) -> list[WorkerItem]:
@@ -202,6 +220,8 @@ class DueDocument:
     company: str
     document_type: str
     action: str  # its next waiting item's (the index keeps a document's items in order)
+    items: tuple[WorkerItem, ...] | None = None
+    """Its due items as the page showed them; None when the page may have cut them short."""
 
 
 def due_documents(
@@ -219,13 +239,23 @@ def due_documents(
         last_evaluated_key=last_key,
         page_size=page_size,
     )
-    found: dict[str, DueDocument] = {}
+    seen: dict[str, list[WorkerItemRecord]] = {}
     for record in result:
-        found.setdefault(
-            record.document_id,
-            DueDocument(record.document_id, record.company, record.document_type, record.action),
+        seen.setdefault(record.document_id, []).append(record)
+    more = result.last_evaluated_key
+    last = next(reversed(seen), None)
+    found = [
+        DueDocument(
+            document_id,
+            records[0].company,
+            records[0].document_type,
+            records[0].action,
+            # the page's last document may go on in the next page: the worker reads its items
+            None if more is not None and document_id == last else tuple(map(_item, records)),
         )
-    return list(found.values()), result.last_evaluated_key
+        for document_id, records in seen.items()
+    ]
+    return found, more
 
 
 def lease(item: WorkerItem, owner: str, until: float, now: float) -> bool:
@@ -263,25 +293,84 @@ def release(item: WorkerItem, owner: str) -> None:
             raise
 
 
-def delete_in(tx: TransactWrite, item: WorkerItem) -> None:
-    tx.delete(WorkerItemRecord(_pk(item.document_id), _sk(item.sequence, item.action)))
+class ItemGone(Conflict):
+    """The worker item was finished, counted or removed by someone else meanwhile."""
 
 
-def record_failure(item: WorkerItem, owner: str, error: str, retry_after: float) -> int:
-    """Count a failed attempt (and let the lease go); the attempts made so far."""
-    bound()
-    record = WorkerItemRecord(_pk(item.document_id), _sk(item.sequence, item.action))
-    record.update(
-        actions=[
-            WorkerItemRecord.attempts.add(1),
+def _gone(item: WorkerItem) -> ItemGone:
+    return ItemGone(
+        f"The {item.action.replace('_', ' ')} item of {item.reference} was finished or "
+        "removed meanwhile.",
+        code="worker_item_gone",
+        details={"reference": item.reference, "action": item.action},
+    )
+
+
+def _record(item: WorkerItem) -> WorkerItemRecord:
+    return WorkerItemRecord(_pk(item.document_id), _sk(item.sequence, item.action))
+
+
+def _held(owner: str | None, now: float) -> Condition:
+    """Held by `owner`; or, for work done without a lease, held by nobody."""
+    if owner is not None:
+        return WorkerItemRecord.lease_owner == owner
+    return WorkerItemRecord.lease_until.does_not_exist() | (WorkerItemRecord.lease_until < now)
+
+
+def deleted(item: WorkerItem) -> Write:
+    """The item's removal when its work is done: ItemGone if it went meanwhile."""
+    return Write.delete(_record(item), WorkerItemRecord.pk.exists(), refusal=_gone(item))
+
+
+def removed(item: WorkerItem) -> Write:
+    """The item's removal, whether or not it still exists (a document's remaining items)."""
+    return Write.delete(_record(item))
+
+
+def failure_counted(
+    item: WorkerItem, owner: str | None, error: str, retry_after: float, now: float
+) -> Write:
+    """Count attempt `item.attempts + 1` and let the lease go.
+
+    Conditional on the item still having the attempts read and on the lease (`owner`'s, or
+    none for work done without one): an attempt two overlapping workers made at once counts
+    once, and a document already returned to In Progress (its items gone) gets no more.
+    """
+    return Write.update(
+        _record(item),
+        [
+            WorkerItemRecord.attempts.set(item.attempts + 1),
             WorkerItemRecord.last_error.set(error[:4000]),
             WorkerItemRecord.not_before.set(retry_after),
             WorkerItemRecord.lease_owner.remove(),
             WorkerItemRecord.lease_until.remove(),
         ],
-        condition=WorkerItemRecord.pk.exists(),
+        WorkerItemRecord.pk.exists()
+        & (WorkerItemRecord.attempts == item.attempts)
+        & _held(owner, now),
+        refusal=_gone(item),
     )
-    return int(record.attempts or item.attempts + 1)
+
+
+def spent(item: WorkerItem, owner: str | None, now: float) -> Write:
+    """The item's removal at its maximum attempts, under the same conditions as counting
+    its last attempt (`failure_counted`)."""
+    return Write.delete(
+        _record(item),
+        WorkerItemRecord.pk.exists()
+        & (WorkerItemRecord.attempts == item.attempts)
+        & _held(owner, now),
+        refusal=_gone(item),
+    )
+
+
+def as_message(item: WorkerItem) -> dict[str, Any]:
+    """The item as a run's message carries it (what the due index showed)."""
+    return asdict(item)
+
+
+def from_message(data: dict[str, Any]) -> WorkerItem:
+    return WorkerItem(**data)
 
 
 def delete_unleased(items: Sequence[WorkerItem], now: float) -> list[WorkerItem]:
@@ -300,8 +389,3 @@ def delete_unleased(items: Sequence[WorkerItem], now: float) -> list[WorkerItem]
                 raise
             held.append(item)
     return held
-
-
-def iter_all(document_ids: Sequence[str]) -> Iterator[WorkerItem]:
-    for document_id in document_ids:
-        yield from items_of(document_id)

@@ -1,0 +1,161 @@
+"""Posting workers in parallel processes against one DynamoDB Local, as Lambda runs them.
+
+    python -m bench.parallel --endpoint URL --prefix P --ids FILE --slice I/N
+
+The parent (`bench.run`) seeds one company's Ready to Post backlog and starts N children;
+each binds to the same tables, takes every N-th document (its share of the queue, as SQS
+would hand it out), and works through them as the posting worker does: batches of ten, one
+`worker.Batch` each, each message carrying its item as a run's does. Children get ready
+(imports, clients), then wait for the parent's "go" on stdin, so that only the posting is
+timed. Each child reports its documents, seconds, commits sent and commits that lost the
+race for the company's transaction counter (they read it again and retry). SQS is left out,
+as in the throughput figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.stack import prepare_environment
+
+BATCH = 10
+
+
+def work(endpoint: str, prefix: str, ids: list[str]) -> dict[str, Any]:
+    """Post the documents `ids` as the posting worker would; what it took."""
+    from background_posting.services import worker
+    from background_posting.store import ledger as ledger_store
+    from background_posting.store import worker_items as item_store
+    from background_posting.store.writes import LostRace
+    from bench import seed
+    from bench.stack import Stack
+
+    stack = Stack.start(endpoint)
+    stack.tables(prefix)
+    seed.warm_models()
+    messages = [
+        worker.Message(None, document_id, tuple(item_store.items_of(document_id)))
+        for document_id in ids
+    ]
+    tally = {"commits": 0, "lost_races": 0}
+    original = ledger_store.transact
+
+    def counting(*args: Any, **kwargs: Any) -> None:
+        tally["commits"] += 1
+        try:
+            original(*args, **kwargs)
+        except LostRace:
+            tally["lost_races"] += 1
+            raise
+
+    ledger_store.transact = counting  # type: ignore[assignment]
+    print("ready", flush=True)
+    sys.stdin.readline()  # the parent's "go"
+    started = time.perf_counter()
+    outcomes: dict[str, int] = {}
+    for start in range(0, len(messages), BATCH):
+        batch = worker.Batch("bench", lambda: 900.0)
+        for message in messages[start : start + BATCH]:
+            outcome = worker.process(message, "bench", lambda: 900.0, batch=batch)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        batch.finish()
+    seconds = time.perf_counter() - started
+    stack.stop()
+    return {"documents": len(ids), "seconds": seconds, "outcomes": outcomes, **tally}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--prefix", required=True)
+    parser.add_argument("--ids", type=Path, required=True)
+    parser.add_argument("--slice", required=True, help="I/N: every N-th document from the I-th")
+    args = parser.parse_args(argv)
+    prepare_environment()
+    index, count = (int(part) for part in args.slice.split("/"))
+    ids = json.loads(args.ids.read_text())[index::count]
+    print(json.dumps(work(args.endpoint, args.prefix, ids)), flush=True)
+    return 0
+
+
+def post_in_parallel(
+    stack: Any, workers: int, documents: int, lines: int, logs: Path
+) -> dict[str, Any]:
+    """Seed `documents` of one company (here), post them with `workers` child processes."""
+    from bench import seed
+    from infra.template import ROOT
+
+    prefix = f"p{workers}x{documents}x{int(time.time() * 1000) % 100000}"
+    stack.tables(prefix)
+    seed.reference()
+    backlog = seed.backlog(documents, lines)
+    ids_file = logs / f"{prefix}.ids.tmp"
+    ids_file.write_text(json.dumps([d.id for d in backlog.documents]))
+    children = []
+    with (logs / f"parallel-{workers}.log.tmp").open("ab") as log:
+        for index in range(workers):
+            children.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "bench.parallel",
+                        "--endpoint",
+                        stack.endpoint,
+                        "--prefix",
+                        prefix,
+                        "--ids",
+                        str(ids_file),
+                        "--slice",
+                        f"{index}/{workers}",
+                    ],
+                    cwd=ROOT,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    text=True,
+                )
+            )
+        try:
+            for child in children:
+                assert child.stdout is not None
+                if child.stdout.readline().strip() != "ready":
+                    raise RuntimeError(f"a parallel worker did not start (see {log.name})")
+            started = time.perf_counter()
+            for child in children:
+                assert child.stdin is not None
+                child.stdin.write("go\n")
+                child.stdin.flush()
+            reports = []
+            for child in children:
+                assert child.stdout is not None
+                reports.append(json.loads(child.stdout.readline()))
+                child.wait(timeout=600)
+            wall = time.perf_counter() - started
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.kill()
+    stack.drop(prefix)
+    posted = sum(r["outcomes"].get("posted", 0) for r in reports)
+    return {
+        "workers": workers,
+        "documents": documents,
+        "posted": posted,
+        "seconds": wall,
+        "docs_per_s": posted / wall if wall else 0.0,
+        "commits": sum(r["commits"] for r in reports),
+        "lost_races": sum(r["lost_races"] for r in reports),
+        "retries_per_document": sum(r["lost_races"] for r in reports) / max(posted, 1),
+        "workers_reports": reports,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

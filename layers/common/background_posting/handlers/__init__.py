@@ -1,0 +1,1 @@
+"""What the Lambda handlers in functions/ share: one shape per event source."""

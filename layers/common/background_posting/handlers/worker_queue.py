@@ -1,0 +1,93 @@
+"""The SQS handler of the posting worker and of the tax commit function: one shape.
+
+Both read messages that name one document of a run (a typed record model: a body that is
+not such a message fails that record alone), work through them with one `worker.Batch` per
+invocation (the reference data and runs its messages share), and answer SQS with the
+records that failed (partial batch failures). They differ by one argument: the tax commit
+function does only the tax commit (`tax_commit=True`), the posting worker everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, Json
+
+from background_posting.adapters.sqs import Queue
+from background_posting.services import worker
+
+logger = Logger(child=True)
+
+
+class WorkerMessage(BaseModel):
+    """A run's message: one document, and its items when the run read them whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str | None = None
+    document_id: str = Field(min_length=1)
+    items: list[dict[str, Any]] | None = None
+
+
+class WorkerRecord(SqsRecordModel):
+    body: Json[WorkerMessage]
+
+
+class WorkerQueueHandler:
+    """`handler(event, context)` for a worker function's SQS event source."""
+
+    def __init__(
+        self, *, tax_commit: bool, queue: Callable[[], Queue], metrics: Metrics, metric: str
+    ) -> None:
+        self.tax_commit = tax_commit
+        self.queue = queue
+        self.metrics = metrics
+        self.metric = metric
+        self.processor = BatchProcessor(event_type=EventType.SQS, model=WorkerRecord)
+        self.batch: worker.Batch | None = None
+
+    def __call__(self, event: dict[str, Any], context: LambdaContext) -> Any:
+        self.batch = worker.Batch(
+            context.aws_request_id, lambda: context.get_remaining_time_in_millis() / 1000
+        )
+        try:
+            return process_partial_response(
+                event=event,
+                record_handler=self.record_handler,
+                processor=self.processor,
+                context=context,
+            )
+        finally:
+            self.batch.finish()  # the digests of the runs that these messages finished
+
+    def record_handler(self, record: WorkerRecord, lambda_context: LambdaContext) -> str:
+        message = worker.Message.parse(record.body.model_dump())
+        batch = self.batch or worker.Batch(
+            lambda_context.aws_request_id,
+            lambda: lambda_context.get_remaining_time_in_millis() / 1000,
+        )
+        try:
+            outcome = worker.process(
+                message,
+                batch.worker_id,
+                batch.seconds_left,
+                tax_commit=self.tax_commit,
+                batch=batch,
+            )
+        except worker.OutOfTime:
+            worker.hand_on(message, self.queue())
+            return "handed on"
+        self.metrics.add_metric(
+            name=f"{self.metric}{outcome.title()}", unit=MetricUnit.Count, value=1
+        )
+        return outcome

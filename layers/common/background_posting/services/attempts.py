@@ -1,0 +1,92 @@
+"""One try at one worker item: what a step and the failure handling share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from background_posting.domain.background import Outcome
+from background_posting.domain.documents import Document
+from background_posting.store import reference as reference_store
+from background_posting.store import work_log
+from background_posting.store import worker_items as item_store
+from background_posting.store.writes import Write
+
+
+@dataclass
+class Attempt:
+    """One try at one worker item by one worker."""
+
+    item: item_store.WorkerItem
+    run_id: str | None
+    owner: str | None
+    """The worker holding the item's lease; None for work done without one."""
+    reference: Callable[[Document], reference_store.Reference]
+    finishing: bool = False
+    """This is the message's last item: its transaction also counts the message done."""
+    _last_at: datetime | None = None
+
+    def _at(self) -> datetime:
+        """Now, and later than this attempt's previous entry (entries sort by time)."""
+        at = datetime.now(UTC)
+        if self._last_at is not None and at <= self._last_at:
+            at = self._last_at + timedelta(microseconds=1)
+        self._last_at = at
+        return at
+
+    def counted(self, *outcomes: str) -> list[Write]:
+        """The run's counters for this attempt's transaction (none outside a run)."""
+        if self.run_id is None:
+            return []
+        return [work_log.counted(self.run_id, *outcomes, done=self.finishing)]
+
+    def entry(
+        self,
+        outcome: str,
+        errors: list[dict[str, Any]] | None = None,
+        attempt: int | None = None,
+        documents: list[str] | None = None,
+    ) -> Write:
+        return work_log.entry_added(
+            self.item.log_group,
+            log_entry(
+                self.item, self.run_id, outcome, errors or [], attempt, documents, self._at()
+            ),
+        )
+
+    def release(self) -> None:
+        if self.owner is not None:
+            item_store.release(self.item, self.owner)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    outcome: Outcome
+    counted_done: bool = False
+    document: Document | None = None
+    """The document as the step left it, when it changed it."""
+
+
+def log_entry(
+    item: item_store.WorkerItem,
+    run_id: str | None,
+    outcome: str,
+    errors: list[dict[str, Any]],
+    attempt: int | None = None,
+    documents: list[str] | None = None,
+    at: datetime | None = None,
+) -> work_log.LogEntry:
+    return work_log.LogEntry(
+        at=(at or datetime.now(UTC)).isoformat(),
+        document_id=item.document_id,
+        reference=item.reference,
+        document_type=item.document_type,
+        action=item.action,
+        outcome=outcome,
+        errors=errors,
+        run_id=run_id,
+        attempt=item.attempts + 1 if attempt is None else attempt,
+        documents=documents or [],
+    )

@@ -1,0 +1,199 @@
+"""The steps of background work: one function per worker item action.
+
+A step takes the attempt (the item, its run, the lease held, the batch's reference data) and
+the document as the worker read it, does the action's work, and finishes it in one
+transaction that also deletes the item, counts the run and logs the entry. Whatever a step
+raises is handled in one place (`perform`, then services/failures.py): a domain error counts
+an attempt with its words; a transient AWS failure counts nothing and is raised for SQS.
+
+To add an action (verify an invoice, match, a recurring invoice): write its step here and
+name it in `STEPS`.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+
+from aws_lambda_powertools import Logger
+
+from background_posting.domain.background import Outcome
+from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
+from background_posting.domain.errors import Conflict, DomainError
+from background_posting.services import documents as documents_service
+from background_posting.services import failures, income_schedules
+from background_posting.services import tax as tax_service
+from background_posting.services.attempts import Attempt, StepResult
+from background_posting.store import documents as document_store
+from background_posting.store import work_log
+from background_posting.store import worker_items as item_store
+from background_posting.store.transient import is_aws_error, is_transient
+from background_posting.store.writes import transact
+
+logger = Logger(child=True)
+
+TAX_BUDGET_SECONDS = 30.0  # an AvaTax call, its retries included, ends within this
+
+
+def perform(attempt: Attempt, document: Document | None) -> StepResult:
+    """The item's step, with every failure handled (see the module's docstring)."""
+    step = STEPS.get(attempt.item.action)
+    try:
+        if step is None:
+            raise DomainError(
+                f"{attempt.item.reference}: no worker knows the step {attempt.item.action!r}; "
+                "an administrator should remove this worker item.",
+                code="unknown_action",
+            )
+        return step(attempt, document)
+    except work_log.RunMissing:
+        attempt.release()
+        raise
+    except item_store.ItemGone:
+        return StepResult(Outcome.SKIPPED)  # finished or removed by someone else meanwhile
+    except DomainError as exc:
+        return failures.fail(attempt, document, failures.errors_of(exc))
+    except Exception as exc:
+        if is_transient(exc):
+            attempt.release()
+            raise
+        if is_aws_error(exc):  # refused by AWS, the same way every time: counts an attempt
+            return failures.fail(
+                attempt, document, [{"code": "store_refused", "message": f"AWS refused: {exc}"}]
+            )
+        logger.exception("worker item failed", extra={"reference": attempt.item.reference})
+        return failures.fail(
+            attempt,
+            document,
+            [
+                {
+                    "code": "unexpected_error",
+                    "message": f"{type(exc).__name__}: {exc}",
+                    "trace": traceback.format_exc(limit=5),
+                }
+            ],
+        )
+
+
+def _nothing_to_do(attempt: Attempt, why: str) -> StepResult:
+    """The item's work is done already or moot: the item goes, the log says why."""
+    transact(
+        [
+            item_store.removed(attempt.item),
+            attempt.entry(
+                Outcome.SKIPPED,
+                [{"code": "nothing_to_do", "message": why}],
+                attempt=attempt.item.attempts,
+            ),
+        ]
+    )
+    return StepResult(Outcome.SKIPPED)
+
+
+def post_document(attempt: Attempt, document: Document | None) -> StepResult:
+    """Post a Ready to Post document; the item goes in the posting's own commit."""
+    if document is None:
+        return _nothing_to_do(attempt, "the document no longer exists")
+    if document.status == COMPLETE:
+        # Posted already (a crash after the commit, before this item went): just tidy up.
+        return _nothing_to_do(attempt, f"{document.number} was already posted")
+    if document.status != READY_TO_POST:
+        return _nothing_to_do(attempt, f"{document.number} is {document.status}")
+    also = [
+        item_store.deleted(attempt.item),
+        *attempt.counted(Outcome.POSTED),
+        attempt.entry(Outcome.POSTED),
+    ]
+    try:
+        posted = documents_service.post_now(
+            document, attempt.item.submitted_by, also, attempt.reference(document)
+        )
+    except (document_store.DocumentMoved, item_store.ItemGone):
+        return StepResult(Outcome.SKIPPED)  # another worker posted, withdrew or changed it
+    logger.info(
+        "document posted",
+        extra={"reference": posted.number, "transaction": posted.transaction_number},
+    )
+    return StepResult(Outcome.POSTED, attempt.finishing and attempt.run_id is not None, posted)
+
+
+def calculate_tax(attempt: Attempt, document: Document | None) -> StepResult:
+    """Stage 1 of an AvaTax document: its tax calculated (uncommitted) and saved on it."""
+    if document is None:
+        return _nothing_to_do(attempt, "the document no longer exists")
+    if document.status != READY_TO_POST:
+        return _nothing_to_do(attempt, f"{document.number} is {document.status}")
+    stored = document_store.get_document(document.id)
+    taxed = tax_service.calculate(stored.document, TAX_BUDGET_SECONDS)
+    try:
+        saved = document_store.save_amendment(
+            stored,
+            taxed,
+            lines_changed=True,
+            also=[item_store.deleted(attempt.item), attempt.entry("tax_calculated")],
+        )
+    except Conflict:
+        attempt.release()
+        return StepResult(Outcome.SKIPPED)  # calculated, withdrawn or changed meanwhile
+    logger.info(
+        "tax calculated",
+        extra={
+            "reference": document.number,
+            "tax": taxed.tax and taxed.tax.model_dump(mode="json"),
+        },
+    )
+    return StepResult(Outcome.CALCULATED, document=saved)
+
+
+def commit_tax(attempt: Attempt, document: Document | None) -> StepResult:
+    """Stage 3 of an AvaTax document: the tax committed in AvaTax, by a later run than the
+    posting's; whatever happens, the document stays Complete."""
+    if document is None:
+        return _nothing_to_do(attempt, "the document no longer exists")
+    if document.status != COMPLETE or document.tax is None or document.tax.status != "calculated":
+        state = document.tax.status if document.tax else "not calculated"
+        return _nothing_to_do(
+            attempt, f"{document.number} is {document.status}, its tax {state}: nothing to commit"
+        )
+    if not tax_service.posted_before_run(document, attempt.run_id):
+        attempt.release()
+        return StepResult(Outcome.SKIPPED)  # posted by this very run: a later run commits it
+    committed = tax_service.commit(document, TAX_BUDGET_SECONDS)
+    try:
+        transact(
+            [
+                document_store.moved(document, committed),
+                item_store.deleted(attempt.item),
+                *attempt.counted(Outcome.COMPLETED),
+                attempt.entry("tax_committed"),
+            ]
+        )
+    except Conflict:
+        attempt.release()
+        return StepResult(Outcome.SKIPPED)  # the document changed meanwhile: the next run commits
+    logger.info("tax committed", extra={"reference": document.number, "code": document.tax.code})
+    return StepResult(Outcome.COMPLETED, attempt.finishing and attempt.run_id is not None)
+
+
+def income_schedule_journals(attempt: Attempt, document: Document | None) -> StepResult:
+    """Income schedule journals for a posted invoice; the invoice stays Complete whatever."""
+    item = attempt.item
+    numbers = income_schedules.recognise(
+        item.document_id, item.submitted_by, item.log_group, item.max_attempts
+    )
+    transact(
+        [
+            item_store.deleted(item),
+            *attempt.counted(Outcome.COMPLETED),
+            attempt.entry(Outcome.COMPLETED, documents=numbers),
+        ]
+    )
+    return StepResult(Outcome.COMPLETED, attempt.finishing and attempt.run_id is not None)
+
+
+STEPS: dict[str, Callable[[Attempt, Document | None], StepResult]] = {
+    "calculate_tax": calculate_tax,
+    "post_document": post_document,
+    "commit_tax": commit_tax,
+    "income_schedule_journals": income_schedule_journals,
+}

@@ -1,0 +1,141 @@
+"""The store's own guarantees, whatever its callers read: DynamoDB Local, real threads.
+
+"Posted at most once" lives in the commit's condition (a postable status and the version
+read), not in the callers' checks; the transaction's cancellation reasons are read item by
+item; a lost response retried with the same ClientRequestToken is the success it was.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from background_posting.config import Settings
+from background_posting.domain.documents import COMPLETE, Document
+from background_posting.domain.errors import Conflict
+from background_posting.services import documents, worker
+from background_posting.store import counters, work_log
+from background_posting.store import documents as document_store
+from background_posting.store import worker_items as item_store
+from background_posting.store.writes import StoreRefused, transact
+from tests.integration.test_posting_concurrency import race
+from tests.support.scenario import ADMIN, given_company, given_document
+
+
+def read(document: Document) -> Document:
+    return document_store.get_document(document.id).document
+
+
+def test_a_stale_read_of_a_posted_document_cannot_post_it_again(local_store: Settings) -> None:
+    # Given a document posted once, and read again afterwards (Complete, one version on)
+    given_company()
+    document = given_document()
+    documents.post_now(read(document), "clerk")
+    stale = read(document)
+    assert stale.status == COMPLETE
+    # When the store is asked to post that read, which is at the current version
+    with pytest.raises(Conflict) as refused:
+        documents.post_now(stale, "clerk")
+    # Then it refuses, and there is still one transaction
+    assert refused.value.code == "document_already_posted"
+    assert counters.current("ACME", "TRN") == 1
+
+
+def test_sixteen_threads_posting_reads_taken_at_any_moment_make_one_transaction(
+    local_store: Settings,
+) -> None:
+    # Given documents posted by 16 threads that each read the document just before posting
+    # (some read it In Progress, some read it already Complete)
+    given_company()
+    batch = [given_document() for _ in range(5)]
+    for document in batch:
+        results = race(
+            *(lambda d=document: documents.post_now(read(d), "clerk") for _ in range(16))
+        )
+        posted = [r for r in results if isinstance(r, Document)]
+        refused = [r for r in results if isinstance(r, Conflict)]
+        # Then exactly one posting of each document committed; every other was refused
+        assert len(posted) == 1, results
+        assert len(refused) == 15, results
+    assert counters.current("ACME", "TRN") == len(batch)
+    assert sorted(read(d).transaction_number or "" for d in batch) == [
+        f"TRN{n:06d}" for n in range(1, len(batch) + 1)
+    ]
+
+
+def test_a_commit_for_a_run_with_no_record_is_refused_at_once_by_name(
+    local_store: Settings,
+) -> None:
+    # Given a posting whose commit also counts a run that has no record
+    given_company()
+    document = given_document()
+    started = time.monotonic()
+    # When it commits
+    with pytest.raises(work_log.RunMissing):
+        documents.post_now(read(document), "clerk", [work_log.counted("no-such-run", "posted")])
+    # Then it was refused by that item's condition, at once (no retries), and nothing posted
+    assert time.monotonic() - started < 10
+    assert read(document).status == "In Progress"
+    assert counters.current("ACME", "TRN") == 0
+
+
+def test_a_request_repeated_with_its_token_is_answered_as_the_success_it_was(
+    local_store: Settings,
+) -> None:
+    # Given a transaction that may only happen once (a worker log group that must not exist)
+    group_id, created = work_log.group_created("clerk", "clerk@example.com", "Once")
+    transact([created], token="group-" + group_id[:20])
+    # When the same request is sent again with the same token (a response lost, retried)
+    transact([created], token="group-" + group_id[:20])
+    # Then it succeeds, and nothing was written twice
+    assert work_log.get_group(group_id).title == "Once"
+    # While the same request without the token is refused by its condition
+    with pytest.raises(Conflict):
+        transact([created])
+
+
+def test_a_write_dynamodb_refuses_as_malformed_is_not_transient(local_store: Settings) -> None:
+    # Given an item over DynamoDB's 400 KB item limit
+    group_id, _ = work_log.group_created("clerk", "clerk@example.com", "Big")
+    huge = work_log.entry_added(
+        group_id,
+        work_log.LogEntry(
+            at="2026-12-01T09:00:00+00:00",
+            document_id="d",
+            reference="SIN000001",
+            document_type="sales_invoice",
+            action="post_document",
+            outcome="failed",
+            errors=[{"code": "x", "message": "x" * 500_000}],
+            run_id=None,
+            attempt=1,
+        ),
+    )
+    # Then DynamoDB's refusal is raised as a named domain error (counted as an attempt)
+    with pytest.raises(StoreRefused):
+        transact([huge])
+
+
+def test_a_failed_attempt_made_by_two_overlapping_workers_counts_once(
+    local_store: Settings,
+) -> None:
+    # Given a queued document that cannot post (its period is closed)
+    given_company()
+    from background_posting.services import background
+
+    made = given_document(document_date="2020-01-15")
+    (queued,) = background.post_from_list_view(ADMIN, [made.id])
+    # When four workers try it at the same moment
+    results = race(
+        *(
+            lambda n=n: worker.process(worker.Message(None, queued.id), f"w{n}", lambda: 900.0)
+            for n in range(4)
+        )
+    )
+    # Then one attempt was counted and logged, not four
+    assert sorted(map(str, results)).count("failed") == 1, results
+    (item,) = item_store.items_of(queued.id)
+    assert item.attempts == 1
+    (group,) = work_log.groups_of(ADMIN.user_id)
+    assert [e.outcome for e in work_log.get_group(group.id).entries] == ["failed"]
