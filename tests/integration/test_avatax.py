@@ -457,7 +457,7 @@ def test_a_crash_between_posting_and_committing_loses_nothing(
 ) -> None:
     # Given a posting worker that dies just after the posting's commit
     document = queued(api)
-    dies_once_after(monkeypatch, ledger_store, "commit")
+    dies_once_after(monkeypatch, ledger_store, "commit_many")
     with pytest.raises(Died):
         run(api, drain)
     # Then the document is posted once, its tax calculated, not committed

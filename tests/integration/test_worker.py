@@ -72,7 +72,7 @@ CRASH_POINTS = {
     "after reading the document": (document_store, "get_document"),
     "after building the transaction": (documents_service, "draft_for"),
     "after staging the lines": (ledger_store, "stage_lines"),
-    "after the commit": (ledger_store, "commit"),
+    "after the commit": (ledger_store, "commit_many"),
 }
 
 

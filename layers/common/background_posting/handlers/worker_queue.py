@@ -60,6 +60,8 @@ class WorkerQueueHandler:
         self.batch = worker.Batch(
             context.aws_request_id, lambda: context.get_remaining_time_in_millis() / 1000
         )
+        if not self.tax_commit:
+            self._post_together(event)
         try:
             return process_partial_response(
                 event=event,
@@ -69,6 +71,22 @@ class WorkerQueueHandler:
             )
         finally:
             self.batch.finish()  # the digests of the runs that these messages finished
+
+    def _post_together(self, event: dict[str, Any]) -> None:
+        """The batch's plain documents of each company posted together, before one by one."""
+        assert self.batch is not None
+        messages = []
+        for record in event.get("Records", []):
+            try:
+                messages.append(
+                    worker.Message.parse(WorkerRecord.model_validate(record).body.model_dump())
+                )
+            except ValueError:
+                continue  # its record fails on its own below
+        try:
+            self.batch.post_together(messages)
+        except Exception:  # every message still goes the ordinary way, which reports it
+            logger.exception("posting together failed; posting one by one")
 
     def record_handler(self, record: WorkerRecord, lambda_context: LambdaContext) -> str:
         message = worker.Message.parse(record.body.model_dump())

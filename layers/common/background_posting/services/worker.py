@@ -39,7 +39,7 @@ from background_posting.domain.background import (
 from background_posting.domain.documents import Document
 from background_posting.domain.errors import NotFound
 from background_posting.domain.settings import BackgroundPostingSettings
-from background_posting.services import steps
+from background_posting.services import batch_posting, steps
 from background_posting.services import tax as tax_service
 from background_posting.services.attempts import Attempt
 from background_posting.services.documents import accounts_named
@@ -100,6 +100,18 @@ class Batch:
     seconds_left: Callable[[], float]
     references: dict[str, reference_store.Reference] = field(default_factory=dict)
     runs: dict[str, bool] = field(default_factory=dict)
+    posted: set[tuple[str | None, str]] = field(default_factory=set)
+    """Messages whose documents `post_together` posted already."""
+
+    def post_together(self, messages: list[Message]) -> None:
+        """Post the plain documents of the messages, each company's in as few commits as fit
+        (services/batch_posting.py); `process` then answers for them at once."""
+        self.posted |= batch_posting.post_together(
+            [(m.run_id, m.document_id, m.items) for m in messages],
+            self.run,
+            self.reference,
+            _now(),
+        )
 
     def reference(self, document: Document) -> reference_store.Reference:
         """The document's company's reference data, read once per batch (again when the
@@ -158,6 +170,10 @@ def process(
 
 
 def _process(message: Message, batch: Batch, tax_commit: bool) -> str:
+    key = (message.run_id, message.document_id)
+    if key in batch.posted:
+        batch.posted.discard(key)  # posted with its company's others (and counted done)
+        return Outcome.POSTED
     run_id = batch.run(message.run_id)
     try:
         # the tax commit needs only the header; every other step the lines too

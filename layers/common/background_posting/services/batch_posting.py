@@ -1,0 +1,181 @@
+"""Plain documents of one company, posted together: one commit numbers several documents.
+
+A company's transaction numbers come from one counter item, and a commit must carry the
+value it read: however many workers run, one company's postings go through that one item
+one commit at a time (README "At scale"). So a worker batch first posts its plain documents
+(one `post_document` item, nothing else to do) of each company in as few transactions as
+fit DynamoDB's limits: one counter update takes consecutive numbers for all of them, and
+each document's own conditions (postable status, version read, its worker item still there)
+stay in the same all-or-nothing transaction.
+
+Anything unusual is left to the ordinary path, one message at a time, which says why: a
+document that does not validate (its attempt is counted there), one that moved or whose item
+went meanwhile (that one is dropped and the rest committed again), any other failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from background_posting.domain.background import Outcome, only_posting, plan_items
+from background_posting.domain.documents import READY_TO_POST, Document
+from background_posting.domain.errors import DomainError, NotFound
+from background_posting.domain.settings import BackgroundPostingSettings
+from background_posting.services import documents as documents_service
+from background_posting.services.attempts import Attempt
+from background_posting.store import documents as document_store
+from background_posting.store import ledger as ledger_store
+from background_posting.store import reference as reference_store
+from background_posting.store import work_log
+from background_posting.store import worker_items as item_store
+from background_posting.store.transient import is_transient
+from background_posting.store.writes import Write, fits
+
+logger = Logger(child=True)
+
+MAX_DOCUMENTS_PER_COMMIT = 20
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A message whose document is a plain posting, with what its commit needs."""
+
+    key: tuple[str | None, str]
+    run_id: str | None
+    item: item_store.WorkerItem
+    posting: ledger_store.Posting
+
+
+def plain(document: Document | None, items: Sequence[item_store.WorkerItem] | None) -> bool:
+    """Whether the document's whole background work is the one posting item carried."""
+    if document is None or items is None or len(items) != 1:
+        return False
+    if items[0].action != "post_document" or document.status != READY_TO_POST:
+        return False
+    return only_posting(plan_items(document, BackgroundPostingSettings(), posted_already=False))
+
+
+def post_together(
+    wanted: Sequence[tuple[str | None, str, tuple[item_store.WorkerItem, ...] | None]],
+    run_of: Callable[[str | None], str | None],
+    reference_of: Callable[[Document], reference_store.Reference],
+    now: float,
+) -> set[tuple[str | None, str]]:
+    """Post the plain documents among `wanted` (run id, document id, carried items), each
+    company's together; the (run id, document id) of those posted."""
+    by_company: dict[str, list[tuple[tuple[str | None, str], item_store.WorkerItem, Document]]] = {}
+    seen: set[str] = set()
+    for run_id, document_id, items in wanted:
+        if items is None or document_id in seen or items[0].not_before > now:
+            continue
+        seen.add(document_id)  # a message delivered twice: the copy goes the ordinary way
+        try:
+            document = document_store.get_document(document_id).document
+        except NotFound:
+            continue
+        if plain(document, items):
+            by_company.setdefault(document.company, []).append(
+                ((run_id, document_id), items[0], document)
+            )
+    posted: set[tuple[str | None, str]] = set()
+    for group in by_company.values():
+        if len(group) > 1:
+            posted |= _post_company(group, run_of, reference_of)
+    return posted
+
+
+def _post_company(
+    group: list[tuple[tuple[str | None, str], item_store.WorkerItem, Document]],
+    run_of: Callable[[str | None], str | None],
+    reference_of: Callable[[Document], reference_store.Reference],
+) -> set[tuple[str | None, str]]:
+    reference = reference_of(group[0][2])
+    candidates = []
+    for key, item, document in group:
+        reference = reference_of(document)  # reads again only for an account not read yet
+        run_id = run_of(key[0])
+        attempt = Attempt(item, run_id, None, reference_of, finishing=True)
+        also = [item_store.deleted(item), attempt.entry(Outcome.POSTED)]
+        try:
+            posting = documents_service.prepare_posting(
+                document, item.submitted_by, also, reference
+            )
+        except DomainError:
+            continue  # the ordinary path counts the attempt and logs every problem
+        candidates.append(Candidate(key, run_id, item, posting))
+    posted: set[tuple[str | None, str]] = set()
+    for chunk in _fitting(candidates):
+        posted |= _commit(chunk, reference)
+    return posted
+
+
+def _run_counts(chunk: Sequence[Candidate]) -> list[Write]:
+    """One update per run: all of the chunk's postings counted at once (and done)."""
+    runs: dict[str, int] = {}
+    for candidate in chunk:
+        if candidate.run_id is not None:
+            runs[candidate.run_id] = runs.get(candidate.run_id, 0) + 1
+    return [
+        work_log.counted(run_id, Outcome.POSTED, done=True, times=count)
+        for run_id, count in runs.items()
+    ]
+
+
+def _writes(candidate: Candidate) -> list[Write]:
+    return [*candidate.posting.also, *candidate.posting.staged.inline]
+
+
+def _fitting(candidates: list[Candidate]) -> list[list[Candidate]]:
+    """Consecutive chunks whose commit fits one transaction (3 items a document + shared)."""
+    chunks: list[list[Candidate]] = []
+    current: list[Candidate] = []
+    writes: list[Write] = []
+    for candidate in candidates:
+        mine = _writes(candidate)
+        shared = 1 + len(_run_counts([*current, candidate]))  # the counter, the runs
+        if current and (
+            len(current) >= MAX_DOCUMENTS_PER_COMMIT
+            or not fits([*writes, *mine], more_items=shared + 2 * (len(current) + 1))
+        ):
+            chunks.append(current)
+            current, writes = [], []
+        current.append(candidate)
+        writes += mine
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _commit(
+    chunk: list[Candidate], reference: reference_store.Reference
+) -> set[tuple[str | None, str]]:
+    """Commit the chunk; a document refused by its own condition is dropped, the rest tried
+    once more; anything else leaves the whole chunk to the ordinary path."""
+    for _try in range(2):
+        if len(chunk) < 2:
+            return set()
+        postings = [c.posting for c in chunk]
+        runs = _run_counts(chunk)
+        first = postings[0]
+        postings[0] = ledger_store.Posting(
+            first.document, first.completed, first.header, first.staged, [*first.also, *runs]
+        )
+        try:
+            documents_service.commit_postings(postings, reference)
+        except (document_store.DocumentMoved, item_store.ItemGone) as refused:
+            number = refused.details.get("number") or refused.details.get("reference")
+            chunk = [c for c in chunk if c.posting.document.number != number]
+            continue
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            logger.warning(
+                "posting together refused; posting one by one", extra={"error": str(exc)}
+            )
+            return set()
+        logger.info("documents posted together", extra={"documents": len(chunk)})
+        return {c.key for c in chunk}
+    return set()

@@ -1,0 +1,135 @@
+"""A worker batch posts one company's plain documents together: DynamoDB Local, real threads.
+
+One commit numbers several documents consecutively (the company's counter is one item);
+each document is still posted at most once, whatever overlaps; a document that cannot post
+goes the ordinary way and has its attempt counted there.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from background_posting.config import Settings
+from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
+from background_posting.services import background
+from background_posting.store import counters, work_log, writes
+from background_posting.store import documents as document_store
+from background_posting.store import worker_items as item_store
+from infra.lambda_runtime import LocalContext
+from tests.integration.test_posting_concurrency import race
+from tests.support.queues import load_handler
+from tests.support.scenario import ADMIN, given_company, given_document
+
+
+def queued(count: int, **overrides: Any) -> list[Document]:
+    made = [given_document(**overrides) for _ in range(count)]
+    return background.post_from_list_view(ADMIN, [d.id for d in made])
+
+
+def sqs_event(run_id: str, documents: list[Document]) -> dict[str, Any]:
+    """The posting queue's event for these documents, each message carrying its item."""
+    records = []
+    for document in documents:
+        items = [item_store.as_message(i) for i in item_store.items_of(document.id)]
+        body = {"run_id": run_id, "document_id": document.id, "items": items}
+        records.append(
+            {
+                "messageId": uuid.uuid4().hex,
+                "receiptHandle": uuid.uuid4().hex,
+                "body": json.dumps(body),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "0",
+                    "SenderId": "x",
+                    "ApproximateFirstReceiveTimestamp": "0",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "x",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:PostingQueue",
+                "awsRegion": "us-east-1",
+            }
+        )
+    return {"Records": records}
+
+
+def status_of(document: Document) -> str:
+    return document_store.get_document(document.id, with_lines=False).document.status
+
+
+def test_a_batch_of_one_companys_documents_is_posted_in_one_commit(
+    local_store: Settings, monkeypatch: Any
+) -> None:
+    # Given ten queued documents of one company in one run
+    given_company()
+    batch = queued(10)
+    run, _ = work_log.create_run("run_now", "admin", None, None)
+    commits: list[int] = []
+    original = writes.transact
+
+    def counting(items: Any, token: Any = None) -> None:
+        commits.append(len(items))
+        original(items, token)
+
+    monkeypatch.setattr("background_posting.store.ledger.transact", counting)
+    # When the posting worker gets them as one SQS batch
+    handler = load_handler("PostingWorkerFunction")
+    answer = handler(sqs_event(run.id, batch), LocalContext("PostingWorkerFunction", 90))
+    # Then all are posted by one commit, numbered consecutively, and the run counted them
+    assert answer["batchItemFailures"] == []
+    assert [status_of(d) for d in batch] == [COMPLETE] * 10
+    assert len(commits) == 1
+    numbers = sorted(
+        document_store.get_document(d.id).document.transaction_number or "" for d in batch
+    )
+    assert numbers == [f"TRN{n:06d}" for n in range(1, 11)]
+    assert counters.current("ACME", "TRN") == 10
+    counts = work_log.get_run(run.id).counts
+    assert (counts["posted"], counts["done"]) == (10, 10)
+    assert all(item_store.items_of(d.id) == [] for d in batch)
+    (group,) = work_log.groups_of(ADMIN.user_id)
+    assert [e.outcome for e in work_log.get_group(group.id).entries] == ["posted"] * 10
+
+
+def test_overlapping_batches_of_the_same_documents_post_each_once(local_store: Settings) -> None:
+    # Given ten queued documents, delivered to three workers at once (a redelivery, a second run)
+    given_company()
+    batch = queued(10)
+    run, _ = work_log.create_run("run_now", "admin", None, None)
+    handlers = [load_handler("PostingWorkerFunction") for _ in range(3)]
+    results = race(
+        *(
+            lambda h=h: h(sqs_event(run.id, batch), LocalContext("PostingWorkerFunction", 90))
+            for h in handlers
+        )
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    # Then every document is Complete with exactly one transaction
+    assert [status_of(d) for d in batch] == [COMPLETE] * 10
+    assert counters.current("ACME", "TRN") == 10
+    numbers = {document_store.get_document(d.id).document.transaction_number for d in batch}
+    assert len(numbers) == 10
+    counts = work_log.get_run(run.id).counts
+    assert counts["posted"] == 10
+    assert counts["posted"] + counts["skipped"] == 30
+
+
+def test_a_document_that_cannot_post_is_left_to_its_own_attempt(local_store: Settings) -> None:
+    # Given four good documents and one dated in a closed period, in one batch
+    given_company()
+    good = queued(4)
+    (bad,) = queued(1, document_date="2026-10-10")
+    run, _ = work_log.create_run("run_now", "admin", None, None)
+    handler = load_handler("PostingWorkerFunction")
+    handler(
+        sqs_event(run.id, [*good[:2], bad, *good[2:]]), LocalContext("PostingWorkerFunction", 90)
+    )
+    # Then the good ones are posted, the bad one waits with one attempt counted and logged
+    assert [status_of(d) for d in good] == [COMPLETE] * 4
+    assert status_of(bad) == READY_TO_POST
+    (item,) = item_store.items_of(bad.id)
+    assert item.attempts == 1
+    counts = work_log.get_run(run.id).counts
+    assert (counts["posted"], counts["failed"], counts["done"]) == (4, 1, 5)
