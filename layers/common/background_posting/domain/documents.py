@@ -6,9 +6,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from background_posting.domain.errors import Conflict
+from background_posting.domain.money import minor_units, round_money
 from background_posting.domain.types import Amount, Currency, GLAccountCode, Identifier
 
 DocumentType = Literal[
@@ -111,10 +121,55 @@ class TradingDocumentInput(_DocumentFields):
         return lines
 
 
+def require_amount_places(values: list[tuple[int, str, Decimal]], currency: str) -> None:
+    """Refuse amounts with more decimals than `currency` has minor units (`(index, field,
+    value)` of each line; each problem is located at `lines[index].field`).
+
+    Amounts only: a unit price is a price and may carry more decimals (10.1234); the line's
+    value is rounded when it posts.
+    """
+    places = minor_units(currency)
+    problems = [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                "amount_precision",
+                "{value} has more decimal places than {currency} allows ({places}): "
+                "enter it as {rounded}",
+                {
+                    "value": format(value, "f"),
+                    "currency": currency,
+                    "places": places,
+                    "rounded": format(round_money(value, currency), "f"),
+                },
+            ),
+            loc=(index, field),
+            input=format(value, "f"),
+        )
+        for index, field, value in values
+        if round_money(value, currency) != value
+    ]
+    if problems:
+        raise ValidationError.from_exception_data("lines", problems)
+
+
 class JournalInput(_DocumentFields):
     type: Literal["journal"]
     account: Identifier | None = None
     lines: list[JournalLine] = Field(default_factory=list, max_length=100_000)
+
+    @field_validator("lines")
+    @classmethod
+    def _values_in_minor_units(
+        cls, lines: list[JournalLine], info: ValidationInfo
+    ) -> list[JournalLine]:
+        """A journal line's value is an amount: no more decimals than the currency has
+        (refused when the journal is created or amended, not only when it posts)."""
+        currency = info.data.get("currency")
+        if isinstance(currency, str):
+            require_amount_places(
+                [(index, "value", line.value) for index, line in enumerate(lines)], currency
+            )
+        return lines
 
 
 DocumentInput = Annotated[TradingDocumentInput | JournalInput, Field(discriminator="type")]

@@ -50,10 +50,23 @@ def _check_account(company_id: str, account_id: str | None, field: str = "accoun
     except NotFound:
         account = None
     if account is None or account.company != company_id:
+        message = (
+            f"Account {account_id} does not exist in company {company_id}: choose one of "
+            f"{company_id}'s customers or vendors."
+        )
         raise ValidationFailed(
-            f"{field}: account {account_id!r} does not exist in company {company_id!r}.",
+            message,
             code="account_not_found",
-            details={"errors": [{"field": field, "message": "does not exist in this company"}]},
+            details={
+                "errors": [
+                    {
+                        "field": field,
+                        "label": "Account",
+                        "message": message,
+                        "code": "account_not_found",
+                    }
+                ]
+            },
         )
 
 
@@ -126,10 +139,15 @@ def list_documents(
     elif caller.logged_in is not None:
         companies = caller.companies_in(sorted(caller.logged_in))
     elif "*" in caller.allowed_companies:
+        message = "Choose a company: you may use every company, so the list shows one at a time."
         raise ValidationFailed(
-            "Name a company: you may use every company, so the list needs `company=`.",
+            message,
             code="invalid_request",
-            details={"errors": [{"field": "company", "message": "is required for this user"}]},
+            details={
+                "errors": [
+                    {"field": "company", "label": "Company", "message": message, "code": "missing"}
+                ]
+            },
         )
     else:
         companies = caller.companies_in(sorted(caller.allowed_companies))
