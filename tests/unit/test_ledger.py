@@ -401,7 +401,8 @@ def test_a_closed_period_cannot_be_posted_to() -> None:
     problems = problems_of(make_document("sales_invoice", document_date="2026-10-15"))
     assert problems[0]["code"] == "period_closed"
     assert problems[0]["message"] == (
-        "SIN000042 is dated 2026-10-15, in period 2026-10, which is closed."
+        "SIN000042 is dated 2026-10-15, in period 2026-10, which is closed: date it in an open "
+        "period, or ask for the period to be reopened."
     )
 
 

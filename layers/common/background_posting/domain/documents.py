@@ -212,6 +212,30 @@ class DocumentTax(BaseModel):
     voided_at: datetime | None = None
 
 
+class BackgroundError(BaseModel):
+    """One error of a background attempt, as the worker log has it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = ""
+    message: str = ""
+    field: str | None = None
+
+
+class BackgroundErrors(BaseModel):
+    """Why background posting gave a document back: the errors of its last attempt, and the
+    worker log group they came from (kept here, so they outlive the log group)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    log_group: str = Field(description="Id of the worker log group the errors came from")
+    log_group_title: str = Field(default="", description="That log group's title")
+    step: str = Field(description="The worker item that failed, e.g. post_document")
+    attempts: int = Field(description="How many times it was tried")
+    at: datetime = Field(description="When the document was returned to In Progress")
+    errors: list[BackgroundError] = Field(default_factory=list)
+
+
 class Document(BaseModel):
     """A stored document. `lines` are DocumentLine or JournalLine by `type`."""
 
@@ -239,6 +263,12 @@ class Document(BaseModel):
     posted_at: datetime | None = None
     posted_by: str | None = None
     tax: DocumentTax | None = None
+    last_background_errors: BackgroundErrors | None = Field(
+        default=None,
+        description="Set when background posting returned the document to In Progress after "
+        "its maximum attempts: the last attempt's errors and their worker log group; cleared "
+        "when the document is amended or posted.",
+    )
 
     @model_validator(mode="before")
     @classmethod

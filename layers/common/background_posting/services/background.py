@@ -82,7 +82,7 @@ def post_with_button(caller: Caller, document_id: str, mode: str) -> tuple[Docum
         settings = company_store.get_settings(document.company)
         reasons = background_reasons(document, settings, "button")
         if reasons:
-            title = f"{document.number} posted in the background ({'; '.join(reasons)})"
+            title = f"{document.number} sent to the background ({'; '.join(reasons)})"
             return _queue(document, caller, None, title), True
     return documents_service.post_with_follow_up(caller, document), False
 

@@ -24,6 +24,7 @@ from background_posting.domain.documents import (
 from background_posting.domain.errors import NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.ledger import TransactionDraft, build_transaction
+from background_posting.domain.printout import Printout, printout
 from background_posting.domain.tax import calculated_externally, cleared_line_taxes, tax_override
 from background_posting.services import tax as tax_service
 from background_posting.store import accounts as account_store
@@ -132,6 +133,7 @@ def list_documents(
     status: str | None,
     limit: int,
     token: str | None,
+    has_background_errors: bool | None = None,
 ) -> document_store.Page:
     if company is not None:
         caller.require_company(company)
@@ -151,7 +153,9 @@ def list_documents(
         )
     else:
         companies = caller.companies_in(sorted(caller.allowed_companies))
-    return document_store.list_documents(companies, doc_type, status, limit, token)
+    return document_store.list_documents(
+        companies, doc_type, status, limit, token, has_background_errors
+    )
 
 
 def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Document:
@@ -159,7 +163,8 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
     current = stored.document
     current.require_amendable()
     changes = patch.model_dump(exclude_unset=True)
-    merged = current.model_dump() | changes | {"updated_at": now()}
+    # An amended document starts afresh: the errors of its last background attempt go.
+    merged = current.model_dump() | changes | {"updated_at": now(), "last_background_errors": None}
     if "lines" in changes:
         line_model = JournalLine if current.is_journal else DocumentLine
         merged["lines"] = [line_model.model_validate(line) for line in changes["lines"]]
@@ -200,7 +205,9 @@ def discard_document(caller: Caller, document_id: str) -> Document:
     return document_store.change_status(document, DISCARDED, {"updated_at": now(), **voided})
 
 
-def printable(caller: Caller, document_id: str) -> tuple[Document, dict[str, Any] | None]:
+def printable(caller: Caller, document_id: str) -> Printout:
+    """What the printed document shows: the document with its company's and account's names
+    and addresses, totals, tax per code, due date and discount terms."""
     document = read_document(caller, document_id)
     document.require_printable()
     transaction = None
@@ -208,7 +215,9 @@ def printable(caller: Caller, document_id: str) -> tuple[Document, dict[str, Any
         transaction = ledger_store.get_transaction(
             document.company, document.transaction_number
         ).header
-    return document, transaction
+    company = company_store.get_company(document.company)[0]
+    account = _accounts_for(document.model_copy(update={"lines": []})).get(document.account or "")
+    return printout(document, company, account, transaction)
 
 
 # -- posting -------------------------------------------------------------------------------
@@ -303,6 +312,7 @@ def post_now(
                 "posted_at": at,
                 "posted_by": actor,
                 "updated_at": at,
+                "last_background_errors": None,
             }
         )
 

@@ -48,6 +48,7 @@ from background_posting.domain.errors import Conflict, DomainError, NotFound, Va
 from background_posting.services import documents as documents_service
 from background_posting.services import income_schedules
 from background_posting.services import tax as tax_service
+from background_posting.services.background_errors import with_last_background_errors
 from background_posting.services.notifications import request_digests
 from background_posting.services.queues import posting_queue
 from background_posting.store import documents as document_store
@@ -397,6 +398,7 @@ def _return_to_in_progress(item: item_store.WorkerItem, run_id: str | None, atte
             "updated_at": datetime.now(UTC),
         }
     )
+    changed = with_last_background_errors(changed, item, attempts)
     record, actions, condition = document_store.header_update(document, changed)
     message = (
         f"{document.number} failed {attempts} times and is In Progress again; "
