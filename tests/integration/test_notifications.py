@@ -309,3 +309,23 @@ def test_one_refused_digest_does_not_hold_back_the_others(local_store: Settings)
     report = notifications.send_digests(run_id, healed)
     assert (report.sent, report.sent_before) == (["lister"], ["clerk"])
     assert [e.to for e in healed.sent] == ["lister@example.com"]
+
+
+def test_the_email_shows_times_in_the_time_zone_the_reader_chose(office: Office) -> None:
+    # Given the clerk chose Tokyo time for their e-mails (the company is in London)
+    chosen = office.call(
+        "PUT", "/me/notifications", "clerk", {"reminders": False, "timezone": "Asia/Tokyo"}
+    )
+    assert chosen.status == 200 and chosen.body["timezone"] == "Asia/Tokyo"
+    bad = office.call("PUT", "/me/notifications", "clerk", {"timezone": "Mars/Base"})
+    assert bad.status == 400 and bad.body["error"]["message"].startswith("Time zone: 'Mars/Base'")
+    # When a run posts their invoice
+    office.queue("clerk")
+    office.run_now()
+    office.process()
+    office.send_digests()
+    # Then the subject and first line read in Japan Standard Time
+    (email,) = emails_to("clerk@example.com")
+    assert email["subject"].endswith(" JST)")
+    assert " JST: 1 posted, 0 failed." in email["text"].splitlines()[0]
+    assert "Times are in Asia/Tokyo time." in email["text"]
