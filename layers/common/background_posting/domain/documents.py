@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -234,6 +234,27 @@ class BackgroundErrors(BaseModel):
     attempts: int = Field(description="How many times it was tried")
     at: datetime = Field(description="When the document was returned to In Progress")
     errors: list[BackgroundError] = Field(default_factory=list)
+
+
+def background_errors(
+    errors: list[dict[str, Any]],
+    log_group: str,
+    *,
+    step: str = "post_document",
+    attempts: int = 0,
+    log_group_title: str = "",
+    at: datetime | None = None,
+) -> BackgroundErrors:
+    """What a document returned to In Progress keeps of its last attempt's errors (pure: the
+    worker passes the errors it logged and the log group it logged them in)."""
+    return BackgroundErrors(
+        log_group=log_group,
+        log_group_title=log_group_title,
+        step=step,
+        attempts=attempts,
+        at=at or datetime.now(UTC),
+        errors=[BackgroundError.model_validate(error) for error in errors],
+    )
 
 
 class Document(BaseModel):

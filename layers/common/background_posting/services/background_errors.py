@@ -8,9 +8,9 @@ are cleared when the document is amended or posted (`services.documents`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
-from background_posting.domain.documents import BackgroundError, BackgroundErrors, Document
+from background_posting.domain.documents import Document, background_errors
 from background_posting.domain.errors import NotFound
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
@@ -21,7 +21,7 @@ def with_last_background_errors(
 ) -> Document:
     """`document` (about to be saved In Progress) with the errors of `item`'s last attempt,
     read from its worker log group (the failure's entry is written before the return)."""
-    title, errors = "", []
+    title, errors = "", list[dict[str, Any]]()
     try:
         group = work_log.get_group(item.log_group)
     except NotFound:
@@ -35,19 +35,11 @@ def with_last_background_errors(
         ]
         latest = max((entry.attempt for entry in failed), default=None)
         errors = [
-            BackgroundError.model_validate(error)
-            for entry in failed
-            if entry.attempt == latest
-            for error in entry.errors
+            dict(error) for entry in failed if entry.attempt == latest for error in entry.errors
         ]
     if not errors and item.last_error:
-        errors = [BackgroundError(code="background_posting_failed", message=item.last_error)]
-    record = BackgroundErrors(
-        log_group=item.log_group,
-        log_group_title=title,
-        step=item.action,
-        attempts=attempts,
-        at=datetime.now(UTC),
-        errors=errors,
+        errors = [{"code": "background_posting_failed", "message": item.last_error}]
+    record = background_errors(
+        errors, item.log_group, step=item.action, attempts=attempts, log_group_title=title
     )
     return document.model_copy(update={"last_background_errors": record})
