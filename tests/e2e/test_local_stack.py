@@ -42,7 +42,8 @@ def test_a_bad_body_gets_a_clear_error_and_changes_nothing(stack: RunningStack) 
     bad = http(stack.url, "PATCH", f"/companies/{company}", "admin", {"dual_currency": "EURO"})
     assert bad.status == 400
     assert bad.body["error"]["code"] == "invalid_request"
-    assert "dual_currency" in bad.body["error"]["message"]
+    assert bad.body["error"]["message"].startswith("Dual currency: 'EURO' is not")
+    assert bad.body["error"]["details"]["errors"][0]["field"] == "dual_currency"
     assert http(stack.url, "GET", f"/companies/{company}", "admin").body["dual_currency"] == "EUR"
 
 

@@ -99,14 +99,16 @@ def test_after_run_now_each_submitter_has_one_email_listing_every_result(office:
     # Then each submitter has exactly one e-mail, listing every one of their results
     (clerks,) = emails_to("clerk@example.com")
     (listers,) = emails_to("lister@example.com")
-    assert clerks["subject"] == "Background posting: 1 posted, 1 failed"
-    assert listers["subject"] == "Background posting: 2 posted, 0 failed"
+    assert clerks["subject"].startswith("Background posting: 1 posted, 1 failed (Run Now, ")
+    assert listers["subject"].startswith("Background posting: 2 posted, 0 failed (Run Now, ")
+    # in the company's time zone (Europe/London: GMT in November), not UTC
+    assert clerks["subject"].endswith(" GMT)") and "UTC" not in clerks["text"]
     for part in ("text", "html"):
         assert good["number"] in clerks[part] and bad["number"] in clerks[part]
         assert "period_closed" in clerks[part]
         assert all(d["number"] in listers[part] for d in listed)
         assert good["number"] not in listers[part]
-    assert "£45.49" in clerks["text"]  # 3 x 12.50 + 7.99, net of tax
+    assert "Net £45.49, tax £7.50, total £52.99" in clerks["text"]  # 3 x 12.50 + 7.99
     groups = office.call("GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
     assert all(f"/worker-log-groups/{g['id']}" in clerks["text"] for g in groups)
     run = office.call("GET", f"/runs/{run_id}", "runner").body
@@ -177,7 +179,7 @@ def test_two_overlapping_runs_send_each_submitter_one_email(office: Office) -> N
     # Then every document is posted once, and the clerk has one e-mail naming each once
     assert {office.status(d) for d in documents} == {"Complete"}
     (email,) = emails_to("clerk@example.com")
-    assert email["subject"] == "Background posting: 2 posted, 0 failed"
+    assert email["subject"].startswith("Background posting: 2 posted, 0 failed (")
     assert all(email["text"].count(d["number"]) == 1 for d in documents)
     runs = [office.call("GET", f"/runs/{r}", "runner").body for r in (first, second)]
     assert sorted(r["counts"]["posted"] for r in runs) == [0, 2]
@@ -204,7 +206,7 @@ def test_deleting_a_log_group_stops_every_further_email_about_it(office: Office)
     assert (office.status(bad), office.status(good)) == ("In Progress", "Complete")
     _, second = emails_to("clerk@example.com")
     assert good["number"] in second["text"] and bad["number"] not in second["text"]
-    assert second["subject"] == "Background posting: 1 posted, 0 failed"
+    assert second["subject"].startswith("Background posting: 1 posted, 0 failed (")
 
 
 def test_an_unchanged_failure_is_mailed_again_only_with_reminders(office: Office) -> None:
@@ -217,9 +219,11 @@ def test_an_unchanged_failure_is_mailed_again_only_with_reminders(office: Office
     assert len(emails_to("clerk@example.com")) == 1
     # When the clerk asks for reminders, the next run's unchanged failure is mailed in full
     answer = office.call("PUT", "/me/notifications", "clerk", {"reminders": True})
-    assert answer.status == 200 and answer.body == {"reminders": True}
-    assert office.call("GET", "/me/notifications", "clerk").body == {"reminders": True}
-    assert office.call("GET", "/me/notifications", "lister").body == {"reminders": False}
+    assert answer.status == 200 and answer.body == {"reminders": True, "timezone": None}
+    clerks = office.call("GET", "/me/notifications", "clerk").body
+    assert clerks == {"reminders": True, "timezone": None}
+    listers = office.call("GET", "/me/notifications", "lister").body
+    assert listers == {"reminders": False, "timezone": None}
     office.run_now()
     office.process()
     office.send_digests()
@@ -305,3 +309,23 @@ def test_one_refused_digest_does_not_hold_back_the_others(local_store: Settings)
     report = notifications.send_digests(run_id, healed)
     assert (report.sent, report.sent_before) == (["lister"], ["clerk"])
     assert [e.to for e in healed.sent] == ["lister@example.com"]
+
+
+def test_the_email_shows_times_in_the_time_zone_the_reader_chose(office: Office) -> None:
+    # Given the clerk chose Tokyo time for their e-mails (the company is in London)
+    chosen = office.call(
+        "PUT", "/me/notifications", "clerk", {"reminders": False, "timezone": "Asia/Tokyo"}
+    )
+    assert chosen.status == 200 and chosen.body["timezone"] == "Asia/Tokyo"
+    bad = office.call("PUT", "/me/notifications", "clerk", {"timezone": "Mars/Base"})
+    assert bad.status == 400 and bad.body["error"]["message"].startswith("Time zone: 'Mars/Base'")
+    # When a run posts their invoice
+    office.queue("clerk")
+    office.run_now()
+    office.process()
+    office.send_digests()
+    # Then the subject and first line read in Japan Standard Time
+    (email,) = emails_to("clerk@example.com")
+    assert email["subject"].endswith(" JST)")
+    assert " JST: 1 posted, 0 failed." in email["text"].splitlines()[0]
+    assert "Times are in Asia/Tokyo time." in email["text"]

@@ -38,12 +38,24 @@ def test_sales_documents_use_the_customers_own_terms_first(doc_type: str) -> Non
 
 
 @pytest.mark.parametrize("doc_type", ["payable_invoice", "payable_credit_note"])
-def test_payable_documents_use_only_the_vendors_own_terms(doc_type: str) -> None:
+def test_payable_documents_use_the_vendors_own_terms_else_the_companys_vendor_terms(
+    doc_type: str,
+) -> None:
     own = Account.model_validate(account_body("V1", kind="vendor", credit_terms=OWN_TERMS))
     plain = Account.model_validate(account_body("V2", kind="vendor"))
 
     assert terms_for(doc_type, COMPANY, own) == CreditTerms.model_validate(OWN_TERMS)
-    assert terms_for(doc_type, COMPANY, plain) is None
+    # a vendor without terms gets the company's default payment terms for vendors
+    assert terms_for(doc_type, COMPANY, plain) == COMPANY.vendor_credit_terms
+    assert COMPANY.vendor_credit_terms == CreditTerms(days_due=30)
+    # and the customers' default terms are not used for vendors
+    set_up = COMPANY.model_copy(
+        update={
+            "credit_terms": CreditTerms(days_due=14),
+            "vendor_credit_terms": CreditTerms(days_due=45),
+        }
+    )
+    assert terms_for(doc_type, set_up, plain) == CreditTerms(days_due=45)
 
 
 def test_journals_have_no_credit_terms() -> None:

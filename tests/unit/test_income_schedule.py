@@ -1,4 +1,5 @@
-from datetime import date
+import calendar
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -7,7 +8,7 @@ from hypothesis import strategies as st
 
 from background_posting.domain.company import Company
 from background_posting.domain.documents import Document
-from background_posting.domain.income_schedule import parts_of, plan_journals
+from background_posting.domain.income_schedule import parts_of, period_date, plan_journals
 from tests.support.data import company_body
 
 
@@ -75,7 +76,7 @@ def test_one_journal_per_period_month_ends_kept_closed_periods_caught_up_future_
     assert [(p.when, p.document_date) for p in planned] == [
         ("adjustment", date(2026, 11, 30)),
         ("now", date(2026, 11, 30)),
-        ("later", date(2027, 1, 30)),
+        ("later", date(2027, 1, 31)),
     ]
     values = [[line.value for line in p.lines] for p in planned]
     assert values == [
@@ -106,3 +107,68 @@ def test_a_month_end_invoice_recognises_on_month_ends() -> None:
         date(2027, 2, 28),
         date(2027, 3, 31),
     ]
+
+
+def test_an_invoice_of_30_september_over_4_months_recognises_on_each_month_end() -> None:
+    # Given an invoice dated 30 September with a line over 4 monthly periods
+    doc = invoice(
+        [
+            {
+                "description": "Licence",
+                "quantity": "1",
+                "unit_price": "400.00",
+                "income_schedule": {"periods": 4, "frequency": "monthly"},
+            }
+        ],
+        date(2026, 9, 30),
+    )
+    firm = company([("2026-09", "2026-09-01", "2026-09-30", "open")])
+    # When its journals are planned
+    dates = [p.document_date.isoformat() for p in plan_journals(doc, firm)]
+    # Then they fall on 30 Sep, 31 Oct, 30 Nov and 31 Dec (not 30 Oct, 30 Dec)
+    assert dates == ["2026-09-30", "2026-10-31", "2026-11-30", "2026-12-31"]
+
+
+def _is_month_end(day: date) -> bool:
+    return day.day == calendar.monthrange(day.year, day.month)[1]
+
+
+@given(
+    start=st.dates(min_value=date(1996, 1, 1), max_value=date(2104, 12, 31)),
+    step=st.sampled_from([1, 3, 12]),
+    periods=st.integers(1, 60),
+)
+def test_journal_k_is_k_periods_after_the_invoice_and_month_ends_stay_month_ends(
+    start: date, step: int, periods: int
+) -> None:
+    # Given any invoice date (every month, leap years included) and a schedule
+    dates = [period_date(start, step * k) for k in range(periods)]
+    for k, on in enumerate(dates):
+        # Then journal k is in the month k periods after the invoice's month
+        months = start.year * 12 + start.month - 1 + step * k
+        year, month0 = divmod(months, 12)
+        assert (on.year, on.month) == (year, month0 + 1)
+        # and on the invoice's day, or the month's last day when the month is shorter
+        last = calendar.monthrange(on.year, on.month)[1]
+        assert on.day == min(start.day, last) or (_is_month_end(start) and on.day == last)
+        # and an invoice on a month end gives journals on month ends only
+        if _is_month_end(start):
+            assert _is_month_end(on)
+    # and the dates increase, never drifting: each is stepped from the invoice date itself
+    assert dates == sorted(dates) and dates[0] == start
+
+
+def test_month_ends_in_a_leap_year() -> None:
+    # 31 January 2028 (a leap year) month by month: 29 February, then 31 March
+    assert [period_date(date(2028, 1, 31), k) for k in range(3)] == [
+        date(2028, 1, 31),
+        date(2028, 2, 29),
+        date(2028, 3, 31),
+    ]
+    # 29 February 2028 is a month end: a year on it is 28 February 2029, a month on 31 March
+    assert period_date(date(2028, 2, 29), 12) == date(2029, 2, 28)
+    assert period_date(date(2028, 2, 29), 1) == date(2028, 3, 31)
+    # 28 February 2027 (not a leap year) is a month end too
+    assert period_date(date(2027, 2, 28), 1) == date(2027, 3, 31)
+    assert period_date(date(2027, 2, 28), 12) == date(2028, 2, 29)
+    assert period_date(date(2027, 2, 28), 12) - timedelta(days=1) == date(2028, 2, 28)

@@ -357,9 +357,14 @@ def test_a_discount_into_an_account_currency_goes_through_home_currency() -> Non
     assert draft.discount.tiers[0].account_amount == Decimal("2.00")  # 2% of 100 EUR = 100 USD
 
 
-def test_a_vendor_without_credit_terms_gives_no_discount() -> None:
+def test_a_vendor_without_credit_terms_is_due_by_the_companys_vendor_payment_terms() -> None:
+    # Given a vendor without terms and the company's default of 30 days net for vendors
+    # When its invoice of 2026-11-20 is posted
     draft = post(make_document("payable_invoice"))
-    assert draft.discount is None
+    # Then it is due 30 days later, with no discount
+    assert draft.discount is not None
+    assert draft.discount.due_date == date(2026, 12, 20)
+    assert draft.discount.tiers == ()
 
 
 def test_a_vendor_with_credit_terms_gives_its_discount() -> None:
@@ -396,7 +401,8 @@ def test_a_closed_period_cannot_be_posted_to() -> None:
     problems = problems_of(make_document("sales_invoice", document_date="2026-10-15"))
     assert problems[0]["code"] == "period_closed"
     assert problems[0]["message"] == (
-        "SIN000042 is dated 2026-10-15, in period 2026-10, which is closed."
+        "SIN000042 is dated 2026-10-15, in period 2026-10, which is closed: date it in an open "
+        "period, or ask for the period to be reopened."
     )
 
 

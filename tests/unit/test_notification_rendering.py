@@ -12,14 +12,14 @@ import pytest
 from pydantic import ValidationError
 
 from background_posting.config import Settings
-from background_posting.domain.documents import Document
-from background_posting.domain.notifications import (
+from background_posting.domain.digest import (
     DocumentFacts,
-    RecipientResults,
     compose_digest,
+    digest_timezone,
     document_amount,
-    results_of_run,
 )
+from background_posting.domain.documents import Document
+from background_posting.domain.notifications import RecipientResults, results_of_run
 from background_posting.services.digest_email import money, render_digest
 
 RUN = "run-2"
@@ -94,19 +94,26 @@ def facts(currency: str = "GBP", amount: str = "1234.50", **extra: Any) -> Docum
     return DocumentFacts("ACME", "CUST01", currency, Decimal(amount), **extra)
 
 
+SUFFIX = "(Run Now, 24 Nov 2026 09:00 UTC)"
+
+
 def rendered(
     recipient: RecipientResults,
     known: dict[str, DocumentFacts] | None = None,
     reminders: bool = False,
+    timezone: str = "UTC",
+    trigger: str = "run_now",
+    started: str = "2026-11-24T09:00:00+00:00",
 ) -> Any:
     digest = compose_digest(
         RUN,
-        "run_now",
-        "2026-11-24T09:00:00+00:00",
+        trigger,
+        started,
         recipient,
         known or {},
         lambda group_id: f"{BASE}/{group_id}",
         reminders,
+        timezone,
     )
     return render_digest(digest)
 
@@ -128,9 +135,11 @@ def test_a_run_that_posted_everything_says_so_with_amounts_and_transaction_numbe
     email = rendered(recipient, known)
     # Then it goes to the clerk, says what happened, and lists every document
     assert email.to == "clerk@example.com"
-    assert email.subject == "Background posting: 3 posted, 0 failed"
+    assert email.subject == f"Background posting: 3 posted, 0 failed {SUFFIX}"
+    assert email.text.splitlines()[0] == "Run Now on 24 Nov 2026 09:00 UTC: 3 posted, 0 failed."
+    assert email.text.splitlines()[1] == "Nothing needs your attention."
     for part in (email.text, email.html):
-        assert "Run Now (24 Nov 2026 09:00 UTC)" in part
+        assert "Run Now on 24 Nov 2026 09:00 UTC: 3 posted, 0 failed." in part
         assert f"{BASE}/g1" in part
         for number, amount, transaction in (
             ("SIN000001", "£1,234.50", "TRN000011"),
@@ -155,10 +164,18 @@ def test_a_failure_shows_every_error_in_full_and_comes_first() -> None:
 
     email = rendered(recipient, {"id-SIN000002": facts()})
 
-    assert email.subject == "Background posting: 1 posted, 1 failed"
+    assert email.subject == f"Background posting: 1 posted, 1 failed {SUFFIX}"
     text = email.text
+    assert text.splitlines()[1] == (
+        "1 document needs your attention: each is listed below with what went wrong and what to do."
+    )
     assert text.index("SIN000002") < text.index("SIN000001")  # failures first
-    assert "Posting failed (attempt 1); tried again in the next run" in text
+    assert (
+        "Not posted: posting failed (attempt 1); it is tried again in the next run. If the "
+        "document itself must change, an administrator sets it back to In Progress in the "
+        "console; correct it there and post it again." in text
+    )
+    assert " posted in" not in text.split("SIN000002")[1].split("SIN000001")[0]
     assert "Period 2026-10 is closed. [period_closed, field document_date]" in text
     assert "CUST01 does not trade in <USD> & co. [currency_not_traded]" in text
     assert 'File "ledger.py", line 9' in text
@@ -178,7 +195,7 @@ def test_every_one_of_many_errors_is_listed() -> None:
 
     email = rendered(recipient)
 
-    assert email.subject == "Background posting: 0 posted, 1 failed"
+    assert email.subject == f"Background posting: 0 posted, 1 failed {SUFFIX}"
     for n in range(1, 61):
         assert f"Line {n}: the value exceeds 10,000.00." in email.text
         assert f"Line {n}: the value exceeds 10,000.00." in email.html
@@ -231,7 +248,7 @@ def test_a_document_failing_again_with_the_same_errors_is_named_not_repeated() -
         "SIN000003": False,
     }
     email = rendered(recipient)
-    assert email.subject == "Background posting: 1 posted, 2 failed"
+    assert email.subject == f"Background posting: 1 posted, 2 failed {SUFFIX}"
     assert email.text.count("Period 2026-10 is closed.") == 1  # SIN000003's, not SIN000002's
     assert "Still failing with the same errors as in the previous run" in email.text
     assert "the worker log has them): SIN000002" in email.text
@@ -273,8 +290,13 @@ def test_the_last_attempt_is_news_even_with_unchanged_errors() -> None:
     )
     assert recipient.needs_email(reminders=False)
     email = rendered(recipient)
-    assert email.subject == "Background posting: 0 posted, 1 failed (1 returned to In Progress)"
-    assert "Returned to In Progress after 3 failed attempts" in email.text
+    assert email.subject == (
+        f"Background posting: 0 posted, 1 failed (1 returned to In Progress) {SUFFIX}"
+    )
+    assert (
+        "Not posted: returned to In Progress after 3 failed attempts. Open it in the console, "
+        "correct what the errors below say, and post it again." in email.text
+    )
     assert "Period 2026-10 is closed." in email.text and "SIN000002 failed 3 times." in email.text
 
 
@@ -299,8 +321,9 @@ def test_follow_up_work_on_a_posted_invoice_reads_as_such() -> None:
     )
     email = rendered(recipient, {"id-SIN000001": facts(transaction_number="TRN000001")})
     assert "Posted as TRN000001; created JNL000004, JNL000005" in email.text
-    assert "Posted; adjustment journal failed (attempt 1); tried again in the next run" in (
-        email.text
+    assert (
+        "Posted; adjustment journal failed (attempt 1); it is tried again in the next run."
+        in email.text
     )
 
 
@@ -319,9 +342,12 @@ def test_a_later_stage_of_an_avatax_document_is_reported_as_a_step_done() -> Non
         ]
     )
     email = rendered(recipient)
-    assert email.subject == "Background posting: 0 posted, 1 failed, 1 follow-up step done"
+    assert email.subject == (
+        f"Background posting: 0 posted, 1 failed, 1 follow-up step done {SUFFIX}"
+    )
     assert "Tax commit done" in email.text
-    assert "Tax commit failed (attempt 3); tried again in the next run" in email.text
+    assert "Tax commit failed (attempt 3); it is tried again in the next run." in email.text
+    assert "Not posted" not in email.text  # the invoice was posted in an earlier run
     assert "AvaTax: the company is locked." in email.text
     assert "The tax is still not committed." in email.text
 
@@ -398,3 +424,137 @@ def test_the_log_group_link_and_sender_are_checked_configuration() -> None:
         Settings(LOG_GROUP_BASE_URL="books.example.com/logs")
     with pytest.raises(ValidationError, match="SES_FROM_ADDRESS"):
         Settings(SES_FROM_ADDRESS="not an address")
+
+
+def test_each_document_shows_net_tax_and_total() -> None:
+    # Given a posted invoice of net 239.88 with 47.98 tax (total 287.86), in US dollars
+    recipient = only([group([entry("SIN000001")])])
+    known = {
+        "id-SIN000001": facts(
+            "USD", "239.88", tax=Decimal("47.98"), total=Decimal("287.86"), transaction_number="T1"
+        )
+    }
+    # When the digest is rendered
+    email = rendered(recipient, known)
+    # Then the reader sees all three, named
+    assert "Net US$239.88, tax US$47.98, total US$287.86" in email.text
+    for header in ("<th", ">Net</th>", ">Tax</th>", ">Total</th>"):
+        assert header in email.html
+    assert "US$239.88" in email.html and "US$47.98" in email.html and "US$287.86" in email.html
+
+
+def test_an_avatax_document_without_calculated_tax_says_so() -> None:
+    recipient = only([group([entry("SIN000001", "failed", [{"code": "x", "message": "No."}])])])
+    email = rendered(recipient, {"id-SIN000001": facts(amount="100")})
+    assert "Net £100.00, tax not calculated yet" in email.text
+    assert "not calculated yet" in email.html
+
+
+def test_times_are_shown_in_the_company_time_zone_not_utc() -> None:
+    # Given a run at 06:41 UTC on 1 December, and a company in Berlin
+    recipient = only([group([entry("SIN000001")])])
+    known = {"id-SIN000001": facts(timezone="Europe/Berlin")}
+    zone = digest_timezone(None, known, "Europe/London")
+    assert zone == "Europe/Berlin"
+    # When the digest is rendered in that zone
+    email = rendered(recipient, known, timezone=zone, started="2026-12-01T06:41:00+00:00")
+    # Then the time is Berlin's, with its abbreviation, and the zone is named
+    assert email.subject.endswith("(Run Now, 1 Dec 2026 07:41 CET)")
+    assert email.text.startswith("Run Now on 1 Dec 2026 07:41 CET: 1 posted, 0 failed.")
+    assert "UTC" not in email.text and "UTC" not in email.html
+    assert "Times are in Europe/Berlin time." in email.text
+    # and in London's summer time a morning run reads BST
+    summer = rendered(recipient, known, timezone="Europe/London", started="2026-07-01T06:41:00Z")
+    assert "1 Jul 2026 07:41 BST" in summer.subject
+
+
+def test_the_time_zone_is_the_users_choice_else_the_one_company_else_the_organisations() -> None:
+    london = {"a": facts(timezone="Europe/London")}
+    mixed = london | {"b": facts(timezone="America/New_York")}
+    assert digest_timezone("Asia/Tokyo", london, "UTC") == "Asia/Tokyo"
+    assert digest_timezone(None, london, "UTC") == "Europe/London"
+    assert digest_timezone(None, mixed, "Europe/Paris") == "Europe/Paris"
+    assert digest_timezone(None, {}, "Europe/Paris") == "Europe/Paris"
+
+
+def test_the_email_tells_people_what_to_do_in_the_console_not_which_api_to_call() -> None:
+    recipient = only([group([entry("SIN000001", "failed", [{"code": "x", "message": "No."}])])])
+    email = rendered(recipient)
+    for part in (email.text, email.html):
+        assert "Open the worker log in the console" in part
+        assert "turn on Reminders in" in part and "notification settings in the console" in part
+        assert "PUT /" not in part and "/me/notifications" not in part
+        assert "DELETE /" not in part and "PATCH /" not in part
+
+
+def test_the_heading_of_a_failed_documents_group_says_what_happened_not_posted() -> None:
+    # Given a log group for one document sent to the background, which failed
+    failed = group([entry("PIN000006", "failed", [{"code": "x", "message": "No."}])])
+    failed = LogGroup(
+        failed.id,
+        failed.owner,
+        failed.email,
+        "PIN000006 sent to the background (more lines than the threshold)",
+        failed.created_at,
+        failed.entries,
+    )
+    email = rendered(only([failed]))
+    # Then its heading gives the title and this run's outcome, and never says posted
+    heading = (
+        "== PIN000006 sent to the background (more lines than the threshold): 0 posted, 1 failed =="
+    )
+    assert heading in email.text
+    assert "PIN000006 posted" not in email.text and "PIN000006 posted" not in email.html
+
+
+def test_two_runs_of_one_morning_have_different_subjects_and_first_lines() -> None:
+    recipient = only([group([entry("SIN000001")])])
+    early = rendered(recipient, started="2026-12-01T06:41:00Z", timezone="Europe/London")
+    later = rendered(
+        recipient, started="2026-12-01T09:15:00Z", timezone="Europe/London", trigger="schedule"
+    )
+    assert early.subject != later.subject
+    assert early.text.splitlines()[0] == "Run Now on 1 Dec 2026 06:41 GMT: 1 posted, 0 failed."
+    assert later.text.splitlines()[0] == (
+        "The scheduled run on 1 Dec 2026 09:15 GMT: 1 posted, 0 failed."
+    )
+    assert (
+        later.subject
+        == "Background posting: 1 posted, 0 failed (Scheduled run, 1 Dec 2026 09:15 GMT)"
+    )
+
+
+def test_payable_invoices_waiting_for_goods_are_counted_apart_from_failures() -> None:
+    # Given a run in which one invoice posted, one failed and two wait for goods
+    recipient = only(
+        [
+            group(
+                [
+                    entry("PIN000001", document_type="payable_invoice"),
+                    entry("PIN000002", "failed", [{"code": "x", "message": "No."}]),
+                    entry(
+                        "PIN000003",
+                        "waiting_for_goods",
+                        [{"code": "verification_failed", "message": "Received 90 of 100."}],
+                        action="verify_invoice",
+                        document_type="payable_invoice",
+                    ),
+                    entry(
+                        "PIN000004",
+                        "waiting_for_goods",
+                        action="verify_invoice",
+                        document_type="payable_invoice",
+                    ),
+                ]
+            )
+        ]
+    )
+    email = rendered(recipient)
+    # Then subject and first line count them, and they are news worth an e-mail
+    assert email.subject.startswith("Background posting: 1 posted, 1 failed, 2 waiting for goods")
+    assert email.text.splitlines()[0].endswith(": 1 posted, 1 failed, 2 waiting for goods.")
+    assert "2 payable invoices wait for goods to be received" in email.text.splitlines()[1]
+    assert "Waiting for goods: invoice verification found less received than invoiced" in (
+        email.text
+    )
+    assert "Received 90 of 100." in email.text

@@ -114,7 +114,15 @@ def test_every_missing_address_is_named_at_once() -> None:
         "company.address",
         "account.address",
     ]
-    assert "PATCH /companies/ACME" in failed.value.message
+    assert failed.value.message == (
+        "2 problems stop the tax of SIN000042 being calculated: Company ACME has no address, "
+        "which AvaTax needs to calculate the tax of SIN000042: enter the company's address in "
+        "its settings, then post again."
+    )
+    assert failed.value.details["errors"][1]["message"] == (
+        "The customer CUST01 of SIN000042 has no address, which AvaTax needs to calculate the "
+        "tax: enter the address on the customer's record, then post again."
+    )
 
 
 def test_a_journal_has_no_tax_to_calculate_whatever_its_mode() -> None:

@@ -101,7 +101,15 @@ class Company(Strict):
     periods: list[Period] = Field(default_factory=list, max_length=600)
     exchange_rates: list[ExchangeRate] = Field(default_factory=list, max_length=5000)
     gl_accounts: GLAccounts
-    credit_terms: CreditTerms = Field(default_factory=CreditTerms)
+    credit_terms: CreditTerms = Field(
+        default_factory=CreditTerms,
+        description="Default credit terms for customers without their own",
+    )
+    vendor_credit_terms: CreditTerms = Field(
+        default_factory=CreditTerms,
+        description="Default payment terms for vendors without their own (30 days net unless "
+        "set): they give a payable document its due date and discounts",
+    )
     tax_codes: list[TaxCode] = Field(default_factory=list, max_length=200)
     address: Address | None = None
 
@@ -159,6 +167,7 @@ class CompanyPatch(Strict):
     exchange_rates: list[ExchangeRate] | None = None
     gl_accounts: GLAccounts | None = None
     credit_terms: CreditTerms | None = None
+    vendor_credit_terms: CreditTerms | None = None
     tax_codes: list[TaxCode] | None = None
     address: Address | None = None
 

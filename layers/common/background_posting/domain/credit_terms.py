@@ -2,8 +2,9 @@
 
 Which terms apply (`terms_for`):
 - sales documents use the customer's own terms when it has them, else the company's;
-- payable documents use the vendor's own terms; a vendor without terms gives no due date and
-  no discount (the company's terms are for customers only);
+- payable documents use the vendor's own terms when it has them, else the company's default
+  payment terms for vendors (`vendor_credit_terms`, 30 days net unless set), so every
+  payable document has a due date;
 - journals have no terms.
 
 What the terms give (`settlement_discount`), from the document date and gross amount:
@@ -79,7 +80,7 @@ def terms_for(document_type: str, company: Company, account: Account | None) -> 
     if document_type in SALES_TYPES:
         return own if own is not None else company.credit_terms
     if document_type in PAYABLE_TYPES:
-        return own
+        return own if own is not None else company.vendor_credit_terms
     return None
 
 

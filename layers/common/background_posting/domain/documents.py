@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from background_posting.domain.errors import Conflict
+from background_posting.domain.money import minor_units, round_money
 from background_posting.domain.types import Amount, Currency, GLAccountCode, Identifier
 
 DocumentType = Literal[
@@ -113,10 +123,55 @@ class TradingDocumentInput(_DocumentFields):
         return lines
 
 
+def require_amount_places(values: list[tuple[int, str, Decimal]], currency: str) -> None:
+    """Refuse amounts with more decimals than `currency` has minor units (`(index, field,
+    value)` of each line; each problem is located at `lines[index].field`).
+
+    Amounts only: a unit price is a price and may carry more decimals (10.1234); the line's
+    value is rounded when it posts.
+    """
+    places = minor_units(currency)
+    problems = [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                "amount_precision",
+                "{value} has more decimal places than {currency} allows ({places}): "
+                "enter it as {rounded}",
+                {
+                    "value": format(value, "f"),
+                    "currency": currency,
+                    "places": places,
+                    "rounded": format(round_money(value, currency), "f"),
+                },
+            ),
+            loc=(index, field),
+            input=format(value, "f"),
+        )
+        for index, field, value in values
+        if round_money(value, currency) != value
+    ]
+    if problems:
+        raise ValidationError.from_exception_data("lines", problems)
+
+
 class JournalInput(_DocumentFields):
     type: Literal["journal"]
     account: Identifier | None = None
     lines: list[JournalLine] = Field(default_factory=list, max_length=100_000)
+
+    @field_validator("lines")
+    @classmethod
+    def _values_in_minor_units(
+        cls, lines: list[JournalLine], info: ValidationInfo
+    ) -> list[JournalLine]:
+        """A journal line's value is an amount: no more decimals than the currency has
+        (refused when the journal is created or amended, not only when it posts)."""
+        currency = info.data.get("currency")
+        if isinstance(currency, str):
+            require_amount_places(
+                [(index, "value", line.value) for index, line in enumerate(lines)], currency
+            )
+        return lines
 
 
 DocumentInput = Annotated[TradingDocumentInput | JournalInput, Field(discriminator="type")]
@@ -159,6 +214,51 @@ class DocumentTax(BaseModel):
     voided_at: datetime | None = None
 
 
+class BackgroundError(BaseModel):
+    """One error of a background attempt, as the worker log has it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = ""
+    message: str = ""
+    field: str | None = None
+
+
+class BackgroundErrors(BaseModel):
+    """Why background posting gave a document back: the errors of its last attempt, and the
+    worker log group they came from (kept here, so they outlive the log group)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    log_group: str = Field(description="Id of the worker log group the errors came from")
+    log_group_title: str = Field(default="", description="That log group's title")
+    step: str = Field(description="The worker item that failed, e.g. post_document")
+    attempts: int = Field(description="How many times it was tried")
+    at: datetime = Field(description="When the document was returned to In Progress")
+    errors: list[BackgroundError] = Field(default_factory=list)
+
+
+def background_errors(
+    errors: list[dict[str, Any]],
+    log_group: str,
+    *,
+    step: str = "post_document",
+    attempts: int = 0,
+    log_group_title: str = "",
+    at: datetime | None = None,
+) -> BackgroundErrors:
+    """What a document returned to In Progress keeps of its last attempt's errors (pure: the
+    worker passes the errors it logged and the log group it logged them in)."""
+    return BackgroundErrors(
+        log_group=log_group,
+        log_group_title=log_group_title,
+        step=step,
+        attempts=attempts,
+        at=at or datetime.now(UTC),
+        errors=[BackgroundError.model_validate(error) for error in errors],
+    )
+
+
 class Document(BaseModel):
     """A stored document. `lines` are DocumentLine or JournalLine by `type`."""
 
@@ -186,6 +286,12 @@ class Document(BaseModel):
     posted_at: datetime | None = None
     posted_by: str | None = None
     tax: DocumentTax | None = None
+    last_background_errors: BackgroundErrors | None = Field(
+        default=None,
+        description="Set when background posting returned the document to In Progress after "
+        "its maximum attempts: the last attempt's errors and their worker log group; cleared "
+        "when the document is amended or posted.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -256,4 +362,6 @@ class Document(BaseModel):
 
     def completed(self, actor: str, at: datetime, **changes: Any) -> Document:
         """This document posted by `actor` at `at` (its transaction number comes at the commit)."""
-        return self.moved_to(COMPLETE, at, posted_at=at, posted_by=actor, **changes)
+        return self.moved_to(
+            COMPLETE, at, posted_at=at, posted_by=actor, last_background_errors=None, **changes
+        )

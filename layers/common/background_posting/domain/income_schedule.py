@@ -3,8 +3,10 @@
 A sales invoice line with an income schedule (n periods of a frequency) is posted to
 deferred income. Its net value is then moved to revenue by one journal per period:
 `round(net / n)` for each period and, on the last one, whatever makes the parts add up to
-the net exactly. Journal k is dated k periods after the invoice date (month ends stay month
-ends: 31 January + 1 month is 28 or 29 February).
+the net exactly. Journal k is dated k periods after the invoice date, stepped from the
+invoice date itself (`period_date`): a day the month lacks becomes its last day (31 January
++ 1 month is 28 or 29 February), and an invoice dated on a month end has every journal on a
+month end (30 September over 4 months: 30 Sep, 31 Oct, 30 Nov, 31 Dec).
 
 A part whose date falls in a closed period can no longer be posted on its own date: such
 parts are recognised together by one **adjustment journal**, dated on the invoice's own
@@ -14,6 +16,7 @@ does not exist yet waits: its journal is queued to post on its date.
 
 from __future__ import annotations
 
+import calendar
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -44,6 +47,17 @@ def _id(*parts: object) -> str:
     return uuid.uuid5(_NAMESPACE, ":".join(map(str, parts))).hex
 
 
+def period_date(start: date, months: int) -> date:
+    """The date `months` months after `start`, always stepped from `start` itself (never
+    from the previous period's date, which would drift: 30 Sep, 30 Oct, 30 Nov...). A day
+    the target month lacks becomes its last day (31 Jan + 1 month = 28/29 Feb), and a month
+    end stays a month end (30 Sep + 1 month = 31 Oct)."""
+    on = start + relativedelta(months=months)
+    if start.day == calendar.monthrange(start.year, start.month)[1]:
+        on = on.replace(day=calendar.monthrange(on.year, on.month)[1])
+    return on
+
+
 def parts_of(net: Decimal, periods: int, currency: str) -> list[Decimal]:
     """`periods` amounts that add up to `net` exactly, the last one taking the remainder."""
     each = round_money(net / periods, currency)
@@ -65,7 +79,7 @@ def plan_journals(invoice: Document, company: Company) -> list[PlannedJournal]:
         net = round_money(line.quantity * line.unit_price, invoice.currency)
         step = MONTHS[schedule.frequency]
         for k, part in enumerate(parts_of(net, schedule.periods, invoice.currency)):
-            on = invoice.document_date + relativedelta(months=step * k)
+            on = period_date(invoice.document_date, step * k)
             text = (
                 f"Income schedule {invoice.number} line {index + 1}: "
                 f"period {k + 1} of {schedule.periods}"

@@ -71,6 +71,7 @@ from background_posting.domain.documents import (
 from background_posting.domain.errors import ValidationFailed
 from background_posting.domain.money import Rate, minor_units, round_money
 from background_posting.domain.settings import CompanySettings
+from background_posting.domain.tax import tax_override as line_taxes
 from background_posting.domain.validations import (
     DOCUMENT_TYPE_NAMES,
     DocumentFacts,
@@ -230,6 +231,46 @@ def build_transaction(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentTotals:
+    """What a document adds up to, in document currency, whether or not it can post now:
+    net, tax per tax code (`None`: lines without a code), tax and gross. `tax_known` is False
+    for an AvaTax document whose tax has not been calculated yet (its tax shows as 0 then)."""
+
+    currency: str
+    net: Decimal
+    taxes: dict[str | None, Decimal]
+    tax: Decimal
+    gross: Decimal
+    tax_known: bool = True
+
+
+def document_totals(document: Document, company: Company) -> DocumentTotals:
+    """The totals a printout, an e-mail or a preview shows: the same sums posting makes, with
+    any problem (closed period, unknown tax code...) left to `build_transaction` to report.
+    An unknown tax code counts no tax; an AvaTax document counts the tax AvaTax calculated
+    (none yet: `tax_known` False)."""
+    problems: list[Problem] = []
+    tax_known = True
+    try:
+        tax_override = line_taxes(document)
+    except ValidationFailed:  # AvaTax has not calculated it yet
+        tax_override, tax_known = {}, False
+    with localcontext(_EXACT):
+        if document.type == "journal":
+            analysis = _journal_analysis(document, company, {}, problems)
+        else:
+            analysis = _trading_analysis(document, company, tax_override, problems)
+    return DocumentTotals(
+        currency=document.currency,
+        net=analysis.net,
+        taxes={code: amount for code, amount in analysis.taxes.items()},
+        tax=analysis.tax,
+        gross=analysis.gross,
+        tax_known=tax_known,
+    )
+
+
 # -- validation ----------------------------------------------------------------------------
 
 _CONTROL_DEBIT = frozenset({"sales_invoice", "payable_credit_note"})
@@ -257,7 +298,8 @@ def _check_period(document: Document, company: Company, problems: list[Problem])
             problem(
                 "period_missing",
                 f"{document.number} is dated {day}, which falls in no accounting period of "
-                f"company {company.id}.",
+                f"company {company.id}: change the document date, or set up the period in the "
+                "company's settings.",
                 "document_date",
             )
         )
@@ -265,7 +307,8 @@ def _check_period(document: Document, company: Company, problems: list[Problem])
         problems.append(
             problem(
                 "period_closed",
-                f"{document.number} is dated {day}, in period {period.name}, which is closed.",
+                f"{document.number} is dated {day}, in period {period.name}, which is closed: "
+                "date it in an open period, or ask for the period to be reopened.",
                 "document_date",
             )
         )

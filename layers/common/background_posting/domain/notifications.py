@@ -14,22 +14,24 @@ Pure rules over plain data (../shared/DESIGN.md "Notifications"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from background_posting.domain.documents import Document, JournalLine
 from background_posting.domain.errors import DomainError
-from background_posting.domain.money import round_money
+from background_posting.domain.types import TimeZoneName
 
 POSTED = "posted"
 FAILED = "failed"
 RETURNED = "returned_to_in_progress"
 ABANDONED = "abandoned"  # follow-up work given up at its maximum attempts
 SKIPPED = "skipped"
+# A payable invoice that invoice verification found short of goods received: not a failure,
+# it is verified again in every run (goods may arrive). The verification step writes entries
+# with this outcome; the digest counts them as "waiting for goods".
+WAITING_FOR_GOODS = "waiting_for_goods"
 
 FAILURES = frozenset({FAILED, RETURNED, ABANDONED})
 
@@ -37,7 +39,7 @@ FAILURES = frozenset({FAILED, RETURNED, ABANDONED})
 def _rank(outcome: str) -> int:
     """A document's result in a run is its most telling entry's outcome: a failure, then a
     posting, then any other step done (completed, tax calculated or committed), then a skip."""
-    order = (RETURNED, ABANDONED, FAILED, POSTED)
+    order = (RETURNED, ABANDONED, FAILED, WAITING_FOR_GOODS, POSTED)
     if outcome in order:
         return order.index(outcome)
     return len(order) + (1 if outcome == SKIPPED else 0)
@@ -71,11 +73,18 @@ class NotificationSettings(BaseModel):
 
     `reminders`: also e-mail documents that failed again with the same errors as in their
     previous run (off by default: such a failure is listed, not repeated).
+    `timezone`: the zone the e-mails show times in (default: the company's, when all the
+    documents of an e-mail are of one company, else the organisation's).
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     reminders: bool = False
+    timezone: TimeZoneName | None = Field(
+        default=None,
+        description="IANA time zone for the times in your e-mails, e.g. Europe/London "
+        "(default: the company's)",
+    )
 
 
 class DeliveryFailed(DomainError):
@@ -151,7 +160,11 @@ class DocumentResult:
     @property
     def is_step_done(self) -> bool:
         """Work other than posting succeeded (follow-up journals, a tax calculation or commit)."""
-        return self.outcome not in FAILURES and self.outcome not in (POSTED, SKIPPED)
+        return self.outcome not in FAILURES and self.outcome not in (
+            POSTED,
+            SKIPPED,
+            WAITING_FOR_GOODS,
+        )
 
     @property
     def type_name(self) -> str:
@@ -252,6 +265,7 @@ class Counts:
     failed: int = 0  # failures, including the documents returned to In Progress
     returned: int = 0
     skipped: int = 0
+    waiting_for_goods: int = 0
 
     @classmethod
     def of(cls, results: Iterable[DocumentResult]) -> Counts:
@@ -262,16 +276,24 @@ class Counts:
             failed=sum(r.is_failure for r in listed),
             returned=sum(r.outcome == RETURNED for r in listed),
             skipped=sum(r.outcome == SKIPPED for r in listed),
+            waiting_for_goods=sum(r.outcome == WAITING_FOR_GOODS for r in listed),
         )
 
     def summary(self) -> str:
-        """`12 posted, 2 failed (1 returned to In Progress)`."""
+        """`12 posted, 2 failed (1 returned to In Progress), 3 waiting for goods`."""
         text = f"{self.posted} posted, {self.failed} failed"
         if self.returned:
             text += f" ({self.returned} returned to In Progress)"
+        if self.waiting_for_goods:
+            text += f", {self.waiting_for_goods} waiting for goods"
         if self.completed:
             text += f", {self.completed} follow-up step{'s' if self.completed > 1 else ''} done"
         return text
+
+    @property
+    def needing_attention(self) -> int:
+        """Documents someone must correct: those returned to In Progress and other failures."""
+        return self.failed
 
 
 @dataclass(frozen=True)
@@ -328,114 +350,6 @@ def results_of_run(run_id: str, groups: Iterable[LoggedGroup]) -> list[Recipient
     return recipients
 
 
-# -- what the e-mail shows --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DocumentFacts:
-    """What the e-mail shows of a document besides its result."""
-
-    company: str
-    account: str | None
-    currency: str
-    amount: Decimal | None  # net of tax (a journal: its total debits), in `currency`
-    transaction_number: str | None = None
-
-
-def document_facts(document: Document) -> DocumentFacts:
-    return DocumentFacts(
-        company=document.company,
-        account=document.account,
-        currency=document.currency,
-        amount=document_amount(document),
-        transaction_number=document.transaction_number,
-    )
-
-
-def document_amount(document: Document) -> Decimal:
-    """A trading document's net amount (quantity x price, summed); a journal's total debits."""
-    if document.is_journal:
-        total = sum(
-            (
-                line.value
-                for line in document.lines
-                if isinstance(line, JournalLine) and line.value > 0
-            ),
-            Decimal(0),
-        )
-    else:
-        total = sum(document.line_values(), Decimal(0))
-    return round_money(total, document.currency)
-
-
-@dataclass(frozen=True)
-class Row:
-    result: DocumentResult
-    facts: DocumentFacts | None
-
-    @property
-    def outcome_text(self) -> str:
-        result = self.result
-        number = self.facts.transaction_number if self.facts else None
-        posted = (f"Posted as {number}" if number else "Posted") if result.posted else ""
-        created = f"; created {', '.join(result.created)}" if result.created else ""
-        if result.outcome == RETURNED:
-            return (
-                f"Returned to In Progress after {result.attempt} failed attempts: "
-                "correct it and post it again"
-            )
-        if result.outcome == ABANDONED:
-            return (
-                f"{result.failed_step.capitalize()} given up after {result.attempt} failed "
-                "attempts; the document stays Complete"
-            )
-        if result.outcome == FAILED:
-            failed = (
-                f"{result.failed_step} failed (attempt {result.attempt}); "
-                "tried again in the next run"
-            )
-            return f"{posted}{created}; {failed}" if posted else failed.capitalize()
-        if result.outcome == POSTED:
-            return posted + created
-        if result.is_step_done:
-            steps = ", ".join(STEP_NAMES.get(a, a.replace("_", " ")) for a in result.actions)
-            return f"{steps.capitalize()} done{created}"
-        return "Nothing to do"
-
-
-@dataclass(frozen=True)
-class Section:
-    """One worker log group in the e-mail: its results in full, and its unchanged failures
-    (without reminders) by number only."""
-
-    group_id: str
-    title: str
-    link: str
-    rows: tuple[Row, ...]
-    repeats: tuple[Row, ...] = ()
-
-
-@dataclass(frozen=True)
-class Digest:
-    """One e-mail's content: everything one run did for one person."""
-
-    run_id: str
-    run_name: str
-    run_started: str  # ISO 8601
-    recipient: str
-    email: str
-    counts: Counts
-    sections: tuple[Section, ...]
-
-    @property
-    def subject(self) -> str:
-        return f"Background posting: {self.counts.summary()}"
-
-    @property
-    def repeats(self) -> list[Row]:
-        return [row for section in self.sections for row in section.repeats]
-
-
 @dataclass(frozen=True)
 class Email:
     """A rendered e-mail, ready for the mail service."""
@@ -444,35 +358,3 @@ class Email:
     subject: str
     text: str
     html: str
-
-
-def compose_digest(
-    run_id: str,
-    trigger: str,
-    run_started: str,
-    results: RecipientResults,
-    facts: Mapping[str, DocumentFacts],
-    link: Callable[[str], str],
-    reminders: bool,
-) -> Digest:
-    """Every result in full, except unchanged failures when the recipient wants no reminders
-    (those are named, their errors not repeated)."""
-    sections = []
-    for group in results.groups:
-        rows: list[Row] = []
-        repeats: list[Row] = []
-        for result in group.results:
-            row = Row(result, facts.get(result.document_id))
-            (repeats if result.repeat and not reminders else rows).append(row)
-        sections.append(
-            Section(group.group_id, group.title, link(group.group_id), tuple(rows), tuple(repeats))
-        )
-    return Digest(
-        run_id=run_id,
-        run_name=TRIGGER_NAMES.get(trigger, "A background posting run"),
-        run_started=run_started,
-        recipient=results.recipient,
-        email=results.email,
-        counts=Counts.of(results.results),
-        sections=tuple(sections),
-    )

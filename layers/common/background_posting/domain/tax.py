@@ -155,7 +155,8 @@ def tax_request(
             problem(
                 "address_missing",
                 f"Company {company.id} has no address, which AvaTax needs to calculate the tax "
-                f"of {document.number}: set it with PATCH /companies/{company.id}.",
+                f"of {document.number}: enter the company's address in its settings, then "
+                "post again.",
                 "company.address",
             )
         )
@@ -165,8 +166,8 @@ def tax_request(
             problem(
                 "address_missing",
                 f"The {who} {document.account} of {document.number} has no address, which "
-                f"AvaTax needs to calculate the tax: set it with PATCH /accounts/"
-                f"{document.account}.",
+                f"AvaTax needs to calculate the tax: enter the address on the {who}'s record, "
+                "then post again.",
                 "account.address",
             )
         )

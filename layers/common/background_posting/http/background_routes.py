@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from background_posting.domain.documents import DOCUMENT_TYPES
 from background_posting.http.document_routes import DocumentId
 from background_posting.http.identity import caller_from
+from background_posting.http.run_views import RunView, run_view
 from background_posting.services import background, runs
 
 router = Router()
@@ -93,9 +94,16 @@ def run_now() -> Response[Any]:
     return _json(202, {"run_id": run.id})
 
 
-@router.get("/runs/<run_id>", tags=["Background posting"], summary="A run: status and counts")
-def get_run(run_id: RunId) -> dict[str, Any]:
-    return runs.view_run(caller_from(router.current_event), run_id)
+@router.get(
+    "/runs/<run_id>",
+    tags=["Background posting"],
+    summary="A run: status and counts",
+    description="Each count is given under its original key and under a clearer name "
+    "(`posted` and `documents_posted`, `completed` and `follow_up_steps_done`, `skipped` and "
+    "`nothing_to_do`, ...); the schema says what each counts.",
+)
+def get_run(run_id: RunId) -> RunView:
+    return run_view(runs.view_run(caller_from(router.current_event), run_id))
 
 
 @router.get("/worker-log-groups", tags=["Worker log"], summary="Your worker log groups")

@@ -17,8 +17,8 @@ from background_posting.domain.documents import (
     DocumentPatch,
 )
 from background_posting.http.identity import caller_from
-from background_posting.http.printing import render_document
-from background_posting.services import background
+from background_posting.http.printing import render_html, render_pdf
+from background_posting.services import background, preview
 from background_posting.services import documents as service
 
 router = Router()
@@ -68,11 +68,18 @@ def list_documents(
     ] = None,
     status: Annotated[Literal[STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
     company: Annotated[str | None, Query(max_length=40)] = None,
+    has_background_errors: Annotated[
+        bool | None,
+        Query(
+            description="true: only documents that background posting returned to In Progress "
+            "with errors (`last_background_errors`); false: only those without"
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     next: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> DocumentPage:
     caller = caller_from(router.current_event)
-    page = service.list_documents(caller, company, type, status, limit, next)
+    page = service.list_documents(caller, company, type, status, limit, next, has_background_errors)
     return DocumentPage(
         documents=[d.model_dump(mode="json", exclude={"lines"}) for d in page.documents],
         next=page.next_token,
@@ -112,6 +119,25 @@ def post_document(
     return _json(202 if queued else 200, _document_json(document.model_copy(update={"lines": []})))
 
 
+@router.post(
+    "/documents/<document_id>/preview",
+    tags=["Posting"],
+    summary="Posting preview: the transaction posting would make, changing nothing",
+    description="Answers what posting the document now would write: `transaction` (its lines "
+    "in document, home and dual currency, totals, settlement discount; `number` is null: no "
+    "number is taken), `totals` (net, tax per code, gross), `can_post` and every validation "
+    "problem in `problems`. Writes nothing: the document keeps its version. In Progress and "
+    "Ready to Post documents only (409 otherwise). Lines are paged like the transaction's.",
+)
+def preview_posting(
+    document_id: DocumentId,
+    lines_offset: Annotated[int, Query(ge=0)] = 0,
+    lines_limit: Annotated[int, Query(ge=0, le=5000)] = 5000,
+) -> Response[Any]:
+    caller = caller_from(router.current_event)
+    return _json(200, preview.preview(caller, document_id, lines_offset, lines_limit))
+
+
 @router.get(
     "/documents/<document_id>/transaction", tags=["Posting"], summary="The posted transaction"
 )
@@ -124,11 +150,37 @@ def get_transaction(
     return _json(200, service.read_transaction(caller, document_id, lines_offset, lines_limit))
 
 
-@router.get("/documents/<document_id>/print", tags=["Documents"], summary="Printable HTML")
-def print_document(document_id: DocumentId) -> Response[str]:
-    document, transaction = service.printable(caller_from(router.current_event), document_id)
+@router.get(
+    "/documents/<document_id>/print",
+    tags=["Documents"],
+    summary="The printed invoice, credit note or journal: HTML, or PDF with ?format=pdf",
+    description="The document as printed: issuer and addressee with names and addresses, "
+    "number, document and due date, lines with unit prices at the precision entered, net, tax "
+    "per code, total and settlement discount terms. `format=html` (default) answers "
+    "`text/html`; `format=pdf` answers `application/pdf` (base64 in the Lambda response, "
+    "decoded by API Gateway for a request with `Accept: application/pdf`). 409 when Ready to "
+    "Post or Discarded.",
+    responses={
+        200: {
+            "description": "The printed document",
+            "content": {"text/html": {}, "application/pdf": {}},
+        }
+    },
+)
+def print_document(
+    document_id: DocumentId,
+    format: Annotated[Literal["html", "pdf"], Query(description="html (default) or pdf")] = "html",
+):
+    # No return annotation: Powertools validates (and JSON-encodes) what a route annotates, and
+    # would turn the PDF's bytes into text; unannotated, bytes go out base64-encoded.
+    printed = service.printable(caller_from(router.current_event), document_id)
+    if format == "pdf":
+        return Response(
+            status_code=200,
+            content_type="application/pdf",
+            body=render_pdf(printed),
+            headers={"Content-Disposition": f'inline; filename="{printed.number}.pdf"'},
+        )
     return Response(
-        status_code=200,
-        content_type="text/html; charset=utf-8",
-        body=render_document(document, transaction),
+        status_code=200, content_type="text/html; charset=utf-8", body=render_html(printed)
     )

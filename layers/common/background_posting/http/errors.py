@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from http import HTTPStatus
 from typing import Any
 
@@ -46,6 +47,60 @@ def error_response(
 # Tags pydantic puts in an error's location for a discriminated union: not field names.
 _UNION_TAGS = frozenset(DOCUMENT_TYPES) | {"hourly", "daily", "weekly", "monthly"}
 
+# The field names a person sees on the screen, where the words differ from the API's.
+LABELS: dict[str, str] = {
+    "body": "The request",
+    "id": "Id",
+    "gl_account": "GL account",
+    "gl_accounts": "GL accounts",
+    "unit_price": "Unit price",
+    "tax_code": "Tax code",
+    "tax_codes": "Tax codes",
+    "tax_mode": "Tax calculation",
+    "document_date": "Document date",
+    "home_currency": "Home currency",
+    "dual_currency": "Dual currency",
+    "timezone": "Time zone",
+    "trading_currencies": "Trading currencies",
+    "credit_terms": "Credit terms",
+    "vendor_credit_terms": "Vendor payment terms",
+    "days_due": "Days until due",
+    "income_schedule": "Income schedule",
+    "every_hours": "Every (hours)",
+    "start_offset_minutes": "Start offset (minutes)",
+    "nth": "Week of the month",
+    "max_attempts": "Maximum attempts",
+    "max_attempts_avatax": "Maximum attempts (AvaTax)",
+    "line_thresholds": "Line thresholds",
+    "journal_line_limit": "Journal line limit",
+    "custom_validations": "Custom validations",
+    "from_currency": "From currency",
+    "to_currency": "To currency",
+    "exchange_rates": "Exchange rates",
+    "postal_code": "Postal code",
+    "line1": "Address line 1",
+    "line2": "Address line 2",
+    "receivable_control": "Receivable control account",
+    "payable_control": "Payable control account",
+    "sales_tax": "Sales tax account",
+    "purchase_tax": "Purchase tax account",
+    "deferred_income": "Deferred income account",
+    "currency_rounding": "Currency rounding account",
+    "small_differences": "Small differences account",
+    "ids": "Documents",
+}
+# What a list's entries are called, for `lines[2].value` -> "Value on line 3".
+_ENTRY_NAMES = {
+    "lines": "line",
+    "periods": "period",
+    "exchange_rates": "exchange rate",
+    "discounts": "discount tier",
+    "tax_codes": "tax code",
+    "custom_validations": "custom validation",
+    "trading_currencies": "trading currency",
+    "ids": "document",
+}
+
 
 def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
     """`('body', 'sales_invoice', 'lines', 0, 'quantity')` -> `lines[0].quantity`."""
@@ -56,29 +111,152 @@ def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
     return name or "body"
 
 
+def _word(name: str) -> str:
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def field_label(location: tuple[Any, ...] | list[Any]) -> str:
+    """The field as a person names it: `lines[2].value` -> "Value on line 3",
+    `start_offset_minutes` -> "Start offset (minutes)", `periods[0].end` -> "End of period 1"."""
+    parts = [p for p in location if p not in ("body", "query", "path") and p not in _UNION_TAGS]
+    if not parts:
+        return LABELS["body"]
+    last_name = next((p for p in reversed(parts) if isinstance(p, str)), "body")
+    places = []
+    for before, part in itertools.pairwise(parts):
+        if isinstance(part, int) and isinstance(before, str):
+            places.append(f"{_ENTRY_NAMES.get(before, _word(before).lower())} {part + 1}")
+    if isinstance(parts[-1], int):  # the entry itself: "Line 3", "Trading currency 2"
+        return (places.pop() if places else _word(last_name)).capitalize() + (
+            f" of {' of '.join(reversed(places))}" if places else ""
+        )
+    label = _word(last_name)
+    if places:
+        joint = " on " if places[-1].startswith("line ") else " of "
+        label += joint + " of ".join(reversed(places))
+    return label
+
+
+def _listing(values: Any) -> str:
+    text = str(values)
+    return text.replace("'", "")
+
+
+def _sentence(err: Any, label: str) -> str:
+    """One pydantic error as a sentence a person understands: what is wrong, what to do."""
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    msg = str(err.get("msg", "is invalid"))
+    if kind == "json_invalid":
+        return "The request is not valid JSON: check its brackets, commas and quotes."
+    if kind in ("missing", "union_tag_not_found"):
+        return f"{label} is required: enter it."
+    if kind == "extra_forbidden":
+        return f"{label} is not a field here: remove it (check its spelling)."
+    if kind in ("less_than_equal", "less_than", "greater_than_equal", "greater_than"):
+        bound = {
+            "less_than_equal": ("le", "or less"),
+            "less_than": ("lt", None),
+            "greater_than_equal": ("ge", "or more"),
+            "greater_than": ("gt", None),
+        }[kind]
+        limit = ctx.get(bound[0])
+        if bound[1] is None:
+            word = "less than" if kind == "less_than" else "more than"
+            return f"{label} must be {word} {limit}."
+        return f"{label} must be {limit} {bound[1]}."
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{label} must be a whole number."
+    if kind in ("decimal_parsing", "decimal_type"):
+        return f'{label} must be a number written as a string, such as "10.50".'
+    if kind in ("decimal_max_digits", "decimal_max_places", "decimal_whole_digits"):
+        return f"{label} has too many digits."
+    if kind == "finite_number":
+        return f"{label} must be a finite number."
+    if kind in ("string_too_short", "too_short"):
+        least = ctx.get("min_length", 1)
+        if kind == "string_too_short":
+            if least == 1:
+                return f"{label} must not be empty."
+            return f"{label} must have at least {least} characters."
+        return f"{label} needs at least {least} entr{'y' if least == 1 else 'ies'}."
+    if kind in ("string_too_long", "too_long"):
+        most = ctx.get("max_length")
+        if kind == "string_too_long":
+            return f"{label} must have at most {most} characters."
+        return f"{label} takes at most {most} entries."
+    if kind == "string_pattern_mismatch":
+        return (
+            f"{label} is not in the expected form: {_listing(err.get('input', ''))!s} does not fit."
+        )
+    if kind in ("literal_error", "enum"):
+        return f"{label} must be one of {_listing(ctx.get('expected', ''))}."
+    if kind == "union_tag_invalid":
+        return f"{label} must be one of {_listing(ctx.get('expected_tags', ''))}."
+    if kind in (
+        "date_parsing",
+        "date_from_datetime_parsing",
+        "date_type",
+        "date_from_datetime_inexact",
+    ):
+        return f"{label} must be a date written as YYYY-MM-DD, such as 2026-11-30."
+    if kind in ("time_parsing", "time_type"):
+        return f"{label} must be a time written as HH:MM, such as 02:00."
+    if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing"):
+        return f"{label} must be a date and time in ISO 8601, such as 2026-11-30T09:15:00Z."
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{label} must be true or false."
+    if kind in ("string_type", "string_sub_type"):
+        return f"{label} must be text in quotes."
+    if kind == "list_type":
+        return f"{label} must be a list."
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{label} must be an object with named fields."
+    if kind in ("value_error", "assertion_error"):
+        for prefix in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(prefix)
+    text = msg[:1].upper() + msg[1:] if label == LABELS["body"] else f"{label}: {msg}"
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, str]]]:
+    """Each problem as `{field, label, message, code}`: `field` is the path for programs
+    (`lines[2].value`), `label` and `message` are for people ("Value on line 3", a sentence
+    saying what is wrong and what to do); the answer's message is the first problem's."""
     problems = []
     for err in errors:
-        field = _field_name(err.get("loc", ()))
-        text = str(err.get("msg", "is invalid"))
-        if err.get("type") == "missing":
-            text = "is required"
-        elif err.get("type") == "json_invalid":
-            field, text = "body", "is not valid JSON"
-        elif err.get("type") == "extra_forbidden":
-            text = "is not a known field"
+        location = err.get("loc", ())
+        field = _field_name(location)
+        label = field_label(location)
+        if err.get("type") == "json_invalid":
+            field, label = "body", LABELS["body"]
         elif err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
             # A discriminated union (document type, schedule frequency): name its tag field.
             tag = str((err.get("ctx") or {}).get("discriminator", "")).strip("'")
             field = f"{field}.{tag}" if field != "body" else tag
-            text = str(err.get("msg", "is invalid"))
-        problems.append({"field": field, "message": text})
-    first = problems[0] if problems else {"field": "body", "message": "is invalid"}
-    message = f"{first['field']} {first['message']}."
-    if len(problems) > 1:
-        message += (
-            f" ({len(problems) - 1} more problem{'s' if len(problems) > 2 else ''} in details.)"
+            label = field_label([*location, tag])
+        problems.append(
+            {
+                "field": field,
+                "label": label,
+                "message": _sentence(err, label),
+                "code": str(err.get("type", "invalid")),
+            }
         )
+    if not problems:
+        problems.append(
+            {
+                "field": "body",
+                "label": LABELS["body"],
+                "message": "The request is invalid.",
+                "code": "invalid",
+            }
+        )
+    message = problems[0]["message"]
+    if len(problems) > 1:
+        more = len(problems) - 1
+        plural = "is 1 more problem" if more == 1 else f"are {more} more problems"
+        message += f" There {plural}, listed with this one."
     return message, problems
 
 

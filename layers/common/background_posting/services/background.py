@@ -69,7 +69,7 @@ def post_with_button(caller: Caller, document_id: str, mode: str) -> tuple[Docum
         settings = company_store.get_settings(document.company)
         reasons = background_reasons(document, settings, "button")
         if reasons:
-            title = f"{document.number} posted in the background ({'; '.join(reasons)})"
+            title = f"{document.number} sent to the background ({'; '.join(reasons)})"
             return _queue(document, caller, None, title), True
     return documents_service.post_with_follow_up(caller, document), False
 
@@ -128,9 +128,18 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
     """An administrator sets a Ready to Post document back to In Progress."""
     if status != IN_PROGRESS:
         raise ValidationFailed(
-            "A document can only be set back to In Progress.",
+            "A document can only be set back to In Progress: choose In Progress as its status.",
             code="invalid_request",
-            details={"errors": [{"field": "status", "message": "must be 'In Progress'"}]},
+            details={
+                "errors": [
+                    {
+                        "field": "status",
+                        "label": "Status",
+                        "message": "Status must be In Progress.",
+                        "code": "literal_error",
+                    }
+                ]
+            },
         )
     caller.require_admin("set a Ready to Post document back to In Progress")
     document = documents_service.read_document(caller, document_id, with_lines=False)
@@ -138,8 +147,9 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
     remaining = item_store.items_of(document.id)
     if remaining:
         raise Conflict(
-            f"{document.number} still has {len(remaining)} worker item(s): remove them first "
-            f"(DELETE /documents/{document.id}/worker-items).",
+            f"{document.number} still has {len(remaining)} worker item"
+            f"{'' if len(remaining) == 1 else 's'}: remove them first (Remove worker items, on "
+            "the document's page), then set it back to In Progress.",
             code="worker_items_remain",
             details={"worker_items": [item.as_json() for item in remaining]},
         )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 
 from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from background_posting.domain.digest import Digest, local_time
 from background_posting.domain.money import round_money
-from background_posting.domain.notifications import Digest, Email
+from background_posting.domain.notifications import Email
 
 LOCALE = "en_GB"
 
@@ -21,17 +21,6 @@ def money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return "-"
     return str(format_currency(round_money(amount, currency), currency, locale=LOCALE))
-
-
-def when(iso: str) -> str:
-    """`2026-11-24T09:15:03+00:00` -> `24 Nov 2026 09:15 UTC`."""
-    try:
-        at = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +34,7 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
     )
     env.filters["money"] = money
-    env.filters["when"] = when
+    env.filters["when"] = local_time
     return env
 
 

@@ -23,6 +23,7 @@ from background_posting.domain.documents import (
 from background_posting.domain.errors import NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.ledger import TransactionDraft, build_transaction
+from background_posting.domain.printout import Printout, printout
 from background_posting.domain.tax import calculated_externally, cleared_line_taxes, tax_override
 from background_posting.services import tax as tax_service
 from background_posting.store import accounts as account_store
@@ -51,10 +52,23 @@ def _check_account(company_id: str, account_id: str | None, field: str = "accoun
     except NotFound:
         account = None
     if account is None or account.company != company_id:
+        message = (
+            f"Account {account_id} does not exist in company {company_id}: choose one of "
+            f"{company_id}'s customers or vendors."
+        )
         raise ValidationFailed(
-            f"{field}: account {account_id!r} does not exist in company {company_id!r}.",
+            message,
             code="account_not_found",
-            details={"errors": [{"field": field, "message": "does not exist in this company"}]},
+            details={
+                "errors": [
+                    {
+                        "field": field,
+                        "label": "Account",
+                        "message": message,
+                        "code": "account_not_found",
+                    }
+                ]
+            },
         )
 
 
@@ -120,6 +134,7 @@ def list_documents(
     status: str | None,
     limit: int,
     token: str | None,
+    has_background_errors: bool | None = None,
 ) -> document_store.Page:
     if company is not None:
         caller.require_company(company)
@@ -127,14 +142,21 @@ def list_documents(
     elif caller.logged_in is not None:
         companies = caller.companies_in(sorted(caller.logged_in))
     elif "*" in caller.allowed_companies:
+        message = "Choose a company: you may use every company, so the list shows one at a time."
         raise ValidationFailed(
-            "Name a company: you may use every company, so the list needs `company=`.",
+            message,
             code="invalid_request",
-            details={"errors": [{"field": "company", "message": "is required for this user"}]},
+            details={
+                "errors": [
+                    {"field": "company", "label": "Company", "message": message, "code": "missing"}
+                ]
+            },
         )
     else:
         companies = caller.companies_in(sorted(caller.allowed_companies))
-    return document_store.list_documents(companies, doc_type, status, limit, token)
+    return document_store.list_documents(
+        companies, doc_type, status, limit, token, has_background_errors
+    )
 
 
 def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Document:
@@ -142,7 +164,8 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
     current = stored.document
     current.require_amendable()
     changes = patch.model_dump(exclude_unset=True)
-    merged = current.model_dump() | changes | {"updated_at": now()}
+    # An amended document starts afresh: the errors of its last background attempt go.
+    merged = current.model_dump() | changes | {"updated_at": now(), "last_background_errors": None}
     if "lines" in changes:
         line_model = JournalLine if current.is_journal else DocumentLine
         merged["lines"] = [line_model.model_validate(line) for line in changes["lines"]]
@@ -183,7 +206,9 @@ def discard_document(caller: Caller, document_id: str) -> Document:
     return document_store.change_status(document, document.moved_to(DISCARDED, now(), **voided))
 
 
-def printable(caller: Caller, document_id: str) -> tuple[Document, dict[str, Any] | None]:
+def printable(caller: Caller, document_id: str) -> Printout:
+    """What the printed document shows: the document with its company's and account's names
+    and addresses, totals, tax per code, due date and discount terms."""
     document = read_document(caller, document_id)
     document.require_printable()
     transaction = None
@@ -191,7 +216,11 @@ def printable(caller: Caller, document_id: str) -> tuple[Document, dict[str, Any
         transaction = ledger_store.get_transaction(
             document.company, document.transaction_number
         ).header
-    return document, transaction
+    reference = reference_store.read(
+        document.company, [document.account] if document.account else []
+    )
+    account = reference.accounts.get(document.account or "")
+    return printout(document, reference.company, account, transaction)
 
 
 # -- posting -------------------------------------------------------------------------------

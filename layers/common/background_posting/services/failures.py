@@ -22,11 +22,18 @@ from aws_lambda_powertools import Logger
 
 from background_posting.config import get_settings
 from background_posting.domain.background import AtLimit, Outcome, at_limit
-from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST, Document
+from background_posting.domain.documents import (
+    IN_PROGRESS,
+    READY_TO_POST,
+    Document,
+    background_errors,
+)
 from background_posting.domain.errors import DomainError
 from background_posting.services.attempts import Attempt, StepResult
 from background_posting.store import documents as document_store
+from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
+from background_posting.store.worker_items import WorkerItem
 from background_posting.store.writes import Write, transact
 
 logger = Logger(child=True)
@@ -79,9 +86,19 @@ def _spent(attempt: Attempt, now: float) -> Write:
     return item_store.spent(attempt.item, attempt.owner, now)
 
 
-def returned_document(document: Document, errors: list[dict[str, Any]], group: str) -> Document:
-    """The document back In Progress after its maximum attempts (nothing is written)."""
-    return document.moved_to(IN_PROGRESS, datetime.now(UTC))
+def returned_document(
+    document: Document, errors: list[dict[str, Any]], item: WorkerItem, attempts: int
+) -> Document:
+    """The document back In Progress after its maximum attempts, carrying its last attempt's
+    errors and the log group they are in (they stay on it after that group is deleted)."""
+    title = work_log.group_title(item.log_group) or ""  # gone: the errors are kept all the same
+    return document.moved_to(
+        IN_PROGRESS,
+        datetime.now(UTC),
+        last_background_errors=background_errors(
+            errors, item.log_group, step=item.action, attempts=attempts, log_group_title=title
+        ),
+    )
 
 
 def _return_document(
@@ -93,7 +110,7 @@ def _return_document(
     now: float,
 ) -> Document:
     item = attempt.item
-    changed = returned_document(document, errors, item.log_group)
+    changed = returned_document(document, errors, item, attempts)
     message = (
         f"{document.number} failed {attempts} times and is In Progress again; "
         "correct it and post it again."

@@ -44,21 +44,27 @@ from aws_lambda_powertools import Logger
 
 from background_posting.adapters.ses import Mailer
 from background_posting.config import get_settings
+from background_posting.domain.company import Company
+from background_posting.domain.digest import (
+    DocumentFacts,
+    compose_digest,
+    digest_timezone,
+    document_facts,
+)
 from background_posting.domain.errors import DomainError, NotFound
 from background_posting.domain.identity import Caller
+from background_posting.domain.ledger import document_totals
 from background_posting.domain.notifications import (
     DeliveryFailed,
-    DocumentFacts,
     DocumentResult,
     Email,
     NotificationSettings,
     RecipientResults,
-    compose_digest,
-    document_facts,
     results_of_run,
 )
 from background_posting.services.digest_email import render_digest
 from background_posting.services.queues import notification_queue
+from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
 from background_posting.store import org as org_store
 from background_posting.store import work_log
@@ -180,7 +186,8 @@ def _send_one(
     report: DigestReport,
 ) -> None:
     who = results.recipient
-    reminders = org_store.notification_settings(who).reminders
+    chosen = org_store.notification_settings(who)
+    reminders = chosen.reminders
     if not results.needs_email(reminders):
         if results.results and not results.email:
             logger.warning("no e-mail address for a digest", extra={"recipient": who})
@@ -190,14 +197,16 @@ def _send_one(
         report.sent_before.append(who)
         return
     settings = get_settings()
+    facts = _facts(results.results)
     digest = compose_digest(
         run.id,
         run.trigger,
         run.created_at,
         results,
-        _facts(results.results),
+        facts,
         lambda group_id: f"{settings.log_group_base_url.rstrip('/')}/{group_id}",
         reminders,
+        digest_timezone(chosen.timezone, facts, settings.organisation_timezone),
     )
     email = render_digest(digest)
     claim = work_log.claim_digest(run.id, who, _now(), settings.notification_hold_seconds)
@@ -236,14 +245,31 @@ def _send_one(
 
 
 def _facts(results: list[DocumentResult]) -> dict[str, DocumentFacts]:
-    """Company, account, currency and net amount of each document (gone ones are left out)."""
+    """Company, account, currency, net, tax and total of each document, and its company's time
+    zone (gone documents are left out; a gone company leaves tax and total unknown)."""
     facts = {}
+    companies: dict[str, Company | None] = {}
     for document_id in dict.fromkeys(r.document_id for r in results):
         try:
             document = document_store.get_document(document_id).document
         except NotFound:
             continue
-        facts[document_id] = document_facts(document)
+        if document.company not in companies:
+            try:
+                companies[document.company] = company_store.get_company(document.company)[0]
+            except NotFound:
+                companies[document.company] = None
+        company = companies[document.company]
+        if company is None:
+            facts[document_id] = document_facts(document)
+            continue
+        totals = document_totals(document, company)
+        facts[document_id] = document_facts(
+            document,
+            tax=totals.tax if totals.tax_known else None,
+            total=totals.gross if totals.tax_known else None,
+            timezone=company.timezone,
+        )
     return facts
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -78,6 +79,11 @@ def _list_sk(document: Document) -> str:
 
 def _header_body(document: Document) -> str:
     return document.model_dump_json(exclude={"lines"})
+
+
+_WITH_BACKGROUND_ERRORS = '"last_background_errors":{'
+"""How a header that carries background errors reads in its JSON (compact, as pydantic
+writes it): what `list_documents(has_background_errors=...)` filters on."""
 
 
 def _chunks(document: Document, revision: int) -> list[DocumentRecord]:
@@ -356,8 +362,13 @@ def list_documents(
     status: str | None,
     limit: int,
     token: str | None,
+    has_background_errors: bool | None = None,
 ) -> Page:
-    """Headers of the given companies (in order), filtered; `next` resumes where this stopped."""
+    """Headers of the given companies (in order), filtered; `next` resumes where this stopped.
+
+    `has_background_errors`: only the documents that carry (True) or do not carry (False) the
+    errors of a background attempt (`last_background_errors`, an object in the stored header
+    JSON, which pydantic writes as `"last_background_errors":{` or `...:null`)."""
     bound()
     position: dict[str, Any] = _decode(token) if token else {"company": 0, "key": None}
     index: int = int(position.get("company", 0))
@@ -370,7 +381,13 @@ def list_documents(
             else (f"{doc_type}#" if doc_type else None)
         )
         condition = DocumentRecord.list_sk.startswith(prefix) if prefix else None
-        filter_condition = DocumentRecord.status == status if status and not doc_type else None
+        filter_condition: Condition | None = (
+            DocumentRecord.status == status if status and not doc_type else None
+        )
+        if has_background_errors is not None:
+            carries = DocumentRecord.body.contains(_WITH_BACKGROUND_ERRORS)
+            wanted = carries if has_background_errors else ~carries
+            filter_condition = wanted if filter_condition is None else filter_condition & wanted
         result = DocumentRecord.by_company.query(
             companies[index],
             condition,

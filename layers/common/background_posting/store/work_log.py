@@ -439,6 +439,16 @@ def _entry(record: WorkLogRecord) -> LogEntry:
     )
 
 
+def group_title(group_id: str) -> str | None:
+    """The worker log group's title (one read of its header), or None when it is gone."""
+    bound()
+    try:
+        header = WorkLogRecord.get(*_group_key(group_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return str(json.loads(header.body or "{}").get("title", ""))
+
+
 def get_group(group_id: str, with_entries: bool = True) -> LogGroup:
     bound()
     records = list(WorkLogRecord.query(f"LOG#{group_id}", consistent_read=True))

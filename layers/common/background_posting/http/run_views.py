@@ -1,0 +1,111 @@
+"""The JSON of a run (`GET /runs/{id}`), with every count named and explained for the OpenAPI.
+
+The first counts (`queued`, `posted`, `completed`, `failed`, `returned_to_in_progress`,
+`skipped`, `processed`) are the original keys, kept for the e2e tests and the console; each
+has a clearer name alongside, in the words the console shows (`documents_posted`,
+`follow_up_steps_done`, `nothing_to_do`...). Both carry the same number.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+# (original key, clearer name, description): one row per count.
+COUNTS: tuple[tuple[str, str, str], ...] = (
+    (
+        "queued",
+        "documents_queued",
+        "Documents this run found Ready to Post (or with follow-up work due) and sent to the "
+        "posting workers.",
+    ),
+    (
+        "posted",
+        "documents_posted",
+        "Documents posted to the ledger by this run: each is now Complete, with a transaction.",
+    ),
+    (
+        "completed",
+        "follow_up_steps_done",
+        "Work done besides posting: tax calculated or committed in AvaTax, income schedule "
+        "journals or adjustment journals created.",
+    ),
+    (
+        "failed",
+        "failures",
+        "Documents whose work failed in this run: they are tried again in the next run, or "
+        "(counted in returned_to_in_progress) were given back.",
+    ),
+    (
+        "returned_to_in_progress",
+        "returned_to_in_progress_after_max_attempts",
+        "Documents that failed their maximum attempts in this run and are In Progress again, "
+        "to be corrected and posted again (their errors are on the document).",
+    ),
+    (
+        "skipped",
+        "nothing_to_do",
+        "Documents that needed nothing by the time a worker reached them (another run or worker "
+        "had done the work, or the document had changed).",
+    ),
+    (
+        "processed",
+        "documents_processed",
+        "Queued documents the workers have finished with (whatever the outcome); the run is "
+        "finished when this equals documents_queued.",
+    ),
+    (
+        "waiting_for_goods",
+        "waiting_for_goods",
+        "Payable invoices that invoice verification found short of goods received; verified "
+        "again in every run, not failures.",
+    ),
+)
+
+
+def _counts_model() -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for old, new, text in COUNTS:
+        fields[old] = (int, Field(default=0, description=f"{text} (also as `{new}`)"))
+        if new != old:
+            fields[new] = (int, Field(default=0, description=text))
+    from pydantic import create_model
+
+    return create_model("RunCounts", __doc__="A run's counts, each under two names.", **fields)
+
+
+RunCounts = _counts_model()
+
+
+class RunScope(BaseModel):
+    companies: list[str] | Literal["all"] = Field(description="The companies the run covers")
+    document_type: str | None = Field(
+        default=None, description="The document type of a list view's Background Post"
+    )
+
+
+class RunView(BaseModel):
+    """A run of background posting: the schedule, Run Now, or a list view's Background Post."""
+
+    id: str
+    trigger: Literal["schedule", "run_now", "list_view"] | str = Field(
+        description="What started it: schedule, run_now or list_view"
+    )
+    requested_by: str = Field(description="The user who pressed Run Now or Background Post")
+    created_at: str = Field(description="When it started (ISO 8601)")
+    scheduled_for: str | None = Field(description="The scheduled time it ran for, if scheduled")
+    scope: RunScope
+    status: str = Field(
+        description="finding work, processing, completed, or completed with failures"
+    )
+    counts: RunCounts  # type: ignore[valid-type]
+
+
+def run_view(body: dict[str, Any]) -> RunView:
+    """A run's JSON (`Run.as_json`) with each count under its clearer name as well."""
+    counts = dict(body.get("counts", {}))
+    for old, new, _ in COUNTS:
+        counts.setdefault(old, 0)
+        counts[new] = counts[old]
+    return RunView.model_validate(body | {"counts": counts})

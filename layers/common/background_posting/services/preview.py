@@ -1,0 +1,91 @@
+"""Posting preview: the transaction posting a document would make, without making it.
+
+`POST /documents/{id}/preview` answers what the Post button would write: the transaction's
+lines in document, home and dual currency, the totals with the tax per code, the settlement
+discount, and every validation problem as a list (`can_post` False when there is any). It
+reads the document, the company, its settings and the accounts, and writes nothing: no
+number is taken, no ledger item, counter, worker item or log entry is written, and the
+document keeps its version. An AvaTax document whose tax has not been calculated is not sent
+to AvaTax (that would create a transaction there): the preview says the tax is calculated when
+the document posts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST
+from background_posting.domain.errors import ValidationFailed
+from background_posting.domain.identity import Caller
+from background_posting.domain.ledger import DocumentTotals, document_totals
+from background_posting.services import documents as documents_service
+from background_posting.store import companies as company_store
+
+
+def _totals_json(totals: DocumentTotals) -> dict[str, Any]:
+    return {
+        "net": format(totals.net, "f"),
+        "tax": format(totals.tax, "f") if totals.tax_known else None,
+        "gross": format(totals.gross, "f") if totals.tax_known else None,
+        "taxes": [
+            {"tax_code": code, "tax": format(amount, "f")}
+            for code, amount in sorted(totals.taxes.items(), key=lambda kv: str(kv[0] or ""))
+        ],
+        "tax_known": totals.tax_known,
+    }
+
+
+def preview(caller: Caller, document_id: str, offset: int, limit: int) -> dict[str, Any]:
+    """What posting the document now would write (lines [offset, offset + limit)), or every
+    problem that stops it; changes nothing."""
+    document = documents_service.read_document(caller, document_id)
+    document.require_status("previewed", IN_PROGRESS, READY_TO_POST)
+    company = company_store.get_company(document.company)[0]
+    body: dict[str, Any] = {
+        "document_id": document.id,
+        "number": document.number,
+        "status": document.status,
+        "version": document.version,
+        "currency": document.currency,
+        "totals": _totals_json(document_totals(document, company)),
+    }
+    try:
+        draft = documents_service.draft_for(document)
+    except ValidationFailed as failed:
+        return body | {
+            "can_post": False,
+            "problems": _problems(failed),
+            "transaction": None,
+        }
+    rows = list(documents_service.line_rows(draft))
+    shown = rows[offset : offset + limit]
+    end = offset + len(shown)
+    return body | {
+        "can_post": True,
+        "problems": [],
+        "transaction": {
+            "number": None,
+            "company": draft.company,
+            "period": draft.period,
+            "document_date": draft.document_date.isoformat(),
+            "currency": draft.currency,
+            "home_currency": draft.home_currency,
+            "dual_currency": draft.dual_currency,
+            "rate_document_to_home": format(draft.rate_document_to_home, "f"),
+            "rate_home_to_dual": format(draft.rate_home_to_dual, "f"),
+            "totals": {k: format(v, "f") for k, v in draft.totals.items()},
+            "discount": draft.discount.as_json() if draft.discount is not None else None,
+            "line_count": len(rows),
+            "lines": shown,
+            "lines_offset": offset,
+            "lines_next": end if end < len(rows) else None,
+        },
+    }
+
+
+def _problems(failed: ValidationFailed) -> list[dict[str, Any]]:
+    """Every problem posting would report; a failure without a list is one problem."""
+    listed = failed.details.get("errors") if failed.details else None
+    if isinstance(listed, list) and listed:
+        return [dict(problem) for problem in listed]
+    return [{"code": failed.code, "message": failed.message, "field": None}]
