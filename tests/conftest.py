@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from background_posting.config import Settings
@@ -103,25 +106,33 @@ def api(aws: Settings) -> Any:
 
 @pytest.fixture(scope="session")
 def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoDBLocal]:
-    """One DynamoDB Local (in memory) for the session's concurrency and crash tests."""
-    from infra.local_stack import free_port
-
+    """One DynamoDB Local (in memory) for the session's concurrency and crash tests (under
+    pytest-xdist: one per worker), on a port it owns (see `infra.dynamodb_local`)."""
     log = Path(tmp_path_factory.mktemp("ddb")) / "dynamodb-local.log"
-    server = DynamoDBLocal(free_port(), None, log_file=log).start()
-    yield server
-    server.stop()
+    server = DynamoDBLocal(0, None, log_file=log).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
 def local_store(
-    dynamodb_local: DynamoDBLocal, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Settings:
-    """Fresh tables on DynamoDB Local (a prefix per test), the store bound to them."""
+    dynamodb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Fresh tables on DynamoDB Local (a prefix per test), the store bound to them; the
+    tables are deleted afterwards. The prefix is random, so a test repeated in a session
+    (pytest-repeat, a rerun) never finds an earlier run's data."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
-    prefix = "t" + str(abs(hash(request.node.nodeid)))[:10]
+    prefix = f"t{uuid.uuid4().hex[:12]}"
     client = local_client("dynamodb", dynamodb_local.endpoint)
     names = create_tables(client, prefix)
     settings = settings_for(names, dynamodb_local.endpoint)
     store_base.bind(settings)
-    return settings
+    try:
+        yield settings
+    finally:
+        for name in names.values():  # in memory: a long session would otherwise grow
+            with contextlib.suppress(ClientError):
+                client.delete_table(TableName=name)
