@@ -13,6 +13,8 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
 from background_posting.config import Settings
@@ -29,6 +31,13 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "background-posting")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BackgroundPosting")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+# Hypothesis: the example counts stay as each test sets them; what goes is the timing checks
+# (200 ms per example, data generation "too slow"), which a loaded machine fails by chance.
+hypothesis_settings.register_profile(
+    "suite", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 SENDER = parameter_defaults()["SesFromAddress"]  # verified in moto's SES by the `aws` fixture
 
@@ -86,9 +95,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
 @pytest.fixture
 def avatax(aws: Settings) -> Iterator[AvaTaxStandIn]:
     """AvaTax's REST API stood in on 127.0.0.1, the secret in moto pointing at it; AvaTax calls
-    time out after half a second and back off briefly, so failure tests stay fast."""
-    aws.avatax_timeout_seconds, aws.avatax_backoff_seconds = 0.5, 0.01
-    with AvaTaxStandIn(slow_seconds=1.0) as standin:
+    time out after 2 s (a stand-in's answer takes milliseconds, even on a loaded machine;
+    half a second was not always enough) and back off briefly, so failure tests stay fast."""
+    aws.avatax_timeout_seconds, aws.avatax_backoff_seconds = 2.0, 0.01
+    with AvaTaxStandIn(slow_seconds=3.0) as standin:
         secrets = boto3.client("secretsmanager", region_name="us-east-1")
         put_avatax_secret(secrets, aws.avatax_secret_name, standin.url)
         parameters.clear_caches()  # the secret is new: nothing read before it stands
