@@ -8,6 +8,9 @@ Local-only routes: `GET /_local/emails` (what SES sent), `GET /_local/queues` (d
 
     python -m infra.local_stack [--port 3000] [--data-dir .local/dynamodb] [--template FILE]
 
+`--port 0` (or `PORT=0`) serves on a free port the gateway binds itself; the line "Background
+Posting is serving at <url>" says which (the tests start their stacks so).
+
 `SES_FROM_ADDRESS` (default background-posting@example.com) is verified in SES at start.
 """
 
