@@ -26,7 +26,7 @@ run: install
 
 # pytest-xdist workers (each with its own DynamoDB Local and local stack); `auto`: one per CPU
 PYTEST_WORKERS ?= auto
-PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS)
 
 ## make test: lint, types, template, and every test (unit, integration, end to end),
 ## the tests spread over the CPUs; the 15 slowest are listed at the end

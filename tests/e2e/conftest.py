@@ -176,11 +176,3 @@ def withdraw_after(stack: RunningStack) -> Iterator[list[str]]:
         )
         assert back.status in (200, 409), back.body  # 409: not Ready to Post (any more)
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup`, every test that uses the session stack runs on one worker,
-    so one stack is started for them (a stack costs tens of CPU seconds to start); tests
-    that start stacks of their own spread over the other workers."""
-    for item in items:
-        if "stack" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("session-stack"))
