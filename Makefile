@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat uv.lock infra/package-lock.json pyprojec
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test lint typecheck cfn-lint unit integration e2e bench requirements clean
+.PHONY: install run test soak lint typecheck cfn-lint unit integration e2e bench requirements clean
 
 $(STAMP):
 	@command -v java >/dev/null || (apt-get update -q && apt-get install -y -q openjdk-17-jre-headless)
@@ -24,9 +24,23 @@ install: $(STAMP)
 run: install
 	$(BIN)/python -m infra.local_stack
 
-## make test: lint, types, template, and every test (unit, integration, end to end)
+# pytest-xdist workers (each with its own DynamoDB Local and local stack); `auto`: one per CPU
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS)
+
+## make test: lint, types, template, and every test (unit, integration, end to end),
+## the tests spread over the CPUs; the 15 slowest are listed at the end
 test: install lint typecheck cfn-lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=15
+
+## make soak: the end-to-end and concurrency tiers SOAK_COUNT times over (not in `make test`)
+SOAK_COUNT ?= 20
+SOAK_TESTS ?= tests/e2e tests/integration/test_posting_concurrency.py \
+	tests/integration/test_worker.py tests/integration/test_notifications.py \
+	tests/integration/test_income_schedules.py tests/integration/test_local_infra.py
+soak: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) --count $(SOAK_COUNT) \
+		--durations=15 $(SOAK_TESTS)
 
 lint:
 	$(BIN)/ruff format --check .

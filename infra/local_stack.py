@@ -8,6 +8,9 @@ Local-only routes: `GET /_local/emails` (what SES sent), `GET /_local/queues` (d
 
     python -m infra.local_stack [--port 3000] [--data-dir .local/dynamodb] [--template FILE]
 
+`--port 0` (or `PORT=0`) serves on a free port the gateway binds itself; the line "Background
+Posting is serving at <url>" says which (the tests start their stacks so).
+
 `SES_FROM_ADDRESS` (default background-posting@example.com) is verified in SES at start.
 """
 
@@ -18,7 +21,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from infra.emails import keep_text_and_html, sent_emails, verify_sender
 from infra.event_sources import SqsEventSources
 from infra.gateway import Gateway
 from infra.lambda_runtime import LocalFunction
+from infra.ports import free_port  # noqa: F401 - kept where callers import it from
 from infra.resources import (
     QueueInfo,
     create_queues,
@@ -57,12 +60,6 @@ DEFAULT_USERS = ROOT / "infra" / "users.json"
 DEFAULT_SENDER = "background-posting@example.com"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class LocalStack:
     port: int = 3000
@@ -78,6 +75,7 @@ class LocalStack:
     parameters: dict[str, str] = field(default_factory=dict)
     moto_endpoint: str = ""
     _gateway: Gateway | None = None
+    _serving: threading.Thread | None = None
     _moto: Any = None
 
     @property
@@ -85,12 +83,22 @@ class LocalStack:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LocalStack:
+        """Start every part; `port` 0 binds a free port (`port` and `url` then say which)."""
         self._seed_users()
+        # The gateway binds first: its port is owned from here on (and known, for port 0),
+        # before anything that links to it is configured. It serves once everything is up.
+        self.functions = {name: LocalFunction(spec) for name, spec in functions().items()}
+        self._gateway = Gateway(
+            ("127.0.0.1", self.port),
+            self.functions["ApiFunction"],
+            self.users_file,
+            local_routes={"/_local/emails": sent_emails, "/_local/queues": self.queue_depths},
+        )
+        self.port = self._gateway.server_address[1]
         log_dir = self.data_dir.parent if self.data_dir else ROOT / ".local"
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.dynamodb = DynamoDBLocal(
-            free_port(), self.data_dir, log_file=log_dir / "dynamodb-local.log"
-        ).start()
+        self.dynamodb = DynamoDBLocal(0, self.data_dir, log_file=log_dir / "dynamodb-local.log")
+        self.dynamodb.start()
         self._start_moto()
         dynamodb = local_client("dynamodb", self.dynamodb.endpoint)
         names = create_tables(dynamodb, self.prefix)
@@ -102,7 +110,6 @@ class LocalStack:
         )
         self._verify_sender()
         start_local_avatax(self._client("secretsmanager"))  # AvaTax: the stand-in (see module)
-        self.functions = {name: LocalFunction(spec) for name, spec in functions().items()}
         for function in self.functions.values():
             function.warm()
         log.info("functions loaded: %s", ", ".join(sorted(self.functions)))
@@ -110,14 +117,10 @@ class LocalStack:
             self._client("sqs"), self.functions, self.queues, functions()
         ).start()
         self._start_scheduler()
-        self._gateway = Gateway(
-            ("127.0.0.1", self.port),
-            self.functions["ApiFunction"],
-            self.users_file,
-            local_routes={"/_local/emails": sent_emails, "/_local/queues": self.queue_depths},
+        self._serving = threading.Thread(
+            target=self._gateway.serve_forever, name="gateway", daemon=True
         )
-        self.port = self._gateway.server_address[1]
-        threading.Thread(target=self._gateway.serve_forever, name="gateway", daemon=True).start()
+        self._serving.start()
         log.info("API at %s (users: %s)", self.url, self.users_file)
         return self
 
@@ -155,9 +158,11 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         keep_text_and_html()  # before any e-mail is sent: /_local/emails shows both parts
-        moto_port = free_port()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        # Port 0: the server binds a free port itself (a port chosen beforehand could be
+        # taken meanwhile, and then ThreadedMotoServer.start() would wait forever).
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
+        _, moto_port = self._moto.get_host_and_port()
         self.moto_endpoint = f"http://127.0.0.1:{moto_port}"
 
     def _configure_environment(self, attributes: Attributes) -> None:
@@ -213,7 +218,8 @@ class LocalStack:
         if self.event_sources is not None:
             self.event_sources.stop()
         if self._gateway is not None:
-            self._gateway.shutdown()
+            if self._serving is not None:  # shutdown() waits for serve_forever() to end
+                self._gateway.shutdown()
             self._gateway.server_close()
         if self._moto is not None:
             self._moto.stop()

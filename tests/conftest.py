@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,9 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from botocore.exceptions import ClientError
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
 from background_posting.config import Settings
@@ -26,6 +31,13 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "background-posting")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BackgroundPosting")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+# Hypothesis: the example counts stay as each test sets them; what goes is the timing checks
+# (200 ms per example, data generation "too slow"), which a loaded machine fails by chance.
+hypothesis_settings.register_profile(
+    "suite", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 SENDER = parameter_defaults()["SesFromAddress"]  # verified in moto's SES by the `aws` fixture
 
@@ -83,9 +95,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
 @pytest.fixture
 def avatax(aws: Settings) -> Iterator[AvaTaxStandIn]:
     """AvaTax's REST API stood in on 127.0.0.1, the secret in moto pointing at it; AvaTax calls
-    time out after half a second and back off briefly, so failure tests stay fast."""
-    aws.avatax_timeout_seconds, aws.avatax_backoff_seconds = 0.5, 0.01
-    with AvaTaxStandIn(slow_seconds=1.0) as standin:
+    time out after 2 s (a stand-in's answer takes milliseconds, even on a loaded machine;
+    half a second was not always enough) and back off briefly, so failure tests stay fast."""
+    aws.avatax_timeout_seconds, aws.avatax_backoff_seconds = 2.0, 0.01
+    with AvaTaxStandIn(slow_seconds=3.0) as standin:
         secrets = boto3.client("secretsmanager", region_name="us-east-1")
         put_avatax_secret(secrets, aws.avatax_secret_name, standin.url)
         parameters.clear_caches()  # the secret is new: nothing read before it stands
@@ -103,25 +116,33 @@ def api(aws: Settings) -> Any:
 
 @pytest.fixture(scope="session")
 def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoDBLocal]:
-    """One DynamoDB Local (in memory) for the session's concurrency and crash tests."""
-    from infra.local_stack import free_port
-
+    """One DynamoDB Local (in memory) for the session's concurrency and crash tests (under
+    pytest-xdist: one per worker), on a port it owns (see `infra.dynamodb_local`)."""
     log = Path(tmp_path_factory.mktemp("ddb")) / "dynamodb-local.log"
-    server = DynamoDBLocal(free_port(), None, log_file=log).start()
-    yield server
-    server.stop()
+    server = DynamoDBLocal(0, None, log_file=log).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
 def local_store(
-    dynamodb_local: DynamoDBLocal, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Settings:
-    """Fresh tables on DynamoDB Local (a prefix per test), the store bound to them."""
+    dynamodb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Fresh tables on DynamoDB Local (a prefix per test), the store bound to them; the
+    tables are deleted afterwards. The prefix is random, so a test repeated in a session
+    (pytest-repeat, a rerun) never finds an earlier run's data."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
-    prefix = "t" + str(abs(hash(request.node.nodeid)))[:10]
+    prefix = f"t{uuid.uuid4().hex[:12]}"
     client = local_client("dynamodb", dynamodb_local.endpoint)
     names = create_tables(client, prefix)
     settings = settings_for(names, dynamodb_local.endpoint)
     store_base.bind(settings)
-    return settings
+    try:
+        yield settings
+    finally:
+        for name in names.values():  # in memory: a long session would otherwise grow
+            with contextlib.suppress(ClientError):
+                client.delete_table(TableName=name)

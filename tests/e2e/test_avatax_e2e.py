@@ -14,10 +14,11 @@ import pytest
 
 from infra.avatax_standin import AvaTaxStandIn
 from tests.e2e.conftest import RunningStack, start_stack
-from tests.e2e.test_background_e2e import eventually, finished
+from tests.e2e.test_background_e2e import finished
 from tests.support.api import http
 from tests.support.data import company_body
 from tests.support.tax import ACME_OFFICE, avatax_customer, avatax_invoice
+from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def run_now(url: str) -> dict[str, Any]:
     """Run Now, and the run once it has processed everything it queued."""
     answer = http(url, "POST", "/scheduler/run", "runner")
     assert answer.status == 202
-    return dict(eventually(lambda: finished(url, answer.body["run_id"]), 60))
+    return dict(eventually(lambda: finished(url, answer.body["run_id"])))
 
 
 def test_an_avatax_invoice_is_complete_after_one_run_and_committed_after_the_next(

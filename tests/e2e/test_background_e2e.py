@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,20 +13,9 @@ import pytest
 from tests.e2e.conftest import RunningStack, start_stack
 from tests.support.api import http
 from tests.support.data import account_body, company_body, document_body
+from tests.support.waiting import DEADLINE, eventually
 
 TYPES = ("sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note", "journal")
-
-
-def eventually(check: Callable[[], Any], seconds: float, every: float = 0.5) -> Any:
-    """Poll until `check` returns something truthy; fail with its last answer after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = check()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds} s; last answer: {answer!r}")
-        time.sleep(every)
 
 
 def given_company(url: str) -> str:
@@ -75,14 +63,14 @@ def test_a_backlog_of_every_type_posts_from_run_now(stack: RunningStack) -> None
 
     run = http(stack.url, "POST", "/scheduler/run", "runner")
     assert run.status == 202
-    eventually(lambda: set(statuses(stack.url, backlog)) == {"Complete"}, 90)
+    eventually(lambda: set(statuses(stack.url, backlog)) == {"Complete"})
 
     numbers = [
         http(stack.url, "GET", f"/documents/{d['id']}/transaction", "clerk").body["number"]
         for d in backlog
     ]
     assert len(set(numbers)) == len(backlog)
-    final = eventually(lambda: finished(stack.url, run.body["run_id"]), 30)
+    final = eventually(lambda: finished(stack.url, run.body["run_id"]))
     assert final["counts"]["posted"] >= len(backlog)
 
 
@@ -107,7 +95,7 @@ def test_a_failing_document_returns_to_in_progress_after_its_attempts(stack: Run
         http(stack.url, "POST", "/documents/post", "clerk", {"ids": [bad["id"]]})
         for _ in range(2):
             run = http(stack.url, "POST", "/scheduler/run", "runner").body["run_id"]
-            eventually(lambda run=run: finished(stack.url, run), 60)
+            eventually(lambda run=run: finished(stack.url, run))
         assert statuses(stack.url, [bad]) == ["In Progress"]
         items = http(stack.url, "GET", f"/worker-items?reference={bad['number']}", "clerk").body
         assert items["worker_items"] == []
@@ -144,7 +132,8 @@ def test_a_schedule_due_within_a_minute_posts_a_queued_document_by_itself(
     ]
     assert http(url, "POST", "/documents/post", "clerk", {"ids": [document["id"]]}).status == 202
 
-    due = datetime.now(UTC) + timedelta(seconds=70)
+    # Due at the start of a minute 70 to 130 s from now: the request that sets it has 70 s
+    due = datetime.now(UTC) + timedelta(seconds=130)
     answer = http(
         url,
         "PUT",
@@ -160,7 +149,7 @@ def test_a_schedule_due_within_a_minute_posts_a_queued_document_by_itself(
     assert answer.status == 200, answer.body
     assert answer.body["next_run"].startswith(due.strftime("%Y-%m-%dT%H:%M"))
 
-    eventually(lambda: statuses(url, [document]) == ["Complete"], 150, every=2)
+    eventually(lambda: statuses(url, [document]) == ["Complete"], 130 + DEADLINE, every=2)
     groups = http(url, "GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
     entries = http(url, "GET", f"/worker-log-groups/{groups[0]['id']}", "clerk").body["entries"]
     assert [e["outcome"] for e in entries] == ["posted"]

@@ -290,7 +290,7 @@ FAILURES = {
         "avatax_authentication_failed",
         ["HTTP 401 AuthenticationException", "background-posting/avatax"],
     ),
-    "timeouts": (always_slow, "avatax_timeout", ["3 tries", "no answer within 0.5 s"]),
+    "timeouts": (always_slow, "avatax_timeout", ["3 tries", "no answer within 2.0 s"]),
     "rate limiting": (rate_limited, "avatax_rate_limited", ["HTTP 429 TooManyRequests"]),
     "no settings": (no_secret, "avatax_not_configured", ["background-posting/avatax"]),
 }

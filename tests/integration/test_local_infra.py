@@ -207,7 +207,7 @@ def test_a_function_gets_the_sqs_event_lambda_builds(sqs: Any) -> None:
     function = FakeFunction()
     sources = pollers(sqs, function, queue).start()
     try:
-        assert sources.wait_idle(timeout=5)
+        assert sources.wait_idle(timeout=60)
     finally:
         sources.stop()
 
@@ -259,7 +259,7 @@ def test_a_reported_item_failure_is_redelivered_and_the_rest_deleted(
     with caplog.at_level(logging.INFO, logger="events"):
         sources.start()
         try:
-            assert sources.wait_idle(timeout=5)
+            assert sources.wait_idle(timeout=60)
         finally:
             sources.stop()
 
@@ -281,7 +281,7 @@ def test_a_function_that_raises_deletes_nothing(sqs: Any, caplog: pytest.LogCapt
     function = FakeFunction(raise_once)
     sources = pollers(sqs, function, queue).start()
     try:
-        assert sources.wait_idle(timeout=5)
+        assert sources.wait_idle(timeout=60)
     finally:
         sources.stop()
 
@@ -303,7 +303,7 @@ def test_sqs_moves_a_message_that_keeps_failing_to_the_dead_letter_queue(sqs: An
     function = FakeFunction(always_raise)
     sources = pollers(sqs, function, queue).start()
     try:
-        assert sources.wait_idle(timeout=6)
+        assert sources.wait_idle(timeout=60)
     finally:
         sources.stop()
 
@@ -323,7 +323,7 @@ def test_stop_waits_for_the_invocation_under_way(sqs: Any) -> None:
         finished.set()
 
     sources = pollers(sqs, FakeFunction(slow), queue).start()
-    assert began.wait(timeout=5)
+    assert began.wait(timeout=60)
 
     sources.stop()
 
