@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.conftest import RunningStack
 from tests.support.api import http
 from tests.support.data import account_body, company_body, document_body
+from tests.support.stack import RunningStack
 
 
 def eventually(check: Callable[[], Any], seconds: float, every: float = 0.5) -> Any:
@@ -119,7 +119,7 @@ def test_after_run_now_each_submitter_has_exactly_one_email_listing_every_result
         for g in http(url, "GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
         if f"/worker-log-groups/{g['id']}" in to_clerk["text"]
     ]
-    assert f"{url}/worker-log-groups/{group['id']}" in to_clerk["html"]
+    assert f"{url}/console/#/worker-log-groups/{group['id']}" in to_clerk["html"]
     assert http(url, "GET", f"/runs/{run.body['run_id']}", "runner").body["status"] == (
         "completed with failures"
     )

@@ -196,7 +196,9 @@ def _send_one(
         run.created_at,
         results,
         _facts(results.results),
-        lambda group_id: f"{settings.log_group_base_url.rstrip('/')}/{group_id}",
+        lambda group_id: (
+            f"{settings.log_group_base_url.rstrip('/')}/#/worker-log-groups/{group_id}"
+        ),
         reminders,
     )
     email = render_digest(digest)

@@ -1,0 +1,66 @@
+"""The local stack, started by the tests as `make run` starts it (python -m infra.local_stack).
+
+Shared by the end-to-end tests (tests/e2e) and the browser tests (tests/browser).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.local_stack import free_port
+from infra.template import ROOT
+
+
+@dataclass
+class RunningStack:
+    url: str
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    log: Path
+    seconds_to_health: float
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=30)
+
+
+def start_stack(data_dir: Path, log: Path, port: int | None = None) -> RunningStack:
+    port = port or free_port()
+    env = os.environ | {"PORT": str(port)}
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        env.pop(key, None)
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "infra.local_stack",
+            "--data-dir",
+            str(data_dir),
+            "--users",
+            str(data_dir.parent / "users.json"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    while time.monotonic() - started < 60:
+        if process.poll() is not None:
+            raise RuntimeError(f"the local stack exited: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as response:
+                if response.status == 200:
+                    return RunningStack(url, process, data_dir, log, time.monotonic() - started)
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise TimeoutError(f"no /health within 60 s: {log.read_text()[-3000:]}")
