@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 ## The browser the console's tests drive (Debian's; Playwright cannot download its own here).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test lint typecheck cfn-lint unit integration e2e browser screenshots bench requirements clean
+.PHONY: install run test lint typecheck cfn-lint unit integration e2e browser screenshots deploy-console bench requirements clean
 
 $(STAMP):
 	@command -v java >/dev/null || (apt-get update -q && apt-get install -y -q openjdk-17-jre-headless)
@@ -61,6 +61,10 @@ browser: install
 ## make screenshots: the console's main pages as docs/screenshots/*.png (shown in README.md)
 screenshots: install
 	$(BIN)/python -m tests.browser.screenshots docs/screenshots
+
+## make deploy-console STACK=<stack name>: publish console/ to the deployed stack's hosting
+deploy-console: install
+	$(BIN)/python -m infra.deploy_console $(STACK)
 
 ## make bench: benchmarks on DynamoDB Local, not part of `make test` (README "Performance")
 bench: install
