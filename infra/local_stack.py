@@ -57,6 +57,13 @@ log = logging.getLogger("local-stack")
 
 DEFAULT_USERS = ROOT / "infra" / "users.json"
 CONSOLE_ROOT = ROOT / "console"
+# Powertools' REST resolver keeps the current event on a class (`BaseRouter.current_event`),
+# shared by every copy of the handler in this process: two API requests at once would read
+# each other's event (identity, query, body). On Lambda one process serves one event at a
+# time; here the API function gets one instance, so its requests take turns.
+SERIAL_FUNCTIONS = {"ApiFunction": 1}
+# The JVM can take most of a minute to answer on a machine shared by many test runs.
+DYNAMODB_LOCAL_START_SECONDS = 120.0
 DEFAULT_SENDER = "background-posting@example.com"
 
 
@@ -93,7 +100,7 @@ class LocalStack:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.dynamodb = DynamoDBLocal(
             free_port(), self.data_dir, log_file=log_dir / "dynamodb-local.log"
-        ).start()
+        ).start(timeout=DYNAMODB_LOCAL_START_SECONDS)
         self._start_moto()
         dynamodb = local_client("dynamodb", self.dynamodb.endpoint)
         names = create_tables(dynamodb, self.prefix)
@@ -105,7 +112,10 @@ class LocalStack:
         )
         self._verify_sender()
         start_local_avatax(self._client("secretsmanager"))  # AvaTax: the stand-in (see module)
-        self.functions = {name: LocalFunction(spec) for name, spec in functions().items()}
+        self.functions = {
+            name: LocalFunction(spec, instances=SERIAL_FUNCTIONS.get(name, 4))
+            for name, spec in functions().items()
+        }
         for function in self.functions.values():
             function.warm()
         log.info("functions loaded: %s", ", ".join(sorted(self.functions)))
