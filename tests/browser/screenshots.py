@@ -27,6 +27,7 @@ from tests.support.console import (
     given_documents,
     given_unbalanced_journal,
     launch,
+    link_to_group_of,
     sent_emails,
     sign_in,
 )
@@ -61,8 +62,6 @@ def _day_of_work(url: str) -> dict[str, Any]:
     email = _until(
         lambda: next((e for e in sent_emails(url) if journal["number"] in e["text"]), None)
     )
-    link = re.search(r"https?://\S+?#/worker-log-groups/[0-9a-f]{32}", email["text"])
-    assert link is not None
     schedule = {"frequency": "hourly", "every_hours": 2, "start_offset_minutes": 15}
     assert http(url, "PUT", "/scheduler", "admin", schedule).status == 200
     return {
@@ -70,7 +69,7 @@ def _day_of_work(url: str) -> dict[str, Any]:
         "invoice": posted[0],
         "journal": journal,
         "run_id": run_id,
-        "link": link.group(0),
+        "link": link_to_group_of(url, email, "clerk", journal["id"]),
     }
 
 

@@ -18,6 +18,7 @@ from tests.support.console import (
     given_company,
     given_documents,
     given_unbalanced_journal,
+    link_to_group_of,
     sent_emails,
     sign_in,
 )
@@ -258,17 +259,14 @@ def test_the_emails_link_opens_the_worker_log_group_after_choosing_a_user(
     page: Page, stack: RunningStack, failed_journal: dict[str, Any]
 ) -> None:
     # Given the e-mail the clerk received after the run
-    links = re.findall(
-        r"https?://\S+?#/worker-log-groups/[0-9a-f]{32}", failed_journal["email"]["text"]
-    )
-    assert links, failed_journal["email"]["text"]
-    assert links[0].startswith(f"{stack.url}/console/#/worker-log-groups/")
+    journal = failed_journal["journal"]
+    link = link_to_group_of(stack.url, failed_journal["email"], "clerk", journal["id"])
+    assert link.startswith(f"{stack.url}/console/#/worker-log-groups/")
     # When the link is opened in a browser where nobody is signed in
-    page.goto(links[0])
+    page.goto(link)
     page.get_by_role("radio", name="clerk").check()
     page.get_by_role("button", name="Sign in").click()
     # Then the worker log group opens, with the journal's error in the API's words
-    journal = failed_journal["journal"]
     expect(page.get_by_role("heading", name="Errors (1)")).to_be_visible()
     report = page.locator(".error-report")
     expect(report.get_by_role("link", name=journal["number"])).to_be_visible()

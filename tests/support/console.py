@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.request
 import uuid
 from typing import Any
@@ -88,3 +89,15 @@ def sent_emails(url: str) -> list[dict[str, Any]]:
     with urllib.request.urlopen(f"{url}/_local/emails", timeout=10) as response:
         emails: list[dict[str, Any]] = json.load(response)
     return emails
+
+
+LOG_GROUP_LINK = re.compile(r"https?://\S+?#/worker-log-groups/([0-9a-f]{32})")
+
+
+def link_to_group_of(url: str, email: dict[str, Any], user: str, document_id: str) -> str:
+    """The e-mail's link to the worker log group that holds `document_id`'s results."""
+    for match in LOG_GROUP_LINK.finditer(email["text"]):
+        group = http(url, "GET", f"/worker-log-groups/{match.group(1)}", user).body
+        if any(entry["document_id"] == document_id for entry in group["entries"]):
+            return match.group(0)
+    raise AssertionError(f"no link in the e-mail leads to {document_id}: {email['text']}")

@@ -69,7 +69,7 @@ function Transaction({ id }) {
         <div class="table"><table>
           <caption>Discount if paid by</caption>
           <thead><tr><th scope="col">Paid by</th><th scope="col" class="number">Days</th><th scope="col" class="number">Percent</th>
-            <th scope="col" class="number">Discount (${t.currency})</th><th scope="col" class="number">Discount (${t.discount.account_currency})</th></tr></thead>
+            <th scope="col" class="number">Discount, document currency (${t.currency})</th><th scope="col" class="number">Discount, account currency (${t.discount.account_currency})</th></tr></thead>
           <tbody>${t.discount.tiers.map((d) => html`<tr><td>${d.date}</td><td class="number">${d.days}</td><td class="number">${d.percent}%</td>
             <td class="number">${d.document_amount}</td><td class="number">${d.account_amount}</td></tr>`)}</tbody>
         </table></div>`
@@ -96,14 +96,24 @@ function WorkerItems({ number }) {
   </section>`;
 }
 
-/** The entries of this document in the caller's newest worker log groups, newest first. */
-async function backgroundAttempts(documentId) {
-  const { worker_log_groups: groups } = await get("/worker-log-groups");
+/** This document's entries in its worker items' log groups and the caller's newest groups. */
+async function backgroundAttempts(document) {
+  const [{ worker_items: items }, { worker_log_groups: groups }] = await Promise.all([
+    get(`/worker-items${query({ reference: document.number })}`),
+    get("/worker-log-groups"),
+  ]);
   const newest = [...groups].sort((a, b) => (a.created_at < b.created_at ? 1 : -1)).slice(0, LOG_GROUPS_SEARCHED);
+  const ids = [...new Set([...items.map((i) => i.log_group).filter(Boolean), ...newest.map((g) => g.id)])];
   const found = [];
-  for (const group of newest) {
-    const full = await get(`/worker-log-groups/${group.id}`);
-    for (const entry of full.entries) if (entry.document_id === documentId) found.push({ ...entry, group: group.id });
+  for (const id of ids) {
+    let full;
+    try {
+      full = await get(`/worker-log-groups/${id}`);
+    } catch (failure) {
+      if (failure.status === 404) continue; // deleted, or another user's
+      throw failure;
+    }
+    for (const entry of full.entries) if (entry.document_id === document.id) found.push({ ...entry, group: id });
   }
   return found.sort((a, b) => (a.at < b.at ? 1 : -1));
 }
@@ -113,7 +123,7 @@ function ErrorList({ errors }) {
 }
 
 function LastBackgroundErrors({ document }) {
-  const attempts = useLoad(() => backgroundAttempts(document.id), [document.id, document.version]);
+  const attempts = useLoad(() => backgroundAttempts(document), [document.id, document.version]);
   const own = document.last_background_errors;
   const last = attempts.data?.[0];
   return html`<section aria-labelledby="attempt-heading">
@@ -126,7 +136,7 @@ function LastBackgroundErrors({ document }) {
       ? html`<p>${when(last.at)}: ${last.action}, attempt ${last.attempt}, <strong>${last.outcome}</strong>
           (<a href=${`#/worker-log-groups/${last.group}`}>worker log group</a>${last.run_id ? html`, <a href=${`#/runs/${last.run_id}`}>run</a>` : ""}).</p>
         ${last.errors.length > 0 ? html`<${ErrorList} errors=${last.errors} />` : html`<p>No errors.</p>`}`
-      : !own && html`<p>This document has not been through background posting in your recent worker log groups.</p>`)}
+      : !own && html`<p>No background attempt of this document is in its worker items' or your recent worker log groups.</p>`)}
   </section>`;
 }
 

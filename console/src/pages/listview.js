@@ -105,15 +105,15 @@ export function ListView({ type, me }) {
         <caption>${documents.length ? `${documents.length} ${names.plural.toLowerCase()} on page ${pages.length}` : `No ${names.plural.toLowerCase()} match these filters.`}</caption>
         <thead><tr>
           <th scope="col"><input type="checkbox" aria-label="Select every document on this page" checked=${allSelected} onChange=${toggleAll} /></th>
-          <th scope="col">Number</th><th scope="col">Company</th><th scope="col">Account</th>
-          <th scope="col">Date</th><th scope="col">Currency</th><th scope="col">Lines</th><th scope="col">Status</th>
+          <th scope="col">Number</th><th scope="col" class="wide-only">Company</th><th scope="col" class="wide-only">Account</th>
+          <th scope="col">Date</th><th scope="col" class="wide-only">Currency</th><th scope="col" class="number wide-only">Lines</th><th scope="col">Status</th>
         </tr></thead>
         <tbody>
           ${documents.map((d) => html`<tr key=${d.id} class=${selected.has(d.id) ? "selected" : ""}>
             <td><input type="checkbox" aria-label=${`Select ${d.number}`} checked=${selected.has(d.id)} onChange=${() => toggle(d.id)} /></td>
             <th scope="row"><a href=${`#/document/${d.id}`}>${d.number}</a></th>
-            <td>${d.company}</td><td>${d.account || ""}</td><td>${d.document_date}</td><td>${d.currency}</td>
-            <td class="number">${d.line_count}</td><td><${Status} status=${d.status} /></td>
+            <td class="wide-only">${d.company}</td><td class="wide-only">${d.account || ""}</td><td class="nowrap">${d.document_date}</td><td class="wide-only">${d.currency}</td>
+            <td class="number wide-only">${d.line_count}</td><td><${Status} status=${d.status} /></td>
           </tr>`)}
         </tbody>
       </table>
