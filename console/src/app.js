@@ -13,6 +13,7 @@ import { ListView } from "./pages/listview.js";
 import { DocumentPage } from "./pages/document.js";
 import { LogGroupList, LogGroupPage } from "./pages/loggroups.js";
 import { RunPage } from "./pages/run.js";
+import { CompaniesPage } from "./pages/companies.js";
 
 function currentRoute() {
   const [path, search = ""] = location.hash.replace(/^#/, "").split("?");
@@ -87,6 +88,7 @@ function Navigation({ me, onSignOut }) {
         ${me.may.view_scheduler && link("#/scheduler", "Background Posting Scheduler")}
         ${DOCUMENT_TYPES.map((t) => link(`#/documents/${t.type}`, t.plural))}
         ${link("#/worker-log-groups", "Worker Log Groups")}
+        ${link("#/companies", "My Companies")}
       </ul>
     </nav>
     <p class="who">Signed in as <strong>${me.user_id}</strong> <button type="button" class="link" onClick=${onSignOut}>Sign out</button></p>
@@ -98,7 +100,7 @@ function NotAllowed() {
     <p role="alert">The Background Posting Scheduler is shown to System Administrators and to users with the Background Posting - Run Now permission set.</p>`;
 }
 
-function Page({ route, me }) {
+function Page({ route, me, onMeChanged }) {
   const [first, second] = route.parts;
   if (!first) return html`<${ListView} type="sales_invoice" me=${me} />`;
   if (first === "scheduler") return me.may.view_scheduler ? html`<${SchedulerPage} me=${me} />` : html`<${NotAllowed} />`;
@@ -106,6 +108,7 @@ function Page({ route, me }) {
   if (first === "document" && second) return html`<${DocumentPage} key=${second} id=${second} me=${me} />`;
   if (first === "worker-log-groups" && second) return html`<${LogGroupPage} key=${second} id=${second} me=${me} />`;
   if (first === "worker-log-groups") return html`<${LogGroupList} me=${me} />`;
+  if (first === "companies") return html`<${CompaniesPage} me=${me} onChanged=${onMeChanged} />`;
   if (first === "runs" && second) return html`<${RunPage} key=${second} id=${second} />`;
   return html`<h1>Page not found</h1><p>There is no page <code>${location.hash}</code>. <a href="#/">Go to the start</a>.</p>`;
 }
@@ -140,7 +143,7 @@ function App({ config }) {
     else signOutOfCognito();
   };
   return html`<${Navigation} me=${me} onSignOut=${signOut} />
-    <main id="main" tabindex="-1"><${Page} route=${route} me=${me} /></main>`;
+    <main id="main" tabindex="-1"><${Page} route=${route} me=${me} onMeChanged=${() => get("/me").then(setMe, setFailure)} /></main>`;
 }
 
 async function start() {

@@ -30,6 +30,7 @@ from tests.support.console import (
     link_to_group_of,
     sent_emails,
     sign_in,
+    user_choice,
 )
 from tests.support.stack import start_stack
 
@@ -122,7 +123,7 @@ def main(out: Path) -> int:
                 clerk = browser.new_context(viewport=WIDE)
                 page = clerk.new_page()
                 page.goto(day["link"])
-                page.get_by_role("radio", name="clerk").check()
+                user_choice(page, "clerk").check()
                 page.get_by_role("button", name="Sign in").click()
                 expect(page.get_by_role("heading", name=re.compile("^Errors"))).to_be_visible()
                 _shoot(page, out, "worker-log-group")

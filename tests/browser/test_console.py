@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import urllib.request
@@ -21,6 +22,7 @@ from tests.support.console import (
     link_to_group_of,
     sent_emails,
     sign_in,
+    user_choice,
 )
 from tests.support.stack import RunningStack
 
@@ -264,7 +266,7 @@ def test_the_emails_link_opens_the_worker_log_group_after_choosing_a_user(
     assert link.startswith(f"{stack.url}/console/#/worker-log-groups/")
     # When the link is opened in a browser where nobody is signed in
     page.goto(link)
-    page.get_by_role("radio", name="clerk").check()
+    user_choice(page, "clerk").check()
     page.get_by_role("button", name="Sign in").click()
     # Then the worker log group opens, with the journal's error in the API's words
     expect(page.get_by_role("heading", name="Errors (1)")).to_be_visible()
@@ -354,7 +356,7 @@ def test_the_main_flow_by_keyboard_alone_at_400_pixels(
     try:
         page.goto(console_url(stack.url))
         # When the administrator signs in with the keyboard
-        _tab_to(page, page.get_by_role("radio", name="admin"))
+        _tab_to(page, user_choice(page, "admin"))
         page.keyboard.press("Space")
         _tab_to(page, page.get_by_role("button", name="Sign in"))
         page.keyboard.press("Enter")
@@ -381,3 +383,40 @@ def test_the_main_flow_by_keyboard_alone_at_400_pixels(
         assert width <= NARROW["width"], width
     finally:
         context.close()
+
+
+# --- the companies a user is logged into ----------------------------------------------------
+
+
+def test_a_user_logs_into_companies_and_the_list_view_shows_them(
+    page: Page, stack: RunningStack
+) -> None:
+    # Given a user allowed two companies, each with an invoice
+    first, second = given_company(stack.url), given_company(stack.url)
+    given_documents(stack.url, first, 1)
+    given_documents(stack.url, second, 1)
+    users_file = stack.data_dir.parent / "users.json"
+    users = json.loads(users_file.read_text())
+    users["ana"] = {"email": "ana@example.com", "groups": [], "companies": f"{first},{second}"}
+    users_file.write_text(json.dumps(users))
+    sign_in(page, stack.url, "ana", "/companies")
+    expect(page.get_by_text(f"You may use {first}, {second}")).to_be_visible()
+
+    # When she asks for a company she may not use, the API's refusal is shown
+    field = page.get_by_label("Companies to log into")
+    field.fill(f"{first}, NOPE")
+    page.get_by_role("button", name="Log into these companies").click()
+    expect(page.get_by_role("alert")).to_contain_text("not allowed to use 'NOPE'")
+
+    # When she logs into the first only
+    field.fill(first)
+    page.get_by_role("button", name="Log into these companies").click()
+    expect(
+        page.get_by_role("status").filter(has_text=f"You are logged into {first}.")
+    ).to_be_visible()
+
+    # Then the list view shows that company's invoices without naming it
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Sales Invoices").click()
+    rows = page.get_by_role("table").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(first)

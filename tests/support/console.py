@@ -13,7 +13,7 @@ import urllib.request
 import uuid
 from typing import Any
 
-from playwright.sync_api import Browser, Page, Playwright, expect
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 
 from tests.support.api import http
 from tests.support.data import account_body, company_body, document_body
@@ -41,10 +41,15 @@ def console_url(stack_url: str, route: str = "") -> str:
     return f"{stack_url}/console/{'#' + route if route else ''}"
 
 
+def user_choice(page: Page, user: str) -> Locator:
+    """The sign-in page's radio button for `user` (its label: the id, then its permission sets)."""
+    return page.get_by_role("radio", name=re.compile(rf"^{re.escape(user)} "))
+
+
 def sign_in(page: Page, stack_url: str, user: str, route: str = "") -> None:
     """Open the console (at `route`) and choose the local user, as a person would."""
     page.goto(console_url(stack_url, route))
-    page.get_by_role("radio", name=user, exact=False).check()
+    user_choice(page, user).check()
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text(f"Signed in as {user}")).to_be_visible()
 
