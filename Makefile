@@ -2,19 +2,26 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat uv.lock infra/package-lock.json pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat uv.lock infra/package-lock.json console/package-lock.json pyproject.toml | cksum | cut -d' ' -f1)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PYTHONDONTWRITEBYTECODE := 1
+## The browser the console's tests drive (Debian's; Playwright cannot download its own here).
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test soak lint typecheck cfn-lint unit integration e2e bench requirements clean
+.PHONY: install run test soak lint typecheck cfn-lint unit integration e2e browser screenshots deploy-console bench requirements clean
 
 $(STAMP):
 	@command -v java >/dev/null || (apt-get update -q && apt-get install -y -q openjdk-17-jre-headless)
 	@command -v npm >/dev/null || (apt-get update -q && apt-get install -y -q nodejs npm)
+	@test -x $(CHROMIUM) || (apt-get update -q && apt-get install -y -q chromium)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check uv==0.13.9
 	$(BIN)/uv sync --frozen --inexact --quiet
 	npm ci --prefix infra --no-audit --no-fund --loglevel=error
+	npm ci --prefix console --no-audit --no-fund --loglevel=error
+	mkdir -p console/vendor
+	cp console/node_modules/preact/dist/preact.mjs console/node_modules/preact/hooks/dist/hooks.mjs \
+	   console/node_modules/htm/dist/htm.mjs console/vendor/
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -61,6 +68,18 @@ integration: install
 e2e: install
 	$(BIN)/python -m pytest -q tests/e2e
 
+## make browser: the console's tests in Chromium (part of `make test`)
+browser: install
+	$(BIN)/python -m pytest -q tests/browser
+
+## make screenshots: the console's main pages as docs/screenshots/*.png (shown in README.md)
+screenshots: install
+	$(BIN)/python -m tests.browser.screenshots docs/screenshots
+
+## make deploy-console STACK=<stack name>: publish console/ to the deployed stack's hosting
+deploy-console: install
+	$(BIN)/python -m infra.deploy_console $(STACK)
+
 ## make bench: benchmarks on DynamoDB Local, not part of `make test` (README "Performance")
 bench: install
 	$(BIN)/python -m bench.run
@@ -70,4 +89,4 @@ requirements: install
 	$(BIN)/uv export --frozen --no-dev --no-hashes --no-emit-project --quiet -o layers/common/requirements.txt
 
 clean:
-	rm -rf $(VENV) infra/node_modules .local .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) infra/node_modules console/node_modules console/vendor .local .mypy_cache .ruff_cache .pytest_cache .hypothesis

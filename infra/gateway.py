@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import mimetypes
 import time
 import uuid
 from collections.abc import Callable
@@ -18,6 +19,37 @@ from infra.lambda_runtime import LocalFunction
 log = logging.getLogger("gateway")
 
 UNAUTHENTICATED_PATHS = {"/health", "/openapi.json"}
+CONSOLE_PREFIX = "/console/"
+# What of console/ is served: the page, its code and styles, the vendored libraries.
+CONSOLE_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+CONSOLE_HIDDEN = {"package.json", "package-lock.json"}
+
+
+def console_file(root: Path, path: str) -> tuple[Path, str] | None:
+    """The file of console/ a `/console/...` path names, and its content type (or None)."""
+    relative = path.removeprefix(CONSOLE_PREFIX) or "index.html"
+    if relative.endswith("/"):
+        relative += "index.html"
+    candidate = (root / relative).resolve()
+    suffix = candidate.suffix.lower()
+    if (
+        not candidate.is_relative_to(root.resolve())
+        or "node_modules" in candidate.parts
+        or candidate.name in CONSOLE_HIDDEN
+        or suffix not in CONSOLE_TYPES
+        or not candidate.is_file()
+    ):
+        return None
+    return candidate, CONSOLE_TYPES.get(suffix) or mimetypes.types_map[suffix]
 
 
 def load_users(path: Path) -> dict[str, dict[str, Any]]:
@@ -79,11 +111,13 @@ class Gateway(ThreadingHTTPServer):
         api: LocalFunction,
         users_file: Path,
         local_routes: dict[str, Callable[[], Any]],
+        console_root: Path | None = None,
     ):
         super().__init__(address, _Handler)
         self.api = api
         self.users_file = users_file
         self.local_routes = local_routes
+        self.console_root = console_root
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -98,6 +132,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
+        if self.server.console_root is not None and (
+            path == CONSOLE_PREFIX.rstrip("/") or path.startswith(CONSOLE_PREFIX)
+        ):
+            self._serve_console(path)
+            return
         local = self.server.local_routes.get(path)
         if local is not None and self.command == "GET":
             self._answer(200, {"Content-Type": "application/json"}, json.dumps(local()).encode())
@@ -126,6 +165,27 @@ class _Handler(BaseHTTPRequestHandler):
             result.get("statusCode"),
             (time.perf_counter() - started) * 1000,
         )
+
+    def _serve_console(self, path: str) -> None:
+        """The console's static files, as CloudFront serves them deployed: no identity needed."""
+        assert self.server.console_root is not None
+        if self.command != "GET":
+            self._answer_error(405, "method_not_allowed", "The console's files can only be read.")
+            return
+        if path == CONSOLE_PREFIX.rstrip("/"):
+            self._answer(301, {"Location": CONSOLE_PREFIX}, b"")
+            return
+        found = console_file(self.server.console_root, path)
+        if found is None:
+            self._answer_error(404, "not_found", f"The console has no file {path}.")
+            return
+        file, content_type = found
+        headers = {
+            "Content-Type": content_type,
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+        }
+        self._answer(200, headers, file.read_bytes())
 
     def _answer_error(self, status: int, code: str, message: str) -> None:
         body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()

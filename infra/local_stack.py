@@ -4,7 +4,9 @@ DynamoDB Local (data on disk), moto's server for SQS, EventBridge, EventBridge S
 SES (in memory), the template's tables and queues, every function loaded, SQS event
 sources polling their queues as Lambda does, and a local API Gateway on 127.0.0.1:$PORT
 (default 3000) that invokes the API function with the local user's authorizer claims.
-Local-only routes: `GET /_local/emails` (what SES sent), `GET /_local/queues` (depths).
+Local-only routes: `GET /_local/emails` (what SES sent), `GET /_local/queues` (depths),
+`GET /_local/users` (the local users the console offers). The console's files (console/) are
+served at `/console/` without identity, as CloudFront serves them deployed.
 
     python -m infra.local_stack [--port 3000] [--data-dir .local/dynamodb] [--template FILE]
 
@@ -31,7 +33,7 @@ from infra.avatax_local import start_local_avatax
 from infra.dynamodb_local import DynamoDBLocal, local_client
 from infra.emails import keep_text_and_html, sent_emails, verify_sender
 from infra.event_sources import SqsEventSources
-from infra.gateway import Gateway
+from infra.gateway import Gateway, load_users
 from infra.lambda_runtime import LocalFunction
 from infra.ports import free_port  # noqa: F401 - kept where callers import it from
 from infra.resources import (
@@ -57,6 +59,13 @@ from infra.template import (
 log = logging.getLogger("local-stack")
 
 DEFAULT_USERS = ROOT / "infra" / "users.json"
+CONSOLE_ROOT = ROOT / "console"
+# Powertools' REST resolver keeps the current event on a class (`BaseRouter.current_event`),
+# shared by every copy of the handler in this process: two API requests at once would read
+# each other's event (identity, query, body). On Lambda one process serves one event at a
+# time; here the API function gets one instance, so its requests take turns.
+SERIAL_FUNCTIONS = {"ApiFunction": 1}
+# The JVM can take most of a minute to answer on a machine shared by many test runs.
 DEFAULT_SENDER = "background-posting@example.com"
 
 
@@ -87,12 +96,20 @@ class LocalStack:
         self._seed_users()
         # The gateway binds first: its port is owned from here on (and known, for port 0),
         # before anything that links to it is configured. It serves once everything is up.
-        self.functions = {name: LocalFunction(spec) for name, spec in functions().items()}
+        self.functions = {
+            name: LocalFunction(spec, instances=SERIAL_FUNCTIONS.get(name, 4))
+            for name, spec in functions().items()
+        }
         self._gateway = Gateway(
             ("127.0.0.1", self.port),
             self.functions["ApiFunction"],
             self.users_file,
-            local_routes={"/_local/emails": sent_emails, "/_local/queues": self.queue_depths},
+            local_routes={
+                "/_local/emails": sent_emails,
+                "/_local/queues": self.queue_depths,
+                "/_local/users": self.local_users,
+            },
+            console_root=CONSOLE_ROOT,
         )
         self.port = self._gateway.server_address[1]
         log_dir = self.data_dir.parent if self.data_dir else ROOT / ".local"
@@ -123,6 +140,13 @@ class LocalStack:
         self._serving.start()
         log.info("API at %s (users: %s)", self.url, self.users_file)
         return self
+
+    def local_users(self) -> list[dict[str, Any]]:
+        """The local users the console offers to sign in as (ids, e-mails, permission sets)."""
+        return [
+            {"id": user_id, "email": user.get("email", ""), "groups": user.get("groups", [])}
+            for user_id, user in load_users(self.users_file).items()
+        ]
 
     def queue_depths(self) -> list[dict[str, Any]]:
         """Each queue's messages: waiting, received and not yet deleted, delayed."""
@@ -177,14 +201,21 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
-        parameters = pseudo_parameters() | parameter_defaults() | {"Stage": "local"}
-        if self.port and "LogGroupBaseUrl" in parameters:  # e-mails link to this stack's API
-            parameters["LogGroupBaseUrl"] = f"{self.url}/worker-log-groups"
+        parameters = self.local_parameters(pseudo_parameters() | parameter_defaults())
         self.attributes, self.parameters = attributes, parameters
         for spec in functions().values():
             for key, value in spec.environment.items():
                 env.setdefault(key, resolve(value, attributes, parameters))
         os.environ.update(env)
+
+    def local_parameters(self, defaults: dict[str, str]) -> dict[str, str]:
+        """The template's parameters as this stack sets them: e-mails link to its console."""
+        parameters = defaults | {"Stage": "local"}
+        if self.port and "LogGroupBaseUrl" in parameters:
+            parameters["LogGroupBaseUrl"] = f"{self.url}/console/"
+        if self.port and "ConsoleOrigin" in parameters:  # the console is served from here
+            parameters["ConsoleOrigin"] = self.url
+        return parameters
 
     def _start_scheduler(self) -> None:
         """Schedule groups from the template, the saved schedule restored, firing for real."""

@@ -219,6 +219,8 @@ def placeholder_attributes(prefix: str = "local") -> dict[str, dict[str, str]]:
             service = kind.split("::")[1].lower() if kind.count("::") == 2 else "local"
             arn = f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{name}"
         attributes[logical_id] = {"Ref": arn if kind in _REF_IS_ARN else name, "Arn": arn}
+        if kind == "AWS::CloudFront::Distribution":  # the console's host, deployed
+            attributes[logical_id]["DomainName"] = f"{name.lower()}.cloudfront.invalid"
     return attributes
 
 

@@ -162,7 +162,35 @@ def resolve(value: Any, attributes: Attributes, parameters: Mapping[str, str]) -
         if function == "Fn::Join":
             separator, parts = argument
             return str(separator).join(resolve(part, attributes, parameters) for part in parts)
+        if function == "Fn::If":  # only the branch the condition picks is resolved
+            condition, when_true, when_false = argument
+            chosen = when_true if condition_holds(condition, attributes, parameters) else when_false
+            return resolve(chosen, attributes, parameters)
     raise ValueError(f"cannot resolve {value!r} locally")
+
+
+def condition_holds(name: str, attributes: Attributes, parameters: Mapping[str, str]) -> bool:
+    """A template condition (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`) for the local stack."""
+    conditions = load_template().get("Conditions") or {}
+    if name not in conditions:
+        raise ValueError(f"condition {name}: the template has no such condition")
+    return _holds(conditions[name], attributes, parameters)
+
+
+def _holds(value: Any, attributes: Attributes, parameters: Mapping[str, str]) -> bool:
+    ((function, argument),) = value.items()
+    if function == "Condition":
+        return condition_holds(str(argument), attributes, parameters)
+    if function == "Fn::Equals":
+        left, right = (resolve(part, attributes, parameters) for part in argument)
+        return left == right
+    if function == "Fn::Not":
+        return not _holds(argument[0], attributes, parameters)
+    if function == "Fn::And":
+        return all(_holds(part, attributes, parameters) for part in argument)
+    if function == "Fn::Or":
+        return any(_holds(part, attributes, parameters) for part in argument)
+    raise ValueError(f"cannot evaluate the condition {value!r} locally")
 
 
 def _ref(name: str, attributes: Attributes, parameters: Mapping[str, str]) -> str:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningStack, start_stack
 from tests.support.api import http
 from tests.support.data import account_body, company_body, document_body
+from tests.support.stack import RunningStack, start_stack
 from tests.support.waiting import DEADLINE, eventually
 
 TYPES = ("sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note", "journal")

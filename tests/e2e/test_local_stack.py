@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from tests.e2e.conftest import RunningStack, start_stack
 from tests.support.api import http
 from tests.support.data import account_body, company_body
+from tests.support.stack import RunningStack, start_stack
 
 
 def unique(prefix: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import RunningStack
 from tests.support.api import http
 from tests.support.data import account_body, company_body, document_body
+from tests.support.stack import RunningStack
 from tests.support.waiting import eventually
 
 
@@ -109,7 +109,7 @@ def test_after_run_now_each_submitter_has_exactly_one_email_listing_every_result
         for g in http(url, "GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
         if f"/worker-log-groups/{g['id']}" in to_clerk["text"]
     ]
-    assert f"{url}/worker-log-groups/{group['id']}" in to_clerk["html"]
+    assert f"{url}/console/#/worker-log-groups/{group['id']}" in to_clerk["html"]
     assert http(url, "GET", f"/runs/{run.body['run_id']}", "runner").body["status"] == (
         "completed with failures"
     )

@@ -21,7 +21,8 @@ from infra.event_sources import (
     failed_message_ids,
     sqs_mappings,
 )
-from infra.resources import QueueInfo, create_queues, local_attributes
+from infra.local_stack import LocalStack
+from infra.resources import QueueInfo, create_queues, local_attributes, placeholder_attributes
 from infra.template import (
     functions,
     parameter_defaults,
@@ -180,6 +181,38 @@ def test_every_function_environment_value_of_the_template_resolves(sqs: Any) -> 
 
     assert environment["POSTING_QUEUE_URL"] == queues["PostingQueue"].url
     assert environment["DOCUMENTS_TABLE"] == "t-DocumentsTable"
+
+
+def test_an_if_resolves_only_the_branch_its_condition_picks(sqs: Any) -> None:
+    attributes = local_attributes({}, create_queues(sqs, "t"), "t")
+    base_url = {
+        "Fn::If": [
+            "HasLogGroupBaseUrl",
+            {"Ref": "LogGroupBaseUrl"},
+            {"Fn::Sub": "https://${ConsoleDistribution.DomainName}/console/"},
+        ]
+    }
+    local = {"LogGroupBaseUrl": "http://127.0.0.1:3000/console/"}
+    deployed = {"LogGroupBaseUrl": ""}
+
+    assert resolve(base_url, attributes, local) == "http://127.0.0.1:3000/console/"
+    assert resolve(base_url, attributes, deployed) == (
+        "https://t-consoledistribution.cloudfront.invalid/console/"
+    )
+    with pytest.raises(ValueError, match="NoSuchCondition"):
+        resolve({"Fn::If": ["NoSuchCondition", "a", "b"]}, attributes, local)
+
+
+def test_the_local_stack_links_emails_to_its_console_and_allows_its_origin() -> None:
+    stack = LocalStack(port=3999)
+    parameters = pseudo_parameters() | parameter_defaults()
+    stack_parameters = stack.local_parameters(parameters)
+    attributes = placeholder_attributes("t")
+    notification = functions()["NotificationFunction"].environment["LOG_GROUP_BASE_URL"]
+    api = functions()["ApiFunction"].environment["CONSOLE_ORIGIN"]
+
+    assert resolve(notification, attributes, stack_parameters) == "http://127.0.0.1:3999/console/"
+    assert resolve(api, attributes, stack_parameters) == "http://127.0.0.1:3999"
 
 
 # ---------------------------------------------------------------------------

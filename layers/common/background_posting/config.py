@@ -31,10 +31,17 @@ class Settings(BaseSettings):
         description="The From address of notification e-mails (within the SES identity).",
     )
     log_group_base_url: str = Field(
-        default="http://127.0.0.1:3000/worker-log-groups",
+        default="http://127.0.0.1:3000/console/",
         validation_alias="LOG_GROUP_BASE_URL",
         pattern=r"^https?://\S+$",
-        description="A worker log group's link in an e-mail: this URL, then /<group id>.",
+        description="The console's URL: a worker log group's link in an e-mail is this URL, "
+        "then #/worker-log-groups/<group id>.",
+    )
+    console_origin: str = Field(
+        default="http://127.0.0.1:3000",
+        validation_alias="CONSOLE_ORIGIN",
+        pattern=r"^https?://[^/\s]+$",
+        description="The console's origin, the one origin the API allows by CORS.",
     )
     notification_delay_seconds: int = Field(
         default=0,

@@ -7,10 +7,11 @@ from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.models import Server
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from background_posting.config import get_settings
 from background_posting.http import (
     background_routes,
     document_routes,
@@ -53,8 +54,17 @@ def handle(
     return unsupported_body(event) or app.resolve(event, context)
 
 
+def console_cors() -> CORSConfig:
+    """The console (deployed on its own origin) may call the API; no other web page may."""
+    return CORSConfig(
+        allow_origin=get_settings().console_origin,
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        max_age=600,
+    )
+
+
 def build() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, cors=console_cors())
     errors.install(app)
     app.include_router(reference_routes.router)
     app.include_router(settings_routes.router)

@@ -68,6 +68,11 @@ class LoggedInCompanies(BaseModel):
     companies: list[Identifier] = Field(min_length=1, max_length=500)
 
 
+@router.get("/me", tags=["Session"], summary="Who you are and what you may do")
+def who_am_i() -> dict[str, Any]:
+    return reference_data.who_am_i(caller_from(router.current_event))
+
+
 @router.put("/me/companies", tags=["Session"], summary="Choose the companies you are logged into")
 def log_into_companies(body: Annotated[LoggedInCompanies, Body()]) -> LoggedInCompanies:
     caller = caller_from(router.current_event)

@@ -204,7 +204,9 @@ def _send_one(
         run.created_at,
         results,
         facts,
-        lambda group_id: f"{settings.log_group_base_url.rstrip('/')}/{group_id}",
+        lambda group_id: (
+            f"{settings.log_group_base_url.rstrip('/')}/#/worker-log-groups/{group_id}"
+        ),
         reminders,
         digest_timezone(chosen.timezone, facts, settings.organisation_timezone),
     )

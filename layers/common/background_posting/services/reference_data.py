@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from background_posting.domain.company import Account, AccountPatch, Company, CompanyPatch
 from background_posting.domain.errors import Forbidden, NotFound
 from background_posting.domain.identity import Caller
@@ -74,3 +76,21 @@ def log_into_companies(caller: Caller, companies: list[str]) -> list[str]:
     unique = sorted(set(companies))
     org_store.set_logged_in_companies(caller.user_id, frozenset(unique))
     return unique
+
+
+def who_am_i(caller: Caller) -> dict[str, Any]:
+    """The caller and what they may do: what the console shows and hides."""
+    return {
+        "user_id": caller.user_id,
+        "email": caller.email,
+        "groups": sorted(caller.groups),
+        "may": {
+            "schedule_job": caller.is_admin,
+            "view_scheduler": caller.may_run_now,
+            "run_now": caller.may_run_now,
+            "background_post": caller.may_use_listview,
+            "set_back_to_in_progress": caller.is_admin,
+        },
+        "allowed_companies": sorted(caller.allowed_companies),
+        "logged_in_companies": None if caller.logged_in is None else sorted(caller.logged_in),
+    }
