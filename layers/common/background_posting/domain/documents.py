@@ -157,6 +157,19 @@ class DocumentTax(BaseModel):
     voided_at: datetime | None = None
 
 
+class Match(BaseModel):
+    """One match as a document shows it: the other document, the amount, when and by whom."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    id: str
+    with_: str = Field(alias="with", description="The id of the other document")
+    with_number: str = ""
+    amount: Amount = Field(description="Document currency; always positive")
+    at: datetime
+    by: str = ""
+
+
 class Document(BaseModel):
     """A stored document. `lines` are DocumentLine or JournalLine by `type`."""
 
@@ -184,6 +197,15 @@ class Document(BaseModel):
     posted_at: datetime | None = None
     posted_by: str | None = None
     tax: DocumentTax | None = None
+    outstanding: Amount | None = Field(
+        default=None,
+        description="What is still open, in document currency, once posted (invoices and "
+        "credit notes): the control line's value less what is matched, always >= 0.",
+    )
+    matches: list[Match] = Field(default_factory=list)
+    source_document: str | None = Field(
+        default=None, description="The invoice a credit note was created from"
+    )
 
     @model_validator(mode="before")
     @classmethod
