@@ -283,3 +283,16 @@ def test_documents_of_a_company_the_user_may_not_use_are_not_found(acme: Any) ->
 
     answer = call(acme, "POST", f"/documents/{invoice['id']}/credit-note", None, {}, claims=claims)
     assert answer.status == 404 and answer.error_code == "document_not_found"
+
+
+def test_the_openapi_document_lists_the_payables_routes(api: Any) -> None:
+    paths = invoke_api(api, "GET", "/openapi.json", user=None).body["paths"]
+    assert set(paths["/documents/{document_id}/credit-note"]) == {"post"}
+    assert set(paths["/documents/{document_id}/post-and-match"]) == {"post"}
+    assert set(paths["/documents/{document_id}/match"]) == {"post"}
+    assert set(paths["/matches/{match_id}"]) == {"delete"}
+    assert set(paths["/documents/save-and-post"]) == {"post"}
+    assert set(paths["/recurring-invoices"]) == {"post"}
+    assert set(paths["/recurring-invoices/{template_id}"]) == {"get", "delete"}
+    listed = {p["name"] for p in paths["/documents"]["get"]["parameters"]}
+    assert {"account", "outstanding"} <= listed

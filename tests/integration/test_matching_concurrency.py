@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -35,11 +36,10 @@ def posted_invoice() -> Document:
 
 
 def credit_note(invoice: Document, amount: str) -> Document:
+    """An In Progress credit note of `amount` made from `invoice`, dated in the open period."""
+    lines = _input.validate_python(document_body("payable_credit_note", lines=[line(amount)]))
     return matching.credit_note_from(
-        ADMIN,
-        invoice.id,
-        _input.validate_python(document_body("payable_credit_note", lines=[line(amount)])).lines,
-        {},
+        ADMIN, invoice.id, lines.lines, {"document_date": date(2026, 11, 25)}
     )
 
 

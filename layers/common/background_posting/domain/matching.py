@@ -142,14 +142,25 @@ def without_match(document: Document, match_id: str) -> Document:
     )
 
 
-def post_and_match_pair(credit_note: Document, invoice: Document, gross: Decimal) -> None:
-    """Post & Match may go ahead: an In Progress credit note made from this invoice, which is
-    Complete, unmatched, and has at least the credit note's `gross` outstanding."""
+def require_source(credit_note: Document) -> str:
+    """An In Progress credit note made from an invoice: the invoice's id."""
     credit_note.require_status("posted", IN_PROGRESS)
     if credit_note.type not in CREDIT_NOTE_TYPES or credit_note.source_document is None:
         raise Conflict(
             f"{credit_note.number} was not created from an invoice: Post & Match needs a credit "
             "note made with POST /documents/{id}/credit-note. Post it and Match it instead.",
+            code="no_source_invoice",
+            details={"number": credit_note.number},
+        )
+    return credit_note.source_document
+
+
+def post_and_match_pair(credit_note: Document, invoice: Document, gross: Decimal) -> None:
+    """Post & Match may go ahead: an In Progress credit note made from this invoice, which is
+    Complete, unmatched, and has at least the credit note's `gross` outstanding."""
+    if require_source(credit_note) != invoice.id:
+        raise Conflict(
+            f"{credit_note.number} was not created from {invoice.number}.",
             code="no_source_invoice",
             details={"number": credit_note.number},
         )

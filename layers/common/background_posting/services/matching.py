@@ -8,6 +8,8 @@ or nothing is written.
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +32,7 @@ from background_posting.domain.matching import (
     new_match,
     pair_of,
     post_and_match_pair,
+    require_source,
     with_match,
     without_match,
 )
@@ -39,7 +42,13 @@ from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from background_posting.store import matches as match_store
 
-RACE_RETRIES = 3
+RACE_RETRIES = 8
+"""How often Match (and its undo) reads both documents again after losing a race to another
+change of one of them; between tries it waits a little longer each time (with jitter)."""
+
+
+def _back_off(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
 
 
 def _credit_lines(invoice: Document) -> list[DocumentLine]:
@@ -95,10 +104,7 @@ def post_and_match(caller: Caller, credit_note_id: str) -> tuple[Document, Docum
     outstanding than the credit note; a concurrent match or posting cancels the transaction.
     """
     note = documents_service.read_document(caller, credit_note_id)
-    note.require_postable()
-    if note.source_document is None:
-        post_and_match_pair(note, note, Decimal(0))  # raises no_source_invoice
-    invoice = _header(caller, note.source_document or "")
+    invoice = _header(caller, require_source(note))
     reasons = background_reasons(note, company_store.get_settings(note.company), "button")
     if reasons:
         raise Conflict(
@@ -175,7 +181,7 @@ def match(
 ) -> tuple[Document, Document]:
     """Match two Complete documents (an invoice and a credit note of one account) by `amount`
     (default: all that both have outstanding). Answers (document, other) as matched."""
-    for _attempt in range(RACE_RETRIES):
+    for attempt in range(RACE_RETRIES):
         document, other = _header(caller, document_id), _header(caller, other_id)
         pair = pair_of(document, other)
         matched = match_amount(pair, amount)
@@ -200,6 +206,7 @@ def match(
                 _stored(match_id, pair.invoice, pair.credit_note, matched, at, caller),
             )
         except match_store.MatchRaced:
+            _back_off(attempt)
             continue  # read both again: the amounts still open decide
         if document.id == pair.invoice.id:
             return invoice_after, note_after
@@ -220,7 +227,7 @@ def unmatch(caller: Caller, match_id: str) -> tuple[Document, Document]:
     stored = match_store.get_match(match_id)
     if not caller.may_use(stored.company):
         raise NotFound(f"Match {match_id!r} does not exist.", code="match_not_found")
-    for _attempt in range(RACE_RETRIES):
+    for attempt in range(RACE_RETRIES):
         invoice, note = _header(caller, stored.invoice), _header(caller, stored.credit_note)
         for document in (invoice, note):
             document.require_status("unmatched", COMPLETE)
@@ -235,6 +242,7 @@ def unmatch(caller: Caller, match_id: str) -> tuple[Document, Document]:
                 raise NotFound(
                     f"Match {match_id!r} was undone meanwhile.", code="match_not_found"
                 ) from None
+            _back_off(attempt)
             continue
         return invoice_after, note_after
     raise Conflict(
