@@ -9,6 +9,7 @@ import pytest
 
 from background_posting.config import Settings
 from background_posting.services import background, recurring
+from infra.emails import sent_emails
 from tests.support.api import invoke_api
 from tests.support.data import account_body, company_body, document_body
 from tests.support.iam import acting_as
@@ -71,6 +72,12 @@ def test_a_run_creates_each_due_invoice_once_and_posts_them_with_save_and_post(
     shown = invoke_api(acme, "GET", f"/recurring-invoices/{created.body['id']}", "clerk").body
     assert shown["created_through"] == "2026-10-21" and shown["next_date"] == "2026-11-21"
     assert shown["invoices"] == [d["id"] for d in made]
+    # And the template's creator gets the results in their digest
+    with acting_as("NotificationFunction"):
+        Drain(aws).once("NotificationQueue")
+    (digest,) = [e for e in sent_emails() if "clerk@example.com" in e["to"]]
+    assert "3 posted" in digest["subject"]
+    assert all(d["number"] in digest["text"] for d in made)
     # When another run runs the same day
     run_now(acme, aws)
     # Then nothing more is created
