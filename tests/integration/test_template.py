@@ -12,7 +12,7 @@ from background_posting.store import ledger as ledger_store
 from infra.lambda_runtime import LocalFunction
 from infra.resources import queue_name, table_names
 from infra.template import functions, parameter_defaults, resources
-from tests.support.flows import working_day
+from tests.support.flows import payables_day, working_day
 from tests.support.iam import granted_actions, recorded_actions, to_logical
 
 
@@ -48,6 +48,7 @@ def test_each_policy_allows_exactly_what_its_function_uses(
     monkeypatch.setattr(ledger_store, "LINES_PER_CHUNK", 1)
     with recorded_actions(monkeypatch) as used:
         working_day(api, aws)
+        payables_day(api, aws)
     assert to_logical(used[function], _names()) == granted_actions(function)
 
 

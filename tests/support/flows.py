@@ -228,3 +228,64 @@ def avatax_stages(api: Any, settings: Settings, drain: Drain) -> dict[str, Any]:
     assert seen["avatax_run2"]["button"]["tax"]["status"] == "committed"
     assert sorted(seen["avatax_transactions"].values()) == ["Cancelled", "Committed", "Committed"]
     return seen
+
+
+def payables_day(api: Any, settings: Settings) -> dict[str, Any]:
+    """After `working_day`: a credit note Post & Matched, a Match undone, the open-items list,
+    Save & Post, and a recurring invoice that a Run Now creates and posts."""
+    seen: dict[str, Any] = {}
+    zero = {"description": "Goods", "quantity": "1", "tax_code": "ZERO"}
+    body = document_body("payable_invoice", lines=[zero | {"unit_price": "500.00"}])
+    invoice = invoke_api(api, "POST", "/documents", "clerk", body).body
+    invoke_api(api, "POST", f"/documents/{invoice['id']}/post", "clerk", {"mode": "auto"})
+    notes = [
+        invoke_api(
+            api,
+            "POST",
+            f"/documents/{invoice['id']}/credit-note",
+            "clerk",
+            {"document_date": "2026-11-20", "lines": [zero | {"unit_price": amount}]},
+        ).body
+        for amount in ("100.00", "50.00")
+    ]
+    seen["post_and_match"] = invoke_api(
+        api, "POST", f"/documents/{notes[0]['id']}/post-and-match", "clerk"
+    )
+    invoke_api(api, "POST", f"/documents/{notes[1]['id']}/post", "clerk", {"mode": "auto"})
+    seen["match"] = invoke_api(
+        api, "POST", f"/documents/{notes[1]['id']}/match", "clerk", {"with": invoice["id"]}
+    )
+    match_id = seen["match"].body["matches"][0]["id"]
+    seen["unmatch"] = invoke_api(api, "DELETE", f"/matches/{match_id}", "clerk")
+    seen["open_items"] = invoke_api(
+        api, "GET", "/documents?company=ACME&account=VEND01&outstanding=true", "clerk"
+    )
+    seen["save_and_post"] = invoke_api(
+        api, "POST", "/documents/save-and-post", "clerk", document_body("sales_invoice")
+    )
+    template = document_body("sales_invoice")
+    del template["document_date"]
+    recurring = invoke_api(
+        api,
+        "POST",
+        "/recurring-invoices",
+        "clerk",
+        {
+            "template": template,
+            "frequency": "monthly",
+            "start": "2026-11-15",
+            "until": "2026-11-30",
+            "save_and_post": True,
+        },
+    ).body
+    run = invoke_api(api, "POST", "/scheduler/run", "runner")
+    drain = Drain(settings)
+    with acting_as("ScheduledPostingFunction"):
+        drain.once("RunQueue")
+    with acting_as("PostingWorkerFunction"):
+        while drain.once("PostingQueue"):
+            pass
+    seen["recurring_run"] = invoke_api(api, "GET", f"/runs/{run.body['run_id']}", "runner")
+    seen["recurring"] = invoke_api(api, "GET", f"/recurring-invoices/{recurring['id']}", "clerk")
+    invoke_api(api, "DELETE", f"/recurring-invoices/{recurring['id']}", "clerk")
+    return seen

@@ -259,6 +259,19 @@ def background_errors(
     )
 
 
+class Match(BaseModel):
+    """One match as a document shows it: the other document, the amount, when and by whom."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    id: str
+    with_: str = Field(alias="with", description="The id of the other document")
+    with_number: str = ""
+    amount: Amount = Field(description="Document currency; always positive")
+    at: datetime
+    by: str = ""
+
+
 class Document(BaseModel):
     """A stored document. `lines` are DocumentLine or JournalLine by `type`."""
 
@@ -291,6 +304,15 @@ class Document(BaseModel):
         description="Set when background posting returned the document to In Progress after "
         "its maximum attempts: the last attempt's errors and their worker log group; cleared "
         "when the document is amended or posted.",
+    )
+    outstanding: Amount | None = Field(
+        default=None,
+        description="What is still open, in document currency, once posted (invoices and "
+        "credit notes): the control line's value less what is matched, always >= 0.",
+    )
+    matches: list[Match] = Field(default_factory=list)
+    source_document: str | None = Field(
+        default=None, description="The invoice a credit note was created from"
     )
 
     @model_validator(mode="before")

@@ -115,6 +115,7 @@ class Printout:
     taxes: tuple[PrintedTax, ...] = ()
     terms: tuple[str, ...] = ()  # "Payment due by 20 December 2026.", discount sentences
     description: str = ""
+    matches: tuple[tuple[str, str, str], ...] = ()  # (other document, date, amount)
 
 
 def _address(address: Address | None) -> tuple[str, ...]:
@@ -212,7 +213,17 @@ def printout(
             rows += [("Tax", money(totals.tax, currency)), ("Total", money(totals.gross, currency))]
         else:
             rows.append(("Tax", "calculated by AvaTax when the document posts"))
+        if document.outstanding is not None:
+            rows.append(("Outstanding", money(document.outstanding, currency)))
         shown_totals = tuple(rows)
+    matched = tuple(
+        (
+            match.with_number or match.with_,
+            long_date(match.at.date()),
+            money(match.amount, currency),
+        )
+        for match in document.matches
+    )
     return Printout(
         title=TITLES[document.type],
         number=document.number,
@@ -226,6 +237,7 @@ def printout(
         taxes=taxes,
         terms=tuple(terms_text),
         description=document.description,
+        matches=matched,
     )
 
 

@@ -16,6 +16,7 @@ from background_posting.http import (
     background_routes,
     document_routes,
     errors,
+    payables_routes,
     reference_routes,
     scheduler_routes,
     settings_routes,
@@ -68,6 +69,7 @@ def build() -> APIGatewayRestResolver:
     errors.install(app)
     app.include_router(reference_routes.router)
     app.include_router(settings_routes.router)
+    app.include_router(payables_routes.router)  # before /documents/<id>: save-and-post
     app.include_router(document_routes.router)
     app.include_router(background_routes.router)
     app.include_router(scheduler_routes.router)

@@ -18,7 +18,7 @@ from background_posting.domain.documents import (
 )
 from background_posting.http.identity import caller_from
 from background_posting.http.printing import render_html, render_pdf
-from background_posting.services import background, preview
+from background_posting.services import background, matching, preview
 from background_posting.services import documents as service
 
 router = Router()
@@ -77,9 +77,20 @@ def list_documents(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     next: Annotated[str | None, Query(max_length=2000)] = None,
+    account: Annotated[str | None, Query(max_length=40, description="Only this account's")] = None,
+    outstanding: Annotated[
+        bool, Query(description="Only posted invoices and credit notes with an amount open")
+    ] = False,
 ) -> DocumentPage:
     caller = caller_from(router.current_event)
-    page = service.list_documents(caller, company, type, status, limit, next, has_background_errors)
+    if account is not None or outstanding:  # the open-items list (services/matching.py)
+        page = matching.list_documents(
+            caller, company, type, status, account, outstanding, limit, next
+        )
+    else:
+        page = service.list_documents(
+            caller, company, type, status, limit, next, has_background_errors
+        )
     return DocumentPage(
         documents=[d.model_dump(mode="json", exclude={"lines"}) for d in page.documents],
         next=page.next_token,

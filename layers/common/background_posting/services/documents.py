@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -72,13 +73,15 @@ def _check_account(company_id: str, account_id: str | None, field: str = "accoun
         )
 
 
-def create_document(caller: Caller, data: Any) -> Document:
+def create_document(caller: Caller, data: Any, document_id: str | None = None) -> Document:
+    """A new In Progress document; `document_id` (a recurring invoice's, derived from its
+    template and date) makes a second creation fail with `document_exists`."""
     caller.require_company(data.company)
     company_store.get_company(data.company)
     _check_account(data.company, data.account)
     stamp = now()
     document = Document(
-        id=uuid.uuid4().hex,
+        id=document_id or uuid.uuid4().hex,
         number="",
         type=data.type,
         company=data.company,
@@ -136,12 +139,20 @@ def list_documents(
     token: str | None,
     has_background_errors: bool | None = None,
 ) -> document_store.Page:
+    companies = companies_to_list(caller, company)
+    return document_store.list_documents(
+        companies, doc_type, status, limit, token, has_background_errors
+    )
+
+
+def companies_to_list(caller: Caller, company: str | None) -> list[str]:
+    """The companies a list covers: the one named, else those the caller is logged into."""
     if company is not None:
         caller.require_company(company)
-        companies = [company]
-    elif caller.logged_in is not None:
-        companies = caller.companies_in(sorted(caller.logged_in))
-    elif "*" in caller.allowed_companies:
+        return [company]
+    if caller.logged_in is not None:
+        return caller.companies_in(sorted(caller.logged_in))
+    if "*" in caller.allowed_companies:
         message = "Choose a company: you may use every company, so the list shows one at a time."
         raise ValidationFailed(
             message,
@@ -152,11 +163,7 @@ def list_documents(
                 ]
             },
         )
-    else:
-        companies = caller.companies_in(sorted(caller.allowed_companies))
-    return document_store.list_documents(
-        companies, doc_type, status, limit, token, has_background_errors
-    )
+    return caller.companies_in(sorted(caller.allowed_companies))
 
 
 def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Document:
@@ -309,7 +316,9 @@ def prepare_posting(
     staged = ledger_store.stage_lines(document, line_rows(draft), also)
     return ledger_store.Posting(
         document,
-        document.completed(actor, at),
+        # Invoices and credit notes: the control line's value, unsigned, less what is matched
+        # in this very commit (Post & Match); see domain/matching.py.
+        document.completed(actor, at, outstanding=posted_outstanding(document, draft)),
         _header_body(draft, document, actor, at),
         staged,
         also,
@@ -323,6 +332,16 @@ def commit_postings(
     committed = ledger_store.commit_many(postings, reference.transaction_counter)
     reference.transaction_counter = int(committed[-1].number.removeprefix(TRANSACTION_PREFIX))
     return [c.document for c in committed]
+
+
+def posted_outstanding(document: Document, draft: TransactionDraft) -> Decimal | None:
+    """What a posted invoice or credit note has outstanding (None for a journal)."""
+    if document.is_journal:
+        return None
+    control = sum(
+        (line.document_value for line in draft.lines if line.kind == "control"), Decimal(0)
+    )
+    return abs(control) - sum((m.amount for m in document.matches), Decimal(0))
 
 
 def post_now(
@@ -380,6 +399,9 @@ def read_transaction(
     )
     shown = offset + len(stored.lines)
     return stored.header | {
+        # matching shown with the transaction (what is still open, and against what)
+        "outstanding": None if document.outstanding is None else format(document.outstanding, "f"),
+        "matches": [m.model_dump(mode="json") for m in document.matches],
         "lines": stored.lines,
         "lines_offset": offset,
         "lines_next": shown if shown < stored.header["line_count"] else None,

@@ -18,6 +18,7 @@ from background_posting.adapters.sqs import Queue
 from background_posting.domain.background import TAX_COMMIT_ACTIONS
 from background_posting.domain.errors import Conflict, Forbidden, NotFound
 from background_posting.domain.identity import Caller
+from background_posting.services import recurring
 from background_posting.services.notifications import request_digests
 from background_posting.services.queues import posting_queue, run_queue, tax_commit_queue
 from background_posting.store import work_log
@@ -117,6 +118,12 @@ def _message(run: work_log.Run, due: item_store.DueDocument) -> dict[str, Any]:
 def execute_run(run_id: str, seconds_left: Callable[[], float]) -> work_log.Run:
     """Queue the run's documents until done or out of time (then hand on to a continuation)."""
     run = work_log.get_run(run_id)
+    if (
+        run.cursor is None
+        and not run.scan_complete
+        and run.document_type in (None, "sales_invoice")
+    ):
+        recurring.create_due(run.companies, seconds_left)  # first: the invoices now due
     queue = posting_queue()
     while not run.scan_complete:
         if seconds_left() < SAFETY_MARGIN_SECONDS:
