@@ -10,10 +10,12 @@ from typing import Literal
 
 from background_posting.domain.documents import Document, DocumentLine
 from background_posting.domain.settings import BackgroundPostingSettings, CompanySettings
+from background_posting.domain.verification import needs_verification
 
 Origin = Literal["button", "list_view", "integration"]
 Action = Literal[
     "calculate_tax",
+    "verify_invoice",
     "post_document",
     "commit_tax",
     "income_schedule_journals",
@@ -21,6 +23,7 @@ Action = Literal[
 ]
 ACTION_ORDER: tuple[Action, ...] = (
     "calculate_tax",
+    "verify_invoice",
     "post_document",
     "commit_tax",
     "income_schedule_journals",
@@ -61,6 +64,8 @@ def background_reasons(document: Document, settings: CompanySettings, origin: Or
         reasons.append("it has an income schedule")
     if document.type == "sales_invoice" and document.recurring:
         reasons.append("it is a recurring invoice saved and posted")
+    if needs_verification(document):
+        reasons.append("it is verified against goods receipts")
     return reasons
 
 
@@ -86,6 +91,8 @@ def plan_items(
     if not posted_already:
         if avatax:
             actions.append("calculate_tax")
+        if needs_verification(document):
+            actions.append("verify_invoice")  # which posts it when verified (its own commit)
         actions.append("post_document")
     if avatax:
         actions.append("commit_tax")

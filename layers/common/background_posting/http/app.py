@@ -15,6 +15,7 @@ from background_posting.http import (
     background_routes,
     document_routes,
     errors,
+    purchasing_routes,
     reference_routes,
     scheduler_routes,
     settings_routes,
@@ -61,6 +62,7 @@ def build() -> APIGatewayRestResolver:
     app.include_router(document_routes.router)
     app.include_router(background_routes.router)
     app.include_router(scheduler_routes.router)
+    app.include_router(purchasing_routes.router)
 
     @app.get("/health", tags=["Operations"], summary="Answers 200 once the API can serve")
     def health() -> dict[str, str]:

@@ -46,7 +46,7 @@ from background_posting.domain.background import TAX_COMMIT_ACTIONS
 from background_posting.domain.documents import COMPLETE, IN_PROGRESS, READY_TO_POST
 from background_posting.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from background_posting.services import documents as documents_service
-from background_posting.services import income_schedules
+from background_posting.services import income_schedules, verification
 from background_posting.services import tax as tax_service
 from background_posting.services.notifications import request_digests
 from background_posting.services.queues import posting_queue
@@ -60,7 +60,7 @@ logger = Logger(child=True)
 
 TRANSIENT = (BotoCoreError, ClientError, PynamoDBException)
 SAFETY_MARGIN_SECONDS = 10.0
-POSTING_ACTIONS = frozenset({"calculate_tax", "post_document"})
+POSTING_ACTIONS = frozenset({"calculate_tax", "verify_invoice", "post_document"})
 TAX_BUDGET_SECONDS = 30.0  # an AvaTax call, its retries included, ends within this
 ABANDONED_AT_LIMIT = frozenset({"income_schedule_journals", "adjustment_journal"})
 
@@ -152,6 +152,8 @@ def _perform(item: item_store.WorkerItem, run_id: str | None, worker_id: str) ->
     try:
         if item.action == "calculate_tax":
             return _calculate(item, run_id)
+        if item.action == "verify_invoice":  # verifies, and posts when verified
+            return verification.verify(item, run_id, worker_id)
         if item.action == "post_document":
             return _post(item, run_id)
         if item.action == "commit_tax":
