@@ -131,7 +131,7 @@ def test_the_source_example_fails_while_goods_are_missing_and_posts_after_the_se
     mails = [m for m in sent_emails() if "clerk" in m["to"][0]]
     assert len(mails) == 1, [m["subject"] for m in mails]
     assert "GBP 1,000.00" in mails[0]["text"] and "not received yet" in mails[0]["text"]
-    assert "verified again in every run" in mails[0]["text"]
+    assert "Waiting for goods receipts: verified again in every run" in mails[0]["text"]
 
     # When the second receipt (50 x 12.00) arrives and the next run verifies again
     office.receive(2, "50")
@@ -338,3 +338,20 @@ def test_an_invoice_verified_with_errors_can_be_rescheduled_set_back_or_discarde
     not_waiting = office.call("POST", f"/documents/{rescheduled['id']}/reschedule-verification")
     assert (not_waiting.status, not_waiting.error_code) == (409, "verification_not_with_errors")
     assert Decimal(office.order()[1]["invoiced_quantity"]) == 100
+
+
+def test_the_openapi_document_describes_purchasing_and_verification(api: Any) -> None:
+    document = invoke_api(api, "GET", "/openapi.json", user=None).body
+    paths = document["paths"]
+    assert {"post"} <= set(paths["/purchase-orders"])
+    assert {"get"} <= set(paths["/purchase-orders/{order_id}"])
+    assert {"post"} <= set(paths["/goods-receipts"])
+    assert {"post"} <= set(paths["/documents/{document_id}/reschedule-verification"])
+    schemas = document["components"]["schemas"]
+    assert {"purchase_order", "purchase_order_line"} <= set(schemas["DocumentLine"]["properties"])
+    assert {"status", "expected", "invoiced", "difference", "checked_at", "errors"} <= set(
+        schemas["Verification"]["properties"]
+    )
+    assert {"tolerance_amount", "tolerance_percent", "within_tolerance"} == set(
+        schemas["InvoiceVerificationSettings-Input"]["properties"]
+    )

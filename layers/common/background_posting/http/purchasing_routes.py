@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from pydantic import BaseModel
 
+from background_posting.domain.documents import Verification
 from background_posting.domain.purchasing import (
     GoodsReceiptInput,
     PurchaseOrder,
@@ -57,11 +59,27 @@ def create_goods_receipt(receipt: Annotated[GoodsReceiptInput, Body()]) -> Respo
     return _json(201, recorded)
 
 
+class RescheduledInvoice(BaseModel):
+    """The invoice, waiting for its verification in the next run (`verification.status`
+    pending, the last verification's figures kept until then)."""
+
+    id: str
+    number: str
+    status: str
+    verification: Verification
+
+
 @router.post(
     "/documents/<document_id>/reschedule-verification",
     tags=["Purchasing"],
     summary="Verify an invoice verified with errors again in the next run",
 )
-def reschedule_verification(document_id: DocumentId) -> Response[Any]:
+def reschedule_verification(document_id: DocumentId) -> RescheduledInvoice:
     document = verification.reschedule(caller_from(router.current_event), document_id)
-    return _json(200, document.model_dump(mode="json", exclude={"lines"}))
+    assert document.verification is not None
+    return RescheduledInvoice(
+        id=document.id,
+        number=document.number,
+        status=document.status,
+        verification=document.verification,
+    )
