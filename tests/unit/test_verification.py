@@ -297,3 +297,31 @@ def test_an_exact_invoice_posts_its_own_lines_only() -> None:
     verified = document.model_copy(update={"verification": result})
     assert lines_to_post(verified, "7910", "5000").lines == document.lines
     assert _post(verified) == {"2100": Decimal("-1600.00"), "5000": Decimal("1600.00")}
+
+
+def test_an_invoice_referencing_orders_is_verified_in_the_background_before_it_posts() -> None:
+    from background_posting.domain.background import background_reasons, plan_items
+    from background_posting.domain.settings import BackgroundPostingSettings
+
+    document = _invoice([("100", "10.00", 1)])
+    avatax = document.model_copy(update={"tax_mode": "avatax"})
+    plain = document.model_copy(
+        update={
+            "lines": [
+                line.model_copy(update={"purchase_order": None, "purchase_order_line": None})
+                for line in document.lines
+            ]
+        }
+    )
+    settings = BackgroundPostingSettings()
+
+    assert "it is verified against goods receipts" in background_reasons(
+        document, CompanySettings(), "button"
+    )
+    assert background_reasons(plain, CompanySettings(), "button") == []
+    plan = [p.action for p in plan_items(document, settings, posted_already=False)]
+    assert plan == ["verify_invoice", "post_document"]
+    taxed = [p.action for p in plan_items(avatax, settings, posted_already=False)]
+    assert taxed == ["calculate_tax", "verify_invoice", "post_document", "commit_tax"]
+    sequences = [p.sequence for p in plan_items(avatax, settings, posted_already=False)]
+    assert sequences == sorted(sequences)
