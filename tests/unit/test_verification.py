@@ -295,7 +295,7 @@ def test_an_exact_invoice_posts_its_own_lines_only() -> None:
     received = lines_by_key(order_line(1, "100", "10", "100"), order_line(2, "50", "12", "50"))
     result = verify(references(document), received, EXACT, "GBP", NOW)
     verified = document.model_copy(update={"verification": result})
-    assert lines_to_post(verified, "7910", "5000").lines == document.lines
+    assert lines_to_post(verified, "7910", "5000").lines == document.lines  # nothing added
     assert _post(verified) == {"2100": Decimal("-1600.00"), "5000": Decimal("1600.00")}
 
 
@@ -325,3 +325,11 @@ def test_an_invoice_referencing_orders_is_verified_in_the_background_before_it_p
     assert taxed == ["calculate_tax", "verify_invoice", "post_document", "commit_tax"]
     sequences = [p.sequence for p in plan_items(avatax, settings, posted_already=False)]
     assert sequences == sorted(sequences)
+
+
+def test_invoice_lines_without_an_account_post_to_their_order_lines_account() -> None:
+    document = _invoice([("100", "10.00", 1)])
+    line = order_line(1, "100", "10", "100").model_copy(update={"gl_account": "5300"})
+    result = verify(references(document), lines_by_key(line), EXACT, "GBP", NOW)
+    totals = _post(document.model_copy(update={"verification": result}))
+    assert totals == {"2100": Decimal("-1000.00"), "5300": Decimal("1000.00")}

@@ -190,6 +190,9 @@ class OrderLineCheck(BaseModel):
     purchase_order: str
     line: int
     description: str = ""
+    gl_account: str | None = Field(
+        default=None, description="The order line's account: invoice lines without one post there."
+    )
     unit_price: Amount
     ordered: Amount
     received: Amount

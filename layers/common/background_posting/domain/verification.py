@@ -130,6 +130,7 @@ def verify(
                 purchase_order=key[0],
                 line=key[1],
                 description=order_line.description,
+                gl_account=order_line.gl_account,
                 unit_price=order_line.unit_price,
                 ordered=order_line.quantity,
                 received=order_line.received_quantity,
@@ -220,7 +221,8 @@ def _errors(
 
 
 def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str) -> Document:
-    """The document as it posts after verification: its own lines, then the adjustment.
+    """The document as it posts after verification: its own lines (those without a GL account
+    on their order line's), then the adjustment.
 
     `reduced`: one line lowering the total to the expected amount (taxed like the referencing
     lines when they share one tax code). `accepted` with a difference: the difference on the
@@ -230,10 +232,15 @@ def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str
     verification = document.verification
     if verification is None or verification.status != "verified":
         return document
+    order_gl = {(c.purchase_order, c.line): c.gl_account for c in verification.order_lines}
+    own: list[Any] = []
+    for line in document.lines:  # a line without an account takes its order line's
+        if isinstance(line, DocumentLine) and line.purchase_order and not line.gl_account:
+            found = order_gl.get((line.purchase_order, line.purchase_order_line or 0))
+            line = line.model_copy(update={"gl_account": found}) if found else line
+        own.append(line)
     referencing = [
-        line
-        for line in document.lines
-        if isinstance(line, DocumentLine) and line.purchase_order is not None
+        line for line in own if isinstance(line, DocumentLine) and line.purchase_order is not None
     ]
     offset_gl = next((line.gl_account for line in referencing if line.gl_account), expense_gl)
     added: list[DocumentLine] = []
@@ -267,9 +274,7 @@ def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str
                 gl_account=offset_gl,
             )
         )
-    if not added:
-        return document
-    lines = [*document.lines, *added]
+    lines = [*own, *added]
     return document.model_copy(update={"lines": lines, "line_count": len(lines)})
 
 
