@@ -68,6 +68,7 @@ def settings_for(
         WORKER_ITEMS_TABLE=names["WorkerItemsTable"],
         ORG_TABLE=names["OrgTable"],
         WORK_LOG_TABLE=names["WorkLogTable"],
+        PURCHASING_TABLE=names["PurchasingTable"],
         AWS_ENDPOINT_URL_DYNAMODB=endpoint,
     )
 

@@ -94,6 +94,8 @@ def test_amend_then_discard_and_the_status_rules(acme: Any) -> None:
             "tax_code": None,
             "income_schedule": None,
             "tax": None,
+            "purchase_order": None,
+            "purchase_order_line": None,
         }
     ]
     discarded = invoke_api(acme, "POST", f"{doc}/discard", "clerk")

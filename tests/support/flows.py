@@ -16,6 +16,7 @@ from infra.lambda_runtime import LocalContext
 from tests.support.api import invoke_api
 from tests.support.data import account_body, company_body, document_body
 from tests.support.iam import acting_as
+from tests.support.purchasing import ORDER_ID, invoice_body, order_body, receipt_body
 from tests.support.queues import Drain, load_handler
 from tests.support.tax import ACME_OFFICE, avatax_customer, avatax_invoice
 
@@ -154,6 +155,7 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     seen["emails"] = sent_emails()
 
     seen |= avatax_stages(api, settings, drain)
+    seen |= invoice_verification(api, drain)
 
     # The schedule fires, and EventBridge delivers the same firing twice
     fired = json.loads((EVENTS / "scheduler_fired.json").read_text())
@@ -288,4 +290,44 @@ def payables_day(api: Any, settings: Settings) -> dict[str, Any]:
     seen["recurring_run"] = invoke_api(api, "GET", f"/runs/{run.body['run_id']}", "runner")
     seen["recurring"] = invoke_api(api, "GET", f"/recurring-invoices/{recurring['id']}", "clerk")
     invoke_api(api, "DELETE", f"/recurring-invoices/{recurring['id']}", "clerk")
+    return seen
+
+
+def invoice_verification(api: Any, drain: Drain) -> dict[str, Any]:
+    """The source's invoice verified in the background: with errors while goods are missing,
+    rescheduled after the second goods receipt, then posted (the order lines invoiced)."""
+    seen: dict[str, Any] = {}
+
+    def run() -> None:
+        invoke_api(api, "POST", "/scheduler/run", "runner")
+        with acting_as("ScheduledPostingFunction"):
+            drain.once("RunQueue")
+        with acting_as("PostingWorkerFunction"):
+            while drain.once("PostingQueue"):
+                pass
+        with acting_as("NotificationFunction"):
+            drain.once("NotificationQueue")
+
+    invoke_api(api, "POST", "/purchase-orders", "clerk", order_body())
+    invoke_api(api, "POST", "/goods-receipts", "clerk", receipt_body(1, "100"))
+    invoice = invoke_api(api, "POST", "/documents", "clerk", invoice_body()).body
+    twice = invoke_api(api, "POST", "/documents", "clerk", invoice_body()).body
+    for document in (invoice, twice):
+        invoke_api(api, "POST", f"/documents/{document['id']}/post", "clerk", {"mode": "auto"})
+    run()
+    seen["verification_waiting"] = invoke_api(api, "GET", f"/documents/{invoice['id']}", "clerk")
+    seen["verification_discarded"] = invoke_api(
+        api, "POST", f"/documents/{twice['id']}/discard", "clerk"
+    )
+    invoke_api(api, "POST", "/goods-receipts", "clerk", receipt_body(2, "50"))
+    seen["verification_rescheduled"] = invoke_api(
+        api, "POST", f"/documents/{invoice['id']}/reschedule-verification", "clerk"
+    )
+    run()
+    seen["verification_posted"] = invoke_api(api, "GET", f"/documents/{invoice['id']}", "clerk")
+    seen["purchase_order"] = invoke_api(api, "GET", f"/purchase-orders/{ORDER_ID}", "clerk")
+    assert seen["verification_waiting"].body["verification"]["status"] == "with_errors"
+    assert seen["verification_discarded"].body["status"] == "Discarded"
+    assert seen["verification_rescheduled"].status == 200
+    assert seen["verification_posted"].body["status"] == "Complete"
     return seen

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     )
     org_table: str = Field(default="bp-org", validation_alias="ORG_TABLE")
     work_log_table: str = Field(default="bp-work-log", validation_alias="WORK_LOG_TABLE")
+    purchasing_table: str = Field(default="bp-purchasing", validation_alias="PURCHASING_TABLE")
     posting_queue_url: str = Field(default="", validation_alias="POSTING_QUEUE_URL")
     run_queue_url: str = Field(default="", validation_alias="RUN_QUEUE_URL")
     notification_queue_url: str = Field(default="", validation_alias="NOTIFICATION_QUEUE_URL")

@@ -11,10 +11,12 @@ from typing import Literal
 
 from background_posting.domain.documents import Document, DocumentLine
 from background_posting.domain.settings import BackgroundPostingSettings, CompanySettings
+from background_posting.domain.verification import needs_verification
 
 Origin = Literal["button", "list_view", "integration"]
 Action = Literal[
     "calculate_tax",
+    "verify_invoice",
     "post_document",
     "commit_tax",
     "income_schedule_journals",
@@ -22,6 +24,7 @@ Action = Literal[
 ]
 ACTION_ORDER: tuple[Action, ...] = (
     "calculate_tax",
+    "verify_invoice",
     "post_document",
     "commit_tax",
     "income_schedule_journals",
@@ -30,7 +33,7 @@ ACTION_ORDER: tuple[Action, ...] = (
 TAX_COMMIT_ACTIONS: frozenset[str] = frozenset({"commit_tax"})
 """What the tax commit function does (in a later run than the posting); the posting worker
 does every other action."""
-POSTING_ACTIONS: frozenset[str] = frozenset({"calculate_tax", "post_document"})
+POSTING_ACTIONS: frozenset[str] = frozenset({"calculate_tax", "verify_invoice", "post_document"})
 """The actions before a document is posted: failing them for good returns it to In Progress."""
 UNLEASED_ACTIONS: frozenset[str] = frozenset({"post_document"})
 """Actions whose whole effect is one conditional commit: two workers doing one at once cannot
@@ -104,6 +107,8 @@ def background_reasons(document: Document, settings: CompanySettings, origin: Or
         reasons.append("it has an income schedule")
     if document.type == "sales_invoice" and document.recurring:
         reasons.append("it is a recurring invoice saved and posted")
+    if needs_verification(document):
+        reasons.append("it is verified against goods receipts")
     return reasons
 
 
@@ -129,6 +134,8 @@ def plan_items(
     if not posted_already:
         if avatax:
             actions.append("calculate_tax")
+        if needs_verification(document):
+            actions.append("verify_invoice")  # which posts it when verified (its own commit)
         actions.append("post_document")
     if avatax:
         actions.append("commit_tax")

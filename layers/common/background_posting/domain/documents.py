@@ -83,6 +83,20 @@ class DocumentLine(_Strict):
         description="The line's tax as the tax provider (AvaTax) calculated it, in document "
         "currency; set when the document posts, never entered.",
     )
+    purchase_order: Identifier | None = Field(
+        default=None,
+        description="Payable invoices: the purchase order this line invoices; such an invoice "
+        "is verified against the order's goods receipts in a run before it posts.",
+    )
+    purchase_order_line: int | None = Field(
+        default=None, ge=1, le=100_000, description="The line of `purchase_order` invoiced."
+    )
+
+    @model_validator(mode="after")
+    def _order_reference_whole(self) -> DocumentLine:
+        if (self.purchase_order is None) != (self.purchase_order_line is None):
+            raise ValueError("purchase_order and purchase_order_line go together: give both")
+        return self
 
 
 class JournalLine(_Strict):
@@ -110,6 +124,17 @@ class TradingDocumentInput(_DocumentFields):
     recurring: bool = Field(
         default=False, description="A recurring invoice created with Save & Post."
     )
+
+    @model_validator(mode="after")
+    def _orders_on_payable_invoices_only(self) -> TradingDocumentInput:
+        if self.type != "payable_invoice":
+            for index, line in enumerate(self.lines):
+                if line.purchase_order is not None:
+                    raise ValueError(
+                        f"lines[{index}].purchase_order: only payable invoice lines reference "
+                        "purchase order lines"
+                    )
+        return self
 
     @field_validator("lines")
     @classmethod
@@ -272,6 +297,49 @@ class Match(BaseModel):
     by: str = ""
 
 
+class OrderLineCheck(BaseModel):
+    """One referenced purchase order line as a verification saw it (quantities, values)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purchase_order: str
+    line: int
+    description: str = ""
+    gl_account: str | None = Field(
+        default=None, description="The order line's account: invoice lines without one post there."
+    )
+    unit_price: Amount
+    ordered: Amount
+    received: Amount
+    invoiced_before: Amount = Field(description="Invoiced by earlier invoices.")
+    available: Amount = Field(description="Received and not invoiced yet: what this invoices.")
+    expected: Amount = Field(description="available x unit_price, rounded to the currency.")
+    invoiced: Amount = Field(description="What this invoice's lines charge for the line.")
+    difference: Amount
+
+
+class Verification(BaseModel):
+    """Invoice verification of a payable invoice that references purchase order lines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["pending", "with_errors", "verified"]
+    expected: Amount | None = None
+    invoiced: Amount | None = None
+    difference: Amount | None = Field(default=None, description="invoiced - expected")
+    tolerance: Amount | None = None
+    outcome: Literal["matched", "accepted", "reduced"] | None = Field(
+        default=None,
+        description="verified: no difference, a difference accepted to small differences, or "
+        "the invoice reduced to the expected total",
+    )
+    reduced_by: Amount | None = None
+    small_difference: Amount | None = None
+    checked_at: datetime | None = None
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    order_lines: list[OrderLineCheck] = Field(default_factory=list)
+
+
 class Document(BaseModel):
     """A stored document. `lines` are DocumentLine or JournalLine by `type`."""
 
@@ -314,6 +382,7 @@ class Document(BaseModel):
     source_document: str | None = Field(
         default=None, description="The invoice a credit note was created from"
     )
+    verification: Verification | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -47,6 +47,7 @@ def _rank(outcome: str) -> int:
 
 STEP_NAMES = {
     "calculate_tax": "tax calculation",
+    "verify_invoice": "invoice verification",
     "post_document": "posting",
     "commit_tax": "tax commit",
     "income_schedule_journals": "income schedule journals",

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from background_posting.domain.documents import DocumentType
 from background_posting.domain.validations import CustomValidation
+from background_posting.domain.verification import InvoiceVerificationSettings
 
 TradingDocumentType = Literal[
     "sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note"
@@ -42,6 +43,11 @@ class CompanySettings(BaseModel):
     )
     journal_line_limit: LineCount = DEFAULT_LINE_THRESHOLD
     custom_validations: list[CustomValidation] = Field(default_factory=list, max_length=100)
+    invoice_verification: InvoiceVerificationSettings = Field(
+        default_factory=InvoiceVerificationSettings,
+        description="Tolerance and what to do within it, for payable invoices verified "
+        "against goods receipts (none by default: only an exact match posts).",
+    )
 
     @field_validator("line_thresholds", mode="after")
     @classmethod

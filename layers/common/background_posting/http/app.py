@@ -17,6 +17,7 @@ from background_posting.http import (
     document_routes,
     errors,
     payables_routes,
+    purchasing_routes,
     reference_routes,
     scheduler_routes,
     settings_routes,
@@ -73,6 +74,7 @@ def build() -> APIGatewayRestResolver:
     app.include_router(document_routes.router)
     app.include_router(background_routes.router)
     app.include_router(scheduler_routes.router)
+    app.include_router(purchasing_routes.router)
 
     @app.get("/health", tags=["Operations"], summary="Answers 200 once the API can serve")
     def health() -> dict[str, str]:

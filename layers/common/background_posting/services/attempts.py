@@ -67,6 +67,8 @@ class StepResult:
     counted_done: bool = False
     document: Document | None = None
     """The document as the step left it, when it changed it."""
+    stop: bool = False
+    """The step did the document's remaining work too (invoice verification posts it)."""
 
 
 def log_entry(

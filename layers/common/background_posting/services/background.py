@@ -11,6 +11,7 @@ from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST, Docu
 from background_posting.domain.errors import Conflict, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.services import documents as documents_service
+from background_posting.services import verification
 from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
 from background_posting.store import org as org_store
@@ -26,6 +27,7 @@ def _queue(document: Document, caller: Caller, group_id: str | None, title: str)
     settings = org_store.background_posting_settings()
     planned = plan_items(document, settings, posted_already=False)
     changed = document.moved_to(READY_TO_POST, datetime.now(UTC))
+    changed = verification.on_queue(document, changed)  # verification pending
     writes: list[Write] = []
     if group_id is None:
         group_id, created = work_log.group_created(caller.user_id, caller.email, title)
@@ -71,6 +73,7 @@ def post_with_button(caller: Caller, document_id: str, mode: str) -> tuple[Docum
         if reasons:
             title = f"{document.number} sent to the background ({'; '.join(reasons)})"
             return _queue(document, caller, None, title), True
+    verification.refuse_immediate(document)
     return documents_service.post_with_follow_up(caller, document), False
 
 
@@ -141,8 +144,11 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
                 ]
             },
         )
-    caller.require_admin("set a Ready to Post document back to In Progress")
     document = documents_service.read_document(caller, document_id, with_lines=False)
+    back = verification.set_back_in_progress(caller, document)  # verified with errors
+    if back is not None:
+        return back
+    caller.require_admin("set a Ready to Post document back to In Progress")
     document.require_status("set back to In Progress", READY_TO_POST)
     remaining = item_store.items_of(document.id)
     if remaining:

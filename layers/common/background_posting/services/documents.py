@@ -26,6 +26,7 @@ from background_posting.domain.identity import Caller
 from background_posting.domain.ledger import TransactionDraft, build_transaction
 from background_posting.domain.printout import Printout, printout
 from background_posting.domain.tax import calculated_externally, cleared_line_taxes, tax_override
+from background_posting.domain.verification import lines_to_post
 from background_posting.services import tax as tax_service
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
@@ -206,7 +207,12 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
 
 
 def discard_document(caller: Caller, document_id: str) -> Document:
+    from background_posting.services import verification  # it posts through this module
+
     document = _visible(caller, document_id, with_lines=False).document
+    discarded = verification.discard_with_errors(caller, document)  # verified with errors
+    if discarded is not None:
+        return discarded
     document.require_discardable()
     # A tax AvaTax calculated for it (uncommitted) is voided there first
     voided = tax_service.void_calculated(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
@@ -252,6 +258,8 @@ def draft_for(
 ) -> TransactionDraft:
     """The transaction posting `document` would create; ValidationFailed lists every problem."""
     reference = reference or reference_for(document)
+    gl = reference.company.gl_accounts
+    document = lines_to_post(document, gl.small_differences, gl.expense)  # verification's
     return build_transaction(
         document,
         reference.company,

@@ -21,7 +21,7 @@ from background_posting.domain.background import Outcome
 from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, DomainError
 from background_posting.services import documents as documents_service
-from background_posting.services import failures, income_schedules
+from background_posting.services import failures, income_schedules, verification
 from background_posting.services import tax as tax_service
 from background_posting.services.attempts import Attempt, StepResult
 from background_posting.store import documents as document_store
@@ -193,6 +193,7 @@ def income_schedule_journals(attempt: Attempt, document: Document | None) -> Ste
 
 STEPS: dict[str, Callable[[Attempt, Document | None], StepResult]] = {
     "calculate_tax": calculate_tax,
+    "verify_invoice": verification.verify,
     "post_document": post_document,
     "commit_tax": commit_tax,
     "income_schedule_journals": income_schedule_journals,

@@ -208,8 +208,8 @@ def _process(message: Message, batch: Batch, tax_commit: bool) -> str:
         outcomes.append(result.outcome)
         counted_done = counted_done or result.counted_done
         document = result.document or document
-        if result.outcome in {Outcome.FAILED, Outcome.RETURNED}:
-            break  # later items wait for this one
+        if result.outcome in {Outcome.FAILED, Outcome.RETURNED} or result.stop:
+            break  # later items wait for this one (or were done with it)
     counted = [o for o in outcomes if o not in {Outcome.SKIPPED, Outcome.CALCULATED}]
     if not counted_done:
         # this message is done (with nothing the run counted: then it counts as skipped)

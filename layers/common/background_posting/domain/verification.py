@@ -1,0 +1,297 @@
+"""Invoice verification in the background (SAP's model): pure rules over plain data.
+
+A payable invoice whose lines reference purchase order lines is checked against what has
+been received and not invoiced yet:
+
+* each referenced order line (counted once, however many invoice lines name it) is expected
+  to be invoiced for `available = received - invoiced before`, at the order's price:
+  `expected_line = round(available x unit_price)` in the invoice currency;
+* `expected = sum of expected_line`; `invoiced = sum of the referencing invoice lines' nets`
+  (each `round(quantity x unit_price)`, as the ledger posts them). Only these totals are
+  compared, so differences between lines may cancel out;
+* `tolerance = max(tolerance_amount, round(tolerance_percent / 100 x |expected|))`;
+  `|invoiced - expected| <= tolerance` verifies the invoice, anything more is an error that
+  says, per order line, what is expected, what is invoiced and what has not arrived.
+
+Within tolerance the company's `within_tolerance` setting decides what posts: `accept` keeps
+the invoiced total and moves the difference from the order lines' expense account to the
+small-differences account; `reduce` lowers an invoice that charges more than expected to the
+expected total by a reduction line (an invoice below the expected total is accepted as is, its
+difference to small differences: a vendor's undercharge is not raised).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from background_posting.domain.documents import (
+    Document,
+    DocumentLine,
+    OrderLineCheck,
+    Verification,
+)
+from background_posting.domain.money import round_money
+from background_posting.domain.purchasing import OrderLine
+from background_posting.domain.types import Amount, Percent
+
+OrderKey = tuple[str, int]
+
+
+class InvoiceVerificationSettings(BaseModel):
+    """A company's tolerance for differences found by invoice verification."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tolerance_amount: Amount = Field(
+        default=Decimal(0), ge=0, description="In the invoice's currency."
+    )
+    tolerance_percent: Percent = Field(default=Decimal(0), description="Of the expected total.")
+    within_tolerance: Literal["accept", "reduce"] = "accept"
+
+
+@dataclass(frozen=True)
+class InvoiceLineRef:
+    """An invoice line that references an order line, with its net value."""
+
+    index: int
+    purchase_order: str
+    line: int
+    net: Decimal
+
+
+def references(document: Document) -> list[InvoiceLineRef]:
+    """The document's lines that reference purchase order lines (nets as the ledger rounds)."""
+    found = []
+    for index, line in enumerate(document.lines):
+        if isinstance(line, DocumentLine) and line.purchase_order and line.purchase_order_line:
+            net = round_money(line.quantity * line.unit_price, document.currency)
+            found.append(InvoiceLineRef(index, line.purchase_order, line.purchase_order_line, net))
+    return found
+
+
+def needs_verification(document: Document) -> bool:
+    return document.type == "payable_invoice" and any(
+        isinstance(line, DocumentLine) and line.purchase_order for line in document.lines
+    )
+
+
+def tolerance_for(
+    expected: Decimal, settings: InvoiceVerificationSettings, currency: str
+) -> Decimal:
+    """The larger of the amount and the percentage of the expected total, in the currency."""
+    by_percent = round_money(abs(expected) * settings.tolerance_percent / 100, currency)
+    return max(round_money(settings.tolerance_amount, currency), by_percent)
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{currency} {round_money(amount, currency):,f}"
+
+
+def _price(amount: Decimal, currency: str) -> str:
+    """A unit price: the currency's decimals at least, more when the order has them."""
+    shown = amount if amount != round_money(amount, currency) else round_money(amount, currency)
+    return f"{currency} {shown:,f}"
+
+
+def _quantity(amount: Decimal) -> str:
+    return format(amount.normalize(), "f")
+
+
+def verify(
+    refs: Sequence[InvoiceLineRef],
+    order_lines: Mapping[OrderKey, OrderLine],
+    settings: InvoiceVerificationSettings,
+    currency: str,
+    at: datetime,
+) -> Verification:
+    """The verification of an invoice's referencing lines against the order lines' receipts.
+
+    Every referenced order line must be in `order_lines` (the caller reports missing ones).
+    """
+    invoiced_by_line: dict[OrderKey, Decimal] = {}
+    first_index: dict[OrderKey, int] = {}
+    for ref in refs:
+        key = (ref.purchase_order, ref.line)
+        invoiced_by_line[key] = invoiced_by_line.get(key, Decimal(0)) + ref.net
+        first_index.setdefault(key, ref.index)
+    checks = []
+    for key, invoiced_line in invoiced_by_line.items():
+        order_line = order_lines[key]
+        available = max(order_line.available, Decimal(0))
+        expected_line = round_money(available * order_line.unit_price, currency)
+        checks.append(
+            OrderLineCheck(
+                purchase_order=key[0],
+                line=key[1],
+                description=order_line.description,
+                gl_account=order_line.gl_account,
+                unit_price=order_line.unit_price,
+                ordered=order_line.quantity,
+                received=order_line.received_quantity,
+                invoiced_before=order_line.invoiced_quantity,
+                available=available,
+                expected=expected_line,
+                invoiced=invoiced_line,
+                difference=invoiced_line - expected_line,
+            )
+        )
+    expected = sum((c.expected for c in checks), Decimal(0))
+    invoiced = sum((c.invoiced for c in checks), Decimal(0))
+    difference = invoiced - expected
+    tolerance = tolerance_for(expected, settings, currency)
+    base: dict[str, Any] = {
+        "expected": expected,
+        "invoiced": invoiced,
+        "difference": difference,
+        "tolerance": tolerance,
+        "checked_at": at,
+        "order_lines": checks,
+    }
+    if abs(difference) > tolerance:
+        return Verification(
+            status="with_errors", errors=_errors(checks, first_index, currency, **base), **base
+        )
+    if difference == 0:
+        return Verification(status="verified", outcome="matched", **base)
+    if settings.within_tolerance == "reduce" and difference > 0:
+        return Verification(status="verified", outcome="reduced", reduced_by=difference, **base)
+    return Verification(status="verified", outcome="accepted", small_difference=difference, **base)
+
+
+def _errors(
+    checks: Sequence[OrderLineCheck],
+    first_index: Mapping[OrderKey, int],
+    currency: str,
+    *,
+    expected: Decimal,
+    invoiced: Decimal,
+    difference: Decimal,
+    tolerance: Decimal,
+    **_: Any,
+) -> list[dict[str, Any]]:
+    """What the worker log and the e-mail say: the totals, then each order line that differs."""
+    errors: list[dict[str, Any]] = [
+        {
+            "code": "invoice_verification_failed",
+            "message": f"The invoice charges {_money(invoiced, currency)} for goods received "
+            f"and not yet invoiced worth {_money(expected, currency)}: a difference of "
+            f"{_money(difference, currency)}, beyond the tolerance of "
+            f"{_money(tolerance, currency)}. It is verified again in every run (goods may "
+            "arrive meanwhile); reschedule, change or discard it.",
+            "field": "lines",
+            "expected": format(expected, "f"),
+            "invoiced": format(invoiced, "f"),
+            "difference": format(difference, "f"),
+        }
+    ]
+    for check in checks:
+        if check.difference == 0:
+            continue
+        missing = check.ordered - check.received
+        waiting = (
+            f"{_quantity(missing)} of {_quantity(check.ordered)} not received yet"
+            if missing > 0
+            else f"all {_quantity(check.ordered)} received"
+        )
+        errors.append(
+            {
+                "code": "order_line_difference",
+                "message": f"{check.purchase_order} line {check.line}"
+                f"{f' ({check.description})' if check.description else ''}: invoiced "
+                f"{_money(check.invoiced, currency)}, expected {_money(check.expected, currency)}"
+                f" for {_quantity(check.available)} received and not invoiced at "
+                f"{_price(check.unit_price, currency)} ({waiting}, "
+                f"{_quantity(check.invoiced_before)} invoiced before).",
+                "field": f"lines[{first_index[(check.purchase_order, check.line)]}]",
+                "purchase_order": check.purchase_order,
+                "purchase_order_line": check.line,
+                "expected": format(check.expected, "f"),
+                "invoiced": format(check.invoiced, "f"),
+                "difference": format(check.difference, "f"),
+                "not_received": format(max(missing, Decimal(0)), "f"),
+            }
+        )
+    return errors
+
+
+def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str) -> Document:
+    """The document as it posts after verification: its own lines (those without a GL account
+    on their order line's), then the adjustment.
+
+    `reduced`: one line lowering the total to the expected amount (taxed like the referencing
+    lines when they share one tax code). `accepted` with a difference: the difference on the
+    small-differences account and the same amount off the order lines' expense account, so
+    the vendor is owed what it invoiced and the expense is what the receipts are worth.
+    """
+    verification = document.verification
+    if verification is None or verification.status != "verified":
+        return document
+    order_gl = {(c.purchase_order, c.line): c.gl_account for c in verification.order_lines}
+    own: list[Any] = []
+    for line in document.lines:  # a line without an account takes its order line's
+        if isinstance(line, DocumentLine) and line.purchase_order and not line.gl_account:
+            found = order_gl.get((line.purchase_order, line.purchase_order_line or 0))
+            line = line.model_copy(update={"gl_account": found}) if found else line
+        own.append(line)
+    referencing = [
+        line for line in own if isinstance(line, DocumentLine) and line.purchase_order is not None
+    ]
+    offset_gl = next((line.gl_account for line in referencing if line.gl_account), expense_gl)
+    added: list[DocumentLine] = []
+    if verification.outcome == "reduced" and verification.reduced_by:
+        codes = {line.tax_code for line in referencing}
+        added.append(
+            DocumentLine(
+                description="Invoice reduced at invoice verification",
+                quantity=Decimal(1),
+                unit_price=-verification.reduced_by,
+                gl_account=offset_gl,
+                tax_code=codes.pop()
+                if len(codes) == 1 and document.tax_mode == "builtin"
+                else None,
+            )
+        )
+    if verification.outcome == "accepted" and verification.small_difference:
+        added.append(
+            DocumentLine(
+                description="Small difference accepted at invoice verification",
+                quantity=Decimal(1),
+                unit_price=verification.small_difference,
+                gl_account=small_differences_gl,
+            )
+        )
+        added.append(
+            DocumentLine(
+                description="Small difference moved to the small differences account",
+                quantity=Decimal(1),
+                unit_price=-verification.small_difference,
+                gl_account=offset_gl,
+            )
+        )
+    lines = [*own, *added]
+    return document.model_copy(update={"lines": lines, "line_count": len(lines)})
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """What posting the invoice takes from one order line: guarded by the quantity it read."""
+
+    purchase_order: str
+    line: int
+    invoiced_before: Decimal
+    quantity: Decimal
+
+
+def allocations(verification: Verification) -> list[Allocation]:
+    """The order lines a verified invoice marks invoiced (all their available quantity)."""
+    return [
+        Allocation(c.purchase_order, c.line, c.invoiced_before, c.available)
+        for c in verification.order_lines
+        if c.available > 0
+    ]

@@ -1,0 +1,346 @@
+"""Invoice verification in the background: the `verify_invoice` step and what a user may do
+with an invoice verified with errors (../shared/DESIGN.md "Background invoice verification").
+
+The step (`verify`, called by the posting worker) reads the invoice, the referenced order
+lines (one BatchGetItem) and the company's tolerance, and asks the pure rule
+(domain/verification.py). Verified: it posts the invoice at once, in the posting's own commit
+transaction, which also marks the order lines invoiced (conditionally: two invoices verified
+against the same receipts cannot both post), removes this item and the `post_document` item
+after it, counts the run and writes the log entry. With errors: the invoice shows
+`verification.status: with_errors`, the log entry says what is expected, invoiced and missing
+per order line, and the item waits for the next run WITHOUT counting an attempt (goods may
+arrive); all in one transaction. Other problems (an order that no longer matches, a closed
+period) are errors of the document and count as attempts, as for any posting.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from background_posting.config import get_settings
+from background_posting.domain.background import Outcome
+from background_posting.domain.documents import DISCARDED, IN_PROGRESS, READY_TO_POST, Document
+from background_posting.domain.errors import Conflict, ValidationFailed
+from background_posting.domain.errors import NotFound as NotFoundError
+from background_posting.domain.identity import Caller
+from background_posting.domain.purchasing import OrderLine
+from background_posting.domain.verification import (
+    InvoiceLineRef,
+    Verification,
+    allocations,
+    needs_verification,
+    references,
+)
+from background_posting.domain.verification import verify as verify_invoice
+from background_posting.services import documents as documents_service
+from background_posting.services import tax as tax_service
+from background_posting.services.attempts import Attempt, StepResult
+from background_posting.store import companies as company_store
+from background_posting.store import documents as document_store
+from background_posting.store import purchasing as purchasing_store
+from background_posting.store import work_log
+from background_posting.store import worker_items as item_store
+from background_posting.store.writes import Write, transact
+
+logger = Logger(child=True)
+
+ACTION = "verify_invoice"
+REVERIFY_LIMIT = 3  # a verification overtaken by another invoice's posting is redone this often
+
+
+class ReceiptsTaken(Conflict):
+    """Another invoice's posting invoiced these order lines after this verification read them."""
+
+
+# -- when the Post button sends the invoice to the background ---------------------------------
+
+
+def reference_problems(
+    document: Document,
+    refs: list[InvoiceLineRef],
+    headers: dict[str, dict[str, Any]],
+    lines: dict[tuple[str, int], OrderLine],
+) -> list[dict[str, Any]]:
+    """Each referencing line whose order is missing, of another company, vendor or currency,
+    or has no such line."""
+    problems = []
+    for ref in refs:
+        field = f"lines[{ref.index}].purchase_order"
+        order = headers.get(ref.purchase_order)
+        message = None
+        if order is None or order.get("company") != document.company:
+            message = f"purchase order {ref.purchase_order} does not exist in {document.company}"
+        elif order.get("vendor") != document.account:
+            message = (
+                f"purchase order {ref.purchase_order} is of vendor {order.get('vendor')}, "
+                f"not {document.account}"
+            )
+        elif order.get("currency") != document.currency:
+            message = (
+                f"purchase order {ref.purchase_order} is in {order.get('currency')}, "
+                f"not {document.currency}"
+            )
+        elif (ref.purchase_order, ref.line) not in lines:
+            field = f"lines[{ref.index}].purchase_order_line"
+            message = f"purchase order {ref.purchase_order} has no line {ref.line}"
+        if message:
+            problems.append({"code": "purchase_order_mismatch", "field": field, "message": message})
+    return problems
+
+
+def _checked(document: Document) -> tuple[list[InvoiceLineRef], dict[tuple[str, int], OrderLine]]:
+    refs = references(document)
+    headers, lines = purchasing_store.order_headers_and_lines(
+        (r.purchase_order, r.line) for r in refs
+    )
+    problems = reference_problems(document, refs, headers, lines)
+    if problems:
+        raise ValidationFailed(
+            f"{document.number} cannot be verified: {problems[0]['message']}.",
+            code="posting_validation_failed",
+            details={"errors": problems},
+        )
+    return refs, lines
+
+
+def on_queue(document: Document, changed: Document) -> Document:
+    """Post button / list view: an invoice referencing order lines is checked (its orders
+    exist and match) and waits for verification (`verification.status: pending`)."""
+    if not needs_verification(document):
+        return changed
+    _checked(document)
+    return changed.model_copy(update={"verification": Verification(status="pending")})
+
+
+def refuse_immediate(document: Document) -> None:
+    """The integration API posts at once; an invoice to verify against receipts cannot."""
+    if needs_verification(document):
+        raise Conflict(
+            f"{document.number} references purchase order lines: it is verified against goods "
+            'receipts in the background. Post it with {"mode": "auto"}.',
+            code="verification_required",
+            details={"number": document.number},
+        )
+
+
+# -- the worker step ----------------------------------------------------------------------------
+
+
+def _tidy(attempt: Attempt, why: str) -> StepResult:
+    """Nothing to verify (the invoice went or moved on): the item goes, the log says why."""
+    transact(
+        [
+            item_store.removed(attempt.item),
+            attempt.entry(
+                Outcome.SKIPPED,
+                [{"code": "nothing_to_do", "message": why}],
+                attempt=attempt.item.attempts,
+            ),
+        ]
+    )
+    return StepResult(Outcome.SKIPPED)
+
+
+def verify(attempt: Attempt, document: Document | None) -> StepResult:
+    """The `verify_invoice` step: verified, it posts the invoice (and ends the document's
+    work); with errors, it waits for the next run (no attempt counted)."""
+    item = attempt.item
+    for _ in range(REVERIFY_LIMIT):
+        if document is None:
+            return _tidy(attempt, "the document no longer exists")
+        if document.status != READY_TO_POST:
+            return _tidy(attempt, f"{document.number} is {document.status}")
+        refs, lines = _checked(document)
+        settings = company_store.get_settings(document.company).invoice_verification
+        result = verify_invoice(refs, lines, settings, document.currency, datetime.now(UTC))
+        if result.status == "with_errors":
+            return _wait_for_goods(attempt, document, result)
+        try:
+            return _post_verified(attempt, document, result)
+        except purchasing_store.ReceiptsTaken:
+            logger.info("verification overtaken", extra={"reference": document.number})
+            try:  # verify again against what is left
+                document = document_store.get_document(item.document_id).document
+            except NotFoundError:
+                document = None
+    raise Conflict(
+        f"{item.reference}: other invoices kept using the same goods receipts; tried again in "
+        "the next run.",
+        code="verification_contention",
+    )
+
+
+def _post_verified(attempt: Attempt, document: Document, result: Verification) -> StepResult:
+    """Post the verified invoice; its commit marks the order lines invoiced (conditionally:
+    two invoices verified against the same receipts cannot both commit) and removes the
+    document's posting item too."""
+    item, run_id = attempt.item, attempt.run_id
+    taken = allocations(result)
+    posting_items = [i for i in item_store.items_of(document.id) if i.action == "post_document"]
+    also = [
+        item_store.deleted(item),
+        *(item_store.removed(posting) for posting in posting_items),
+        *purchasing_store.invoiced(taken),
+        *([work_log.counted(run_id, Outcome.POSTED, done=True)] if run_id else []),
+        attempt.entry(Outcome.POSTED),
+    ]
+    verified = document.model_copy(update={"verification": result})
+    try:
+        posted = documents_service.post_now(
+            verified, item.submitted_by, also, attempt.reference(document)
+        )
+    except (document_store.DocumentMoved, item_store.ItemGone):
+        return StepResult(Outcome.SKIPPED)  # set back, discarded or posted meanwhile
+    logger.info(
+        "invoice verified and posted",
+        extra={
+            "reference": posted.number,
+            "transaction": posted.transaction_number,
+            "outcome": result.outcome,
+            "difference": format(result.difference or 0, "f"),
+        },
+    )
+    return StepResult(Outcome.POSTED, run_id is not None, posted, stop=True)
+
+
+def _wait_for_goods(attempt: Attempt, document: Document, result: Verification) -> StepResult:
+    """With errors: shown on the invoice, logged in full, tried again next run (no attempt)."""
+    item = attempt.item
+    changed = document.model_copy(
+        update={
+            "verification": result,
+            "version": document.version + 1,
+            "updated_at": datetime.now(UTC),
+        }
+    )
+    summary = "; ".join(str(e["message"]) for e in result.errors)
+    retry_after = time.time() + get_settings().retry_delay_seconds
+    try:
+        transact(
+            [
+                document_store.moved(document, changed),
+                purchasing_store.waiting_for_goods(item, summary, retry_after),
+                *attempt.counted(Outcome.FAILED),
+                attempt.entry(Outcome.FAILED, result.errors, item.attempts + 1),
+            ]
+        )
+    except (document_store.DocumentMoved, item_store.ItemGone):
+        attempt.release()
+        return StepResult(Outcome.SKIPPED)  # the invoice changed meanwhile: nothing to say
+    logger.info(
+        "invoice verified with errors",
+        extra={
+            "reference": document.number,
+            "expected": format(result.expected or 0, "f"),
+            "invoiced": format(result.invoiced or 0, "f"),
+        },
+    )
+    return StepResult(Outcome.FAILED, attempt.finishing, changed)
+
+
+# -- what the user may do with an invoice verified with errors ---------------------------------
+
+
+def _with_errors(document: Document) -> bool:
+    return (
+        document.status == READY_TO_POST
+        and document.verification is not None
+        and document.verification.status == "with_errors"
+    )
+
+
+def _verification_item(document: Document) -> item_store.WorkerItem:
+    for item in item_store.items_of(document.id):
+        if item.action == ACTION:
+            return item
+    raise Conflict(
+        f"{document.number} has no verification waiting.",
+        code="verification_not_waiting",
+        details={"number": document.number},
+    )
+
+
+def _require_with_errors(document: Document, action: str) -> None:
+    if not _with_errors(document):
+        state = document.verification.status if document.verification else "not verified"
+        raise Conflict(
+            f"{document.number} is {document.status} (verification: {state}): only an invoice "
+            f"verified with errors can be {action}.",
+            code="verification_not_with_errors",
+            details={"number": document.number, "status": document.status},
+        )
+
+
+def reschedule(caller: Caller, document_id: str) -> Document:
+    """Verify again in the next run (after new goods receipts), whatever its retry delay."""
+    document = documents_service.read_document(caller, document_id, with_lines=False)
+    _require_with_errors(document, "rescheduled")
+    item = _verification_item(document)
+    assert document.verification is not None
+    changed = document.model_copy(
+        update={
+            "verification": document.verification.model_copy(update={"status": "pending"}),
+            "version": document.version + 1,
+            "updated_at": datetime.now(UTC),
+        }
+    )
+    _write(document, changed, [purchasing_store.due_now(item)])
+    return changed
+
+
+def set_back_in_progress(caller: Caller, document: Document) -> Document | None:
+    """An invoice verified with errors goes back to In Progress to be changed: its worker items
+    are removed by this action (not refused). None: not such an invoice (the usual rules)."""
+    if not _with_errors(document):
+        return None
+    return _leave_background(caller, document, IN_PROGRESS, {})
+
+
+def discard_with_errors(caller: Caller, document: Document) -> Document | None:
+    """An invoice verified with errors may be discarded as it is (entered twice, say)."""
+    if not _with_errors(document):
+        return None
+    voided = tax_service.void_calculated(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
+    return _leave_background(caller, document, DISCARDED, voided)
+
+
+def _leave_background(
+    caller: Caller, document: Document, status: str, extra: dict[str, Any]
+) -> Document:
+    caller.require_company(document.company)
+    items = item_store.items_of(document.id)
+    now = time.time()
+    held = [i for i in items if i.lease_until is not None and i.lease_until > now]
+    if held:
+        raise Conflict(
+            f"A worker is verifying {document.number} now; try again when it has finished.",
+            code="worker_item_in_progress",
+            details={"worker_items": [i.as_json() for i in held]},
+        )
+    changed = document.model_copy(
+        update={
+            "status": status,
+            "version": document.version + 1,
+            "updated_at": datetime.now(UTC),
+            **extra,
+        }
+    )
+    _write(document, changed, [item_store.removed(item) for item in items])
+    return changed
+
+
+def _write(document: Document, changed: Document, more: list[Write]) -> None:
+    """The document's change and `more` in one transaction, conditional on its version
+    (a worker that posts or re-verifies it meanwhile makes this fail whole)."""
+    try:
+        transact([document_store.moved(document, changed), *more])
+    except (document_store.DocumentMoved, item_store.ItemGone) as exc:
+        raise Conflict(
+            f"{document.number} changed meanwhile; read it again.",
+            code="concurrent_update",
+            details={"number": document.number},
+        ) from exc
