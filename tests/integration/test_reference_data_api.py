@@ -38,7 +38,8 @@ def test_money_as_a_json_number_is_refused(api: Any) -> None:
 
 def test_broken_json_and_form_bodies_are_refused(api: Any) -> None:
     broken = invoke_api(api, "POST", "/companies", "admin", b"{not json")
-    assert broken.status == 400 and broken.body["error"]["message"] == "body is not valid JSON."
+    assert broken.status == 400
+    assert broken.body["error"]["message"].startswith("body is not valid JSON")
 
 
 def test_no_identity_is_401_and_a_clerk_cannot_create_companies(api: Any) -> None:
@@ -91,7 +92,7 @@ def test_logging_into_fewer_companies_narrows_what_a_user_sees(api: Any) -> None
     refused = invoke_api(
         api, "PUT", "/me/companies", claims=beta_only, body={"companies": ["ACME"]}
     )
-    assert refused.status == 403
+    assert refused.status == 400 and refused.error_code == "invalid_request"
 
 
 def test_accounts_belong_to_a_company_the_caller_uses(api: Any) -> None:

@@ -15,6 +15,7 @@ from background_posting.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    InvalidRequest,
     NotFound,
     Unauthenticated,
     ValidationFailed,
@@ -28,6 +29,7 @@ STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     Forbidden: HTTPStatus.FORBIDDEN,
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
+    InvalidRequest: HTTPStatus.BAD_REQUEST,
     ValidationFailed: HTTPStatus.UNPROCESSABLE_ENTITY,
     TaxUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,  # AvaTax down, slow or not configured
 }
@@ -60,11 +62,13 @@ def describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, str]]]:
     problems = []
     for err in errors:
         field = _field_name(err.get("loc", ()))
-        text = str(err.get("msg", "is invalid"))
+        text = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
         if err.get("type") == "missing":
             text = "is required"
         elif err.get("type") == "json_invalid":
-            field, text = "body", "is not valid JSON"
+            reason = str((err.get("ctx") or {}).get("error", "")).strip()
+            field = "body"
+            text = "is not valid JSON" + (f" ({reason})" if reason else "")
         elif err.get("type") == "extra_forbidden":
             text = "is not a known field"
         elif err.get("type") in ("union_tag_invalid", "union_tag_not_found"):

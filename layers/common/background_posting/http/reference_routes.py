@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from background_posting.domain.company import Account, AccountPatch, Company, CompanyPatch
 from background_posting.domain.types import Identifier
@@ -65,12 +65,18 @@ def amend_account(account_id: AccountId, patch: Annotated[AccountPatch, Body()])
 
 
 class LoggedInCompanies(BaseModel):
-    companies: list[Identifier] = Field(min_length=1, max_length=500)
+    model_config = ConfigDict(extra="forbid")
+
+    companies: list[Identifier | Literal["*"]] = Field(
+        min_length=1,
+        max_length=500,
+        description='The company ids to log into, each one you are allowed; `["*"]` logs you '
+        "back into every company you are allowed.",
+    )
 
 
 @router.put("/me/companies", tags=["Session"], summary="Choose the companies you are logged into")
 def log_into_companies(body: Annotated[LoggedInCompanies, Body()]) -> LoggedInCompanies:
     caller = caller_from(router.current_event)
-    return LoggedInCompanies(
-        companies=reference_data.log_into_companies(caller, list(body.companies))
-    )
+    chosen = reference_data.log_into_companies(caller, list(body.companies))
+    return LoggedInCompanies(companies=chosen)

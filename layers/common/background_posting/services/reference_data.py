@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from background_posting.domain.company import Account, AccountPatch, Company, CompanyPatch
-from background_posting.domain.errors import Forbidden, NotFound
-from background_posting.domain.identity import Caller
+from background_posting.domain.errors import InvalidRequest, NotFound
+from background_posting.domain.identity import ALL_COMPANIES, Caller
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
 from background_posting.store import org as org_store
@@ -63,14 +63,52 @@ def amend_account(caller: Caller, account_id: str, patch: AccountPatch) -> Accou
 
 
 def log_into_companies(caller: Caller, companies: list[str]) -> list[str]:
-    """Narrow the caller's session to `companies`, each of which they must be allowed."""
-    refused = [c for c in companies if not caller.with_logged_in(None).may_use(c)]
-    if refused:
-        raise Forbidden(
-            f"You are not allowed to use {', '.join(map(repr, refused))}.",
-            code="company_not_allowed",
-            details={"companies": refused},
-        )
+    """Narrow the caller's session to `companies`, each of which must exist and be allowed;
+    `["*"]` ends the narrowing: the caller is logged into every company allowed again."""
+    if ALL_COMPANIES in companies:
+        if companies != [ALL_COMPANIES]:
+            raise _invalid_companies(
+                'companies: "*" (every company you are allowed) cannot be combined with ids.',
+                {"companies": 'must be ["*"] alone or a list of company ids'},
+            )
+        org_store.set_logged_in_companies(caller.user_id, None)
+        return [ALL_COMPANIES]
     unique = sorted(set(companies))
+    everywhere = caller.with_logged_in(None)
+    refused = [c for c in unique if not everywhere.may_use(c)]
+    missing = sorted(set(unique) - set(refused) - company_store.existing(unique))
+    if refused or missing:
+        problems = {
+            **{
+                f"companies[{companies.index(c)}]": "is not a company you are allowed"
+                for c in refused
+            },
+            **{f"companies[{companies.index(c)}]": "does not exist" for c in missing},
+        }
+        parts = []
+        if refused:
+            parts.append(f"you are not allowed {', '.join(map(repr, refused))}")
+        if missing:
+            parts.append(
+                f"{', '.join(map(repr, missing))} do{'es' if len(missing) == 1 else ''} not exist"
+            )
+        raise _invalid_companies(
+            f"companies: {'; '.join(parts)}. Nothing was changed.",
+            problems,
+            refused=refused,
+            missing=missing,
+        )
     org_store.set_logged_in_companies(caller.user_id, frozenset(unique))
     return unique
+
+
+def _invalid_companies(
+    message: str, problems: dict[str, str], **named: list[str]
+) -> InvalidRequest:
+    return InvalidRequest(
+        message,
+        details={
+            "errors": [{"field": f, "message": m} for f, m in problems.items()],
+            **named,
+        },
+    )

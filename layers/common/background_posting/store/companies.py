@@ -52,6 +52,13 @@ def get_company(company_id: str) -> tuple[Company, int]:
     return Company.model_validate_json(record.body or "{}"), int(record.version or 0)
 
 
+def existing(company_ids: list[str]) -> set[str]:
+    """Which of these companies exist (one consistent batch read per 100)."""
+    bound()
+    keys = [(company_id, PROFILE) for company_id in sorted(set(company_ids))]
+    return {record.id for record in CompanyRecord.batch_get(keys, consistent_read=True)}
+
+
 def replace_company(company: Company, version: int) -> None:
     """Write the new profile only if nobody changed it since `version` was read."""
     save_conditionally(
