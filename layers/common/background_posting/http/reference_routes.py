@@ -9,7 +9,14 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from background_posting.domain.company import Account, AccountPatch, Company, CompanyPatch
+from background_posting.domain.company import (
+    Account,
+    AccountPatch,
+    Company,
+    CompanyPatch,
+    Period,
+    PeriodStatus,
+)
 from background_posting.domain.types import Identifier
 from background_posting.http.identity import caller_from
 from background_posting.services import reference_data
@@ -46,6 +53,27 @@ def get_company(company_id: CompanyId) -> Company:
 @router.patch("/companies/<company_id>", tags=["Companies"], summary="Amend a company")
 def amend_company(company_id: CompanyId, patch: Annotated[CompanyPatch, Body()]) -> Company:
     return reference_data.amend_company(caller_from(router.current_event), company_id, patch)
+
+
+class PeriodStatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: PeriodStatus
+
+
+PeriodName = Annotated[str, Path(description="Period name", min_length=1, max_length=40)]
+
+
+@router.patch(
+    "/companies/<company_id>/periods/<period_name>",
+    tags=["Companies"],
+    summary="Close or reopen one period (System Administrator)",
+)
+def set_period_status(
+    company_id: CompanyId, period_name: PeriodName, change: Annotated[PeriodStatusChange, Body()]
+) -> Period:
+    caller = caller_from(router.current_event)
+    return reference_data.set_period_status(caller, company_id, period_name, change.status)
 
 
 @router.post("/accounts", tags=["Accounts"], summary="Create a customer or vendor")

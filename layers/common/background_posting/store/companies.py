@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from background_posting.domain.company import Company
+from background_posting.domain.documents import TRANSACTION_PREFIX
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.settings import CompanySettings
-from background_posting.store.base import bound, register, save_conditionally
+from background_posting.store import counters
+from background_posting.store.base import (
+    bound,
+    connection,
+    is_condition_failure,
+    register,
+    save_conditionally,
+)
 
 PROFILE = "profile"
 
@@ -59,8 +70,29 @@ def existing(company_ids: list[str]) -> set[str]:
     return {record.id for record in CompanyRecord.batch_get(keys, consistent_read=True)}
 
 
-def replace_company(company: Company, version: int) -> None:
-    """Write the new profile only if nobody changed it since `version` was read."""
+class PostingsMoved(Conflict):
+    """A transaction was posted in the company after its postings were checked."""
+
+
+def replace_company(company: Company, version: int, transactions_seen: int | None = None) -> None:
+    """Write the new profile only if nobody changed it since `version` was read.
+
+    With `transactions_seen`, also only if the company's transaction counter still holds that
+    value: nothing was posted since the caller checked what the change may touch (one
+    transaction; `PostingsMoved` when a posting came between).
+    """
+    if transactions_seen is not None:
+        record = CompanyRecord(company.id, PROFILE, body=company.model_dump_json(), version=version)
+        guarded_write(
+            company.id,
+            transactions_seen,
+            lambda tx: tx.save(record),
+            Conflict(
+                f"Company {company.id!r} was changed by someone else; read it again.",
+                code="concurrent_update",
+            ),
+        )
+        return
     save_conditionally(
         CompanyRecord(company.id, PROFILE, body=company.model_dump_json(), version=version),
         None,
@@ -89,3 +121,29 @@ def put_settings(company_id: str, settings: CompanySettings) -> None:
     CompanyRecord(company_id, SETTINGS, body=settings.model_dump_json()).save(
         add_version_condition=False
     )
+
+
+def guarded_write(
+    company_id: str,
+    transactions_seen: int,
+    write: Callable[[TransactWrite], None],
+    changed: Conflict,
+) -> None:
+    """`write` (one item, conditional on its own version) together with the check that the
+    company's transaction counter still holds `transactions_seen`; `PostingsMoved` when it
+    does not, `changed` when the written item's own condition failed."""
+    bound()
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            counters.check_unchanged(tx, company_id, TRANSACTION_PREFIX, transactions_seen)
+            write(tx)
+    except TransactWriteError as exc:
+        if not is_condition_failure(exc):
+            raise
+        reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or []]
+        if reasons and reasons[0] == "ConditionalCheckFailed":  # condition checks come first
+            raise PostingsMoved(
+                f"Something was posted in company {company_id!r} meanwhile; try again.",
+                code="postings_changed",
+            ) from exc
+        raise changed from exc

@@ -49,3 +49,11 @@ def take_next(tx: TransactWrite, company_id: str, prefix: str, seen: int) -> int
         condition=condition,
     )
     return seen + 1
+
+
+def check_unchanged(tx: TransactWrite, company_id: str, prefix: str, seen: int) -> None:
+    """Add to `tx` the check that the counter still holds `seen` (no number taken since)."""
+    condition: Condition = (
+        CounterRecord.value.does_not_exist() if seen == 0 else CounterRecord.value == seen
+    )
+    tx.condition_check(CounterRecord, company_id, _kind(prefix), condition=condition)

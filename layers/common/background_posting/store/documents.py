@@ -24,7 +24,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from background_posting.domain.documents import Document
+from background_posting.domain.documents import COMPLETE, DOCUMENT_TYPES, Document
 from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.store import counters
 from background_posting.store.base import (
@@ -476,3 +476,17 @@ def iter_headers(company: str, doc_type: str, status: str) -> Iterator[Document]
         company, DocumentRecord.list_sk.startswith(f"{doc_type}#{status}#")
     ):
         yield Document.model_validate_json(record.body or "{}")
+
+
+def iter_posted(company: str) -> Iterator[Document]:
+    """The headers of every Complete document of the company, type by type (no lines).
+
+    Reads the `by-company` index, which lags writes by a fraction of a second: a caller that
+    must see the latest postings also reads the newest ledger headers (see reference_data).
+    """
+    bound()
+    for doc_type in DOCUMENT_TYPES:
+        for record in DocumentRecord.by_company.query(
+            company, DocumentRecord.list_sk.startswith(f"{doc_type}#{COMPLETE}#")
+        ):
+            yield Document.model_validate_json(record.body or "{}")
