@@ -110,6 +110,7 @@ class LocalStack:
             self._client("sqs"), self.functions, self.queues, functions()
         ).start()
         self._start_scheduler()
+        self._recover_runs()
         self._gateway = Gateway(
             ("127.0.0.1", self.port),
             self.functions["ApiFunction"],
@@ -180,6 +181,15 @@ class LocalStack:
             for key, value in spec.environment.items():
                 env.setdefault(key, resolve(value, attributes, parameters))
         os.environ.update(env)
+
+    def _recover_runs(self) -> None:
+        """Runs a restart interrupted scan again: moto's queues, in memory, lost their
+        messages, but their worker items are still in DynamoDB Local (see services.runs)."""
+        from background_posting.services.runs import recover_interrupted_runs
+
+        recovered = recover_interrupted_runs()
+        if recovered:
+            log.info("runs interrupted by the last stop scan again: %s", ", ".join(recovered))
 
     def _start_scheduler(self) -> None:
         """Schedule groups from the template, the saved schedule restored, firing for real."""

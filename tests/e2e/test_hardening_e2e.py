@@ -116,3 +116,58 @@ def test_deeply_nested_json_is_a_400_not_a_500(stack: RunningStack) -> None:
         status, body = _post(stack, path, b"[" * 5000 + b"]" * 5000)
         assert status == 400, (path, body)
         assert body["error"]["code"] == "invalid_request"  # type: ignore[index]
+
+
+def test_a_run_interrupted_by_a_killed_stack_finishes_after_the_restart(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from tests.e2e.conftest import start_stack
+    from tests.e2e.test_background_e2e import eventually, given_company, given_documents
+    from tests.support.api import http
+
+    # Given a backlog queued from a list view by the clerk, and Run Now under way
+    first = start_stack(tmp_path / "dynamodb", tmp_path / "stack.log")
+    try:
+        company = given_company(first.url)
+        backlog = given_documents(first.url, company, per_type=4)
+        ids = [d["id"] for d in backlog]
+        assert http(first.url, "POST", "/documents/post", "clerk", {"ids": ids}).status == 202
+        run_id = http(first.url, "POST", "/scheduler/run", "runner").body["run_id"]
+
+        def started() -> dict[str, object] | None:
+            run = http(first.url, "GET", f"/runs/{run_id}", "runner").body
+            return run if run["counts"]["queued"] > 0 or run["status"] != "finding work" else None
+
+        eventually(started, 60, every=0.05)
+    finally:
+        # When the whole stack is killed mid-run (no chance to clean up)
+        tree = _process_tree(first.process.pid)
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while any(Path(f"/proc/{pid}").exists() for pid in tree) and time.monotonic() < deadline:
+        time.sleep(0.2)  # DynamoDB Local's JVM follows its parent (PR_SET_PDEATHSIG)
+    # Then the stack, started again on the same data, finishes the run and sends the digest
+    second = start_stack(tmp_path / "dynamodb", tmp_path / "stack.log")
+    try:
+        before = http(second.url, "GET", f"/runs/{run_id}", "runner").body
+
+        def done() -> dict[str, object] | None:
+            run = http(second.url, "GET", f"/runs/{run_id}", "runner").body
+            return run if str(run["status"]).startswith("completed") else None
+
+        final = eventually(done, 240)
+        statuses = {http(second.url, "GET", f"/documents/{i}", "clerk").body["status"] for i in ids}
+        assert statuses == {"Complete"}, (before, final, statuses)
+        emails = eventually(
+            lambda: [
+                e
+                for e in http(second.url, "GET", "/_local/emails", None).body
+                if "clerk@example.com" in e["to"]
+            ],
+            60,
+        )
+        assert "posted" in emails[-1]["subject"]
+    finally:
+        second.stop()
