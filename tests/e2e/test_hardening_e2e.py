@@ -120,6 +120,7 @@ def test_deeply_nested_json_is_a_400_not_a_500(stack: RunningStack) -> None:
 
 def test_a_run_interrupted_by_a_killed_stack_finishes_after_the_restart(tmp_path: Path) -> None:
     import signal
+    import subprocess
     import time
 
     from tests.e2e.conftest import start_stack
@@ -140,6 +141,7 @@ def test_a_run_interrupted_by_a_killed_stack_finishes_after_the_restart(tmp_path
             return run if run["counts"]["queued"] > 0 or run["status"] != "finding work" else None
 
         eventually(started, 60, every=0.05)
+        at_kill = http(first.url, "GET", f"/runs/{run_id}", "runner").body
     finally:
         # When the whole stack is killed mid-run (no chance to clean up)
         tree = _process_tree(first.process.pid)
@@ -149,9 +151,16 @@ def test_a_run_interrupted_by_a_killed_stack_finishes_after_the_restart(tmp_path
     while any(Path(f"/proc/{pid}").exists() for pid in tree) and time.monotonic() < deadline:
         time.sleep(0.2)  # DynamoDB Local's JVM follows its parent (PR_SET_PDEATHSIG)
     # Then the stack, started again on the same data, finishes the run and sends the digest
+    assert not str(at_kill["status"]).startswith("completed"), at_kill  # killed mid-run
     second = start_stack(tmp_path / "dynamodb", tmp_path / "stack.log")
     try:
         before = http(second.url, "GET", f"/runs/{run_id}", "runner").body
+        recovery = [
+            line
+            for line in (tmp_path / "stack.log").read_text().splitlines()
+            if "scan again" in line
+        ]
+        assert any(run_id in line for line in recovery), recovery
 
         def done() -> dict[str, object] | None:
             run = http(second.url, "GET", f"/runs/{run_id}", "runner").body
@@ -170,4 +179,9 @@ def test_a_run_interrupted_by_a_killed_stack_finishes_after_the_restart(tmp_path
         )
         assert "posted" in emails[-1]["subject"]
     finally:
-        second.stop()
+        second.process.send_signal(signal.SIGINT)
+        try:  # a loaded machine may take longer than RunningStack.stop's 30 s to stop
+            second.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            second.process.kill()
+            second.process.wait(timeout=30)
