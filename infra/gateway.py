@@ -52,6 +52,11 @@ def console_file(root: Path, path: str) -> tuple[Path, str] | None:
     return candidate, CONSOLE_TYPES.get(suffix) or mimetypes.types_map[suffix]
 
 
+# API Gateway hands Lambda at most 6 MB of request (its synchronous invocation payload limit);
+# a larger body never reaches the function.
+MAX_BODY_BYTES = 6 * 1024 * 1024
+
+
 def load_users(path: Path) -> dict[str, dict[str, Any]]:
     with path.open() as handle:
         users: dict[str, dict[str, Any]] = json.load(handle)
@@ -76,7 +81,13 @@ def proxy_event(
 ) -> dict[str, Any]:
     url = urlsplit(raw_path)
     multi_query = parse_qs(url.query, keep_blank_values=True)
-    text = body.decode("utf-8") if body else None
+    text: str | None = None
+    encoded = False
+    if body:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:  # bytes that are not text: passed base64-encoded, as API
+            text, encoded = base64.b64encode(body).decode(), True  # Gateway passes binary
     return {
         "resource": "/{proxy+}",
         "path": url.path,
@@ -98,7 +109,7 @@ def proxy_event(
             "authorizer": {"claims": claims} if claims else None,
         },
         "body": text,
-        "isBase64Encoded": False,
+        "isBase64Encoded": encoded,
     }
 
 
@@ -129,7 +140,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.perf_counter()
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._answer_error(400, "invalid_request", "Content-Length is not a number.")
+            return
+        if length > MAX_BODY_BYTES:
+            self._discard(length)
+            self._answer_error(
+                413,
+                "request_too_large",
+                f"The request body is {length:,} bytes; the API takes at most "
+                f"{MAX_BODY_BYTES:,} (6 MB). Send a document's lines in pages of up to "
+                "1,000 with POST /documents/{id}/lines.",
+            )
+            return
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
         if self.server.console_root is not None and (
@@ -186,6 +211,18 @@ class _Handler(BaseHTTPRequestHandler):
             "X-Content-Type-Options": "nosniff",
         }
         self._answer(200, headers, file.read_bytes())
+
+    def _discard(self, length: int) -> None:
+        """Read a refused body away (so the client sees the answer, not a reset), up to 64 MB;
+        beyond that the connection is closed after the answer."""
+        left = length
+        while 0 < left <= 64 * 1024 * 1024:
+            chunk = self.rfile.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            left -= len(chunk)
+        if left:
+            self.close_connection = True
 
     def _answer_error(self, status: int, code: str, message: str) -> None:
         body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()

@@ -134,6 +134,7 @@ class LocalStack:
             self._client("sqs"), self.functions, self.queues, functions()
         ).start()
         self._start_scheduler()
+        self._recover_runs()
         self._serving = threading.Thread(
             target=self._gateway.serve_forever, name="gateway", daemon=True
         )
@@ -216,6 +217,15 @@ class LocalStack:
         if self.port and "ConsoleOrigin" in parameters:  # the console is served from here
             parameters["ConsoleOrigin"] = self.url
         return parameters
+
+    def _recover_runs(self) -> None:
+        """Runs a restart interrupted scan again: moto's queues, in memory, lost their
+        messages, but their worker items are still in DynamoDB Local (see services.runs)."""
+        from background_posting.services.runs import recover_interrupted_runs
+
+        recovered = recover_interrupted_runs()
+        if recovered:
+            log.info("runs interrupted by the last stop scan again: %s", ", ".join(recovered))
 
     def _start_scheduler(self) -> None:
         """Schedule groups from the template, the saved schedule restored, firing for real."""

@@ -59,6 +59,7 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     ]
     big = create("sales_invoice", lines=many_lines)
     invoke_api(api, "PATCH", f"/documents/{big['id']}", "clerk", {"lines": many_lines[:110]})
+    invoke_api(api, "POST", f"/documents/{big['id']}/lines", "clerk", {"lines": many_lines[:5]})
     seen["big_immediate"] = invoke_api(
         api, "POST", f"/documents/{big['id']}/post", "clerk", {"mode": "immediate"}
     )
@@ -71,6 +72,12 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     )
     seen["immediate"] = posted
     invoke_api(api, "GET", f"/documents/{immediate['id']}/transaction", "clerk")
+    # Reference data posted to: refused changes read what was posted; allowed ones are guarded
+    seen["period_refused"] = invoke_api(api, "PATCH", "/companies/ACME", "admin", {"periods": []})
+    invoke_api(api, "PATCH", "/companies/ACME/periods/2026-10", "admin", {"status": "closed"})
+    seen["kind_refused"] = invoke_api(api, "PATCH", "/accounts/CUST01", "admin", {"kind": "vendor"})
+    invoke_api(api, "POST", "/accounts", "clerk", account_body("CUST09"))
+    seen["kind_changed"] = invoke_api(api, "PATCH", "/accounts/CUST09", "admin", {"kind": "vendor"})
     invoke_api(api, "GET", f"/documents/{immediate['id']}/print", "clerk")
     discarded = create("sales_invoice")
     invoke_api(api, "POST", f"/documents/{discarded['id']}/discard", "clerk")

@@ -23,11 +23,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+PeriodStatus = Literal["open", "closed"]
+
+
 class Period(Strict):
     name: str = Field(min_length=1, max_length=40)
     start: date
     end: date
-    status: Literal["open", "closed"] = "open"
+    status: PeriodStatus = "open"
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
@@ -201,6 +204,10 @@ class Account(Strict):
 
 
 class AccountPatch(Strict):
+    """Fields a PATCH may change; `company` and `kind` only while nothing posted names it."""
+
+    company: Identifier | None = None
+    kind: Literal["customer", "vendor"] | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
     trading_currencies: list[Currency] | None = Field(default=None, min_length=1, max_length=50)
     credit_terms: CreditTerms | None = None

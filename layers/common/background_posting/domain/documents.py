@@ -53,6 +53,10 @@ POSTABLE: frozenset[str] = frozenset({IN_PROGRESS, READY_TO_POST})
 """A document may be posted from these: by hand when In Progress, by a worker when queued."""
 
 
+MAX_LINES = 100_000  # lines a document may hold
+LINES_PER_REQUEST = 1_000  # lines one request may carry (create, amend, append) or answer
+
+
 def format_number(prefix: str, sequence: int) -> str:
     """`SIN000042`: six digits, growing past them rather than wrapping."""
     return f"{prefix}{sequence:06d}"
@@ -117,10 +121,33 @@ class _DocumentFields(_Strict):
     description: str = Field(default="", max_length=500)
 
 
+def refuse_income_schedules(
+    document_type: str, lines: list[DocumentLine], first_index: int = 0
+) -> None:
+    """Only a sales invoice's lines may carry an income schedule: a credit note or a payable
+    document has no deferred income to recognise, so one there would be ignored silently."""
+    if document_type == "sales_invoice":
+        return
+    errors = [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                "income_schedule_not_allowed",
+                "only a sales invoice's lines may have an income schedule",
+            ),
+            loc=("lines", first_index + index, "income_schedule"),
+            input=line.income_schedule.model_dump(mode="json"),
+        )
+        for index, line in enumerate(lines)
+        if line.income_schedule is not None
+    ]
+    if errors:
+        raise ValidationError.from_exception_data(document_type, errors)
+
+
 class TradingDocumentInput(_DocumentFields):
     type: Literal["sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note"]
     account: Identifier
-    lines: list[DocumentLine] = Field(default_factory=list, max_length=100_000)
+    lines: list[DocumentLine] = Field(default_factory=list, max_length=MAX_LINES)
     recurring: bool = Field(
         default=False, description="A recurring invoice created with Save & Post."
     )
@@ -146,6 +173,11 @@ class TradingDocumentInput(_DocumentFields):
                     "posts; it cannot be entered"
                 )
         return lines
+
+    @model_validator(mode="after")
+    def _income_schedules_on_sales_invoices_only(self) -> TradingDocumentInput:
+        refuse_income_schedules(self.type, self.lines)
+        return self
 
 
 def require_amount_places(values: list[tuple[int, str, Decimal]], currency: str) -> None:
@@ -182,7 +214,7 @@ def require_amount_places(values: list[tuple[int, str, Decimal]], currency: str)
 class JournalInput(_DocumentFields):
     type: Literal["journal"]
     account: Identifier | None = None
-    lines: list[JournalLine] = Field(default_factory=list, max_length=100_000)
+    lines: list[JournalLine] = Field(default_factory=list, max_length=MAX_LINES)
 
     @field_validator("lines")
     @classmethod
@@ -202,6 +234,34 @@ class JournalInput(_DocumentFields):
 DocumentInput = Annotated[TradingDocumentInput | JournalInput, Field(discriminator="type")]
 
 
+class TradingDocumentCreate(TradingDocumentInput):
+    """`POST /documents` of a trading document: at most one page of lines; more are added
+    with `POST /documents/{id}/lines`."""
+
+    lines: list[DocumentLine] = Field(default_factory=list, max_length=LINES_PER_REQUEST)
+
+
+class JournalCreate(JournalInput):
+    """`POST /documents` of a journal: at most one page of lines (see TradingDocumentCreate)."""
+
+    lines: list[JournalLine] = Field(default_factory=list, max_length=LINES_PER_REQUEST)
+
+
+DocumentCreate = Annotated[TradingDocumentCreate | JournalCreate, Field(discriminator="type")]
+
+
+class TradingLines(_Strict):
+    """`POST /documents/{id}/lines` of a trading document: the lines to append."""
+
+    lines: list[DocumentLine] = Field(min_length=1, max_length=LINES_PER_REQUEST)
+
+
+class JournalLines(_Strict):
+    """`POST /documents/{id}/lines` of a journal: the lines to append."""
+
+    lines: list[JournalLine] = Field(min_length=1, max_length=LINES_PER_REQUEST)
+
+
 class DocumentPatch(_Strict):
     """What an amendment may change while the document is In Progress."""
 
@@ -211,7 +271,12 @@ class DocumentPatch(_Strict):
     tax_mode: Literal["builtin", "avatax"] | None = None
     reference: str | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, max_length=500)
-    lines: list[dict[str, Any]] | None = Field(default=None, max_length=100_000)
+    lines: list[dict[str, Any]] | None = Field(
+        default=None,
+        max_length=LINES_PER_REQUEST,
+        description="Replaces every line (at most one page; add more with "
+        "`POST /documents/{id}/lines`).",
+    )
 
     @field_validator("lines")
     @classmethod

@@ -42,3 +42,10 @@ class Unauthenticated(DomainError):
 
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+class InvalidRequest(DomainError):
+    """Input that is wrong on its face (an unknown company named, a page token of another
+    query): a 400 like a malformed field; `details["errors"]` names each field."""
+
+    code = "invalid_request"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from background_posting.domain.money import is_currency
 
@@ -34,11 +35,27 @@ def _check_timezone(name: str) -> str:
     return name
 
 
-def _no_float(value: object) -> object:
-    """Money travels as strings; a JSON float would carry binary rounding into the ledger."""
-    if isinstance(value, float):
-        raise ValueError('amounts must be strings such as "10.50", not JSON numbers')
+DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
+_DECIMAL = re.compile(DECIMAL_PATTERN)
+
+
+def _decimal_text(value: object) -> object:
+    """Money, quantities, rates and percents travel as decimal strings in plain notation
+    ("10.50", "-3", "0.125"): a JSON number would carry binary rounding into the ledger, and
+    "1e5" or " 1" are not what a person types as an amount. Decimals built in code pass."""
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str):
+        raise ValueError('must be a decimal string such as "10.50", not a JSON number')
+    if not _DECIMAL.fullmatch(value):
+        raise ValueError('must be a decimal in plain notation such as "10.50" or "-3"')
     return value
+
+
+def _decimal_schema(description: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {"type": "string", "pattern": DECIMAL_PATTERN, "description": description}
+    )
 
 
 Currency = Annotated[str, AfterValidator(_check_currency)]
@@ -47,19 +64,22 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
 GLAccountCode = Annotated[str, Field(min_length=1, max_length=40)]
 Amount = Annotated[
     Decimal,
-    BeforeValidator(_no_float),
+    BeforeValidator(_decimal_text),
+    _decimal_schema('A decimal string in plain notation, e.g. "10.50".'),
     Field(allow_inf_nan=False, max_digits=28),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
 Percent = Annotated[
     Decimal,
-    BeforeValidator(_no_float),
+    BeforeValidator(_decimal_text),
+    _decimal_schema('A percentage from "0" to "100" as a decimal string, e.g. "2.5".'),
     Field(ge=0, le=100, allow_inf_nan=False),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
 RateValue = Annotated[
     Decimal,
-    BeforeValidator(_no_float),
+    BeforeValidator(_decimal_text),
+    _decimal_schema('A positive rate as a decimal string, e.g. "1.15".'),
     Field(gt=0, allow_inf_nan=False),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]

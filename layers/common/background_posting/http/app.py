@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from functools import lru_cache
 from http import HTTPStatus
@@ -27,33 +29,64 @@ TITLE = "Background Posting API"
 VERSION = "1.0.0"
 
 
-def unsupported_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A body must be JSON: a form-encoded one would otherwise be read field by field."""
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "")
-    if not event.get("body") or not content_type or "json" in content_type.lower():
-        return None
-    body = {
-        "error": {
-            "code": "unsupported_media_type",
-            "message": f"Send the body as JSON (Content-Type: application/json), "
-            f"not {content_type}.",
-            "details": {},
-        }
-    }
+def _refusal(
+    status: HTTPStatus, code: str, message: str, details: dict[str, Any]
+) -> dict[str, Any]:
+    """An answer in the error shape, for what is refused before routing."""
+    body = {"error": {"code": code, "message": message, "details": details}}
     return {
-        "statusCode": int(HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
+        "statusCode": int(status),
         "headers": {"Content-Type": "application/json"},
         "body": json.dumps(body),
         "isBase64Encoded": False,
     }
 
 
+def unsupported_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A body must be JSON: a form-encoded one would otherwise be read field by field."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "")
+    if not event.get("body") or not content_type or "json" in content_type.lower():
+        return None
+    return _refusal(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        f"Send the body as JSON (Content-Type: application/json), not {content_type}.",
+        {},
+    )
+
+
+def undecodable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A JSON body is UTF-8 text (RFC 8259); API Gateway passes other bytes base64-encoded."""
+    body = event.get("body")
+    if not body or not event.get("isBase64Encoded"):
+        return None
+    try:
+        base64.b64decode(str(body).encode(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return _refusal(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_request",
+            "body is not UTF-8 text: send JSON encoded as UTF-8.",
+            {"errors": [{"field": "body", "message": "is not UTF-8 text"}]},
+        )
+    return None
+
+
+def parse_json_body(text: str) -> Any:
+    """`json.loads`, with a body nested too deeply to parse refused as invalid JSON (a 400),
+    not a RecursionError (a 500)."""
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from exc
+
+
 def handle(
     app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext
 ) -> dict[str, Any]:
-    """The API's entry point: refuse what is not JSON, then route."""
-    return unsupported_body(event) or app.resolve(event, context)
+    """The API's entry point: refuse what is not JSON text, then route."""
+    return unsupported_body(event) or undecodable_body(event) or app.resolve(event, context)
 
 
 def console_cors() -> CORSConfig:
@@ -66,7 +99,9 @@ def console_cors() -> CORSConfig:
 
 
 def build() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True, cors=console_cors())
+    app = APIGatewayRestResolver(
+        enable_validation=True, cors=console_cors(), json_body_deserializer=parse_json_body
+    )
     errors.install(app)
     app.include_router(reference_routes.router)
     app.include_router(settings_routes.router)

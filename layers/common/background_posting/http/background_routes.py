@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from background_posting.domain.documents import DOCUMENT_TYPES
 from background_posting.http.document_routes import DocumentId
@@ -26,6 +26,8 @@ def _json(status: int, body: Any) -> Response[Any]:
 
 
 class ListViewPost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     ids: list[Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]] = Field(
         min_length=1, max_length=background.MAX_LIST_VIEW_DOCUMENTS
     )
@@ -44,6 +46,8 @@ def post_from_list_view(request: Annotated[ListViewPost, Body()]) -> Response[An
 
 
 class BackgroundPost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     type: Literal[DOCUMENT_TYPES]  # type: ignore[valid-type]
 
 
@@ -58,6 +62,8 @@ def background_post(request: Annotated[BackgroundPost, Body()]) -> Response[Any]
 
 
 class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     status: Literal["In Progress"]
 
 

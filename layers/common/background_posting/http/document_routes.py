@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from background_posting.domain.documents import (
     DOCUMENT_TYPES,
+    LINES_PER_REQUEST,
     STATUSES,
     Document,
-    DocumentInput,
+    DocumentCreate,
     DocumentPatch,
 )
 from background_posting.http.identity import caller_from
@@ -24,7 +25,7 @@ from background_posting.services import documents as service
 router = Router()
 
 DocumentId = Annotated[str, Path(description="Document id", pattern=r"^[0-9a-f]{32}$")]
-LINES_PAGE = 1000
+LINES_PAGE = LINES_PER_REQUEST
 
 
 def _json(status: int, body: Any) -> Response[Any]:
@@ -32,15 +33,23 @@ def _json(status: int, body: Any) -> Response[Any]:
 
 
 def _document_json(document: Document, line_offset: int = 0) -> dict[str, Any]:
-    body = document.model_dump(mode="json")
-    shown = line_offset + len(document.lines)
+    """A document with at most one page of its lines (from `line_offset`), its `line_count`
+    and `lines_next` (where the next page starts; null when there are no more)."""
+    page = document.model_copy(update={"lines": document.lines[:LINES_PAGE]})
+    body = page.model_dump(mode="json")
+    shown = line_offset + len(page.lines)
     body["lines_offset"] = line_offset
     body["lines_next"] = shown if shown < document.line_count else None
     return body
 
 
-@router.post("/documents", tags=["Documents"], summary="Create a document (In Progress)")
-def create_document(document: Annotated[DocumentInput, Body()]) -> Response[Any]:
+@router.post(
+    "/documents",
+    tags=["Documents"],
+    summary="Create a document (In Progress), with up to 1,000 lines",
+    description="More lines are added with `POST /documents/{id}/lines`.",
+)
+def create_document(document: Annotated[DocumentCreate, Body()]) -> Response[Any]:
     created = service.create_document(caller_from(router.current_event), document)
     return _json(201, _document_json(created))
 
@@ -102,9 +111,36 @@ def amend_document(
     document_id: DocumentId, patch: Annotated[DocumentPatch, Body()]
 ) -> Response[Any]:
     amended = service.amend_document(caller_from(router.current_event), document_id, patch)
-    return _json(
-        200, _document_json(amended.model_copy(update={"lines": amended.lines[:LINES_PAGE]}))
+    return _json(200, _document_json(amended))
+
+
+class LinesToAppend(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=LINES_PER_REQUEST,
+        description="Lines as in `POST /documents` (a journal's lines for a journal), "
+        "appended after the document's last line, in order.",
     )
+    line_count: int | None = Field(
+        default=None,
+        ge=0,
+        description="The number of lines you saw the document have: when given, the lines are "
+        "appended only at that position (409 `line_count_changed` otherwise), so a retried "
+        "call never appends twice.",
+    )
+
+
+@router.post(
+    "/documents/<document_id>/lines",
+    tags=["Documents"],
+    summary="Append up to 1,000 lines to an In Progress document",
+)
+def append_lines(document_id: DocumentId, body: Annotated[LinesToAppend, Body()]) -> Response[Any]:
+    caller = caller_from(router.current_event)
+    document, lines, offset = service.append_lines(caller, document_id, body.lines, body.line_count)
+    return _json(200, _document_json(document.model_copy(update={"lines": lines}), offset))
 
 
 @router.post("/documents/<document_id>/discard", tags=["Documents"], summary="Discard")
@@ -114,6 +150,8 @@ def discard_document(document_id: DocumentId) -> Response[Any]:
 
 
 class PostRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     mode: Literal["auto", "immediate"] = Field(
         default="auto",
         description="auto: the Post button; immediate: the integration API (completes at once)",
@@ -127,7 +165,7 @@ def post_document(
     caller = caller_from(router.current_event)
     mode = request.mode if request else "auto"
     document, queued = background.post_with_button(caller, document_id, mode)
-    return _json(202 if queued else 200, _document_json(document.model_copy(update={"lines": []})))
+    return _json(202 if queued else 200, _document_json(document))
 
 
 @router.post(

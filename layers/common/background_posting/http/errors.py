@@ -16,6 +16,7 @@ from background_posting.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    InvalidRequest,
     NotFound,
     Unauthenticated,
     ValidationFailed,
@@ -29,6 +30,7 @@ STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     Forbidden: HTTPStatus.FORBIDDEN,
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
+    InvalidRequest: HTTPStatus.BAD_REQUEST,
     ValidationFailed: HTTPStatus.UNPROCESSABLE_ENTITY,
     TaxUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,  # AvaTax down, slow or not configured
 }
@@ -148,6 +150,8 @@ def _sentence(err: Any, label: str) -> str:
     ctx = err.get("ctx") or {}
     msg = str(err.get("msg", "is invalid"))
     if kind == "json_invalid":
+        if "nested too deeply" in str(ctx.get("error", "")):
+            return "The request is not valid JSON: it is nested too deeply to read."
         return "The request is not valid JSON: check its brackets, commas and quotes."
     if kind in ("missing", "union_tag_not_found"):
         return f"{label} is required: enter it."

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from background_posting.domain.company import Account, AccountPatch, Company, CompanyPatch
+from background_posting.domain.company import (
+    Account,
+    AccountPatch,
+    Company,
+    CompanyPatch,
+    Period,
+    PeriodStatus,
+)
 from background_posting.domain.types import Identifier
 from background_posting.http.identity import caller_from
 from background_posting.services import reference_data
@@ -48,6 +55,27 @@ def amend_company(company_id: CompanyId, patch: Annotated[CompanyPatch, Body()])
     return reference_data.amend_company(caller_from(router.current_event), company_id, patch)
 
 
+class PeriodStatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: PeriodStatus
+
+
+PeriodName = Annotated[str, Path(description="Period name", min_length=1, max_length=40)]
+
+
+@router.patch(
+    "/companies/<company_id>/periods/<period_name>",
+    tags=["Companies"],
+    summary="Close or reopen one period (System Administrator)",
+)
+def set_period_status(
+    company_id: CompanyId, period_name: PeriodName, change: Annotated[PeriodStatusChange, Body()]
+) -> Period:
+    caller = caller_from(router.current_event)
+    return reference_data.set_period_status(caller, company_id, period_name, change.status)
+
+
 @router.post("/accounts", tags=["Accounts"], summary="Create a customer or vendor")
 def create_account(account: Annotated[Account, Body()]) -> Response[dict[str, Any]]:
     caller = caller_from(router.current_event)
@@ -65,7 +93,14 @@ def amend_account(account_id: AccountId, patch: Annotated[AccountPatch, Body()])
 
 
 class LoggedInCompanies(BaseModel):
-    companies: list[Identifier] = Field(min_length=1, max_length=500)
+    model_config = ConfigDict(extra="forbid")
+
+    companies: list[Identifier | Literal["*"]] = Field(
+        min_length=1,
+        max_length=500,
+        description='The company ids to log into, each one you are allowed; `["*"]` logs you '
+        "back into every company you are allowed.",
+    )
 
 
 @router.get("/me", tags=["Session"], summary="Who you are and what you may do")
@@ -76,6 +111,5 @@ def who_am_i() -> dict[str, Any]:
 @router.put("/me/companies", tags=["Session"], summary="Choose the companies you are logged into")
 def log_into_companies(body: Annotated[LoggedInCompanies, Body()]) -> LoggedInCompanies:
     caller = caller_from(router.current_event)
-    return LoggedInCompanies(
-        companies=reference_data.log_into_companies(caller, list(body.companies))
-    )
+    chosen = reference_data.log_into_companies(caller, list(body.companies))
+    return LoggedInCompanies(companies=chosen)

@@ -8,7 +8,7 @@ from typing import Any
 
 from background_posting.domain.background import PlannedItem, background_reasons, plan_items
 from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST, Document
-from background_posting.domain.errors import Conflict, NotFound, ValidationFailed
+from background_posting.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.services import documents as documents_service
 from background_posting.services import verification
@@ -198,5 +198,16 @@ def log_group(caller: Caller, group_id: str) -> dict[str, Any]:
 
 
 def delete_log_group(caller: Caller, group_id: str) -> None:
-    _own_group(caller, group_id)
+    """Only the owner deletes their group (and with it every further e-mail about it): those
+    e-mails are how the owner learns of failures they must correct, so nobody else, an
+    administrator included, may silence them (an administrator stops the work itself by
+    removing a document's worker items, and the group expires with its entries)."""
+    group = _own_group(caller, group_id)
+    if group.owner != caller.user_id:
+        raise Forbidden(
+            f"Worker log group {group_id} belongs to {group.owner}: only they may delete it "
+            "(deleting it would stop their e-mails about this work).",
+            code="permission_denied",
+            details={"owner": group.owner},
+        )
     work_log.delete_group(group_id)

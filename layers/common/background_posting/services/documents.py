@@ -14,14 +14,19 @@ from background_posting.domain.background import plan_items
 from background_posting.domain.documents import (
     COMPLETE,
     DISCARDED,
+    IN_PROGRESS,
+    MAX_LINES,
     TRANSACTION_PREFIX,
     Document,
     DocumentInput,
     DocumentLine,
     DocumentPatch,
     JournalLine,
+    JournalLines,
+    TradingLines,
+    refuse_income_schedules,
 )
-from background_posting.domain.errors import NotFound, ValidationFailed
+from background_posting.domain.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.ledger import TransactionDraft, build_transaction
 from background_posting.domain.printout import Printout, printout
@@ -204,6 +209,72 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
     return document_store.save_amendment(
         stored, amended, lines_changed="lines" in changes or stale_tax
     )
+
+
+APPEND_TRIES = 20
+
+
+def append_lines(
+    caller: Caller, document_id: str, lines: list[Any], expected_count: int | None = None
+) -> tuple[Document, list[DocumentLine] | list[JournalLine], int]:
+    """Append lines to an In Progress document, in order: (document, the lines, their offset).
+
+    Two appends at once both land, one after the other (the store's condition on the header's
+    version; the loser reads again and retries). With `expected_count` (the number of lines
+    the caller saw), an append lands only at that position: a retried call that already
+    landed is refused (409 `line_count_changed`) instead of appending twice.
+    """
+    for _attempt in range(APPEND_TRIES):
+        stored = _visible(caller, document_id, with_lines=False)
+        current = stored.document
+        current.require_status("given more lines", IN_PROGRESS)
+        parsed: list[DocumentLine] | list[JournalLine]
+        if current.is_journal:
+            parsed = JournalLines.model_validate({"lines": lines}).lines
+        else:
+            trading = TradingLines.model_validate({"lines": lines}).lines
+            refuse_income_schedules(current.type, trading)
+            _refuse_entered_tax(trading)
+            parsed = trading
+        if expected_count is not None and current.line_count != expected_count:
+            raise Conflict(
+                f"{current.number} has {current.line_count} lines, not {expected_count}: "
+                "these lines were appended already or others were added; read it again.",
+                code="line_count_changed",
+                details={"number": current.number, "line_count": current.line_count},
+            )
+        if current.line_count + len(parsed) > MAX_LINES:
+            raise InvalidRequest(
+                f"lines: {current.number} has {current.line_count} lines; a document holds "
+                f"at most {MAX_LINES:,}.",
+                details={"errors": [{"field": "lines", "message": "too many for one document"}]},
+            )
+        rows = [line.model_dump(mode="json", exclude_defaults=True) for line in parsed]
+        try:
+            appended = document_store.append_lines(
+                stored, current.model_copy(update={"updated_at": now()}), rows
+            )
+        except Conflict:
+            if expected_count is not None:
+                raise
+            continue  # another append or change landed first: read again, append after it
+        return appended, parsed, current.line_count
+    raise Conflict(
+        "Could not append the lines: the document is being changed by others; try again.",
+        code="concurrent_update",
+    )
+
+
+def _refuse_entered_tax(lines: list[DocumentLine]) -> None:
+    for index, line in enumerate(lines):
+        if line.tax is not None:
+            raise InvalidRequest(
+                f"lines[{index}].tax is calculated by the tax provider when the document "
+                "posts; it cannot be entered.",
+                details={
+                    "errors": [{"field": f"lines[{index}].tax", "message": "cannot be entered"}]
+                },
+            )
 
 
 def discard_document(caller: Caller, document_id: str) -> Document:

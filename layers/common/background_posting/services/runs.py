@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from aws_lambda_powertools import Logger
 
 from background_posting.adapters.sqs import Queue
 from background_posting.domain.background import TAX_COMMIT_ACTIONS
@@ -25,6 +28,10 @@ from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
 
 SAFETY_MARGIN_SECONDS = 15.0
+# How far back runs are looked at for recovery: SQS keeps a message at most 14 days.
+RECOVERY_WINDOW = timedelta(days=14)
+
+logger = Logger(child=True)
 
 
 def run_now(caller: Caller) -> work_log.Run:
@@ -148,3 +155,39 @@ def execute_run(run_id: str, seconds_left: Callable[[], float]) -> work_log.Run:
     # The workers may have finished every queued document before the scan completed
     request_digests(run)
     return run
+
+
+def recover_interrupted_runs(now: datetime | None = None) -> list[str]:
+    """Runs left unfinished by a restart that lost their queued messages: scan again.
+
+    The local stack's queues live in memory, so a restart loses every queued message, and a
+    run waiting for them would stay `processing` (or `finding work`) for ever and never send
+    its digest. Their documents' worker items are still in the store, in the `due` index:
+    each such run's scan starts again (counting as queued only what was done), queues what
+    of its scope is still due, and finishes when that is processed (at once, with its
+    digest, when nothing is left). Called by the local stack when it starts, before its
+    workers poll. The run ids recovered.
+    """
+    since = (now or datetime.now(UTC)) - RECOVERY_WINDOW
+    recovered = []
+    for run in work_log.runs_since(since):
+        if run.finished:
+            continue
+        if work_log.restart_scan(run):
+            run_queue().send({"run_id": run.id})
+            recovered.append(run.id)
+    if recovered:
+        logger.info("interrupted runs scan again", extra={"runs": recovered})
+    return recovered
+
+
+def message_abandoned(run_id: str | None) -> bool:
+    """A posting or tax commit message of the run was given up on (its last receive failed,
+    so SQS moves it to the dead-letter queue): count it processed and abandoned, so the run
+    finishes and its digest goes; its document keeps its worker items for a later run. True
+    when that finished the run. To be called by the worker on a record's last receive."""
+    if not run_id:
+        return False
+    run = work_log.count_abandoned(run_id)
+    logger.warning("run message abandoned", extra={"run": run_id})
+    return request_digests(run)

@@ -8,6 +8,7 @@ from pynamodb.models import Model
 
 from background_posting.domain.company import Account
 from background_posting.domain.errors import Conflict, NotFound
+from background_posting.store import companies
 from background_posting.store.base import bound, register, save_conditionally
 
 
@@ -47,7 +48,23 @@ def get_account(account_id: str) -> tuple[Account, int]:
     return Account.model_validate_json(record.body), int(record.version or 0)
 
 
-def replace_account(account: Account, version: int) -> None:
+def replace_account(account: Account, version: int, guard: tuple[str, int] | None = None) -> None:
+    """Write the account if nobody changed it since `version`; with `guard` (company,
+    transactions seen), also only if nothing was posted in that company since it was checked."""
+    if guard is not None:
+        record = AccountRecord(
+            account.id, company=account.company, body=account.model_dump_json(), version=version
+        )
+        companies.guarded_write(
+            guard[0],
+            guard[1],
+            record,
+            Conflict(
+                f"Account {account.id!r} was changed by someone else; read it again.",
+                code="concurrent_update",
+            ),
+        )
+        return
     save_conditionally(
         AccountRecord(
             account.id, company=account.company, body=account.model_dump_json(), version=version

@@ -7,9 +7,16 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from background_posting.domain.company import Company
+from background_posting.domain.documents import TRANSACTION_PREFIX
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.settings import CompanySettings
-from background_posting.store.base import bound, register, save_conditionally
+from background_posting.store import counters
+from background_posting.store.base import (
+    bound,
+    register,
+    save_conditionally,
+)
+from background_posting.store.writes import Write, transact
 
 PROFILE = "profile"
 
@@ -52,8 +59,36 @@ def get_company(company_id: str) -> tuple[Company, int]:
     return Company.model_validate_json(record.body or "{}"), int(record.version or 0)
 
 
-def replace_company(company: Company, version: int) -> None:
-    """Write the new profile only if nobody changed it since `version` was read."""
+def existing(company_ids: list[str]) -> set[str]:
+    """Which of these companies exist (one consistent batch read per 100)."""
+    bound()
+    keys = [(company_id, PROFILE) for company_id in sorted(set(company_ids))]
+    return {record.id for record in CompanyRecord.batch_get(keys, consistent_read=True)}
+
+
+class PostingsMoved(Conflict):
+    """A transaction was posted in the company after its postings were checked."""
+
+
+def replace_company(company: Company, version: int, transactions_seen: int | None = None) -> None:
+    """Write the new profile only if nobody changed it since `version` was read.
+
+    With `transactions_seen`, also only if the company's transaction counter still holds that
+    value: nothing was posted since the caller checked what the change may touch (one
+    transaction; `PostingsMoved` when a posting came between).
+    """
+    if transactions_seen is not None:
+        record = CompanyRecord(company.id, PROFILE, body=company.model_dump_json(), version=version)
+        guarded_write(
+            company.id,
+            transactions_seen,
+            record,
+            Conflict(
+                f"Company {company.id!r} was changed by someone else; read it again.",
+                code="concurrent_update",
+            ),
+        )
+        return
     save_conditionally(
         CompanyRecord(company.id, PROFILE, body=company.model_dump_json(), version=version),
         None,
@@ -81,4 +116,22 @@ def put_settings(company_id: str, settings: CompanySettings) -> None:
     bound()
     CompanyRecord(company_id, SETTINGS, body=settings.model_dump_json()).save(
         add_version_condition=False
+    )
+
+
+def guarded_write(
+    company_id: str, transactions_seen: int, record: Model, changed: Conflict
+) -> None:
+    """Save `record` (conditional on its own version) together with the check that the
+    company's transaction counter still holds `transactions_seen`, in one transaction;
+    `PostingsMoved` when it does not, `changed` when the record's own condition failed."""
+    moved = PostingsMoved(
+        f"Something was posted in company {company_id!r} meanwhile; try again.",
+        code="postings_changed",
+    )
+    transact(
+        [
+            counters.unchanged(company_id, TRANSACTION_PREFIX, transactions_seen, moved),
+            Write.put(record, refusal=changed),
+        ]
     )

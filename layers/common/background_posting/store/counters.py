@@ -12,6 +12,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
+from background_posting.domain.errors import DomainError
 from background_posting.store.base import bound, register
 from background_posting.store.writes import Write
 
@@ -55,3 +56,12 @@ def take_next(company_id: str, prefix: str, seen: int, count: int = 1) -> Write:
 def key(company_id: str, prefix: str) -> tuple[str, str]:
     """The counter's key in the companies table (for a caller's batch read)."""
     return company_id, _kind(prefix)
+
+
+def unchanged(company_id: str, prefix: str, seen: int, refusal: DomainError) -> Write:
+    """The check that the counter still holds `seen` (no number taken since), for a
+    transaction; `refusal` when it moved."""
+    condition: Condition = (
+        CounterRecord.value.does_not_exist() if seen == 0 else CounterRecord.value == seen
+    )
+    return Write.check(CounterRecord, company_id, _kind(prefix), condition, refusal=refusal)

@@ -12,8 +12,9 @@ The `by-company` index lists headers by company, then `type#status#number`.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,8 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from background_posting.domain.documents import Document
-from background_posting.domain.errors import Conflict, NotFound, ValidationFailed
+from background_posting.domain.documents import COMPLETE, DOCUMENT_TYPES, Document
+from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.store import counters
 from background_posting.store.base import bound, register
 from background_posting.store.writes import LostRace, Write, fits, transact
@@ -211,7 +212,8 @@ def _read_whole(document_id: str) -> Stored:
     if header is None:
         raise _not_found(document_id)
     data = json.loads(header.body or "{}")
-    data["lines"] = lines
+    count = data.get("line_count")
+    data["lines"] = lines[:count] if isinstance(count, int) and count < len(lines) else lines
     return Stored(
         Document.model_validate(data), int(header.revision or 1), int(header.chunk_count or 0)
     )
@@ -233,7 +235,10 @@ def get_document(
     revision, chunk_count = int(header.revision or 1), int(header.chunk_count or 0)
     lines: list[Any] = []
     if with_lines and chunk_count:
-        end = chunk_count * LINES_PER_CHUNK if line_limit is None else line_offset + line_limit
+        # The header's line count bounds what is read: lines appended after the header was
+        # read (into its last chunk) are not this version's.
+        count = int(data.get("line_count") or chunk_count * LINES_PER_CHUNK)
+        end = count if line_limit is None else min(count, line_offset + line_limit)
         first, last = (
             line_offset // LINES_PER_CHUNK,
             min(chunk_count, -(-end // LINES_PER_CHUNK)) - 1,
@@ -272,6 +277,47 @@ def save_amendment(
     transact([header, *also, *(chunk_writes if inline else [])])
     if lines_changed and stored.chunk_count:
         _delete_revision(current.id, stored.revision, stored.chunk_count)
+    return new
+
+
+def append_lines(stored: Stored, appended: Document, new_lines: Sequence[Any]) -> Document:
+    """Append `new_lines` (JSON-ready) to the document's lines, in one conditional transaction.
+
+    `appended` is the header after the append (`line_count` grown, `updated_at`). The new
+    lines fill the last chunk and then new chunks; those chunks and the header are written
+    together on the condition that the header is still at the version and status read, so two
+    appends at once never interleave or lose lines: one commits, the other's condition fails
+    (Conflict) and it may read again and retry. Readers slice by the header's line count, so
+    one that read the header before the append never sees the appended lines.
+    """
+    bound()
+    current = stored.document
+    count = current.line_count
+    last_chunk = count // LINES_PER_CHUNK
+    in_last = count - last_chunk * LINES_PER_CHUNK
+    tail: list[Any] = []
+    if in_last:
+        tail = _read_lines(current.id, stored.revision, last_chunk, last_chunk)[:in_last]
+    rows = tail + list(new_lines)
+    chunks = [
+        DocumentRecord(
+            _pk(current.id),
+            _chunk_sk(stored.revision, last_chunk + index // LINES_PER_CHUNK),
+            lines=json.dumps(rows[index : index + LINES_PER_CHUNK], separators=(",", ":")),
+        )
+        for index in range(0, len(rows), LINES_PER_CHUNK)
+    ]
+    new = appended.model_copy(
+        update={"version": current.version + 1, "line_count": count + len(new_lines)}
+    )
+    chunk_count = last_chunk + len(chunks)
+    condition = (DocumentRecord.version == current.version) & (
+        DocumentRecord.status == current.status
+    )
+    header = Write.put(
+        _header(new, stored.revision, chunk_count), condition, refusal=_changed_meanwhile(current)
+    )
+    transact([header, *(Write.put(chunk) for chunk in chunks)])
     return new
 
 
@@ -338,22 +384,48 @@ class Page:
     next_token: str | None
 
 
+_KEY_FIELDS = frozenset({"pk", "sk", "list_pk", "list_sk"})
+
+
+def _query_hash(companies: Sequence[str], doc_type: str | None, status: str | None) -> str:
+    """What a page token is bound to: the companies listed and the filters, hashed."""
+    text = json.dumps([list(companies), doc_type, status], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
 def _encode(token: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
 
 
-def _decode(token: str) -> dict[str, Any]:
+def _bad_token(reason: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"next: the page token {reason}; start again from the first page.",
+        details={"errors": [{"field": "next", "message": reason}]},
+    )
+
+
+def _decode(token: str, companies: Sequence[str], query: str) -> tuple[int, dict[str, Any] | None]:
+    """The position a token gave out by this query stands for, or InvalidRequest (400)."""
     try:
         value = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if not isinstance(value, dict):
-            raise ValueError
-        return value
-    except ValueError as exc:
-        raise ValidationFailed(
-            "The `next` token is not one this API gave out.",
-            code="invalid_request",
-            details={"errors": [{"field": "next", "message": "is not a valid page token"}]},
-        ) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _bad_token("is not one this API gave out") from exc
+    if not isinstance(value, dict) or set(value) != {"company", "key", "query"}:
+        raise _bad_token("is not one this API gave out")
+    if value["query"] != query:
+        raise _bad_token("belongs to another query (other companies or filters)")
+    index, key = value["company"], value["key"]
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(companies):
+        raise _bad_token("is not one this API gave out")
+    if key is not None:
+        well_formed = (
+            isinstance(key, dict)
+            and set(key) == _KEY_FIELDS
+            and all(isinstance(v, dict) and set(v) == {"S"} for v in key.values())
+        )
+        if not well_formed or key["list_pk"]["S"] != companies[index]:
+            raise _bad_token("is not one this API gave out")
+    return index, key
 
 
 def list_documents(
@@ -368,11 +440,14 @@ def list_documents(
 
     `has_background_errors`: only the documents that carry (True) or do not carry (False) the
     errors of a background attempt (`last_background_errors`, an object in the stored header
-    JSON, which pydantic writes as `"last_background_errors":{` or `...:null`)."""
+    JSON, which pydantic writes as `"last_background_errors":{` or `...:null`).
+
+    A token is bound to its query: one from another list (other companies or filters), or
+    one that does not decode to a position, is refused rather than starting again.
+    """
     bound()
-    position: dict[str, Any] = _decode(token) if token else {"company": 0, "key": None}
-    index: int = int(position.get("company", 0))
-    last_key: dict[str, Any] | None = position.get("key")
+    query = _query_hash(companies, doc_type, status)
+    index, last_key = _decode(token, companies, query) if token else (0, None)
     found: list[Document] = []
     while index < len(companies) and len(found) < limit:
         prefix = (
@@ -401,4 +476,19 @@ def list_documents(
         if last_key is None:
             index, last_key = index + 1, None
     more = index < len(companies)
-    return Page(found, _encode({"company": index, "key": last_key}) if more else None)
+    next_token = _encode({"company": index, "key": last_key, "query": query}) if more else None
+    return Page(found, next_token)
+
+
+def iter_posted(company: str) -> Iterator[Document]:
+    """The headers of every Complete document of the company, type by type (no lines).
+
+    Reads the `by-company` index, which lags writes by a fraction of a second: a caller that
+    must see the latest postings also reads the newest ledger headers (see reference_data).
+    """
+    bound()
+    for doc_type in DOCUMENT_TYPES:
+        for record in DocumentRecord.by_company.query(
+            company, DocumentRecord.list_sk.startswith(f"{doc_type}#{COMPLETE}#")
+        ):
+            yield Document.model_validate_json(record.body or "{}")

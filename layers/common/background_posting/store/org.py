@@ -39,8 +39,12 @@ def logged_in_companies(user_id: str) -> frozenset[str] | None:
     return frozenset(record.companies or ())
 
 
-def set_logged_in_companies(user_id: str, companies: frozenset[str]) -> None:
+def set_logged_in_companies(user_id: str, companies: frozenset[str] | None) -> None:
+    """Narrow the user's session to `companies`; None: every company they are allowed."""
     bound()
+    if companies is None:
+        OrgRecord(*_user_key(user_id)).delete()
+        return
     OrgRecord(*_user_key(user_id), companies=set(companies) or None).save()
 
 

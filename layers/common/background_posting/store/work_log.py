@@ -33,6 +33,7 @@ from background_posting.store.writes import Write
 
 RETENTION = timedelta(days=90)
 RUN_OWNER = "RUN#"  # the by-owner index key of a run's log entries
+RUNS_OWNER = "RUNS"  # the by-owner index key under which every run is listed by creation time
 OUTCOME_COUNTERS = ("posted", "failed", "returned", "skipped", "completed")
 
 
@@ -65,6 +66,7 @@ class WorkLogRecord(Model):
     skipped = NumberAttribute(null=True)
     completed = NumberAttribute(null=True)
     done = NumberAttribute(null=True)  # the run's documents whose messages are fully processed
+    abandoned = NumberAttribute(null=True)  # of `done`: messages given up on (dead-letter queue)
     claim_state = UnicodeAttribute(null=True)  # a digest's claim: sending | sent | unsent
     claim_token = UnicodeAttribute(null=True)
     claim_until = NumberAttribute(null=True)
@@ -113,7 +115,9 @@ class Run:
             return "processing"
         return (
             "completed with failures"
-            if self.counts.get("failed") or self.counts.get("returned")
+            if self.counts.get("failed")
+            or self.counts.get("returned")
+            or self.counts.get("abandoned")
             else "completed"
         )
 
@@ -134,6 +138,7 @@ class Run:
                 "returned_to_in_progress": self.counts.get("returned", 0),
                 "skipped": self.counts.get("skipped", 0),
                 "processed": self.counts.get("done", 0),
+                "abandoned": self.counts.get("abandoned", 0),
             },
         }
 
@@ -163,6 +168,7 @@ def create_run(
     }
     record = WorkLogRecord(
         *_run_key(run_id),
+        owner=RUNS_OWNER,  # listed, so that runs a restart interrupted can be found
         created_at=at.isoformat(),
         body=json.dumps(body),
         expires_at=_expires(at),
@@ -205,7 +211,8 @@ def _run_of(run_id: str, record: WorkLogRecord) -> Run:
         cursor=json.loads(record.cursor) if record.cursor else None,
         scan_complete=bool(record.scan_complete),
         counts={
-            name: int(getattr(record, name) or 0) for name in ("queued", *OUTCOME_COUNTERS, "done")
+            name: int(getattr(record, name) or 0)
+            for name in ("queued", *OUTCOME_COUNTERS, "done", "abandoned")
         },
     )
 
@@ -243,6 +250,50 @@ def advance_run(
         raise
 
 
+def runs_since(since: datetime) -> list[Run]:
+    """The runs created since `since`, oldest first (the by-owner index, no scan)."""
+    bound()
+    return [
+        _run_of(record.pk.removeprefix("RUN#"), record)
+        for record in WorkLogRecord.by_owner.query(
+            RUNS_OWNER, WorkLogRecord.created_at >= since.isoformat()
+        )
+        if record.sk == "RUN"
+    ]
+
+
+def restart_scan(run: Run) -> bool:
+    """Start the run's scan again, counting as queued only what is done already.
+
+    For a run whose queued messages were lost (the local stack's in-memory queues across a
+    restart): the scan queues again whatever of its work is still due, and the run finishes
+    when those messages are processed. Conditional on the counters read, so two recoveries
+    at once restart it once; False when it moved meanwhile.
+    """
+    bound()
+    record = WorkLogRecord(*_run_key(run.id))
+    done = run.counts.get("done", 0)
+    condition = (
+        (WorkLogRecord.queued == run.counts.get("queued", 0))
+        & (WorkLogRecord.scan_complete == run.scan_complete)
+        & (WorkLogRecord.done == done if done else WorkLogRecord.done.does_not_exist())
+    )
+    try:
+        record.update(
+            actions=[
+                WorkLogRecord.queued.set(done),
+                WorkLogRecord.scan_complete.set(False),
+                WorkLogRecord.cursor.remove(),
+            ],
+            condition=condition,
+        )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
 class RunMissing(Conflict):
     """The run a message belongs to has no record (it expired, or was never written)."""
 
@@ -263,6 +314,23 @@ def counted(run_id: str, *outcomes: str, done: bool = False, times: int = 1) -> 
             details={"run_id": run_id},
         ),
     )
+
+
+def count_abandoned(run_id: str) -> Run | None:
+    """One of the run's messages was given up on (it reached the dead-letter queue): it counts
+    as processed, and as abandoned, so the run can finish. The run as this update left it."""
+    bound()
+    record = WorkLogRecord(*_run_key(run_id))
+    try:
+        record.update(
+            actions=[WorkLogRecord.done.add(1), WorkLogRecord.abandoned.add(1)],
+            condition=WorkLogRecord.pk.exists(),
+        )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return None  # the run expired meanwhile
+        raise
+    return _run_of(run_id, record)
 
 
 def count_done(run_id: str | None, *outcomes: str) -> Run | None:
