@@ -56,6 +56,7 @@ def settings_for(
         WORKER_ITEMS_TABLE=names["WorkerItemsTable"],
         ORG_TABLE=names["OrgTable"],
         WORK_LOG_TABLE=names["WorkLogTable"],
+        IDEMPOTENCY_TABLE=names["IdempotencyTable"],
         AWS_ENDPOINT_URL_DYNAMODB=endpoint,
     )
 

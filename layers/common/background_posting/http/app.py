@@ -15,6 +15,8 @@ from background_posting.http import (
     background_routes,
     document_routes,
     errors,
+    idempotency,
+    openapi,
     reference_routes,
     scheduler_routes,
     settings_routes,
@@ -49,8 +51,10 @@ def unsupported_body(event: dict[str, Any]) -> dict[str, Any] | None:
 def handle(
     app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext
 ) -> dict[str, Any]:
-    """The API's entry point: refuse what is not JSON, then route."""
-    return unsupported_body(event) or app.resolve(event, context)
+    """The API's entry point: refuse what is not JSON, then route (once per Idempotency-Key)."""
+    return unsupported_body(event) or idempotency.once(
+        event, context, lambda: app.resolve(event, context)
+    )
 
 
 def build() -> APIGatewayRestResolver:
@@ -94,4 +98,4 @@ def _openapi_cached(_key: int, app: APIGatewayRestResolver) -> dict[str, Any]:
         }
     }
     document["security"] = [{"cognito": []}]
-    return document
+    return openapi.describe_answers(document)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
 from pydantic import ValidationError
 
 from background_posting.domain.documents import DOCUMENT_TYPES
@@ -41,6 +47,50 @@ def error_response(
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": code, "message": message, "details": details or {}}},
     )
+
+
+def proxy_answer(
+    status: HTTPStatus, code: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The same error shape as a Lambda proxy answer, for what is refused before routing."""
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return {
+        "statusCode": int(status),
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+# Powertools' idempotency utility raises these around the whole request (before and after
+# routing), so they are answered at the entry point, in the same shape.
+IDEMPOTENCY_ERRORS: dict[type[Exception], tuple[HTTPStatus, str, str]] = {
+    IdempotencyAlreadyInProgressError: (
+        HTTPStatus.CONFLICT,
+        "request_in_progress",
+        "A request with this Idempotency-Key is still in progress; try again when it is done.",
+    ),
+    IdempotencyValidationError: (
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+        "This Idempotency-Key was used for another request; use a new key for a new request.",
+    ),
+    IdempotencyPersistenceLayerError: (
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "idempotency_unavailable",
+        "Requests with an Idempotency-Key cannot be checked right now; retry with the same key.",
+    ),
+}
+
+
+def idempotency_answer(exc: Exception) -> dict[str, Any] | None:
+    """The answer for one of the idempotency utility's exceptions, or None for any other."""
+    for cls, (status, code, message) in IDEMPOTENCY_ERRORS.items():
+        if isinstance(exc, cls):
+            if cls is IdempotencyPersistenceLayerError:
+                logger.exception("idempotency store failed")
+            return proxy_answer(status, code, message, {"header": "Idempotency-Key"})
+    return None
 
 
 # Tags pydantic puts in an error's location for a discriminated union: not field names.
