@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat uv.lock infra/package-lock.json pyprojec
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test lint typecheck cfn-lint unit integration e2e bench requirements clean
+.PHONY: install run test lint typecheck cfn-lint checkov fuzz unit integration e2e bench requirements clean
 
 $(STAMP):
 	@command -v java >/dev/null || (apt-get update -q && apt-get install -y -q openjdk-17-jre-headless)
@@ -25,7 +25,7 @@ run: install
 	$(BIN)/python -m infra.local_stack
 
 ## make test: lint, types, template, and every test (unit, integration, end to end)
-test: install lint typecheck cfn-lint
+test: install lint typecheck cfn-lint checkov
 	$(BIN)/python -m pytest -q
 
 lint:
@@ -38,6 +38,10 @@ typecheck:
 cfn-lint:
 	$(BIN)/cfn-lint template.yaml
 
+## checkov's policies on template.yaml; every skipped check says why (.checkov.yaml, Metadata)
+checkov:
+	$(BIN)/checkov --config-file .checkov.yaml -f template.yaml
+
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
@@ -46,6 +50,11 @@ integration: install
 
 e2e: install
 	$(BIN)/python -m pytest -q tests/e2e
+
+## make fuzz: generated requests over the whole API on the local stack (>= 2,000; README "Tests")
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-40} FUZZ_MIN_REQUESTS=$${FUZZ_MIN_REQUESTS:-2000} \
+		$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/e2e/test_fuzz.py
 
 ## make bench: benchmarks on DynamoDB Local, not part of `make test` (README "Performance")
 bench: install

@@ -31,7 +31,9 @@ class RunningStack:
         return self.process.wait(timeout=30)
 
 
-def start_stack(data_dir: Path, log: Path, port: int | None = None) -> RunningStack:
+def start_stack(
+    data_dir: Path, log: Path, port: int | None = None, timeout: float = 60
+) -> RunningStack:
     port = port or free_port()
     env = os.environ | {"PORT": str(port)}
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
@@ -53,7 +55,7 @@ def start_stack(data_dir: Path, log: Path, port: int | None = None) -> RunningSt
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    while time.monotonic() - started < 60:
+    while time.monotonic() - started < timeout:
         if process.poll() is not None:
             raise RuntimeError(f"the local stack exited: {log.read_text()[-3000:]}")
         try:
@@ -63,7 +65,7 @@ def start_stack(data_dir: Path, log: Path, port: int | None = None) -> RunningSt
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise TimeoutError(f"no /health within 60 s: {log.read_text()[-3000:]}")
+    raise TimeoutError(f"no /health within {timeout:.0f} s: {log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")

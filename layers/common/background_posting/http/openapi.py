@@ -73,6 +73,52 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
 }
 
 
+# Links (OpenAPI 3 `links`): what a client, and the fuzz's stateful run, may do next with an
+# answer. (source operation, its status) -> [(target operation, parameter, expression)]
+_DOCUMENT = "$response.body#/id"
+LINKS: dict[tuple[str, str, int], list[tuple[str, str, str, str]]] = {
+    ("post", "/documents", 201): [
+        ("get", "/documents/{document_id}", "document_id", _DOCUMENT),
+        ("patch", "/documents/{document_id}", "document_id", _DOCUMENT),
+        ("post", "/documents/{document_id}/post", "document_id", _DOCUMENT),
+        ("post", "/documents/{document_id}/discard", "document_id", _DOCUMENT),
+        ("get", "/documents/{document_id}/print", "document_id", _DOCUMENT),
+    ],
+    ("post", "/documents/{document_id}/post", 200): [
+        ("get", "/documents/{document_id}/transaction", "document_id", "$request.path.document_id"),
+    ],
+    ("post", "/companies", 201): [
+        ("get", "/companies/{company_id}", "company_id", "$response.body#/id"),
+        ("patch", "/companies/{company_id}", "company_id", "$response.body#/id"),
+        ("get", "/companies/{company_id}/settings", "company_id", "$response.body#/id"),
+    ],
+    ("post", "/accounts", 201): [
+        ("get", "/accounts/{account_id}", "account_id", "$response.body#/id"),
+        ("patch", "/accounts/{account_id}", "account_id", "$response.body#/id"),
+    ],
+    ("post", "/scheduler/run", 202): [
+        ("get", "/runs/{run_id}", "run_id", "$response.body#/run_id"),
+    ],
+}
+
+
+def _add_links(document: dict[str, Any]) -> None:
+    paths = document.get("paths", {})
+    for (method, path, status), targets in LINKS.items():
+        answer = paths.get(path, {}).get(method, {}).get("responses", {}).get(str(status))
+        if answer is None:
+            continue
+        links = answer.setdefault("links", {})
+        for target_method, target_path, parameter, expression in targets:
+            target = paths.get(target_path, {}).get(target_method)
+            if target is None or "operationId" not in target:
+                continue
+            links[target["operationId"]] = {
+                "operationId": target["operationId"],
+                "parameters": {parameter: expression},
+            }
+
+
 def _success(method: str, path: str, old: dict[str, Any]) -> dict[str, Any]:
     answer = old.get("200") or {"description": "Successful Response"}
     if (method, path) in HTML:
@@ -114,4 +160,5 @@ def describe_answers(document: dict[str, Any]) -> dict[str, Any]:
                 operation["security"] = []
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+    _add_links(document)
     return document
