@@ -147,4 +147,5 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("gateway error on %s %s", self.command, self.path)
             self._answer_error(502, "bad_gateway", "The API function failed to answer.")
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _guarded
+    # every method reaches the API, which answers 405 (with Allow) for one a path does not take
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_TRACE = _guarded

@@ -51,9 +51,28 @@ def unsupported_body(event: dict[str, Any]) -> dict[str, Any] | None:
 def handle(
     app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext
 ) -> dict[str, Any]:
-    """The API's entry point: refuse what is not JSON, then route (once per Idempotency-Key)."""
-    return unsupported_body(event) or idempotency.once(
-        event, context, lambda: app.resolve(event, context)
+    """The API's entry point: who is calling, refuse what is not JSON, then route (once per
+    Idempotency-Key)."""
+    return (
+        unauthenticated(event)
+        or unsupported_body(event)
+        or idempotency.once(event, context, lambda: app.resolve(event, context))
+    )
+
+
+PUBLIC_PATHS = frozenset(path for _, path in openapi.PUBLIC)
+
+
+def unauthenticated(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A request without an identity is a 401 before anything else, as API Gateway's Cognito
+    authorizer answers it (whatever its body or path), except on the public routes."""
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
+    if claims.get("sub") or event.get("path") in PUBLIC_PATHS:
+        return None
+    return errors.proxy_answer(
+        HTTPStatus.UNAUTHORIZED,
+        "unauthenticated",
+        "Sign in first: this request carries no identity.",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -132,6 +133,18 @@ def describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, str]]]:
     return message, problems
 
 
+def methods_of(app: APIGatewayRestResolver, path: str) -> list[str]:
+    """The methods the API's OpenAPI document lists for a concrete path (none: no such path)."""
+    from background_posting.http.app import openapi_document  # the document names the routes
+
+    allowed: list[str] = []
+    for template, operations in openapi_document(app).get("paths", {}).items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            allowed += [method.upper() for method in operations]
+    return sorted(set(allowed))
+
+
 def install(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _request_invalid(exc: RequestValidationError) -> Response[dict[str, Any]]:
@@ -158,6 +171,16 @@ def install(app: APIGatewayRestResolver) -> None:
     @app.not_found
     def _no_route(exc: Exception) -> Response[dict[str, Any]]:
         event = app.current_event
+        allowed = methods_of(app, event.path)
+        if allowed:
+            answer = error_response(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                f"{event.path} answers {', '.join(allowed)}, not {event.http_method}.",
+                {"allowed": allowed},
+            )
+            answer.headers["Allow"] = ", ".join(allowed)
+            return answer
         return error_response(
             HTTPStatus.NOT_FOUND,
             "route_not_found",
