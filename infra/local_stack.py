@@ -90,7 +90,7 @@ class LocalStack:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.dynamodb = DynamoDBLocal(
             free_port(), self.data_dir, log_file=log_dir / "dynamodb-local.log"
-        ).start()
+        ).start(timeout=float(os.environ.get("DYNAMODB_LOCAL_START_SECONDS", "30")))
         self._start_moto()
         dynamodb = local_client("dynamodb", self.dynamodb.endpoint)
         names = create_tables(dynamodb, self.prefix)

@@ -45,6 +45,7 @@ class Seeded:
     known: Counter[str] = field(default_factory=Counter)  # failures accepted (KNOWN_ELSEWHERE)
 
 
+FAILED_TO_START: list[str] = []
 SEEDED: list[Seeded] = []  # the one run of this module (read by the hooks below)
 
 
@@ -86,8 +87,16 @@ def _seed(stack: RunningStack) -> Seeded:
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    if FAILED_TO_START:  # pytest sets a module fixture up again for each test after a failure
+        pytest.fail(f"the local stack did not start: {FAILED_TO_START[0]}")
     base = Path(tmp_path_factory.mktemp("fuzz"))
-    stack = start_stack(base / "dynamodb", base / "stack.log", timeout=240)
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("DYNAMODB_LOCAL_START_SECONDS", "180")  # a loaded machine starts slowly
+            stack = start_stack(base / "dynamodb", base / "stack.log", timeout=300)
+    except (RuntimeError, TimeoutError) as exc:
+        FAILED_TO_START.append(str(exc)[:300])
+        raise
     try:
         SEEDED.append(_seed(stack))
         yield SEEDED[-1]
