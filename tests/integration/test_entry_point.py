@@ -34,3 +34,12 @@ def test_an_unknown_path_is_still_a_404(api: Any, aws: Settings) -> None:
     answer = invoke_api(api, "DELETE", "/nowhere/at/all", "admin")
     assert answer.status == 404
     assert answer.error_code == "route_not_found"
+
+
+def test_a_method_a_path_does_not_take_is_a_405_even_with_an_idempotency_key(
+    api: Any, aws: Settings
+) -> None:
+    key = {"Idempotency-Key": "k-405"}
+    first = invoke_api(api, "PUT", "/scheduler/run", "admin", {"a": 1}, headers=key)
+    again = invoke_api(api, "PUT", "/scheduler/run", "admin", {"b": 2}, headers=key)
+    assert first.status == again.status == 405

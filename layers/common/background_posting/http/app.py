@@ -56,7 +56,12 @@ def handle(
     return (
         unauthenticated(event)
         or unsupported_body(event)
-        or idempotency.once(event, context, lambda: app.resolve(event, context))
+        or (
+            idempotency.once(event, context, lambda: app.resolve(event, context))
+            if str(event.get("httpMethod", "")).upper()
+            in errors.methods_of(app, str(event.get("path", "")))
+            else app.resolve(event, context)  # no such route: 404 or 405, nothing kept
+        )
     )
 
 

@@ -133,9 +133,9 @@ def _success(method: str, path: str, old: dict[str, Any]) -> dict[str, Any]:
 def _errors(method: str, path: str) -> dict[str, Any]:
     if (method, path) in PUBLIC:
         return {"500": ERRORS[500]}
-    codes = [400, 401, 403, 404, 500, 503]
+    codes = [400, 401, 403, 404, 409, 500, 503]  # 409: a read the state refuses (print)
     if method != "get":
-        codes += [409, 422]
+        codes += [422]
     if method in WRITES:
         codes += [413, 415]
     return {str(code): ERRORS[code] for code in sorted(codes)}
