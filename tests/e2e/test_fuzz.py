@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -141,6 +142,17 @@ def map_path_parameters(context: Any, path_parameters: dict[str, Any]) -> dict[s
         if real and digest % 2 == 0:
             mapped[name] = real[digest % len(real)]
     return mapped
+
+
+@schemathesis.hook
+def map_headers(context: Any, headers: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A generated Idempotency-Key is made unique per request: schemathesis reuses values
+    across requests, and a reused key with another request is (rightly) a 422; reuse itself is
+    proved in tests/integration/test_idempotency.py."""
+    if headers and isinstance(headers.get("Idempotency-Key"), str):
+        headers = dict(headers)
+        headers["Idempotency-Key"] = (headers["Idempotency-Key"] + uuid.uuid4().hex)[-128:]
+    return headers
 
 
 @schemathesis.hook
