@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 ## The browser the console's tests drive (Debian's; Playwright cannot download its own here).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test soak lint typecheck cfn-lint unit integration e2e browser screenshots deploy-console bench requirements clean
+.PHONY: install run test soak lint typecheck cfn-lint checkov fuzz unit integration e2e browser screenshots deploy-console bench requirements clean
 
 $(STAMP):
 	@command -v javac >/dev/null || (apt-get update -q && apt-get install -y -q openjdk-17-jdk-headless)
@@ -37,7 +37,7 @@ PYTEST_PARALLEL := -n $(PYTEST_WORKERS)
 
 ## make test: lint, types, template, and every test (unit, integration, end to end),
 ## the tests spread over the CPUs; the 15 slowest are listed at the end
-test: install lint typecheck cfn-lint
+test: install lint typecheck cfn-lint checkov
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=15
 
 ## make soak: the end-to-end and concurrency tiers SOAK_COUNT times over (not in `make test`)
@@ -59,6 +59,10 @@ typecheck:
 cfn-lint:
 	$(BIN)/cfn-lint template.yaml
 
+## checkov's policies on template.yaml; every skipped check says why (.checkov.yaml, Metadata)
+checkov:
+	$(BIN)/checkov --config-file .checkov.yaml -f template.yaml
+
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
@@ -79,6 +83,11 @@ screenshots: install
 ## make deploy-console STACK=<stack name>: publish console/ to the deployed stack's hosting
 deploy-console: install
 	$(BIN)/python -m infra.deploy_console $(STACK)
+
+## make fuzz: generated requests over the whole API on the local stack (>= 2,000; README "Tests")
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-40} FUZZ_MIN_REQUESTS=$${FUZZ_MIN_REQUESTS:-2000} \
+		$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/e2e/test_fuzz.py
 
 ## make bench: benchmarks on DynamoDB Local, not part of `make test` (README "Performance")
 bench: install

@@ -4,8 +4,9 @@
 
 The parent (`bench.run`) seeds one company's Ready to Post backlog and starts N children;
 each binds to the same tables, takes every N-th document (its share of the queue, as SQS
-would hand it out), and works through them as the posting worker does: batches of ten, one
-`worker.Batch` each, each message carrying its item as a run's does. Children get ready
+would hand it out), and works through them as the posting worker's SQS handler does: batches
+of ten, one `worker.Batch` each, the batch's documents of the company posted together first,
+each message carrying its item as a run's does. Children get ready
 (imports, clients), then wait for the parent's "go" on stdin, so that only the posting is
 timed. Each child reports its documents, seconds, commits sent and commits that lost the
 race for the company's transaction counter (they read it again and retry). SQS is left out,
@@ -61,6 +62,7 @@ def work(endpoint: str, prefix: str, ids: list[str]) -> dict[str, Any]:
     outcomes: dict[str, int] = {}
     for start in range(0, len(messages), BATCH):
         batch = worker.Batch("bench", lambda: 900.0)
+        batch.post_together(messages[start : start + BATCH])  # as the SQS handler does
         for message in messages[start : start + BATCH]:
             outcome = worker.process(message, "bench", lambda: 900.0, batch=batch)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1

@@ -235,7 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":  # a HEAD answer has the headers of the body, not the body
+            self.wfile.write(data)
 
     def _guarded(self) -> None:
         try:
@@ -244,4 +245,6 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("gateway error on %s %s", self.command, self.path)
             self._answer_error(502, "bad_gateway", "The API function failed to answer.")
 
+    # every method reaches the API, which answers 405 (with Allow) for one a path does not take
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _guarded
+    do_HEAD = do_OPTIONS = do_TRACE = do_QUERY = _guarded

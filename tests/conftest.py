@@ -6,6 +6,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ def settings_for(
         ORG_TABLE=names["OrgTable"],
         WORK_LOG_TABLE=names["WorkLogTable"],
         PURCHASING_TABLE=names["PurchasingTable"],
+        IDEMPOTENCY_TABLE=names["IdempotencyTable"],
         AWS_ENDPOINT_URL_DYNAMODB=endpoint,
     )
 
@@ -76,6 +78,13 @@ def settings_for(
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """moto in process, with every table of template.yaml; the store bound to it."""
+    with mocked_aws(monkeypatch) as settings:
+        yield settings
+
+
+@contextmanager
+def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """What the `aws` fixture sets up, for fixtures of a wider scope."""
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -353,5 +353,5 @@ def test_the_openapi_document_describes_purchasing_and_verification(api: Any) ->
         schemas["Verification"]["properties"]
     )
     assert {"tolerance_amount", "tolerance_percent", "within_tolerance"} == set(
-        schemas["InvoiceVerificationSettings-Input"]["properties"]
+        schemas["InvoiceVerificationSettings"]["properties"]
     )

@@ -72,3 +72,15 @@ def test_the_layer_installs_exactly_the_locked_runtime_dependencies() -> None:
         return sorted(line for line in text.splitlines() if line and not line.startswith("#"))
 
     assert pins(committed) == pins(exported), "run `make requirements` after changing the lock"
+
+
+def test_the_worker_handlers_know_when_sqs_gives_up_on_a_message() -> None:
+    # Given the template's redrive policies of the worker queues
+    from background_posting.handlers.worker_queue import MAX_RECEIVES
+    from infra.template import load_template
+
+    resources = load_template()["Resources"]
+    for queue in ("PostingQueue", "TaxCommitQueue"):
+        policy = resources[queue]["Properties"]["RedrivePolicy"]
+        # Then the handler counts a message abandoned on the same receive SQS gives up on
+        assert int(policy["maxReceiveCount"]) == MAX_RECEIVES, queue

@@ -34,10 +34,11 @@ def invoke_api(
     user: str | None = "admin",
     body: Any = None,
     claims: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Answer:
     """Send one request to the API function's `lambda_handler` as an API Gateway proxy event."""
     data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    headers = {"Content-Type": "application/json"} if data else {}
+    headers = ({"Content-Type": "application/json"} if data else {}) | (headers or {})
     if claims is None and user is not None:
         claims = claims_for(user, USERS)
     event = proxy_event(method, path, headers, data, claims)
@@ -53,11 +54,18 @@ def invoke_api(
 
 
 def http(
-    base_url: str, method: str, path: str, user: str | None = "admin", body: Any = None
+    base_url: str,
+    method: str,
+    path: str,
+    user: str | None = "admin",
+    body: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> Answer:
     """One request to the local stack over HTTP."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base_url + path, data=data, method=method)
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if user is not None:

@@ -26,7 +26,14 @@ EVENTS = Path(__file__).resolve().parents[1] / "events"
 def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     """Every route once, a backlog posted by Run Now and a list view's Background Post."""
     seen: dict[str, Any] = {}
-    invoke_api(api, "POST", "/companies", "admin", company_body("ACME"))
+    once = {"Idempotency-Key": "working-day-acme"}
+    invoke_api(api, "POST", "/companies", "admin", company_body("ACME"), headers=once)
+    seen["company_again"] = invoke_api(
+        api, "POST", "/companies", "admin", company_body("ACME"), headers=once
+    )
+    seen["refused_once"] = invoke_api(  # refused: its key is not kept
+        api, "PATCH", "/companies/NOPE", "admin", {"name": "x"}, headers={"Idempotency-Key": "n"}
+    )
     invoke_api(api, "PATCH", "/companies/ACME", "admin", {"name": "Acme Group"})
     invoke_api(api, "GET", "/companies/ACME", "clerk")
     invoke_api(api, "PUT", "/me/companies", "lister", {"companies": ["ACME"]})

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     org_table: str = Field(default="bp-org", validation_alias="ORG_TABLE")
     work_log_table: str = Field(default="bp-work-log", validation_alias="WORK_LOG_TABLE")
     purchasing_table: str = Field(default="bp-purchasing", validation_alias="PURCHASING_TABLE")
+    idempotency_table: str = Field(
+        default="bp-idempotency",
+        validation_alias="IDEMPOTENCY_TABLE",
+        description="Where the API keeps the answers to requests sent with an Idempotency-Key.",
+    )
     posting_queue_url: str = Field(default="", validation_alias="POSTING_QUEUE_URL")
     run_queue_url: str = Field(default="", validation_alias="RUN_QUEUE_URL")
     notification_queue_url: str = Field(default="", validation_alias="NOTIFICATION_QUEUE_URL")

@@ -24,9 +24,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, Json
 
 from background_posting.adapters.sqs import Queue
-from background_posting.services import worker
+from background_posting.services import runs, worker
 
 logger = Logger(child=True)
+
+MAX_RECEIVES = 5
+"""The posting and tax commit queues' `maxReceiveCount` (template.yaml's redrive policies): a
+record that fails on this receive goes to the dead-letter queue."""
 
 
 class WorkerMessage(BaseModel):
@@ -105,6 +109,12 @@ class WorkerQueueHandler:
         except worker.OutOfTime:
             worker.hand_on(message, self.queue())
             return "handed on"
+        except Exception:
+            if int(record.attributes.ApproximateReceiveCount or 0) >= MAX_RECEIVES:
+                # SQS gives up on it now: its run counts it abandoned, so the run can finish
+                # (and its digest go); the document keeps its worker items for a later run.
+                runs.message_abandoned(message.run_id)
+            raise
         self.metrics.add_metric(
             name=f"{self.metric}{outcome.title()}", unit=MetricUnit.Count, value=1
         )

@@ -18,6 +18,8 @@ from background_posting.http import (
     background_routes,
     document_routes,
     errors,
+    idempotency,
+    openapi,
     payables_routes,
     purchasing_routes,
     reference_routes,
@@ -85,8 +87,53 @@ def parse_json_body(text: str) -> Any:
 def handle(
     app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext
 ) -> dict[str, Any]:
-    """The API's entry point: refuse what is not JSON text, then route."""
-    return unsupported_body(event) or undecodable_body(event) or app.resolve(event, context)
+    """The API's entry point: who is calling, refuse what is not JSON text, then route (once
+    per Idempotency-Key)."""
+    method = str(event.get("httpMethod", "")).upper()
+    path = str(event.get("path", ""))
+    allowed = errors.methods_of(app, path)
+    return (
+        unauthenticated(event)
+        or unsupported_body(event)
+        or undecodable_body(event)
+        or not_allowed(method, path, allowed)
+        or (
+            idempotency.once(event, context, lambda: app.resolve(event, context))
+            if method in allowed
+            else app.resolve(event, context)  # no such route: 404, nothing kept
+        )
+    )
+
+
+def not_allowed(method: str, path: str, allowed: list[str]) -> dict[str, Any] | None:
+    """405 for a method the path does not take (before a wider route could match it:
+    PATCH /documents/post is not PATCH /documents/{document_id})."""
+    if not allowed or method in allowed or method == "OPTIONS":
+        return None
+    answer = errors.proxy_answer(
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        f"{path} answers {', '.join(allowed)}, not {method}.",
+        {"allowed": allowed},
+    )
+    answer["headers"]["Allow"] = ", ".join(allowed)
+    return answer
+
+
+PUBLIC_PATHS = frozenset(path for _, path in openapi.PUBLIC)
+
+
+def unauthenticated(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A request without an identity is a 401 before anything else, as API Gateway's Cognito
+    authorizer answers it (whatever its body or path), except on the public routes."""
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
+    if claims.get("sub") or event.get("path") in PUBLIC_PATHS:
+        return None
+    return errors.proxy_answer(
+        HTTPStatus.UNAUTHORIZED,
+        "unauthenticated",
+        "Sign in first: this request carries no identity.",
+    )
 
 
 def console_cors() -> CORSConfig:
@@ -143,4 +190,4 @@ def _openapi_cached(_key: int, app: APIGatewayRestResolver) -> dict[str, Any]:
         }
     }
     document["security"] = [{"cognito": []}]
-    return document
+    return openapi.describe_answers(document)

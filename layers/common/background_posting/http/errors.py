@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import json
+import re
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
 from pydantic import ValidationError
 
 from background_posting.domain.documents import DOCUMENT_TYPES
@@ -44,6 +51,50 @@ def error_response(
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": code, "message": message, "details": details or {}}},
     )
+
+
+def proxy_answer(
+    status: HTTPStatus, code: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The same error shape as a Lambda proxy answer, for what is refused before routing."""
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return {
+        "statusCode": int(status),
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+# Powertools' idempotency utility raises these around the whole request (before and after
+# routing), so they are answered at the entry point, in the same shape.
+IDEMPOTENCY_ERRORS: dict[type[Exception], tuple[HTTPStatus, str, str]] = {
+    IdempotencyAlreadyInProgressError: (
+        HTTPStatus.CONFLICT,
+        "request_in_progress",
+        "A request with this Idempotency-Key is still in progress; try again when it is done.",
+    ),
+    IdempotencyValidationError: (
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+        "This Idempotency-Key was used for another request; use a new key for a new request.",
+    ),
+    IdempotencyPersistenceLayerError: (
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "idempotency_unavailable",
+        "Requests with an Idempotency-Key cannot be checked right now; retry with the same key.",
+    ),
+}
+
+
+def idempotency_answer(exc: Exception) -> dict[str, Any] | None:
+    """The answer for one of the idempotency utility's exceptions, or None for any other."""
+    for cls, (status, code, message) in IDEMPOTENCY_ERRORS.items():
+        if isinstance(exc, cls):
+            if cls is IdempotencyPersistenceLayerError:
+                logger.exception("idempotency store failed")
+            return proxy_answer(status, code, message, {"header": "Idempotency-Key"})
+    return None
 
 
 # Tags pydantic puts in an error's location for a discriminated union: not field names.
@@ -264,6 +315,20 @@ def describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, str]]]:
     return message, problems
 
 
+def methods_of(app: APIGatewayRestResolver, path: str) -> list[str]:
+    """The methods the API's OpenAPI document lists for a concrete path (none: no such path)."""
+    from background_posting.http.app import openapi_document  # the document names the routes
+
+    found: dict[int, list[str]] = {}
+    for template, operations in openapi_document(app).get("paths", {}).items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            # `/documents/post` is its own route, not `/documents/{document_id}`: the match
+            # with the fewest parameters names the path's methods
+            found.setdefault(template.count("{"), []).extend(m.upper() for m in operations)
+    return sorted(set(found[min(found)])) if found else []
+
+
 def install(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _request_invalid(exc: RequestValidationError) -> Response[dict[str, Any]]:
@@ -290,6 +355,16 @@ def install(app: APIGatewayRestResolver) -> None:
     @app.not_found
     def _no_route(exc: Exception) -> Response[dict[str, Any]]:
         event = app.current_event
+        allowed = methods_of(app, event.path)
+        if allowed:
+            answer = error_response(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                f"{event.path} answers {', '.join(allowed)}, not {event.http_method}.",
+                {"allowed": allowed},
+            )
+            answer.headers["Allow"] = ", ".join(allowed)
+            return answer
         return error_response(
             HTTPStatus.NOT_FOUND,
             "route_not_found",

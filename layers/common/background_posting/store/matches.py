@@ -29,7 +29,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from background_posting.domain.documents import COMPLETE, Document
-from background_posting.domain.errors import Conflict, NotFound, ValidationFailed
+from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.store import documents as document_store
 from background_posting.store.base import bound
 from background_posting.store.documents import DocumentRecord
@@ -242,9 +242,8 @@ def _decode(token: str) -> dict[str, Any]:
         int(value["company"]), int(value["prefix"])
         return value
     except (ValueError, KeyError, TypeError) as exc:
-        raise ValidationFailed(
+        raise InvalidRequest(
             "The `next` token is not one this API gave out for this list.",
-            code="invalid_request",
             details={"errors": [{"field": "next", "message": "is not a valid page token"}]},
         ) from exc
 
