@@ -12,7 +12,7 @@ from background_posting.domain.documents import Document
 from background_posting.store import reference as reference_store
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
-from background_posting.store.writes import Write
+from background_posting.store.writes import Write, transact
 
 
 @dataclass
@@ -55,6 +55,20 @@ class Attempt:
                 self.item, self.run_id, outcome, errors or [], attempt, documents, self._at()
             ),
         )
+
+    def nothing_to_do(self, why: str) -> StepResult:
+        """The item's work is done already or moot: the item goes, the log says why."""
+        transact(
+            [
+                item_store.removed(self.item),
+                self.entry(
+                    Outcome.SKIPPED,
+                    [{"code": "nothing_to_do", "message": why}],
+                    attempt=self.item.attempts,
+                ),
+            ]
+        )
+        return StepResult(Outcome.SKIPPED)
 
     def release(self) -> None:
         if self.owner is not None:

@@ -75,30 +75,15 @@ def perform(attempt: Attempt, document: Document | None) -> StepResult:
         )
 
 
-def _nothing_to_do(attempt: Attempt, why: str) -> StepResult:
-    """The item's work is done already or moot: the item goes, the log says why."""
-    transact(
-        [
-            item_store.removed(attempt.item),
-            attempt.entry(
-                Outcome.SKIPPED,
-                [{"code": "nothing_to_do", "message": why}],
-                attempt=attempt.item.attempts,
-            ),
-        ]
-    )
-    return StepResult(Outcome.SKIPPED)
-
-
 def post_document(attempt: Attempt, document: Document | None) -> StepResult:
     """Post a Ready to Post document; the item goes in the posting's own commit."""
     if document is None:
-        return _nothing_to_do(attempt, "the document no longer exists")
+        return attempt.nothing_to_do("the document no longer exists")
     if document.status == COMPLETE:
         # Posted already (a crash after the commit, before this item went): just tidy up.
-        return _nothing_to_do(attempt, f"{document.number} was already posted")
+        return attempt.nothing_to_do(f"{document.number} was already posted")
     if document.status != READY_TO_POST:
-        return _nothing_to_do(attempt, f"{document.number} is {document.status}")
+        return attempt.nothing_to_do(f"{document.number} is {document.status}")
     also = [
         item_store.deleted(attempt.item),
         *attempt.counted(Outcome.POSTED),
@@ -120,9 +105,9 @@ def post_document(attempt: Attempt, document: Document | None) -> StepResult:
 def calculate_tax(attempt: Attempt, document: Document | None) -> StepResult:
     """Stage 1 of an AvaTax document: its tax calculated (uncommitted) and saved on it."""
     if document is None:
-        return _nothing_to_do(attempt, "the document no longer exists")
+        return attempt.nothing_to_do("the document no longer exists")
     if document.status != READY_TO_POST:
-        return _nothing_to_do(attempt, f"{document.number} is {document.status}")
+        return attempt.nothing_to_do(f"{document.number} is {document.status}")
     stored = document_store.get_document(document.id)
     taxed = tax_service.calculate(stored.document, TAX_BUDGET_SECONDS)
     try:
@@ -149,11 +134,11 @@ def commit_tax(attempt: Attempt, document: Document | None) -> StepResult:
     """Stage 3 of an AvaTax document: the tax committed in AvaTax, by a later run than the
     posting's; whatever happens, the document stays Complete."""
     if document is None:
-        return _nothing_to_do(attempt, "the document no longer exists")
+        return attempt.nothing_to_do("the document no longer exists")
     if document.status != COMPLETE or document.tax is None or document.tax.status != "calculated":
         state = document.tax.status if document.tax else "not calculated"
-        return _nothing_to_do(
-            attempt, f"{document.number} is {document.status}, its tax {state}: nothing to commit"
+        return attempt.nothing_to_do(
+            f"{document.number} is {document.status}, its tax {state}: nothing to commit"
         )
     if not tax_service.posted_before_run(document, attempt.run_id):
         attempt.release()

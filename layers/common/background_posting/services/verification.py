@@ -130,30 +130,15 @@ def refuse_immediate(document: Document) -> None:
 # -- the worker step ----------------------------------------------------------------------------
 
 
-def _tidy(attempt: Attempt, why: str) -> StepResult:
-    """Nothing to verify (the invoice went or moved on): the item goes, the log says why."""
-    transact(
-        [
-            item_store.removed(attempt.item),
-            attempt.entry(
-                Outcome.SKIPPED,
-                [{"code": "nothing_to_do", "message": why}],
-                attempt=attempt.item.attempts,
-            ),
-        ]
-    )
-    return StepResult(Outcome.SKIPPED)
-
-
 def verify(attempt: Attempt, document: Document | None) -> StepResult:
     """The `verify_invoice` step: verified, it posts the invoice (and ends the document's
     work); with errors, it waits for the next run (no attempt counted)."""
     item = attempt.item
     for _ in range(REVERIFY_LIMIT):
         if document is None:
-            return _tidy(attempt, "the document no longer exists")
+            return attempt.nothing_to_do("the document no longer exists")
         if document.status != READY_TO_POST:
-            return _tidy(attempt, f"{document.number} is {document.status}")
+            return attempt.nothing_to_do(f"{document.number} is {document.status}")
         refs, lines = _checked(document)
         settings = company_store.get_settings(document.company).invoice_verification
         result = verify_invoice(refs, lines, settings, document.currency, datetime.now(UTC))
