@@ -129,6 +129,8 @@ def unauthenticated(event: dict[str, Any]) -> dict[str, Any] | None:
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
     if claims.get("sub") or event.get("path") in PUBLIC_PATHS:
         return None
+    if str(event.get("httpMethod", "")).upper() == "OPTIONS":
+        return None  # a browser's CORS preflight carries no identity; CORSConfig answers it
     return errors.proxy_answer(
         HTTPStatus.UNAUTHORIZED,
         "unauthenticated",

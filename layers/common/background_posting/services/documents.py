@@ -160,9 +160,8 @@ def companies_to_list(caller: Caller, company: str | None) -> list[str]:
         return caller.companies_in(sorted(caller.logged_in))
     if "*" in caller.allowed_companies:
         message = "Choose a company: you may use every company, so the list shows one at a time."
-        raise ValidationFailed(
+        raise InvalidRequest(
             message,
-            code="invalid_request",
             details={
                 "errors": [
                     {"field": "company", "label": "Company", "message": message, "code": "missing"}
