@@ -232,6 +232,7 @@ def test_a_stateful_run_follows_the_links(seeded: Seeded) -> None:
             max_examples=STATEFUL_STEPS,
             stateful_step_count=8,
             deadline=None,
+            derandomize=True,  # the same steps every run: make test never fails by chance
             suppress_health_check=list(HealthCheck),
         )
     )

@@ -328,3 +328,12 @@ def test_a_sales_invoice_keeps_its_income_schedule(acme: Any) -> None:
     body["lines"][0]["income_schedule"] = {"periods": 12}
     answer = invoke_api(acme, "POST", "/documents", "clerk", body)
     assert answer.status == 201 and answer.body["lines"][0]["income_schedule"]["periods"] == 12
+
+
+def test_an_empty_company_in_a_list_is_a_400_naming_it(acme: Any) -> None:
+    # Given an administrator, who may use every company
+    # When a list names an empty company (found by the fuzz: it was a 500)
+    answer = invoke_api(acme, "GET", "/documents?company=", "admin")
+    # Then it is refused, naming the field, as any invalid request is
+    assert answer.status == 400, answer.body
+    assert _fields(answer) == ["company"]

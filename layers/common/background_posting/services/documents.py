@@ -153,6 +153,16 @@ def list_documents(
 
 def companies_to_list(caller: Caller, company: str | None) -> list[str]:
     """The companies a list covers: the one named, else those the caller is logged into."""
+    if company is not None and not company.strip():
+        message = "Company: enter the id of a company (it is empty)."
+        raise InvalidRequest(
+            message,
+            details={
+                "errors": [
+                    {"field": "company", "label": "Company", "message": message, "code": "empty"}
+                ]
+            },
+        )
     if company is not None:
         caller.require_company(company)
         return [company]
