@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from background_posting.http.work_json import run_json
 from background_posting.services import runs
 
 logger = Logger()
@@ -39,6 +40,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     results = []
     for run_id in _run_ids(event):
         run = runs.execute_run(run_id, seconds_left)
-        logger.info("run advanced", extra={"run": run.as_json()})
-        results.append(run.as_json())
+        shaped = run_json(run)
+        logger.info("run advanced", extra={"run": shaped})
+        results.append(shaped)
     return {"batchItemFailures": [], "runs": results}

@@ -15,6 +15,7 @@ import pytest
 
 from background_posting.config import Settings
 from background_posting.domain.notifications import DeliveryFailed, Email
+from background_posting.domain.work import LogEntry
 from background_posting.services import notifications
 from background_posting.store import base as store_base
 from background_posting.store import work_log
@@ -258,7 +259,7 @@ def finished_run(owners: list[str]) -> str:
         group = work_log.create_group(owner, f"{owner}@example.com", "From a list view")
         work_log.add_entry(
             group,
-            work_log.LogEntry(
+            LogEntry(
                 at=f"2026-11-24T09:00:0{n}+00:00",
                 document_id=f"doc{n}",
                 reference=f"SIN00000{n}",

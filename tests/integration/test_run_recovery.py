@@ -7,6 +7,8 @@ import json
 import boto3
 
 from background_posting.config import Settings
+from background_posting.domain.work import Run
+from background_posting.http.work_json import run_json
 from background_posting.services import runs
 from background_posting.store import work_log
 
@@ -17,7 +19,7 @@ def _messages(url: str) -> list[dict[str, object]]:
     return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
 
 
-def _processing_run(queued: int, done: int) -> work_log.Run:
+def _processing_run(queued: int, done: int) -> Run:
     run, _ = work_log.create_run("run_now", "runner", None, None)
     work_log.advance_run(run, None, queued, True)
     for _ in range(done):
@@ -32,7 +34,7 @@ def test_a_message_given_up_on_counts_as_abandoned_and_lets_the_run_finish(aws: 
     # When the other's message is given up on
     finished = runs.message_abandoned(run.id)
     # Then the run is finished, says so, and its digest is requested
-    after = work_log.get_run(run.id).as_json()
+    after = run_json(work_log.get_run(run.id))
     assert finished and after["status"] == "completed with failures"
     assert (after["counts"]["processed"], after["counts"]["abandoned"]) == (2, 1)
     assert _messages(aws.notification_queue_url) == [{"run_id": run.id}]

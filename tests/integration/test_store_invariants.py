@@ -14,6 +14,7 @@ import pytest
 from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, Document
 from background_posting.domain.errors import Conflict
+from background_posting.domain.work import LogEntry
 from background_posting.services import documents, worker
 from background_posting.store import counters, work_log
 from background_posting.store import documents as document_store
@@ -100,7 +101,7 @@ def test_a_write_dynamodb_refuses_as_malformed_is_not_transient(local_store: Set
     group_id, _ = work_log.group_created("clerk", "clerk@example.com", "Big")
     huge = work_log.entry_added(
         group_id,
-        work_log.LogEntry(
+        LogEntry(
             at="2026-12-01T09:00:00+00:00",
             document_id="d",
             reference="SIN000001",

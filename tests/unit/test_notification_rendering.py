@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,38 +18,13 @@ from background_posting.domain.digest import (
     document_amount,
 )
 from background_posting.domain.documents import Document
-from background_posting.domain.notifications import RecipientResults, results_of_run
+from background_posting.domain.run_results import RecipientResults, results_of_run
+from background_posting.domain.work import LogEntry, LogGroup
 from background_posting.services.digest_email import money, render_digest
 
 RUN = "run-2"
 BASE = "https://books.example.com/worker-log-groups"
 _clock = itertools.count()
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """A worker log entry, as the work log keeps it."""
-
-    at: str
-    document_id: str
-    reference: str
-    document_type: str
-    action: str
-    outcome: str
-    errors: list[dict[str, Any]]
-    run_id: str | None
-    attempt: int
-    documents: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class LogGroup:
-    id: str
-    owner: str
-    email: str
-    title: str
-    created_at: str
-    entries: list[LogEntry]
 
 
 def entry(

@@ -12,44 +12,14 @@ from typing import Literal
 from background_posting.domain.documents import Document, DocumentLine
 from background_posting.domain.settings import BackgroundPostingSettings, CompanySettings
 from background_posting.domain.verification import needs_verification
+from background_posting.domain.work import (
+    ACTION_ORDER,
+    POSTING_ACTIONS,
+    TAX_COMMIT_ACTIONS,
+    Action,
+)
 
 Origin = Literal["button", "list_view", "integration"]
-Action = Literal[
-    "calculate_tax",
-    "verify_invoice",
-    "post_document",
-    "commit_tax",
-    "income_schedule_journals",
-    "adjustment_journal",
-]
-ACTION_ORDER: tuple[Action, ...] = (
-    "calculate_tax",
-    "verify_invoice",
-    "post_document",
-    "commit_tax",
-    "income_schedule_journals",
-    "adjustment_journal",
-)
-TAX_COMMIT_ACTIONS: frozenset[str] = frozenset({"commit_tax"})
-"""What the tax commit function does (in a later run than the posting); the posting worker
-does every other action."""
-POSTING_ACTIONS: frozenset[str] = frozenset({"calculate_tax", "verify_invoice", "post_document"})
-"""The actions before a document is posted: failing them for good returns it to In Progress."""
-UNLEASED_ACTIONS: frozenset[str] = frozenset({"post_document"})
-"""Actions whose whole effect is one conditional commit: two workers doing one at once cannot
-both succeed, so no lease is taken. Every other action calls out (AvaTax) or writes before
-its commit, and is leased so that one worker at a time does it."""
-
-
-class Outcome(StrEnum):
-    """What one worker item's attempt came to (the run counts these)."""
-
-    POSTED = "posted"
-    COMPLETED = "completed"
-    CALCULATED = "calculated"
-    FAILED = "failed"
-    RETURNED = "returned"
-    SKIPPED = "skipped"
 
 
 class AtLimit(StrEnum):
@@ -74,7 +44,7 @@ def at_limit(action: str) -> AtLimit:
 
 def only_posting(planned: list[PlannedItem]) -> bool:
     """Whether the plan is the one plain posting item (no tax call, no follow-up work)."""
-    return [p.action for p in planned] == ["post_document"]
+    return [p.action for p in planned] == [Action.POST_DOCUMENT]
 
 
 def has_income_schedule(document: Document) -> bool:
@@ -133,14 +103,14 @@ def plan_items(
     actions: list[Action] = []
     if not posted_already:
         if avatax:
-            actions.append("calculate_tax")
+            actions.append(Action.CALCULATE_TAX)
         if needs_verification(document):
-            actions.append("verify_invoice")  # which posts it when verified (its own commit)
-        actions.append("post_document")
+            actions.append(Action.VERIFY_INVOICE)  # which posts it when verified (its own commit)
+        actions.append(Action.POST_DOCUMENT)
     if avatax:
-        actions.append("commit_tax")
+        actions.append(Action.COMMIT_TAX)
     if document.type == "sales_invoice" and has_income_schedule(document):
-        actions.append("income_schedule_journals")
+        actions.append(Action.INCOME_SCHEDULE_JOURNALS)
     return [
         PlannedItem(sequence=ACTION_ORDER.index(action), action=action, max_attempts=attempts)
         for action in actions

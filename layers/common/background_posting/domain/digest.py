@@ -23,18 +23,13 @@ from zoneinfo import ZoneInfo
 
 from background_posting.domain.documents import Document, JournalLine
 from background_posting.domain.money import round_money
-from background_posting.domain.notifications import (
-    ABANDONED,
-    FAILED,
-    POSTED,
-    RETURNED,
-    STEP_NAMES,
-    TRIGGER_NAMES,
-    WAITING_FOR_GOODS,
+from background_posting.domain.run_results import (
     Counts,
     DocumentResult,
     RecipientResults,
+    step_name,
 )
+from background_posting.domain.work import Outcome
 
 # The run's name where a sentence starts with it ("Run Now on 1 Dec 2026 at 06:41 GMT: ...").
 RUN_NAMES = {
@@ -43,6 +38,8 @@ RUN_NAMES = {
     "list_view": "Background Post",
 }
 SHORT_RUN_NAMES = RUN_NAMES | {"schedule": "Scheduled run"}
+# The run's name where the text names who did the work ("A list view's Background Post").
+TRIGGER_NAMES = RUN_NAMES | {"list_view": "A list view's Background Post"}
 
 
 @dataclass(frozen=True)
@@ -121,18 +118,18 @@ class Row:
         number = self.facts.transaction_number if self.facts else None
         posted = (f"Posted as {number}" if number else "Posted") if result.posted else ""
         created = f"; created {', '.join(result.created)}" if result.created else ""
-        if result.outcome == RETURNED:
+        if result.outcome == Outcome.RETURNED:
             return (
                 f"Not posted: returned to In Progress after {result.attempt} failed attempts. "
                 "Open it in the console, correct what the errors below say, and post it again"
             )
-        if result.outcome == ABANDONED:
+        if result.outcome == Outcome.ABANDONED:
             return (
                 f"{result.failed_step.capitalize()} given up after {result.attempt} failed "
                 "attempts; the document stays Complete. Correct what the errors below say and "
                 f"do the {result.failed_step} by hand"
             )
-        if result.outcome == FAILED:
+        if result.outcome == Outcome.FAILED:
             failed = (
                 f"{result.failed_step} failed (attempt {result.attempt}); it is tried again in "
                 "the next run"
@@ -146,15 +143,15 @@ class Row:
                     "there and post it again"
                 )
             return failed[0].upper() + failed[1:]
-        if result.outcome == WAITING_FOR_GOODS:
+        if result.outcome == Outcome.WAITING_FOR_GOODS:
             return (
                 "Waiting for goods: invoice verification found less received than invoiced; "
                 "it is verified again in every run, or change the invoice in the console"
             )
-        if result.outcome == POSTED:
+        if result.outcome == Outcome.POSTED:
             return posted + created
         if result.is_step_done:
-            steps = ", ".join(STEP_NAMES.get(a, a.replace("_", " ")) for a in result.actions)
+            steps = ", ".join(step_name(a) for a in result.actions)
             return f"{steps.capitalize()} done{created}"
         return "Nothing to do"
 

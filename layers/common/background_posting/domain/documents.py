@@ -31,6 +31,22 @@ DOCUMENT_TYPES: tuple[DocumentType, ...] = (
     "payable_credit_note",
     "journal",
 )
+TYPE_NAMES: dict[str, str] = {
+    "sales_invoice": "Sales invoice",
+    "sales_credit_note": "Sales credit note",
+    "payable_invoice": "Payable invoice",
+    "payable_credit_note": "Payable credit note",
+    "journal": "Journal",
+}
+"""Each document type in words: `type_name()` at the start of a sentence, `.lower()` within
+one, `.title()` as a printout's heading."""
+
+
+def type_name(document_type: str) -> str:
+    """`Sales credit note` (an unknown type in words all the same)."""
+    return TYPE_NAMES.get(document_type, document_type.replace("_", " ").capitalize())
+
+
 PREFIXES: dict[str, str] = {
     "sales_invoice": "SIN",
     "sales_credit_note": "SCR",

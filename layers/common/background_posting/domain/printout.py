@@ -35,18 +35,12 @@ from background_posting.domain.documents import (
     Document,
     DocumentLine,
     JournalLine,
+    type_name,
 )
-from background_posting.domain.ledger import document_totals
 from background_posting.domain.money import Rate, minor_units, round_money
+from background_posting.domain.posting_checks import document_totals
 
 LOCALE = "en_GB"
-TITLES = {
-    "sales_invoice": "Sales Invoice",
-    "sales_credit_note": "Sales Credit Note",
-    "payable_invoice": "Payable Invoice",
-    "payable_credit_note": "Payable Credit Note",
-    "journal": "Journal",
-}
 
 
 def money(amount: Decimal, currency: str) -> str:
@@ -225,7 +219,7 @@ def printout(
         for match in document.matches
     )
     return Printout(
-        title=TITLES[document.type],
+        title=type_name(document.type).title(),
         number=document.number,
         status=document.status,
         currency=currency,

@@ -41,14 +41,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from background_posting.domain.documents import DocumentLine, DocumentType, JournalLine
 from background_posting.domain.types import Amount, GLAccountCode
 
-DOCUMENT_TYPE_NAMES: dict[str, str] = {
-    "sales_invoice": "sales invoice",
-    "sales_credit_note": "sales credit note",
-    "payable_invoice": "payable invoice",
-    "payable_credit_note": "payable credit note",
-    "journal": "journal",
-}
-
 
 class Problem(TypedDict):
     """One reason a document cannot be posted."""

@@ -13,6 +13,7 @@ from background_posting.domain.documents import DOCUMENT_TYPES
 from background_posting.http.document_routes import DocumentId
 from background_posting.http.identity import caller_from
 from background_posting.http.run_views import RunView, run_view
+from background_posting.http.work_json import group_json, run_json, worker_item_json
 from background_posting.services import background, runs
 
 router = Router()
@@ -91,7 +92,7 @@ def worker_items(
     reference: Annotated[str, Query(min_length=1, max_length=20, description="e.g. SIN000042")],
 ) -> dict[str, Any]:
     items = background.worker_items(caller_from(router.current_event), reference)
-    return {"worker_items": items}
+    return {"worker_items": [worker_item_json(item) for item in items]}
 
 
 @router.post("/scheduler/run", tags=["Scheduler"], summary="Run Now")
@@ -109,7 +110,7 @@ def run_now() -> Response[Any]:
     "`nothing_to_do`, ...); the schema says what each counts.",
 )
 def get_run(run_id: RunId) -> RunView:
-    return run_view(runs.view_run(caller_from(router.current_event), run_id))
+    return run_view(run_json(runs.view_run(caller_from(router.current_event), run_id)))
 
 
 @router.get("/worker-log-groups", tags=["Worker log"], summary="Your worker log groups")
@@ -117,12 +118,12 @@ def list_log_groups(
     owner: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict[str, Any]:
     groups = background.log_groups(caller_from(router.current_event), owner)
-    return {"worker_log_groups": groups}
+    return {"worker_log_groups": [group_json(group, with_entries=False) for group in groups]}
 
 
 @router.get("/worker-log-groups/<group_id>", tags=["Worker log"], summary="Every result")
 def get_log_group(group_id: GroupId) -> dict[str, Any]:
-    return background.log_group(caller_from(router.current_event), group_id)
+    return group_json(background.log_group(caller_from(router.current_event), group_id))
 
 
 @router.delete(

@@ -29,6 +29,7 @@ from background_posting.domain.errors import (
     ValidationFailed,
 )
 from background_posting.domain.tax import TaxUnavailable
+from background_posting.http.work_json import jsonable
 
 logger = Logger(child=True)
 
@@ -49,7 +50,7 @@ def error_response(
     return Response(
         status_code=int(status),
         content_type=content_types.APPLICATION_JSON,
-        body={"error": {"code": code, "message": message, "details": details or {}}},
+        body={"error": {"code": code, "message": message, "details": jsonable(details or {})}},
     )
 
 

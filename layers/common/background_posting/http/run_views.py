@@ -103,7 +103,7 @@ class RunView(BaseModel):
 
 
 def run_view(body: dict[str, Any]) -> RunView:
-    """A run's JSON (`Run.as_json`) with each count under its clearer name as well."""
+    """A run's JSON (`work_json.run_json`) with each count under its clearer name as well."""
     counts = dict(body.get("counts", {}))
     for old, new, _ in COUNTS:
         counts.setdefault(old, 0)

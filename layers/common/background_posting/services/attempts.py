@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from background_posting.domain.background import Outcome
 from background_posting.domain.documents import Document
+from background_posting.domain.work import LogEntry, Outcome, WorkerItem
 from background_posting.store import reference as reference_store
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
@@ -19,7 +19,7 @@ from background_posting.store.writes import Write, transact
 class Attempt:
     """One try at one worker item by one worker."""
 
-    item: item_store.WorkerItem
+    item: WorkerItem
     run_id: str | None
     owner: str | None
     """The worker holding the item's lease; None for work done without one."""
@@ -36,7 +36,7 @@ class Attempt:
         self._last_at = at
         return at
 
-    def counted(self, *outcomes: str) -> list[Write]:
+    def counted(self, *outcomes: Outcome) -> list[Write]:
         """The run's counters for this attempt's transaction (none outside a run)."""
         if self.run_id is None:
             return []
@@ -86,15 +86,15 @@ class StepResult:
 
 
 def log_entry(
-    item: item_store.WorkerItem,
+    item: WorkerItem,
     run_id: str | None,
     outcome: str,
     errors: list[dict[str, Any]],
     attempt: int | None = None,
     documents: list[str] | None = None,
     at: datetime | None = None,
-) -> work_log.LogEntry:
-    return work_log.LogEntry(
+) -> LogEntry:
+    return LogEntry(
         at=(at or datetime.now(UTC)).isoformat(),
         document_id=item.document_id,
         reference=item.reference,

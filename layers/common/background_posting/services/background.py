@@ -10,6 +10,7 @@ from background_posting.domain.background import PlannedItem, background_reasons
 from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
+from background_posting.domain.work import LogGroup, WorkerItem
 from background_posting.services import documents as documents_service
 from background_posting.services import verification
 from background_posting.store import companies as company_store
@@ -122,9 +123,8 @@ def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Doc
     ]
 
 
-def worker_items(caller: Caller, reference: str) -> list[dict[str, Any]]:
-    items = [i for i in item_store.by_reference(reference) if caller.may_use(i.company)]
-    return [item.as_json() for item in items]
+def worker_items(caller: Caller, reference: str) -> list[WorkerItem]:
+    return [i for i in item_store.by_reference(reference) if caller.may_use(i.company)]
 
 
 def withdraw(caller: Caller, document_id: str, status: str) -> Document:
@@ -157,7 +157,7 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
             f"{'' if len(remaining) == 1 else 's'}: remove them first (Remove worker items, on "
             "the document's page), then set it back to In Progress.",
             code="worker_items_remain",
-            details={"worker_items": [item.as_json() for item in remaining]},
+            details={"worker_items": remaining},
         )
     return document_store.change_status(document, document.moved_to(IN_PROGRESS, datetime.now(UTC)))
 
@@ -172,29 +172,27 @@ def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:
         raise Conflict(
             f"A worker is processing {document.number} now; try again when it has finished.",
             code="worker_item_in_progress",
-            details={"worker_items": [item.as_json() for item in held]},
+            details={"worker_items": held},
         )
     return {"removed": len(items), "reference": document.number}
 
 
-def log_groups(caller: Caller, owner: str | None) -> list[dict[str, Any]]:
+def log_groups(caller: Caller, owner: str | None) -> list[LogGroup]:
     """The caller's worker log groups (an administrator may name another owner)."""
     if owner and owner != caller.user_id:
         caller.require_admin("read another user's worker log groups")
-    return [
-        group.as_json(with_entries=False) for group in work_log.groups_of(owner or caller.user_id)
-    ]
+    return work_log.groups_of(owner or caller.user_id)
 
 
-def _own_group(caller: Caller, group_id: str) -> work_log.LogGroup:
+def _own_group(caller: Caller, group_id: str) -> LogGroup:
     group = work_log.get_group(group_id)
     if group.owner != caller.user_id and not caller.is_admin:
         raise NotFound(f"Worker log group {group_id!r} does not exist.", code="log_group_not_found")
     return group
 
 
-def log_group(caller: Caller, group_id: str) -> dict[str, Any]:
-    return _own_group(caller, group_id).as_json()
+def log_group(caller: Caller, group_id: str) -> LogGroup:
+    return _own_group(caller, group_id)
 
 
 def delete_log_group(caller: Caller, group_id: str) -> None:

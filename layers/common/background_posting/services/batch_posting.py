@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from background_posting.domain.background import Outcome, only_posting, plan_items
+from background_posting.domain.background import only_posting, plan_items
 from background_posting.domain.documents import READY_TO_POST, Document
 from background_posting.domain.errors import DomainError, NotFound
 from background_posting.domain.settings import BackgroundPostingSettings
+from background_posting.domain.work import Outcome, WorkerItem
 from background_posting.services import documents as documents_service
 from background_posting.services.attempts import Attempt
 from background_posting.store import documents as document_store
@@ -45,11 +46,11 @@ class Candidate:
 
     key: tuple[str | None, str]
     run_id: str | None
-    item: item_store.WorkerItem
+    item: WorkerItem
     posting: ledger_store.Posting
 
 
-def plain(document: Document | None, items: Sequence[item_store.WorkerItem] | None) -> bool:
+def plain(document: Document | None, items: Sequence[WorkerItem] | None) -> bool:
     """Whether the document's whole background work is the one posting item carried."""
     if document is None or items is None or len(items) != 1:
         return False
@@ -59,14 +60,14 @@ def plain(document: Document | None, items: Sequence[item_store.WorkerItem] | No
 
 
 def post_together(
-    wanted: Sequence[tuple[str | None, str, tuple[item_store.WorkerItem, ...] | None]],
+    wanted: Sequence[tuple[str | None, str, tuple[WorkerItem, ...] | None]],
     run_of: Callable[[str | None], str | None],
     reference_of: Callable[[Document], reference_store.Reference],
     now: float,
 ) -> set[tuple[str | None, str]]:
     """Post the plain documents among `wanted` (run id, document id, carried items), each
     company's together; the (run id, document id) of those posted."""
-    by_company: dict[str, list[tuple[tuple[str | None, str], item_store.WorkerItem, Document]]] = {}
+    by_company: dict[str, list[tuple[tuple[str | None, str], WorkerItem, Document]]] = {}
     seen: set[str] = set()
     for run_id, document_id, items in wanted:
         if items is None or document_id in seen or items[0].not_before > now:
@@ -88,7 +89,7 @@ def post_together(
 
 
 def _post_company(
-    group: list[tuple[tuple[str | None, str], item_store.WorkerItem, Document]],
+    group: list[tuple[tuple[str | None, str], WorkerItem, Document]],
     run_of: Callable[[str | None], str | None],
     reference_of: Callable[[Document], reference_store.Reference],
 ) -> set[tuple[str | None, str]]:

@@ -21,7 +21,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from background_posting.config import get_settings
-from background_posting.domain.background import AtLimit, Outcome, at_limit
+from background_posting.domain.background import AtLimit, at_limit
 from background_posting.domain.documents import (
     IN_PROGRESS,
     READY_TO_POST,
@@ -29,6 +29,7 @@ from background_posting.domain.documents import (
     background_errors,
 )
 from background_posting.domain.errors import DomainError
+from background_posting.domain.work import Outcome
 from background_posting.services.attempts import Attempt, StepResult
 from background_posting.store import documents as document_store
 from background_posting.store import work_log
@@ -128,7 +129,7 @@ def _return_document(
             failed,
             *attempt.counted(Outcome.RETURNED),
             attempt.entry(
-                "returned_to_in_progress",
+                Outcome.RETURNED,
                 [{"code": "max_attempts_reached", "message": message}],
                 attempts,
             ),
@@ -152,7 +153,7 @@ def _abandon(attempt: Attempt, failed: Write, attempts: int, now: float) -> None
             failed,
             *attempt.counted(Outcome.FAILED),
             attempt.entry(
-                "abandoned", [{"code": "max_attempts_reached", "message": message}], attempts
+                Outcome.ABANDONED, [{"code": "max_attempts_reached", "message": message}], attempts
             ),
         ]
     )

@@ -13,6 +13,7 @@ from background_posting.domain.background import PlannedItem
 from background_posting.domain.documents import IN_PROGRESS, Document
 from background_posting.domain.errors import Conflict
 from background_posting.domain.income_schedule import PlannedJournal, plan_journals
+from background_posting.domain.work import Action
 from background_posting.services import background
 from background_posting.services import documents as documents_service
 from background_posting.store import companies as company_store
@@ -34,7 +35,7 @@ def recognise(invoice_id: str, actor: str, log_group: str, max_attempts: int) ->
                     journal,
                     actor,
                     log_group,
-                    PlannedItem(sequence=1, action="post_document", max_attempts=max_attempts),
+                    PlannedItem(sequence=1, action=Action.POST_DOCUMENT, max_attempts=max_attempts),
                     due.timestamp(),
                 )
             else:

@@ -53,15 +53,10 @@ from background_posting.domain.digest import (
 )
 from background_posting.domain.errors import DomainError, NotFound
 from background_posting.domain.identity import Caller
-from background_posting.domain.ledger import document_totals
-from background_posting.domain.notifications import (
-    DeliveryFailed,
-    DocumentResult,
-    Email,
-    NotificationSettings,
-    RecipientResults,
-    results_of_run,
-)
+from background_posting.domain.notifications import DeliveryFailed, Email, NotificationSettings
+from background_posting.domain.posting_checks import document_totals
+from background_posting.domain.run_results import DocumentResult, RecipientResults, results_of_run
+from background_posting.domain.work import LogGroup, Run
 from background_posting.services.digest_email import render_digest
 from background_posting.services.queues import notification_queue
 from background_posting.store import companies as company_store
@@ -111,7 +106,7 @@ class DigestReport:
 # -- the trigger ----------------------------------------------------------------------------
 
 
-def request_digests(run: work_log.Run | None) -> bool:
+def request_digests(run: Run | None) -> bool:
     """Ask for the run's digests if it has finished (after queuing something); True if asked."""
     if run is None or not run.finished or not run.counts.get("queued"):
         return False
@@ -149,7 +144,10 @@ def send_digests(run_id: str, mailer: Sender | None = None) -> DigestReport:
         logger.warning("digests requested for an unknown run", extra={"run": run_id})
         return report
     if not run.finished:  # an early request; the last message's worker asks again
-        logger.info("run not finished yet: no digests", extra={"run": run.as_json()})
+        logger.info(
+            "run not finished yet: no digests",
+            extra={"run": run.id, "status": run.status, "counts": run.counts},
+        )
         return report
     settings = get_settings()
     mailer = mailer or Mailer(settings.ses_from_address)
@@ -168,7 +166,7 @@ def send_digests(run_id: str, mailer: Sender | None = None) -> DigestReport:
     return report
 
 
-def _live_groups(run_id: str) -> list[work_log.LogGroup]:
+def _live_groups(run_id: str) -> list[LogGroup]:
     """The log groups the run wrote to, except deleted ones: nothing more is said about those."""
     groups = []
     for group_id in work_log.groups_in_run(run_id):
@@ -180,7 +178,7 @@ def _live_groups(run_id: str) -> list[work_log.LogGroup]:
 
 
 def _send_one(
-    run: work_log.Run,
+    run: Run,
     results: RecipientResults,
     mailer: Sender,
     report: DigestReport,

@@ -17,7 +17,7 @@ from typing import Any
 from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST
 from background_posting.domain.errors import ValidationFailed
 from background_posting.domain.identity import Caller
-from background_posting.domain.ledger import DocumentTotals, document_totals
+from background_posting.domain.posting_checks import DocumentTotals, document_totals
 from background_posting.services import documents as documents_service
 from background_posting.store import companies as company_store
 

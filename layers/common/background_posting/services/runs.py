@@ -18,9 +18,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from background_posting.adapters.sqs import Queue
-from background_posting.domain.background import TAX_COMMIT_ACTIONS
 from background_posting.domain.errors import Conflict, Forbidden, NotFound
 from background_posting.domain.identity import Caller
+from background_posting.domain.work import TAX_COMMIT_ACTIONS, Run
 from background_posting.services import recurring
 from background_posting.services.notifications import request_digests
 from background_posting.services.queues import posting_queue, run_queue, tax_commit_queue
@@ -34,7 +34,7 @@ RECOVERY_WINDOW = timedelta(days=14)
 logger = Logger(child=True)
 
 
-def run_now(caller: Caller) -> work_log.Run:
+def run_now(caller: Caller) -> Run:
     """Run Now: all due work of the organisation (System Administrator or Run Now)."""
     if not caller.may_run_now:
         raise Forbidden(
@@ -44,7 +44,7 @@ def run_now(caller: Caller) -> work_log.Run:
     return _request(caller, "run_now", None, None)
 
 
-def background_post(caller: Caller, document_type: str) -> work_log.Run:
+def background_post(caller: Caller, document_type: str) -> Run:
     """A list view's Background Post: that type's queued documents in the caller's companies."""
     if not caller.may_use_listview:
         raise Forbidden(
@@ -67,13 +67,13 @@ def background_post(caller: Caller, document_type: str) -> work_log.Run:
 
 def _request(
     caller: Caller, trigger: str, companies: list[str] | None, document_type: str | None
-) -> work_log.Run:
+) -> Run:
     run, _ = work_log.create_run(trigger, caller.user_id, companies, document_type)
     run_queue().send({"run_id": run.id})
     return run
 
 
-def start_scheduled_run(scheduled_for: str) -> work_log.Run | None:
+def start_scheduled_run(scheduled_for: str) -> Run | None:
     """A fired schedule: one run per scheduled time, however often EventBridge delivers it."""
     run_id = "scheduled-" + "".join(ch for ch in scheduled_for if ch.isalnum())
     run, created = work_log.create_run(
@@ -82,27 +82,27 @@ def start_scheduled_run(scheduled_for: str) -> work_log.Run | None:
     return run if created else None
 
 
-def view_run(caller: Caller, run_id: str) -> dict[str, Any]:
+def view_run(caller: Caller, run_id: str) -> Run:
     run = work_log.get_run(run_id)
     if not (caller.may_run_now or run.requested_by == caller.user_id):
         raise NotFound(f"Run {run_id!r} does not exist.", code="run_not_found")
-    return run.as_json()
+    return run
 
 
-def _matches(run: work_log.Run, due: item_store.DueDocument) -> bool:
+def _matches(run: Run, due: item_store.DueDocument) -> bool:
     if run.document_type and due.document_type != run.document_type:
         return False
     return run.companies is None or due.company in run.companies
 
 
-def _prefix(run: work_log.Run) -> str | None:
+def _prefix(run: Run) -> str | None:
     if run.companies is not None and len(run.companies) == 1:
         company = run.companies[0]
         return f"{company}#{run.document_type}#" if run.document_type else f"{company}#"
     return None
 
 
-def _fan_out(run: work_log.Run, documents: list[item_store.DueDocument], posting: Queue) -> None:
+def _fan_out(run: Run, documents: list[item_store.DueDocument], posting: Queue) -> None:
     """Each document to the function that does its next item: the tax commit, or posting."""
     commits = [d for d in documents if d.action in TAX_COMMIT_ACTIONS]
     others = [d for d in documents if d.action not in TAX_COMMIT_ACTIONS]
@@ -113,7 +113,7 @@ def _fan_out(run: work_log.Run, documents: list[item_store.DueDocument], posting
         )
 
 
-def _message(run: work_log.Run, due: item_store.DueDocument) -> dict[str, Any]:
+def _message(run: Run, due: item_store.DueDocument) -> dict[str, Any]:
     """A posting message: the document, and its items when the run read them whole (the
     worker then does not read them again)."""
     message: dict[str, Any] = {"run_id": run.id, "document_id": due.document_id}
@@ -122,7 +122,7 @@ def _message(run: work_log.Run, due: item_store.DueDocument) -> dict[str, Any]:
     return message
 
 
-def execute_run(run_id: str, seconds_left: Callable[[], float]) -> work_log.Run:
+def execute_run(run_id: str, seconds_left: Callable[[], float]) -> Run:
     """Queue the run's documents until done or out of time (then hand on to a continuation)."""
     run = work_log.get_run(run_id)
     if (

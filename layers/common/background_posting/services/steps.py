@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 from aws_lambda_powertools import Logger
 
-from background_posting.domain.background import Outcome
 from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, DomainError
+from background_posting.domain.work import Outcome
 from background_posting.services import documents as documents_service
 from background_posting.services import failures, income_schedules, verification
 from background_posting.services import tax as tax_service
@@ -115,7 +115,7 @@ def calculate_tax(attempt: Attempt, document: Document | None) -> StepResult:
             stored,
             taxed,
             lines_changed=True,
-            also=[item_store.deleted(attempt.item), attempt.entry("tax_calculated")],
+            also=[item_store.deleted(attempt.item), attempt.entry(Outcome.TAX_CALCULATED)],
         )
     except Conflict:
         attempt.release()
@@ -127,7 +127,7 @@ def calculate_tax(attempt: Attempt, document: Document | None) -> StepResult:
             "tax": taxed.tax and taxed.tax.model_dump(mode="json"),
         },
     )
-    return StepResult(Outcome.CALCULATED, document=saved)
+    return StepResult(Outcome.TAX_CALCULATED, document=saved)
 
 
 def commit_tax(attempt: Attempt, document: Document | None) -> StepResult:
@@ -150,7 +150,7 @@ def commit_tax(attempt: Attempt, document: Document | None) -> StepResult:
                 document_store.moved(document, committed),
                 item_store.deleted(attempt.item),
                 *attempt.counted(Outcome.COMPLETED),
-                attempt.entry("tax_committed"),
+                attempt.entry(Outcome.TAX_COMMITTED),
             ]
         )
     except Conflict:

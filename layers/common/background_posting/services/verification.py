@@ -22,7 +22,6 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from background_posting.config import get_settings
-from background_posting.domain.background import Outcome
 from background_posting.domain.documents import DISCARDED, IN_PROGRESS, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, ValidationFailed
 from background_posting.domain.errors import NotFound as NotFoundError
@@ -36,6 +35,7 @@ from background_posting.domain.verification import (
     references,
 )
 from background_posting.domain.verification import verify as verify_invoice
+from background_posting.domain.work import Outcome, WorkerItem
 from background_posting.services import documents as documents_service
 from background_posting.services import tax as tax_service
 from background_posting.services.attempts import Attempt, StepResult
@@ -238,7 +238,7 @@ def _with_errors(document: Document) -> bool:
     )
 
 
-def _verification_item(document: Document) -> item_store.WorkerItem:
+def _verification_item(document: Document) -> WorkerItem:
     for item in item_store.items_of(document.id):
         if item.action == ACTION:
             return item
@@ -304,7 +304,7 @@ def _leave_background(
         raise Conflict(
             f"A worker is verifying {document.number} now; try again when it has finished.",
             code="worker_item_in_progress",
-            details={"worker_items": [i.as_json() for i in held]},
+            details={"worker_items": held},
         )
     changed = document.model_copy(
         update={

@@ -29,16 +29,18 @@ from aws_lambda_powertools import Logger
 
 from background_posting.adapters.sqs import Queue
 from background_posting.config import get_settings
-from background_posting.domain.background import (
-    TAX_COMMIT_ACTIONS,
-    UNLEASED_ACTIONS,
-    Outcome,
-    only_posting,
-    plan_items,
-)
+from background_posting.domain.background import only_posting, plan_items
 from background_posting.domain.documents import Document
 from background_posting.domain.errors import NotFound
 from background_posting.domain.settings import BackgroundPostingSettings
+from background_posting.domain.work import (
+    RUN_COUNTERS,
+    TAX_COMMIT_ACTIONS,
+    UNLEASED_ACTIONS,
+    Action,
+    Outcome,
+    WorkerItem,
+)
 from background_posting.services import batch_posting, steps
 from background_posting.services import tax as tax_service
 from background_posting.services.attempts import Attempt
@@ -64,7 +66,7 @@ class OutOfTime(Exception):
 class Message:
     run_id: str | None
     document_id: str
-    items: tuple[item_store.WorkerItem, ...] | None = None
+    items: tuple[WorkerItem, ...] | None = None
     """The document's due items as the run read them, when it read them whole."""
 
     @classmethod
@@ -173,7 +175,7 @@ def _process(message: Message, batch: Batch, tax_commit: bool) -> str:
     key = (message.run_id, message.document_id)
     if key in batch.posted:
         batch.posted.discard(key)  # posted with its company's others (and counted done)
-        return Outcome.POSTED
+        return RUN_COUNTERS[Outcome.POSTED]
     run_id = batch.run(message.run_id)
     try:
         # the tax commit needs only the header; every other step the lines too
@@ -210,25 +212,27 @@ def _process(message: Message, batch: Batch, tax_commit: bool) -> str:
         document = result.document or document
         if result.outcome in {Outcome.FAILED, Outcome.RETURNED} or result.stop:
             break  # later items wait for this one (or were done with it)
-    counted = [o for o in outcomes if o not in {Outcome.SKIPPED, Outcome.CALCULATED}]
+    counted = [o for o in outcomes if o not in {Outcome.SKIPPED, Outcome.TAX_CALCULATED}]
     if not counted_done:
         # this message is done (with nothing the run counted: then it counts as skipped)
         work_log.count_done(run_id, *([] if counted else [Outcome.SKIPPED]))
     if not counted:
-        return Outcome.SKIPPED
-    return next(
-        o
-        for o in (Outcome.RETURNED, Outcome.FAILED, Outcome.POSTED, Outcome.COMPLETED)
-        if o in counted
-    )
+        return RUN_COUNTERS[Outcome.SKIPPED]
+    return RUN_COUNTERS[
+        next(
+            o
+            for o in (Outcome.RETURNED, Outcome.FAILED, Outcome.POSTED, Outcome.COMPLETED)
+            if o in counted
+        )
+    ]
 
 
-def _items(message: Message, document: Document | None) -> list[item_store.WorkerItem]:
+def _items(message: Message, document: Document | None) -> list[WorkerItem]:
     """The document's items: as the run read them for a plain posting, else read now."""
     carried = message.items
     if carried is not None and document is not None and len(carried) == 1:
         plan = plan_items(document, BackgroundPostingSettings(), posted_already=False)
-        if carried[0].action == "post_document" and only_posting(plan):
+        if carried[0].action == Action.POST_DOCUMENT and only_posting(plan):
             return list(carried)
     return item_store.items_of(message.document_id)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,13 +28,20 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from background_posting.domain.errors import Conflict, NotFound
+from background_posting.domain.work import (
+    COUNTER_NAMES,
+    RUN_COUNTERS,
+    LogEntry,
+    LogGroup,
+    Outcome,
+    Run,
+)
 from background_posting.store.base import bound, is_condition_failure, register
 from background_posting.store.writes import Write
 
 RETENTION = timedelta(days=90)
 RUN_OWNER = "RUN#"  # the by-owner index key of a run's log entries
 RUNS_OWNER = "RUNS"  # the by-owner index key under which every run is listed by creation time
-OUTCOME_COUNTERS = ("posted", "failed", "returned", "skipped", "completed")
 
 
 class ByOwner(GlobalSecondaryIndex["WorkLogRecord"]):
@@ -83,64 +90,6 @@ def _expires(at: datetime) -> int:
 
 
 # -- runs ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Run:
-    id: str
-    trigger: str
-    requested_by: str
-    created_at: str
-    companies: list[str] | None
-    document_type: str | None
-    scheduled_for: str | None
-    cursor: dict[str, Any] | None
-    scan_complete: bool
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def finished(self) -> bool:
-        """The scan is complete and every queued document's message has been processed.
-
-        Counted per message (`done`), not per outcome: one message may post a document and run
-        its follow-up work, which adds two outcomes for one queued document.
-        """
-        return self.scan_complete and self.counts.get("done", 0) >= self.counts.get("queued", 0)
-
-    @property
-    def status(self) -> str:
-        if not self.scan_complete:
-            return "finding work"
-        if not self.finished:
-            return "processing"
-        return (
-            "completed with failures"
-            if self.counts.get("failed")
-            or self.counts.get("returned")
-            or self.counts.get("abandoned")
-            else "completed"
-        )
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "trigger": self.trigger,
-            "requested_by": self.requested_by,
-            "created_at": self.created_at,
-            "scheduled_for": self.scheduled_for,
-            "scope": {"companies": self.companies or "all", "document_type": self.document_type},
-            "status": self.status,
-            "counts": {
-                "queued": self.counts.get("queued", 0),
-                "posted": self.counts.get("posted", 0),
-                "completed": self.counts.get("completed", 0),
-                "failed": self.counts.get("failed", 0),
-                "returned_to_in_progress": self.counts.get("returned", 0),
-                "skipped": self.counts.get("skipped", 0),
-                "processed": self.counts.get("done", 0),
-                "abandoned": self.counts.get("abandoned", 0),
-            },
-        }
 
 
 def _run_key(run_id: str) -> tuple[str, str]:
@@ -210,10 +159,7 @@ def _run_of(run_id: str, record: WorkLogRecord) -> Run:
         scheduled_for=body.get("scheduled_for"),
         cursor=json.loads(record.cursor) if record.cursor else None,
         scan_complete=bool(record.scan_complete),
-        counts={
-            name: int(getattr(record, name) or 0)
-            for name in ("queued", *OUTCOME_COUNTERS, "done", "abandoned")
-        },
+        counts={name: int(getattr(record, name) or 0) for name in COUNTER_NAMES},
     )
 
 
@@ -298,10 +244,15 @@ class RunMissing(Conflict):
     """The run a message belongs to has no record (it expired, or was never written)."""
 
 
-def counted(run_id: str, *outcomes: str, done: bool = False, times: int = 1) -> Write:
+def _counter(outcome: Outcome) -> NumberAttribute:
+    attribute: NumberAttribute = getattr(WorkLogRecord, RUN_COUNTERS[Outcome(outcome)])
+    return attribute
+
+
+def counted(run_id: str, *outcomes: Outcome, done: bool = False, times: int = 1) -> Write:
     """Add `times` of each `outcome` to the run's counters (and as many `done` messages), in
     a transaction; RunMissing when the run has no record."""
-    actions = [getattr(WorkLogRecord, outcome).add(times) for outcome in outcomes]
+    actions = [_counter(outcome).add(times) for outcome in outcomes]
     if done:
         actions.append(WorkLogRecord.done.add(times))
     return Write.update(
@@ -333,14 +284,14 @@ def count_abandoned(run_id: str) -> Run | None:
     return _run_of(run_id, record)
 
 
-def count_done(run_id: str | None, *outcomes: str) -> Run | None:
+def count_done(run_id: str | None, *outcomes: Outcome) -> Run | None:
     """One more of the run's messages is fully processed (with these outcomes): the run as
     this update left it, or None when the run has no record."""
     if not run_id:
         return None
     bound()
     record = WorkLogRecord(*_run_key(run_id))
-    actions = [getattr(WorkLogRecord, outcome).add(1) for outcome in outcomes]
+    actions = [_counter(outcome).add(1) for outcome in outcomes]
     try:
         record.update(
             actions=[*actions, WorkLogRecord.done.add(1)], condition=WorkLogRecord.pk.exists()
@@ -401,35 +352,6 @@ def create_group(owner: str, email: str, title: str) -> str:
     return group_id
 
 
-@dataclass(frozen=True)
-class LogEntry:
-    at: str
-    document_id: str
-    reference: str
-    document_type: str
-    action: str
-    outcome: str
-    errors: list[dict[str, Any]]
-    run_id: str | None
-    attempt: int
-    documents: list[str] = field(default_factory=list)
-    """Documents this work created (e.g. the income schedule journals' numbers)."""
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "at": self.at,
-            "document_id": self.document_id,
-            "reference": self.reference,
-            "document_type": self.document_type,
-            "action": self.action,
-            "outcome": self.outcome,
-            "errors": self.errors,
-            "run_id": self.run_id,
-            "attempt": self.attempt,
-            "documents": self.documents,
-        }
-
-
 def _entry_record(group_id: str, entry: LogEntry) -> WorkLogRecord:
     at = datetime.fromisoformat(entry.at)
     return WorkLogRecord(
@@ -438,7 +360,7 @@ def _entry_record(group_id: str, entry: LogEntry) -> WorkLogRecord:
         # an entry of a run is listed under `RUN#<run id>` by the by-owner index
         owner=f"{RUN_OWNER}{entry.run_id}" if entry.run_id else None,
         created_at=entry.at if entry.run_id else None,
-        body=json.dumps(entry.as_json()),
+        body=json.dumps(asdict(entry)),
         expires_at=_expires(at),
     )
 
@@ -460,35 +382,6 @@ def entry_added(group_id: str, entry: LogEntry) -> Write:
 def add_entry(group_id: str, entry: LogEntry) -> None:
     bound()
     _entry_record(group_id, entry).save()
-
-
-@dataclass(frozen=True)
-class LogGroup:
-    id: str
-    owner: str
-    email: str
-    title: str
-    created_at: str
-    entries: list[LogEntry]
-
-    def as_json(self, with_entries: bool = True) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "id": self.id,
-            "owner": self.owner,
-            "title": self.title,
-            "created_at": self.created_at,
-        }
-        if with_entries:
-            body["entries"] = [e.as_json() for e in self.entries]
-            body["summary"] = summarise(self.entries)
-        return body
-
-
-def summarise(entries: list[LogEntry]) -> dict[str, int]:
-    summary: dict[str, int] = {}
-    for entry in entries:
-        summary[entry.outcome] = summary.get(entry.outcome, 0) + 1
-    return summary
 
 
 def _entry(record: WorkLogRecord) -> LogEntry:

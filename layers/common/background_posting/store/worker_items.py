@@ -29,6 +29,7 @@ from pynamodb.models import Model
 from background_posting.domain.background import PlannedItem
 from background_posting.domain.documents import Document
 from background_posting.domain.errors import Conflict
+from background_posting.domain.work import WorkerItem
 from background_posting.store.base import bound, is_condition_failure, register
 from background_posting.store.writes import Write
 
@@ -79,43 +80,6 @@ class WorkerItemRecord(Model):
 
     due = DueIndex()
     by_reference = ReferenceIndex()
-
-
-@dataclass(frozen=True)
-class WorkerItem:
-    document_id: str
-    sequence: int
-    action: str
-    reference: str
-    company: str
-    document_type: str
-    submitted_by: str
-    log_group: str
-    created_at: str
-    attempts: int
-    max_attempts: int
-    last_error: str | None
-    not_before: float
-    lease_owner: str | None
-    lease_until: float | None
-
-    def as_json(self) -> dict[str, Any]:
-        leased = self.lease_until is not None and self.lease_until > datetime.now(UTC).timestamp()
-        return {
-            "reference": self.reference,
-            "document_id": self.document_id,
-            "document_type": self.document_type,
-            "company": self.company,
-            "action": self.action,
-            "sequence": self.sequence,
-            "attempts": self.attempts,
-            "max_attempts": self.max_attempts,
-            "last_error": self.last_error,
-            "submitted_by": self.submitted_by,
-            "log_group": self.log_group,
-            "created_at": self.created_at,
-            "held_by_worker": leased,
-        }
 
 
 def _pk(document_id: str) -> str:
