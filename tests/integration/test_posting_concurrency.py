@@ -12,7 +12,7 @@ from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, Document
 from background_posting.domain.errors import Conflict
 from background_posting.services import documents
-from background_posting.store import counters
+from background_posting.store import chunks, counters
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from tests.support.scenario import given_company, given_document
@@ -73,7 +73,7 @@ def test_a_large_document_that_crashes_midway_posts_once_when_run_again(
     local_store: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given chunks of 10 lines, so that 1,200 lines need far more than one transaction
-    monkeypatch.setattr(ledger_store, "LINES_PER_CHUNK", 10)
+    monkeypatch.setattr(chunks, "LINES_PER_CHUNK", 10)
     given_company()
     document = given_document(lines=1200)
     # When the worker dies after writing some of the staged chunks

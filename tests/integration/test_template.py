@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from background_posting.config import Settings
-from background_posting.store import documents as document_store
-from background_posting.store import ledger as ledger_store
+from background_posting.store import chunks
 from infra.lambda_runtime import LocalFunction
 from infra.resources import queue_name, table_names
 from infra.template import functions, parameter_defaults, resources
@@ -44,8 +43,7 @@ def test_each_policy_allows_exactly_what_its_function_uses(
     function: str, api: Any, aws: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given chunks of one line, so that every large-document path is taken
-    monkeypatch.setattr(document_store, "LINES_PER_CHUNK", 1)
-    monkeypatch.setattr(ledger_store, "LINES_PER_CHUNK", 1)
+    monkeypatch.setattr(chunks, "LINES_PER_CHUNK", 1)
     with recorded_actions(monkeypatch) as used:
         working_day(api, aws)
         payables_day(api, aws)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +28,9 @@ from background_posting.domain.documents import COMPLETE, DOCUMENT_TYPES, Docume
 from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.store import counters
 from background_posting.store.base import bound, register
+from background_posting.store.chunks import append_point, chunk_key, chunked, joined, span
 from background_posting.store.writes import LostRace, Write, fits, transact
 
-LINES_PER_CHUNK = 500
 HEADER = "HEADER"
 
 
@@ -71,7 +71,7 @@ def _revision_prefix(revision: int) -> str:
 
 
 def _chunk_sk(revision: int, chunk: int) -> str:
-    return f"{_revision_prefix(revision)}{chunk:06d}"
+    return f"{_revision_prefix(revision)}{chunk_key(chunk)}"
 
 
 def _list_sk(document: Document) -> str:
@@ -88,14 +88,16 @@ writes it): what `list_documents(has_background_errors=...)` filters on."""
 
 
 def _chunks(document: Document, revision: int) -> list[DocumentRecord]:
-    lines = [line.model_dump(mode="json", exclude_defaults=True) for line in document.lines]
+    rows = (line.model_dump(mode="json", exclude_defaults=True) for line in document.lines)
+    return _chunk_records(document.id, revision, rows)
+
+
+def _chunk_records(
+    document_id: str, revision: int, rows: Iterable[Any], first_chunk: int = 0
+) -> list[DocumentRecord]:
     return [
-        DocumentRecord(
-            _pk(document.id),
-            _chunk_sk(revision, index // LINES_PER_CHUNK),
-            lines=json.dumps(lines[index : index + LINES_PER_CHUNK], separators=(",", ":")),
-        )
-        for index in range(0, len(lines), LINES_PER_CHUNK)
+        DocumentRecord(_pk(document_id), _chunk_sk(revision, index), lines=text)
+        for index, text in chunked(rows, first_chunk)
     ]
 
 
@@ -186,7 +188,6 @@ def _read_lines(document_id: str, revision: int, first_chunk: int, last_chunk: i
     """The lines of chunks first..last (inclusive) of a revision."""
     if last_chunk < first_chunk:
         return []
-    lines: list[Any] = []
     query = DocumentRecord.query(
         _pk(document_id),
         DocumentRecord.sk.between(
@@ -194,9 +195,7 @@ def _read_lines(document_id: str, revision: int, first_chunk: int, last_chunk: i
         ),
         consistent_read=True,
     )
-    for item in query:
-        lines.extend(json.loads(item.lines or "[]"))
-    return lines
+    return joined(item.lines for item in query)
 
 
 def _read_whole(document_id: str) -> Stored:
@@ -237,15 +236,8 @@ def get_document(
     if with_lines and chunk_count:
         # The header's line count bounds what is read: lines appended after the header was
         # read (into its last chunk) are not this version's.
-        count = int(data.get("line_count") or chunk_count * LINES_PER_CHUNK)
-        end = count if line_limit is None else min(count, line_offset + line_limit)
-        first, last = (
-            line_offset // LINES_PER_CHUNK,
-            min(chunk_count, -(-end // LINES_PER_CHUNK)) - 1,
-        )
-        lines = _read_lines(document_id, revision, first, last)
-        skip = line_offset - first * LINES_PER_CHUNK
-        lines = lines[skip : skip + (end - line_offset)]
+        part = span(line_offset, line_limit, chunk_count, int(data.get("line_count") or 0) or None)
+        lines = part.cut(_read_lines(document_id, revision, part.first, part.last))
     data["lines"] = lines
     return Stored(Document.model_validate(data), revision, chunk_count)
 
@@ -293,20 +285,12 @@ def append_lines(stored: Stored, appended: Document, new_lines: Sequence[Any]) -
     bound()
     current = stored.document
     count = current.line_count
-    last_chunk = count // LINES_PER_CHUNK
-    in_last = count - last_chunk * LINES_PER_CHUNK
+    last_chunk, in_last = append_point(count)
     tail: list[Any] = []
     if in_last:
         tail = _read_lines(current.id, stored.revision, last_chunk, last_chunk)[:in_last]
     rows = tail + list(new_lines)
-    chunks = [
-        DocumentRecord(
-            _pk(current.id),
-            _chunk_sk(stored.revision, last_chunk + index // LINES_PER_CHUNK),
-            lines=json.dumps(rows[index : index + LINES_PER_CHUNK], separators=(",", ":")),
-        )
-        for index in range(0, len(rows), LINES_PER_CHUNK)
-    ]
+    chunks = _chunk_records(current.id, stored.revision, rows, first_chunk=last_chunk)
     new = appended.model_copy(
         update={"version": current.version + 1, "line_count": count + len(new_lines)}
     )

@@ -40,9 +40,9 @@ from background_posting.store import counters
 from background_posting.store import documents as document_store
 from background_posting.store import writes as store_writes
 from background_posting.store.base import bound, register
+from background_posting.store.chunks import chunk_key, chunked, dumps, joined, span
 from background_posting.store.writes import LostRace, Write, token_for, transact
 
-LINES_PER_CHUNK = 500
 HEADER = "HEADER"
 MAX_NUMBERING_ATTEMPTS = 100
 
@@ -70,19 +70,8 @@ def lines_key(document: Document) -> str:
 
 def _chunk_records(lines_pk: str, rows: Iterable[Any]) -> Iterator[LedgerRecord]:
     """The lines, 500 to an item, serialised one chunk at a time."""
-    chunk: list[Any] = []
-    index = 0
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == LINES_PER_CHUNK:
-            yield LedgerRecord(lines_pk, f"{index:06d}", lines=_dumps(chunk))
-            chunk, index = [], index + 1
-    if chunk:
-        yield LedgerRecord(lines_pk, f"{index:06d}", lines=_dumps(chunk))
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    for index, text in chunked(rows):
+        yield LedgerRecord(lines_pk, chunk_key(index), lines=text)
 
 
 @dataclass(frozen=True)
@@ -209,7 +198,7 @@ def commit_many(postings: Sequence[Posting], counter_seen: int | None = None) ->
                     LedgerRecord(
                         _header_pk(company, number),
                         HEADER,
-                        body=_dumps(posting.header | {"number": number}),
+                        body=dumps(posting.header | {"number": number}),
                         lines_pk=lines_key(posting.document),
                         chunk_count=posting.staged.chunk_count,
                     ),
@@ -258,17 +247,13 @@ def get_transaction(
         raise NotFound(
             f"Transaction {number} does not exist.", code="transaction_not_found"
         ) from exc
-    count = int(header.chunk_count or 0)
-    end = count * LINES_PER_CHUNK if limit is None else offset + limit
-    first, last = offset // LINES_PER_CHUNK, min(count, -(-end // LINES_PER_CHUNK)) - 1
+    part = span(offset, limit, int(header.chunk_count or 0))
     lines: list[Any] = []
-    if last >= first:
+    if not part.empty:
         query = LedgerRecord.query(
             header.lines_pk or "",
-            LedgerRecord.sk.between(f"{first:06d}", f"{last:06d}"),
+            LedgerRecord.sk.between(chunk_key(part.first), chunk_key(part.last)),
             consistent_read=True,
         )
-        for chunk in query:
-            lines.extend(json.loads(chunk.lines or "[]"))
-    skip = offset - first * LINES_PER_CHUNK
-    return StoredTransaction(json.loads(header.body or "{}"), lines[skip : skip + end - offset])
+        lines = joined(chunk.lines for chunk in query)
+    return StoredTransaction(json.loads(header.body or "{}"), part.cut(lines))
