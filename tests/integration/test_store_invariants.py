@@ -13,11 +13,14 @@ import pytest
 
 from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, Document
-from background_posting.domain.errors import Conflict
+from background_posting.domain.errors import Conflict, ValidationFailed
 from background_posting.domain.work import LogEntry
 from background_posting.services import documents, worker
+from background_posting.store import accounts as account_store
+from background_posting.store import companies as company_store
 from background_posting.store import counters, work_log
 from background_posting.store import documents as document_store
+from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import StoreRefused, transact
 from tests.integration.test_posting_concurrency import race
@@ -146,3 +149,47 @@ def test_a_failed_attempt_made_by_two_overlapping_workers_counts_once(
     assert sorted(e.attempt for e in failures) == list(range(1, tried + 1))
     remaining = item_store.items_of(queued.id)
     assert [i.attempts for i in remaining] == ([] if "returned" in outcomes else [tried])
+
+
+def _close_periods(company_id: str) -> None:
+    """An administrator closes every period of the company (nothing is posted in it yet)."""
+    company, version = company_store.get_company(company_id)
+    closed = [p.model_copy(update={"status": "closed"}) for p in company.periods]
+    company_store.replace_company(company.model_copy(update={"periods": closed}), version)
+
+
+def test_a_posting_built_before_its_period_closed_cannot_commit_after(
+    local_store: Settings,
+) -> None:
+    # Given a posting built from the company as read while its period was open
+    given_company()
+    document = given_document()
+    stale = reference_store.read("ACME", {"CUST01"})
+    posting = documents.prepare_posting(read(document), "clerk", (), stale)
+    # When the period is closed before the posting commits
+    _close_periods("ACME")
+    # Then the commit is refused by name, and nothing is posted
+    with pytest.raises(reference_store.ReferenceChanged) as refused:
+        documents.commit_postings([posting], stale)
+    assert refused.value.code == "reference_changed"
+    assert read(document).status != COMPLETE and counters.current("ACME", "TRN") == 0
+    # And posting it again with the same stale read builds it from what the company says now:
+    # the period is closed, so it is refused with that reason
+    with pytest.raises(ValidationFailed) as invalid:
+        documents.post_now(read(document), "clerk", (), stale)
+    assert [e["code"] for e in invalid.value.details["errors"]] == ["period_closed"]
+    assert counters.current("ACME", "TRN") == 0
+
+
+def test_an_account_changed_between_read_and_commit_is_read_again(local_store: Settings) -> None:
+    # Given a posting's reference data read, then the customer account renamed meanwhile
+    given_company()
+    document = given_document()
+    stale = reference_store.read("ACME", {"CUST01"})
+    account, version = account_store.get_account("CUST01")
+    account_store.replace_account(account.model_copy(update={"name": "Renamed Ltd"}), version)
+    # When the document is posted with that read
+    posted = documents.post_now(read(document), "clerk", (), stale)
+    # Then it posts once, built from the account as it is now
+    assert posted.status == COMPLETE and counters.current("ACME", "TRN") == 1
+    assert stale.accounts["CUST01"].name == "Renamed Ltd"

@@ -136,7 +136,8 @@ def _fitting(candidates: list[Candidate]) -> list[list[Candidate]]:
     writes: list[Write] = []
     for candidate in candidates:
         mine = _writes(candidate)
-        shared = 1 + len(_run_counts([*current, candidate]))  # the counter, the runs
+        # the counter, the runs, the checks of the company profile and of each document's account
+        shared = 2 + len(_run_counts([*current, candidate])) + len(current) + 1
         if current and (
             len(current) >= MAX_DOCUMENTS_PER_COMMIT
             or not fits([*writes, *mine], more_items=shared + 2 * (len(current) + 1))

@@ -221,6 +221,8 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
 
 
 APPEND_TRIES = 20
+REFERENCE_TRIES = 3
+"""How often a posting is built again when the company or its account changed meanwhile."""
 
 
 def append_lines(
@@ -417,7 +419,10 @@ def commit_postings(
     postings: Sequence[ledger_store.Posting], reference: reference_store.Reference
 ) -> list[Document]:
     """Commit postings of one company together, numbered from the counter `reference` saw."""
-    committed = ledger_store.commit_many(postings, reference.transaction_counter)
+    accounts = [p.document.account for p in postings if p.document.account]
+    committed = ledger_store.commit_many(
+        postings, reference.transaction_counter, reference_store.unchanged(reference, accounts)
+    )
     reference.transaction_counter = int(committed[-1].number.removeprefix(TRANSACTION_PREFIX))
     return [c.document for c in committed]
 
@@ -447,8 +452,16 @@ def post_now(
     `reference` what the caller read already (a worker batch shares it between documents).
     """
     reference = reference or reference_for(document)
-    posting = prepare_posting(document, actor, also, reference)
-    return commit_postings([posting], reference)[0]
+    tries = REFERENCE_TRIES
+    while True:
+        posting = prepare_posting(document, actor, also, reference)
+        try:
+            return commit_postings([posting], reference)[0]
+        except reference_store.ReferenceChanged:
+            tries -= 1
+            if not tries:
+                raise
+            reference_store.refresh(reference)  # built again from what the company says now
 
 
 def post_with_follow_up(caller: Caller, document: Document) -> Document:

@@ -90,7 +90,9 @@ def stage_lines(document: Document, rows: Iterable[Any], also: Sequence[Write] =
     document's lines never sit in memory all at once as items.
     """
     bound()
-    room_items = store_writes.MAX_TRANSACTION_ITEMS - 3 - len(also)
+    # beside the chunks: the counter, the header, the document, and the checks of the company
+    # profile and the document's account (`commit_many`'s `unchanged`)
+    room_items = store_writes.MAX_TRANSACTION_ITEMS - 5 - len(also)
     room_bytes = store_writes.MAX_TRANSACTION_BYTES - 20_000 - sum(w.size for w in also)
     kept: list[tuple[LedgerRecord, Write]] = []
     kept_bytes = 0
@@ -166,13 +168,19 @@ def commit(
     return commit_many([posting], counter_seen)[0]
 
 
-def commit_many(postings: Sequence[Posting], counter_seen: int | None = None) -> list[Committed]:
+def commit_many(
+    postings: Sequence[Posting],
+    counter_seen: int | None = None,
+    unchanged: Sequence[Write] = (),
+) -> list[Committed]:
     """Post several documents of one company in one transaction, numbered consecutively.
 
     One update of the counter takes all their numbers at once (the company's counter is one
     item: numbering k documents per commit lets one company post k times faster, see README
     "At scale"). All or none: a failed condition on any document raises its refusal (for
-    example `DocumentMoved` naming it), and nothing of any of them is written.
+    example `DocumentMoved` naming it), and nothing of any of them is written. `unchanged`
+    are the checks that the reference data the postings were built from is still as read
+    (`store.reference.unchanged`), written once for them all.
     """
     if not postings:
         return []
@@ -187,7 +195,10 @@ def commit_many(postings: Sequence[Posting], counter_seen: int | None = None) ->
     for attempt in range(MAX_NUMBERING_ATTEMPTS):
         if seen is None:
             seen = counters.current(company, TRANSACTION_PREFIX)
-        writes: list[Write] = [counters.take_next(company, TRANSACTION_PREFIX, seen, len(postings))]
+        writes: list[Write] = [
+            counters.take_next(company, TRANSACTION_PREFIX, seen, len(postings)),
+            *unchanged,
+        ]
         committed = []
         for offset, posting in enumerate(postings):
             number = format_number(TRANSACTION_PREFIX, seen + 1 + offset)

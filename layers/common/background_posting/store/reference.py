@@ -3,22 +3,29 @@
 The company's profile, its accounting settings and its transaction counter (the companies
 table) and the accounts the document names (the accounts table) come back in one request,
 strongly consistent, instead of four or more GetItems.
+
+The posting's commit checks that the company profile and the document's account are still
+at the versions this read saw (`unchanged`): a currency, period or account change that lands
+between the read and the commit makes the commit fail (`ReferenceChanged`), and the posting is
+built again from what the company says now. (The change itself is refused once anything is
+posted with what it would change: `services/reference_data.py`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from background_posting.domain.company import Account, Company
 from background_posting.domain.documents import TRANSACTION_PREFIX
-from background_posting.domain.errors import NotFound
+from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.settings import CompanySettings
 from background_posting.store import counters
 from background_posting.store.accounts import AccountRecord
 from background_posting.store.base import bound, connection
 from background_posting.store.companies import PROFILE, SETTINGS, CompanyRecord
+from background_posting.store.writes import Write
 
 MAX_KEYS = 100  # BatchGetItem's limit per request
 
@@ -31,6 +38,12 @@ class Reference:
     settings: CompanySettings
     transaction_counter: int
     accounts: dict[str, Account] = field(default_factory=dict)
+    company_version: int = 0
+    account_versions: dict[str, int] = field(default_factory=dict)
+
+
+class ReferenceChanged(Conflict):
+    """The company profile or an account changed between a posting's read and its commit."""
 
 
 def read(company_id: str, account_ids: Collection[str] = ()) -> Reference:
@@ -66,6 +79,9 @@ def read(company_id: str, account_ids: Collection[str] = ()) -> Reference:
         )
     stored_settings = by_kind.get(SETTINGS)
     counter = by_kind.get(counters.key(company_id, TRANSACTION_PREFIX)[1])
+    account_records = [
+        AccountRecord.from_raw_data(item) for item in found.get(settings.accounts_table, [])
+    ]
     return Reference(
         company=Company.model_validate_json(profile.body or "{}"),
         settings=(
@@ -74,13 +90,57 @@ def read(company_id: str, account_ids: Collection[str] = ()) -> Reference:
             else CompanySettings()
         ),
         transaction_counter=int(counter.value or 0) if counter is not None else 0,
-        accounts={
-            record.id: Account.model_validate_json(record.body)
-            for record in (
-                AccountRecord.from_raw_data(item) for item in found.get(settings.accounts_table, [])
-            )
-        },
+        accounts={r.id: Account.model_validate_json(r.body) for r in account_records},
+        company_version=int(profile.version or 0),
+        account_versions={r.id: int(r.version or 0) for r in account_records},
     )
+
+
+def refresh(reference: Reference) -> None:
+    """Read the company's reference data again, into `reference` itself (a worker batch that
+    shares it sees the news too)."""
+    fresh = read(reference.company.id, reference.accounts.keys())
+    reference.company, reference.settings = fresh.company, fresh.settings
+    reference.transaction_counter = fresh.transaction_counter
+    reference.accounts, reference.account_versions = fresh.accounts, fresh.account_versions
+    reference.company_version = fresh.company_version
+
+
+def unchanged(reference: Reference, account_ids: Iterable[str]) -> list[Write]:
+    """The checks, for a posting's commit, that the company profile and these accounts are
+    still at the versions `reference` read (an account it found missing is not checked: the
+    posting reports it)."""
+    company = reference.company.id
+    refusal = ReferenceChanged(
+        f"Company {company}'s profile or an account changed while the posting was being "
+        "prepared; it is prepared again with what they say now.",
+        code="reference_changed",
+        details={"company": company},
+    )
+    checks = [
+        Write.check(
+            CompanyRecord,
+            company,
+            PROFILE,
+            _at_version(CompanyRecord.version, reference.company_version),
+            refusal=refusal,
+        )
+    ]
+    for account_id in sorted(set(account_ids) & reference.account_versions.keys()):
+        checks.append(
+            Write.check(
+                AccountRecord,
+                account_id,
+                None,
+                _at_version(AccountRecord.version, reference.account_versions[account_id]),
+                refusal=refusal,
+            )
+        )
+    return checks
+
+
+def _at_version(attribute: Any, version: int) -> Any:
+    return attribute == version if version else attribute.does_not_exist()
 
 
 def read_accounts(account_ids: Collection[str]) -> dict[str, Account]:
