@@ -44,7 +44,10 @@ test: install lint typecheck cfn-lint checkov
 SOAK_COUNT ?= 20
 SOAK_TESTS ?= tests/e2e tests/integration/test_posting_concurrency.py \
 	tests/integration/test_worker.py tests/integration/test_notifications.py \
-	tests/integration/test_income_schedules.py tests/integration/test_local_infra.py
+	tests/integration/test_income_schedules.py tests/integration/test_local_infra.py \
+	tests/integration/test_store_invariants.py tests/integration/test_batch_posting.py \
+	tests/integration/test_matching_concurrency.py tests/integration/test_recurring_concurrency.py \
+	tests/integration/test_verification_races.py
 soak: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) --count $(SOAK_COUNT) \
 		--durations=15 $(SOAK_TESTS)
