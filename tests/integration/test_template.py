@@ -84,3 +84,21 @@ def test_the_worker_handlers_know_when_sqs_gives_up_on_a_message() -> None:
         policy = resources[queue]["Properties"]["RedrivePolicy"]
         # Then the handler counts a message abandoned on the same receive SQS gives up on
         assert int(policy["maxReceiveCount"]) == MAX_RECEIVES, queue
+
+
+def test_each_function_logs_to_its_own_log_group_declared_right_after_it() -> None:
+    # Given the template's resources in the order template.yaml declares them
+    from infra.template import load_template
+
+    order = list(load_template()["Resources"])
+    log_groups = set(resources("AWS::Logs::LogGroup"))
+    owned = set()
+    for logical_id, function in resources("AWS::Serverless::Function").items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]
+        # Then the function names its log group, and the log group comes next in the file
+        assert group == {"Ref": f"{logical_id}LogGroup"}, logical_id
+        assert group["Ref"] in log_groups, logical_id
+        assert order[order.index(logical_id) + 1] == group["Ref"], logical_id
+        owned.add(group["Ref"])
+    # And every log group is a function's
+    assert owned == log_groups
