@@ -102,3 +102,68 @@ def test_each_function_logs_to_its_own_log_group_declared_right_after_it() -> No
         owned.add(group["Ref"])
     # And every log group is a function's
     assert owned == log_groups
+
+
+def _policy_documents(value: Any, where: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Every policy document (a mapping with a `Statement` list) under `value`, with its path."""
+    found = []
+    if isinstance(value, dict):
+        if isinstance(value.get("Statement"), list):
+            found.append((where, value["Statement"]))
+        for key, inner in value.items():
+            found += _policy_documents(inner, f"{where}.{key}")
+    elif isinstance(value, list):
+        for number, inner in enumerate(value):
+            found += _policy_documents(inner, f"{where}[{number}]")
+    return found
+
+
+def _named_resources(statement: dict[str, Any]) -> set[str]:
+    """The template resources a statement's `Resource` names (`!GetAtt X.Arn`, `${X.Arn}`)."""
+    import re
+
+    resources = statement.get("Resource", [])
+    named = set()
+    for resource in resources if isinstance(resources, list) else [resources]:
+        if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+            named.add(str(resource["Fn::GetAtt"][0]))
+        elif isinstance(resource, dict) and "Fn::Sub" in resource:
+            named |= set(re.findall(r"\$\{(\w+)\.Arn\}", str(resource["Fn::Sub"])))
+    return named
+
+
+_DYNAMODB_READS = {"BatchGetItem", "ConditionCheckItem", "GetItem", "Query", "Scan"}
+
+
+def test_every_policy_statement_has_a_sid_that_says_what_it_grants() -> None:
+    import re
+
+    from infra.template import load_template
+
+    documents = _policy_documents(load_template()["Resources"], "Resources")
+    assert len(documents) >= 7  # the functions', the scheduler role's two, the bucket's
+    for where, statements in documents:
+        sids = [statement.get("Sid") for statement in statements]
+        # Then each statement has a Sid, unique in its document
+        assert all(sids), f"{where}: a statement without a Sid"
+        assert len(set(sids)) == len(sids), f"{where}: the same Sid twice"
+        for statement in statements:
+            sid = str(statement["Sid"])
+            assert re.fullmatch(r"[A-Za-z0-9]+", sid), f"{where}: {sid}"
+            # naming each resource it grants on
+            for resource in _named_resources(statement):
+                assert resource in sid, f"{where}: {sid} does not name {resource}"
+            # and, for DynamoDB, whether it reads, writes or both
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            tables = [a.split(":", 1)[1] for a in actions if a.startswith("dynamodb:")]
+            if tables:
+                reads = set(tables) & _DYNAMODB_READS
+                if not reads:
+                    verb = "Write"
+                elif reads != set(tables):
+                    verb = "ReadWrite"
+                else:
+                    verb = "Query" if reads == {"Query"} else "Read"
+                granted = re.match(r"ReadWrite|Read|Write|Query", sid)
+                assert granted and granted.group() == verb, f"{where}: {sid} grants {tables}"
