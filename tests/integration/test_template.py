@@ -156,6 +156,7 @@ def test_every_policy_statement_has_a_sid_that_says_what_it_grants() -> None:
             # and, for DynamoDB, whether it reads, writes or both
             actions = statement.get("Action", [])
             actions = [actions] if isinstance(actions, str) else actions
+            assert len(set(actions)) == len(actions), f"{where}: {sid} lists an action twice"
             tables = [a.split(":", 1)[1] for a in actions if a.startswith("dynamodb:")]
             if tables:
                 reads = set(tables) & _DYNAMODB_READS
