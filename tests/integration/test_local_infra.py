@@ -133,6 +133,105 @@ def test_creating_the_queues_again_changes_nothing(sqs: Any) -> None:
     assert messages_in(sqs, again["RunQueue"]) == 1
 
 
+NESTING_TEMPLATE = """
+Parameters:
+  Stage: {Type: String, Default: dev}
+Resources:
+  Topic: {Type: AWS::SNS::Topic}
+  Work:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: nested/work.yaml
+      Parameters:
+        Name: !Sub "work-${Stage}"
+        Fifo: "true"
+        TopicArn: !Ref Topic
+"""
+NESTED_TEMPLATE = """
+Parameters:
+  Name: {Type: String}
+  TopicArn: {Type: String}
+  Fifo: {Type: String, Default: "false"}
+  Delay: {Type: Number, Default: 3}
+Conditions:
+  IsFifo: !Equals [!Ref Fifo, "true"]
+Resources:
+  DeadLetterQueue:
+    Type: AWS::SQS::Queue
+    Properties:
+      FifoQueue: !If [IsFifo, true, !Ref AWS::NoValue]
+  Queue:
+    Type: AWS::SQS::Queue
+    DependsOn: DeadLetterQueue
+    Properties:
+      FifoQueue: !If [IsFifo, true, !Ref AWS::NoValue]
+      DelaySeconds: !Ref Delay
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt DeadLetterQueue.Arn, maxReceiveCount: 3}
+      Tags: [{Key: name, Value: !Sub "${Name}-${AWS::Region}"}, {Key: topic, Value: !Ref TopicArn}]
+Outputs:
+  QueueUrl: {Value: !Ref Queue}
+"""
+
+
+def test_a_nested_stack_s_resources_are_the_template_s_with_the_parameters_it_passes(
+    sqs: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a template that nests a local template (another one than template.yaml)
+    import infra.template
+
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "work.yaml").write_text(NESTED_TEMPLATE)
+    (tmp_path / "template.yaml").write_text(NESTING_TEMPLATE)
+    monkeypatch.setattr(infra.template, "_template", tmp_path / "template.yaml")
+
+    # Then its resources are named <stack><resource>, its conditions and parameters applied
+    queue = resources("AWS::SQS::Queue")["WorkQueue"]
+    assert queue["DependsOn"] == ["WorkDeadLetterQueue"]
+    assert queue["Properties"] == {
+        "FifoQueue": True,
+        "DelaySeconds": 3,
+        "RedrivePolicy": {
+            "deadLetterTargetArn": {"Fn::GetAtt": ["WorkDeadLetterQueue", "Arn"]},
+            "maxReceiveCount": 3,
+        },
+        "Tags": [
+            {
+                "Key": "name",
+                "Value": {
+                    "Fn::Sub": ["${Name}-${AWS::Region}", {"Name": {"Fn::Sub": "work-${Stage}"}}]
+                },
+            },
+            {"Key": "topic", "Value": {"Ref": "Topic"}},
+        ],
+    }
+    # and the local stack creates its queues, which its outputs name
+    queues = create_queues(sqs, "n")
+    assert sorted(q.name for q in queues.values()) == [
+        "n-WorkDeadLetterQueue.fifo",
+        "n-WorkQueue.fifo",
+    ]
+    attributes = local_attributes({}, queues, "n")
+    assert resolve({"Fn::GetAtt": ["Work", "Outputs.QueueUrl"]}, attributes, {}) == (
+        queues["WorkQueue"].url
+    )
+    name = queue["Properties"]["Tags"][0]["Value"]
+    assert resolve(name, attributes, {"Stage": "x", "AWS::Region": REGION}) == "work-x-us-east-1"
+
+
+def test_a_parameter_the_nested_template_does_not_declare_is_an_error_that_names_it(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import infra.template
+
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "work.yaml").write_text(NESTED_TEMPLATE)
+    (tmp_path / "template.yaml").write_text(NESTING_TEMPLATE.replace("Fifo:", "Fifth:"))
+    monkeypatch.setattr(infra.template, "_template", tmp_path / "template.yaml")
+
+    with pytest.raises(ValueError, match=r"Work: nested/work.yaml has no parameter \['Fifth'\]"):
+        resources("AWS::SQS::Queue")
+
+
 # ---------------------------------------------------------------------------
 # Environment values, resolved as CloudFormation would
 # ---------------------------------------------------------------------------
