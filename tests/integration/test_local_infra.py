@@ -250,6 +250,15 @@ def test_refs_and_attributes_resolve_to_the_local_queues_and_tables(sqs: Any) ->
     assert resolved({"Ref": "PostingQueue"}) == queues["PostingQueue"].url
     assert resolved({"Fn::GetAtt": ["PostingQueue", "Arn"]}) == queues["PostingQueue"].arn
     assert resolved({"Fn::GetAtt": ["RunQueue", "QueueName"]}) == "t-RunQueue"
+    # a nested stack's outputs (infra/queue.yaml's) are the local queues they name
+    assert resolved({"Fn::GetAtt": ["Posting", "Outputs.QueueUrl"]}) == queues["PostingQueue"].url
+    assert resolved({"Fn::GetAtt": ["Posting", "Outputs.QueueArn"]}) == queues["PostingQueue"].arn
+    assert resolved({"Fn::GetAtt": ["Notification", "Outputs.DeadLetterQueueUrl"]}) == (
+        queues["NotificationDeadLetterQueue"].url
+    )
+    assert resolved({"Fn::Sub": "${ScheduledPosting.Outputs.DeadLetterQueueArn}"}) == (
+        queues["ScheduledPostingDeadLetterQueue"].arn
+    )
     assert resolved({"Ref": "WorkerItemsTable"}) == "t-WorkerItemsTable"
     assert resolved({"Fn::GetAtt": ["WorkerItemsTable", "Arn"]}) == table_arn
     assert resolved({"Fn::Sub": "${WorkerItemsTable.Arn}/index/due"}) == f"{table_arn}/index/due"
@@ -265,6 +274,13 @@ def test_a_value_the_local_stack_cannot_provide_is_an_error_that_names_it(sqs: A
         resolve({"Ref": "NoSuchQueue"}, attributes, {})
     with pytest.raises(ValueError, match=r"PostingQueue\.Nonsense"):
         resolve({"Fn::GetAtt": ["PostingQueue", "Nonsense"]}, attributes, {})
+    with pytest.raises(ValueError, match=r"Posting \(queue\.yaml\) has no output Nonsense"):
+        resolve({"Fn::GetAtt": ["Posting", "Outputs.Nonsense"]}, attributes, {})
+    # the scheduled posting function's dead-letter queue stands alone: no queue to name
+    with pytest.raises(
+        ValueError, match=r"ScheduledPosting\.Outputs\.QueueUrl: its condition HasQueue is false"
+    ):
+        resolve({"Fn::GetAtt": ["ScheduledPosting", "Outputs.QueueUrl"]}, attributes, {})
 
 
 def test_every_function_environment_value_of_the_template_resolves(sqs: Any) -> None:
@@ -327,6 +343,8 @@ def test_the_template_maps_the_posting_and_run_queues_to_their_functions() -> No
     assert mappings["PostingWorkerFunction"].report_batch_item_failures
     assert mappings["ScheduledPostingFunction"].queue == "RunQueue"
     assert mappings["ScheduledPostingFunction"].batch_size == 1
+    assert mappings["NotificationFunction"].queue == "NotificationQueue"
+    assert mappings["TaxCommitFunction"].queue == "TaxCommitQueue"
 
 
 def test_a_function_gets_the_sqs_event_lambda_builds(sqs: Any) -> None:
