@@ -59,12 +59,15 @@ lint:
 typecheck:
 	$(BIN)/mypy
 
-cfn-lint:
-	$(BIN)/cfn-lint template.yaml
+## template.yaml and the queue pattern it nests (infra/queue.yaml)
+TEMPLATES := template.yaml infra/queue.yaml
 
-## checkov's policies on template.yaml; every skipped check says why (.checkov.yaml, Metadata)
+cfn-lint:
+	$(BIN)/cfn-lint $(TEMPLATES)
+
+## checkov's policies on the templates; every skipped check says why (.checkov.yaml, Metadata)
 checkov:
-	$(BIN)/checkov --config-file .checkov.yaml -f template.yaml
+	$(BIN)/checkov --config-file .checkov.yaml $(addprefix -f ,$(TEMPLATES))
 
 unit: install
 	$(BIN)/python -m pytest -q tests/unit

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.resources import QueueInfo
-from infra.template import REGION, FunctionSpec
+from infra.template import REGION, FunctionSpec, follow_outputs
 
 log = logging.getLogger("events")
 
@@ -61,7 +61,8 @@ def sqs_mappings(specs: Mapping[str, FunctionSpec]) -> list[SqsMapping]:
             queue = props.get("Queue")
             if not (isinstance(queue, dict) and "Fn::GetAtt" in queue):
                 raise ValueError(f"{logical_id}.{name}: Queue must be !GetAtt <Queue>.Arn")
-            queue_id, attribute = queue["Fn::GetAtt"]
+            # a nested stack's output (!GetAtt Posting.Outputs.QueueArn): the queue it names
+            queue_id, attribute = follow_outputs(*queue["Fn::GetAtt"])
             if attribute != "Arn":
                 raise ValueError(f"{logical_id}.{name}: Queue must be !GetAtt {queue_id}.Arn")
             scaling = props.get("ScalingConfig", {})

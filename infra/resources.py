@@ -16,8 +16,8 @@ from infra.template import (
     ACCOUNT_ID,
     REGION,
     Attributes,
+    all_resources,
     create_table_arguments,
-    load_template,
     local_name,
     resources,
     time_to_live,
@@ -167,7 +167,8 @@ def queue_attributes(properties: dict[str, Any], created: dict[str, QueueInfo]) 
 
 
 def create_queues(sqs: Any, prefix: str = "local") -> dict[str, QueueInfo]:
-    """Create every `AWS::SQS::Queue` of the template (dead-letter queues first).
+    """Create every `AWS::SQS::Queue` of the template and of its nested stacks (dead-letter
+    queues first; a nested stack's as `<stack><resource>`, e.g. `PostingDeadLetterQueue`).
 
     Safe to call again: a queue that exists gets the template's attributes set instead.
     """
@@ -199,13 +200,14 @@ _REF_IS_ARN = {"AWS::SNS::Topic", "AWS::IAM::ManagedPolicy"}
 
 
 def placeholder_attributes(prefix: str = "local") -> dict[str, dict[str, str]]:
-    """`Ref` and `Arn` for the resources the local stack does not create (topics, roles...).
+    """`Ref` and `Arn` for the resources the local stack does not create (topics, roles,
+    alarms...), a nested stack's among them.
 
     A function's environment may name them; these values have the right shape, and nothing
     local answers at them.
     """
     attributes: dict[str, dict[str, str]] = {}
-    for logical_id, resource in load_template()["Resources"].items():
+    for logical_id, resource in all_resources().items():
         kind = str(resource.get("Type", ""))
         name = local_name(logical_id, prefix)
         if kind == "AWS::Serverless::Function":
@@ -227,7 +229,8 @@ def placeholder_attributes(prefix: str = "local") -> dict[str, dict[str, str]]:
 def local_attributes(
     tables: dict[str, dict[str, str]], queues: dict[str, QueueInfo], prefix: str = "local"
 ) -> Attributes:
-    """Every resource's attributes for `resolve`: real for tables and queues, else placeholders."""
+    """Every resource's attributes for `resolve`: real for tables and queues, else placeholders
+    (a nested stack's `Outputs.<name>`: `resolve` follows each to what it names)."""
     return (
         placeholder_attributes(prefix)
         | tables

@@ -133,6 +133,105 @@ def test_creating_the_queues_again_changes_nothing(sqs: Any) -> None:
     assert messages_in(sqs, again["RunQueue"]) == 1
 
 
+NESTING_TEMPLATE = """
+Parameters:
+  Stage: {Type: String, Default: dev}
+Resources:
+  Topic: {Type: AWS::SNS::Topic}
+  Work:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: nested/work.yaml
+      Parameters:
+        Name: !Sub "work-${Stage}"
+        Fifo: "true"
+        TopicArn: !Ref Topic
+"""
+NESTED_TEMPLATE = """
+Parameters:
+  Name: {Type: String}
+  TopicArn: {Type: String}
+  Fifo: {Type: String, Default: "false"}
+  Delay: {Type: Number, Default: 3}
+Conditions:
+  IsFifo: !Equals [!Ref Fifo, "true"]
+Resources:
+  DeadLetterQueue:
+    Type: AWS::SQS::Queue
+    Properties:
+      FifoQueue: !If [IsFifo, true, !Ref AWS::NoValue]
+  Queue:
+    Type: AWS::SQS::Queue
+    DependsOn: DeadLetterQueue
+    Properties:
+      FifoQueue: !If [IsFifo, true, !Ref AWS::NoValue]
+      DelaySeconds: !Ref Delay
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt DeadLetterQueue.Arn, maxReceiveCount: 3}
+      Tags: [{Key: name, Value: !Sub "${Name}-${AWS::Region}"}, {Key: topic, Value: !Ref TopicArn}]
+Outputs:
+  QueueUrl: {Value: !Ref Queue}
+"""
+
+
+def test_a_nested_stack_s_resources_are_the_template_s_with_the_parameters_it_passes(
+    sqs: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a template that nests a local template (another one than template.yaml)
+    import infra.template
+
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "work.yaml").write_text(NESTED_TEMPLATE)
+    (tmp_path / "template.yaml").write_text(NESTING_TEMPLATE)
+    monkeypatch.setattr(infra.template, "_template", tmp_path / "template.yaml")
+
+    # Then its resources are named <stack><resource>, its conditions and parameters applied
+    queue = resources("AWS::SQS::Queue")["WorkQueue"]
+    assert queue["DependsOn"] == ["WorkDeadLetterQueue"]
+    assert queue["Properties"] == {
+        "FifoQueue": True,
+        "DelaySeconds": 3,
+        "RedrivePolicy": {
+            "deadLetterTargetArn": {"Fn::GetAtt": ["WorkDeadLetterQueue", "Arn"]},
+            "maxReceiveCount": 3,
+        },
+        "Tags": [
+            {
+                "Key": "name",
+                "Value": {
+                    "Fn::Sub": ["${Name}-${AWS::Region}", {"Name": {"Fn::Sub": "work-${Stage}"}}]
+                },
+            },
+            {"Key": "topic", "Value": {"Ref": "Topic"}},
+        ],
+    }
+    # and the local stack creates its queues, which its outputs name
+    queues = create_queues(sqs, "n")
+    assert sorted(q.name for q in queues.values()) == [
+        "n-WorkDeadLetterQueue.fifo",
+        "n-WorkQueue.fifo",
+    ]
+    attributes = local_attributes({}, queues, "n")
+    assert resolve({"Fn::GetAtt": ["Work", "Outputs.QueueUrl"]}, attributes, {}) == (
+        queues["WorkQueue"].url
+    )
+    name = queue["Properties"]["Tags"][0]["Value"]
+    assert resolve(name, attributes, {"Stage": "x", "AWS::Region": REGION}) == "work-x-us-east-1"
+
+
+def test_a_parameter_the_nested_template_does_not_declare_is_an_error_that_names_it(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import infra.template
+
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "work.yaml").write_text(NESTED_TEMPLATE)
+    (tmp_path / "template.yaml").write_text(NESTING_TEMPLATE.replace("Fifo:", "Fifth:"))
+    monkeypatch.setattr(infra.template, "_template", tmp_path / "template.yaml")
+
+    with pytest.raises(ValueError, match=r"Work: nested/work.yaml has no parameter \['Fifth'\]"):
+        resources("AWS::SQS::Queue")
+
+
 # ---------------------------------------------------------------------------
 # Environment values, resolved as CloudFormation would
 # ---------------------------------------------------------------------------
@@ -151,6 +250,15 @@ def test_refs_and_attributes_resolve_to_the_local_queues_and_tables(sqs: Any) ->
     assert resolved({"Ref": "PostingQueue"}) == queues["PostingQueue"].url
     assert resolved({"Fn::GetAtt": ["PostingQueue", "Arn"]}) == queues["PostingQueue"].arn
     assert resolved({"Fn::GetAtt": ["RunQueue", "QueueName"]}) == "t-RunQueue"
+    # a nested stack's outputs (infra/queue.yaml's) are the local queues they name
+    assert resolved({"Fn::GetAtt": ["Posting", "Outputs.QueueUrl"]}) == queues["PostingQueue"].url
+    assert resolved({"Fn::GetAtt": ["Posting", "Outputs.QueueArn"]}) == queues["PostingQueue"].arn
+    assert resolved({"Fn::GetAtt": ["Notification", "Outputs.DeadLetterQueueUrl"]}) == (
+        queues["NotificationDeadLetterQueue"].url
+    )
+    assert resolved({"Fn::Sub": "${ScheduledPosting.Outputs.DeadLetterQueueArn}"}) == (
+        queues["ScheduledPostingDeadLetterQueue"].arn
+    )
     assert resolved({"Ref": "WorkerItemsTable"}) == "t-WorkerItemsTable"
     assert resolved({"Fn::GetAtt": ["WorkerItemsTable", "Arn"]}) == table_arn
     assert resolved({"Fn::Sub": "${WorkerItemsTable.Arn}/index/due"}) == f"{table_arn}/index/due"
@@ -166,6 +274,13 @@ def test_a_value_the_local_stack_cannot_provide_is_an_error_that_names_it(sqs: A
         resolve({"Ref": "NoSuchQueue"}, attributes, {})
     with pytest.raises(ValueError, match=r"PostingQueue\.Nonsense"):
         resolve({"Fn::GetAtt": ["PostingQueue", "Nonsense"]}, attributes, {})
+    with pytest.raises(ValueError, match=r"Posting \(queue\.yaml\) has no output Nonsense"):
+        resolve({"Fn::GetAtt": ["Posting", "Outputs.Nonsense"]}, attributes, {})
+    # the scheduled posting function's dead-letter queue stands alone: no queue to name
+    with pytest.raises(
+        ValueError, match=r"ScheduledPosting\.Outputs\.QueueUrl: its condition HasQueue is false"
+    ):
+        resolve({"Fn::GetAtt": ["ScheduledPosting", "Outputs.QueueUrl"]}, attributes, {})
 
 
 def test_every_function_environment_value_of_the_template_resolves(sqs: Any) -> None:
@@ -228,6 +343,8 @@ def test_the_template_maps_the_posting_and_run_queues_to_their_functions() -> No
     assert mappings["PostingWorkerFunction"].report_batch_item_failures
     assert mappings["ScheduledPostingFunction"].queue == "RunQueue"
     assert mappings["ScheduledPostingFunction"].batch_size == 1
+    assert mappings["NotificationFunction"].queue == "NotificationQueue"
+    assert mappings["TaxCommitFunction"].queue == "TaxCommitQueue"
 
 
 def test_a_function_gets_the_sqs_event_lambda_builds(sqs: Any) -> None:

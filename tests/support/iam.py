@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities import parameters
 from botocore.client import BaseClient
 
-from infra.template import functions, parameter_defaults
+from infra.template import follow_outputs, functions, parameter_defaults
 
 Grant = tuple[str, str]  # ("dynamodb:GetItem", "CompaniesTable") or (..., "DocumentsTable/index/x")
 
@@ -99,7 +99,8 @@ def recorded_actions(monkeypatch: Any) -> Iterator[dict[str, set[tuple[str, str]
 
 def _resource_name(resource: Any) -> str:
     if isinstance(resource, dict) and "Fn::GetAtt" in resource:
-        return str(resource["Fn::GetAtt"][0])
+        # a nested stack's output (Posting.Outputs.QueueArn): the resource it names (PostingQueue)
+        return follow_outputs(*resource["Fn::GetAtt"])[0]
     if isinstance(resource, dict) and "Fn::Sub" in resource:
         text = str(resource["Fn::Sub"])
         if ":schedule/${" in text:

@@ -29,8 +29,9 @@ from background_posting.services import runs, worker
 logger = Logger(child=True)
 
 MAX_RECEIVES = 5
-"""The posting and tax commit queues' `maxReceiveCount` (template.yaml's redrive policies): a
-record that fails on this receive goes to the dead-letter queue."""
+"""The posting and tax commit queues' `maxReceiveCount` (the `MaxReceiveCount` template.yaml
+passes to their infra/queue.yaml): a record that fails on this receive goes to the dead-letter
+queue."""
 
 
 class WorkerMessage(BaseModel):
