@@ -18,7 +18,7 @@ from background_posting.store import counters, work_log, writes
 from background_posting.store import documents as document_store
 from background_posting.store import worker_items as item_store
 from infra.lambda_runtime import LocalContext
-from tests.integration.test_posting_concurrency import race
+from tests.support.concurrency import race
 from tests.support.queues import load_handler
 from tests.support.scenario import ADMIN, given_company, given_document
 

@@ -21,8 +21,8 @@ from background_posting.store import work_log
 from infra.emails import sent_emails
 from infra.event_sources import sqs_event
 from infra.lambda_runtime import LocalContext
-from tests.integration.test_posting_concurrency import race
 from tests.support.api import Answer, invoke_api
+from tests.support.concurrency import race
 from tests.support.data import account_body, company_body, document_body
 from tests.support.queues import Drain
 
