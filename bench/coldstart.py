@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.stack import ENVIRONMENT
-from infra.template import ROOT, FunctionSpec, functions, layer_paths
+from infra.resources import function_environment, placeholder_attributes
+from infra.template import (
+    ROOT,
+    FunctionSpec,
+    functions,
+    layer_paths,
+    parameter_defaults,
+    pseudo_parameters,
+)
 
 _PATH = "import sys; sys.path[:0] = {paths!r}\n"
 
@@ -110,13 +118,17 @@ def _python(code: str, env: dict[str, str]) -> str:
     return answer.stdout.strip().splitlines()[-1]
 
 
-def _environment(cache: Path) -> dict[str, str]:
+def _environment(spec: FunctionSpec, cache: Path) -> dict[str, str]:
+    """The function's environment as deployed (a handler reads its settings at import), with
+    placeholder names: importing it sends no request."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    return env | ENVIRONMENT | {"PYTHONPYCACHEPREFIX": str(cache)}
+    parameters = pseudo_parameters() | parameter_defaults()
+    deployed = function_environment(spec, placeholder_attributes(), parameters)
+    return env | deployed | ENVIRONMENT | {"PYTHONPYCACHEPREFIX": str(cache)}
 
 
 def measure_function(spec: FunctionSpec, runs: int, cache: Path) -> dict[str, Any]:
-    env = _environment(cache)
+    env = _environment(spec, cache)
     paths = [str(spec.code_uri), *(str(p) for p in layer_paths())]
     module = spec.handler.rsplit(".", 1)[0]
     found = json.loads(_python(_DISCOVER.format(paths=paths, module=module), env))

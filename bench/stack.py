@@ -15,20 +15,25 @@ import boto3
 from botocore.config import Config
 from moto import mock_aws
 
-from background_posting.config import Settings
+from background_posting.config import EveryFunctionSettings
 from background_posting.store import base as store_base
 from infra.dynamodb_local import DynamoDBLocal, local_client
 from infra.event_sources import failed_message_ids, sqs_event, sqs_mappings
 from infra.lambda_runtime import LocalFunction
 from infra.local_stack import free_port
-from infra.resources import create_queues, create_tables, local_attributes, table_attributes
+from infra.resources import (
+    create_queues,
+    create_tables,
+    function_environment,
+    local_attributes,
+    table_attributes,
+)
 from infra.template import (
     REGION,
     create_table_arguments,
     functions,
     parameter_defaults,
     pseudo_parameters,
-    resolve,
     resources,
 )
 
@@ -84,7 +89,7 @@ def hash_keys(prefix: str) -> dict[str, str]:
 
 def settings_for(
     dynamodb: Any, tables: dict[str, str], queues: dict[str, Any], prefix: str
-) -> Settings:
+) -> EveryFunctionSettings:
     """The configuration the template gives the functions, for these tables and queues.
 
     Resolved from every function's `Environment` as the local stack resolves it, so that a
@@ -94,10 +99,10 @@ def settings_for(
     parameters = pseudo_parameters() | parameter_defaults() | {"Stage": "local"}
     environment: dict[str, str] = {}
     for spec in functions().values():
-        for key, value in spec.environment.items():
-            environment.setdefault(key, resolve(value, attributes, parameters))
+        for key, value in function_environment(spec, attributes, parameters).items():
+            environment.setdefault(key, value)
     environment |= {"AWS_REGION": REGION, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb.meta.endpoint_url}
-    return Settings.model_validate(environment)
+    return EveryFunctionSettings.model_validate(environment)
 
 
 @dataclass
@@ -133,7 +138,7 @@ class Stack:
         )
         return stack
 
-    def tables(self, prefix: str) -> Settings:
+    def tables(self, prefix: str) -> EveryFunctionSettings:
         """Fresh tables and queues under `prefix`; the store bound to them."""
         dynamodb = local_client("dynamodb", self.endpoint)
         tables = create_tables(dynamodb, prefix)
@@ -177,7 +182,7 @@ class Delivery:
 class Lambdas:
     """The run and worker functions, fed from their queues as Lambda's poller feeds them."""
 
-    settings: Settings
+    settings: EveryFunctionSettings
     sqs: Any
     recorder: Any
     phase_prefix: str = ""  # the recorder's phases of this backlog: "<prefix>/poller"

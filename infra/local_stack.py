@@ -34,7 +34,7 @@ from infra.dynamodb_local import DynamoDBLocal, local_client
 from infra.emails import keep_text_and_html, sent_emails, verify_sender
 from infra.event_sources import SqsEventSources
 from infra.gateway import Gateway, load_users
-from infra.lambda_runtime import LocalFunction
+from infra.lambda_runtime import LocalFunction, put_layers_on_path
 from infra.ports import free_port  # noqa: F401 - kept where callers import it from
 from infra.resources import (
     QueueInfo,
@@ -208,6 +208,10 @@ class LocalStack:
             for key, value in spec.environment.items():
                 env.setdefault(key, resolve(value, attributes, parameters))
         os.environ.update(env)
+        put_layers_on_path()  # one process runs every function: one configuration holds them all
+        from background_posting.config import EveryFunctionSettings, use
+
+        use(EveryFunctionSettings())
 
     def local_parameters(self, defaults: dict[str, str]) -> dict[str, str]:
         """The template's parameters as this stack sets them: e-mails link to its console."""

@@ -1,12 +1,14 @@
 """Creating the template's tables and queues on a local endpoint, idempotently.
 
 Each creator answers what CloudFormation would: the attributes (`Ref`, `Arn`, ...) that
-`infra.template.resolve` reads to build every function's environment.
+`infra.template.resolve` reads to build every function's environment
+(`function_environment`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +18,11 @@ from infra.template import (
     ACCOUNT_ID,
     REGION,
     Attributes,
+    FunctionSpec,
     all_resources,
     create_table_arguments,
     local_name,
+    resolve,
     resources,
     time_to_live,
 )
@@ -236,3 +240,22 @@ def local_attributes(
         | tables
         | {logical_id: info.attributes for logical_id, info in queues.items()}
     )
+
+
+# ---------------------------------------------------------------------------
+# A function's environment
+# ---------------------------------------------------------------------------
+
+# What Lambda's runtime adds to every function's environment, of the names our code reads.
+LAMBDA_ENVIRONMENT = {"AWS_REGION": REGION}
+
+
+def function_environment(
+    spec: FunctionSpec, attributes: Attributes, parameters: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment a deployed function starts with, resolved against these attributes and
+    parameters: its template `Environment` (the Globals' and its own) and Lambda's own names."""
+    template = {
+        key: resolve(value, attributes, parameters) for key, value in spec.environment.items()
+    }
+    return LAMBDA_ENVIRONMENT | template

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
-from background_posting.config import Settings
+from background_posting.config import EveryFunctionSettings, Settings
 from background_posting.store import base as store_base
 from infra.avatax_local import put_avatax_secret
 from infra.avatax_standin import AvaTaxStandIn
@@ -41,6 +41,9 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 SENDER = parameter_defaults()["SesFromAddress"]  # verified in moto's SES by the `aws` fixture
+AVATAX_SECRET_NAME = parameter_defaults()["AvaTaxSecretName"]
+# Where the local stack on its default port serves the console (e-mails link to it, CORS allows it)
+CONSOLE_ORIGIN = "http://127.0.0.1:3000"
 
 
 SCHEDULE_GROUP = "test-ScheduleGroup"
@@ -49,9 +52,10 @@ SCHEDULED_POSTING_ARN = "arn:aws:lambda:us-east-1:123456789012:function:Schedule
 
 def settings_for(
     names: dict[str, str], endpoint: str | None = None, queues: dict[str, str] | None = None
-) -> Settings:
+) -> EveryFunctionSettings:
+    """Every function's settings, for these tables (and queues: none on DynamoDB Local)."""
     queues = queues or {}
-    return Settings(
+    return EveryFunctionSettings(
         SCHEDULE_GROUP=SCHEDULE_GROUP,
         SCHEDULE_TARGET_ARN=SCHEDULED_POSTING_ARN,
         SCHEDULER_ROLE_ARN="arn:aws:iam::123456789012:role/test-SchedulerRole",
@@ -61,6 +65,9 @@ def settings_for(
         TAX_COMMIT_QUEUE_URL=queues.get("TaxCommitQueue", ""),
         NOTIFICATION_QUEUE_URL=queues.get("NotificationQueue", ""),
         SES_FROM_ADDRESS=SENDER,
+        LOG_GROUP_BASE_URL=f"{CONSOLE_ORIGIN}/console/",
+        CONSOLE_ORIGIN=CONSOLE_ORIGIN,
+        AVATAX_SECRET_NAME=AVATAX_SECRET_NAME,
         AWS_REGION="us-east-1",
         COMPANIES_TABLE=names["CompaniesTable"],
         ACCOUNTS_TABLE=names["AccountsTable"],
@@ -76,14 +83,14 @@ def settings_for(
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[EveryFunctionSettings]:
     """moto in process, with every table of template.yaml; the store bound to it."""
     with mocked_aws(monkeypatch) as settings:
         yield settings
 
 
 @contextmanager
-def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[EveryFunctionSettings]:
     """What the `aws` fixture sets up, for fixtures of a wider scope."""
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(key, raising=False)
@@ -139,7 +146,7 @@ def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoD
 @pytest.fixture
 def local_store(
     dynamodb_local: DynamoDBLocal, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Settings]:
+) -> Iterator[EveryFunctionSettings]:
     """Fresh tables on DynamoDB Local (a prefix per test), the store bound to them; the
     tables are deleted afterwards. The prefix is random, so a test repeated in a session
     (pytest-repeat, a rerun) never finds an earlier run's data."""

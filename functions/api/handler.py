@@ -8,11 +8,14 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from background_posting.config import ApiFunctionSettings, get_settings
 from background_posting.http.app import build, handle
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+# At cold start: a missing or invalid setting fails the import, naming its variable.
+settings = get_settings(ApiFunctionSettings)
 app = build()
 
 

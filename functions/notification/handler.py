@@ -15,11 +15,14 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from background_posting.config import NotificationFunctionSettings, get_settings
 from background_posting.services import notifications
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+# At cold start: a missing or invalid setting fails the import, naming its variable.
+settings = get_settings(NotificationFunctionSettings)
 # A batch whose every request failed answers with each one failed, as a partial failure does.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

@@ -9,12 +9,15 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from background_posting.config import ScheduledPostingFunctionSettings, get_settings
 from background_posting.http.work_json import run_json
 from background_posting.services import runs
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+# At cold start: a missing or invalid setting fails the import, naming its variable.
+settings = get_settings(ScheduledPostingFunctionSettings)
 
 
 def _run_ids(event: dict[str, Any]) -> list[str]:

@@ -9,12 +9,15 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from background_posting.config import get_settings
 from background_posting.handlers.worker_queue import WorkerQueueHandler
 from background_posting.services.queues import tax_commit_queue
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+# At cold start: a missing or invalid setting fails the import, naming its variable.
+settings = get_settings()
 handle = WorkerQueueHandler(
     tax_commit=True, queue=tax_commit_queue, metrics=metrics, metric="TaxCommits"
 )

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from infra.avatax_standin import AvaTaxStandIn
-from tests.e2e.test_background_e2e import finished
 from tests.support.api import http
 from tests.support.data import company_body
+from tests.support.http_steps import finished
 from tests.support.stack import RunningStack, start_stack
 from tests.support.tax import ACME_OFFICE, avatax_customer, avatax_invoice
 from tests.support.waiting import eventually

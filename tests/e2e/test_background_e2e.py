@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,41 +10,9 @@ from typing import Any
 import pytest
 
 from tests.support.api import http
-from tests.support.data import account_body, company_body, document_body
+from tests.support.http_steps import finished, given_company, given_documents
 from tests.support.stack import RunningStack, start_stack
 from tests.support.waiting import DEADLINE, eventually
-
-TYPES = ("sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note", "journal")
-
-
-def given_company(url: str) -> str:
-    company = f"CO{uuid.uuid4().hex[:8].upper()}"
-    assert http(url, "POST", "/companies", "admin", company_body(company)).status == 201
-    for account in (
-        account_body(f"C-{company}", company),
-        account_body(f"V-{company}", company, kind="vendor", trading_currencies=["GBP"]),
-    ):
-        assert http(url, "POST", "/accounts", "admin", account).status == 201
-    return company
-
-
-def given_documents(url: str, company: str, per_type: int) -> list[dict[str, Any]]:
-    made = []
-    for doc_type in TYPES:
-        for _ in range(per_type):
-            body = document_body(doc_type, company=company)
-            if doc_type != "journal":
-                body["account"] = f"{'V' if doc_type.startswith('payable') else 'C'}-{company}"
-            answer = http(url, "POST", "/documents", "clerk", body)
-            assert answer.status == 201, answer.body
-            made.append(answer.body)
-    return made
-
-
-def finished(url: str, run_id: str) -> dict[str, Any] | None:
-    """The run, once it has processed everything it queued (else None)."""
-    run: dict[str, Any] = http(url, "GET", f"/runs/{run_id}", "runner").body
-    return run if run["status"].startswith("completed") else None
 
 
 def statuses(url: str, documents: list[dict[str, Any]]) -> list[str]:

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 
 from tests.support.api import http
+from tests.support.cold_start import deployed_environment
 from tests.support.data import account_body, company_body, document_body
 from tests.support.stack import RunningStack, start_stack
 
@@ -109,8 +110,12 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
 def _schema() -> Any:
     """The API's own OpenAPI document (the one the stack serves at /openapi.json, see
     test_the_stack_serves_the_document_fuzzed), loaded when the module is collected."""
+    from background_posting.config import ApiFunctionSettings, use
     from background_posting.http.app import build, openapi_document
 
+    # The app reads the API function's settings when built (its CORS origin); the document
+    # does not depend on them: the template's, as deployed, do.
+    use(ApiFunctionSettings.model_validate(deployed_environment("ApiFunction")))
     loaded = schemathesis.openapi.from_dict(openapi_document(build()))
     loaded.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.e2e.conftest import RunningStack
+from tests.support.stack import RunningStack
 
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
@@ -123,9 +123,10 @@ def test_a_run_interrupted_by_a_killed_stack_finishes_after_the_restart(tmp_path
     import subprocess
     import time
 
-    from tests.e2e.conftest import start_stack
-    from tests.e2e.test_background_e2e import eventually, given_company, given_documents
     from tests.support.api import http
+    from tests.support.http_steps import given_company, given_documents
+    from tests.support.stack import start_stack
+    from tests.support.waiting import eventually
 
     # Given a backlog queued from a list view by the clerk, and Run Now under way
     first = start_stack(tmp_path / "dynamodb", tmp_path / "stack.log")

@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import RunningStack
-from tests.e2e.test_notifications_e2e import about, eventually, queues_idle
 from tests.support.api import http
 from tests.support.data import account_body, company_body
+from tests.support.http_steps import about, queues_idle
 from tests.support.purchasing import invoice_body, order_body, receipt_body
+from tests.support.stack import RunningStack
+from tests.support.waiting import eventually
 
 
 def test_the_source_example_posts_after_the_second_goods_receipt_with_the_emails(

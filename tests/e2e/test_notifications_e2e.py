@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.support.api import http
 from tests.support.data import account_body, company_body, document_body
+from tests.support.http_steps import about, queues_idle
 from tests.support.stack import RunningStack
 from tests.support.waiting import eventually
 
@@ -21,20 +22,6 @@ def submit(url: str, user: str, bodies: list[dict[str, Any]]) -> list[dict[str, 
     queued = http(url, "POST", "/documents/post", user, {"ids": [d["id"] for d in made]})
     assert queued.status == 202, queued.body
     return made
-
-
-def about(company: str, address: str, emails: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The e-mails to `address` that speak of `company`'s documents."""
-    return [e for e in emails if e["to"] == [address] and company in e["text"]]
-
-
-def queues_idle(url: str) -> bool:
-    depths = http(url, "GET", "/_local/queues", None).body
-    return not any(
-        q["messages"] or q["messages_in_flight"] or q["messages_delayed"]
-        for q in depths
-        if q["queue"] in ("RunQueue", "PostingQueue", "NotificationQueue")
-    )
 
 
 def test_after_run_now_each_submitter_has_exactly_one_email_listing_every_result(

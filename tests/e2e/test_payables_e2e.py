@@ -9,10 +9,11 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from tests.e2e.conftest import RunningStack
-from tests.e2e.test_background_e2e import eventually, finished
 from tests.support.api import http
 from tests.support.data import account_body, company_body, document_body
+from tests.support.http_steps import finished
+from tests.support.stack import RunningStack
+from tests.support.waiting import eventually
 
 
 def open_periods(today: date, months_back: int) -> list[dict[str, str]]:

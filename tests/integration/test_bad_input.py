@@ -65,13 +65,10 @@ def test_a_body_that_is_not_utf8_is_a_400(acme: Any) -> None:
 def test_the_api_refuses_a_base64_body_that_is_not_utf8_from_api_gateway(api: Any) -> None:
     # Given the event API Gateway itself sends for binary bytes
     from functions.api import handler
-    from infra.gateway import claims_for, proxy_event
     from infra.lambda_runtime import LocalContext
-    from tests.support.api import USERS
+    from tests.support.events import load_event
 
-    event = proxy_event(
-        "POST", "/companies", {"Content-Type": "application/json"}, b"", claims_for("admin", USERS)
-    )
+    event = load_event("api_post_company.json")
     event |= {"body": base64.b64encode(b'{"id": "\xff"}').decode(), "isBase64Encoded": True}
     result = handler.lambda_handler(event, LocalContext("ApiFunction", 29))
     assert result["statusCode"] == 400

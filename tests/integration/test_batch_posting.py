@@ -7,8 +7,6 @@ goes the ordinary way and has its attempt counted there.
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Any
 
 from background_posting.config import Settings
@@ -18,7 +16,8 @@ from background_posting.store import counters, work_log, writes
 from background_posting.store import documents as document_store
 from background_posting.store import worker_items as item_store
 from infra.lambda_runtime import LocalContext
-from tests.integration.test_posting_concurrency import race
+from tests.support.concurrency import race
+from tests.support.events import queue_event
 from tests.support.queues import load_handler
 from tests.support.scenario import ADMIN, given_company, given_document
 
@@ -30,29 +29,11 @@ def queued(count: int, **overrides: Any) -> list[Document]:
 
 def sqs_event(run_id: str, documents: list[Document]) -> dict[str, Any]:
     """The posting queue's event for these documents, each message carrying its item."""
-    records = []
+    bodies = []
     for document in documents:
         items = [item_store.as_message(i) for i in item_store.items_of(document.id)]
-        body = {"run_id": run_id, "document_id": document.id, "items": items}
-        records.append(
-            {
-                "messageId": uuid.uuid4().hex,
-                "receiptHandle": uuid.uuid4().hex,
-                "body": json.dumps(body),
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "0",
-                    "SenderId": "x",
-                    "ApproximateFirstReceiveTimestamp": "0",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "x",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:PostingQueue",
-                "awsRegion": "us-east-1",
-            }
-        )
-    return {"Records": records}
+        bodies.append({"run_id": run_id, "document_id": document.id, "items": items})
+    return queue_event("posting_queue.json", bodies)
 
 
 def status_of(document: Document) -> str:

@@ -11,8 +11,8 @@ import pytest
 
 from background_posting.config import Settings
 from background_posting.services import documents as document_service
-from tests.integration.test_posting_concurrency import race
 from tests.support.api import Answer, invoke_api
+from tests.support.concurrency import race
 from tests.support.data import document_body
 from tests.support.scenario import given_company
 

@@ -10,8 +10,8 @@ import pytest
 from background_posting.config import Settings
 from background_posting.services import documents
 from background_posting.store import documents as document_store
-from tests.integration.test_posting_concurrency import race
 from tests.support.api import invoke_api
+from tests.support.concurrency import race
 from tests.support.data import account_body, company_body, document_body
 from tests.support.scenario import ADMIN, given_company, given_document
 

@@ -18,7 +18,7 @@ from background_posting.store import counters
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from background_posting.store import matches as match_store
-from tests.integration.test_posting_concurrency import race
+from tests.support.concurrency import race
 from tests.support.data import document_body
 from tests.support.scenario import ADMIN, given_company
 

@@ -20,11 +20,11 @@ from background_posting.services import notifications
 from background_posting.store import base as store_base
 from background_posting.store import work_log
 from infra.emails import sent_emails
-from infra.event_sources import sqs_event
 from infra.lambda_runtime import LocalContext
-from tests.integration.test_posting_concurrency import race
 from tests.support.api import Answer, invoke_api
+from tests.support.concurrency import race
 from tests.support.data import account_body, company_body, document_body
+from tests.support.events import queue_event
 from tests.support.queues import Drain
 
 CLOSED_PERIOD = {"document_date": "2026-10-10"}  # the sample company's October is closed
@@ -68,12 +68,7 @@ class Office:
 
     def notify(self, run_id: str) -> dict[str, Any]:
         """Deliver one digest request to the notification function (a retry, a redelivery)."""
-        message = {
-            "MessageId": str(uuid.uuid4()),
-            "ReceiptHandle": uuid.uuid4().hex,
-            "Body": json.dumps({"run_id": run_id}),
-        }
-        event = sqs_event([message], "arn:aws:sqs:us-east-1:123456789012:NotificationQueue")
+        event = queue_event("notification_queue.json", [{"run_id": run_id}])
         return dict(self.notify_handler(event, LocalContext("NotificationFunction", 60)))
 
     def status(self, document: dict[str, Any]) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,27 +13,8 @@ from background_posting.services import documents
 from background_posting.store import chunks, counters
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
+from tests.support.concurrency import race
 from tests.support.scenario import given_company, given_document
-
-
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Start every call at the same moment in its own thread; their results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = call()
-        except Exception as exc:  # collected for the assertions
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def read(document: Document) -> Document:

@@ -11,7 +11,7 @@ from background_posting.services import recurring
 from background_posting.store import documents as document_store
 from background_posting.store import recurring as recurring_store
 from background_posting.store import worker_items as item_store
-from tests.integration.test_posting_concurrency import race
+from tests.support.concurrency import race
 from tests.support.data import document_body
 from tests.support.scenario import ADMIN, given_company
 

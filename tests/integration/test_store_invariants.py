@@ -23,7 +23,7 @@ from background_posting.store import documents as document_store
 from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import StoreRefused, transact
-from tests.integration.test_posting_concurrency import race
+from tests.support.concurrency import race
 from tests.support.scenario import ADMIN, given_company, given_document
 
 

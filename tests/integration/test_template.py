@@ -11,12 +11,17 @@ from background_posting.store import chunks
 from infra.lambda_runtime import LocalFunction
 from infra.resources import queue_name, table_names
 from infra.template import follow_outputs, functions, parameter_defaults, resources
+from tests.support.cold_start import cold_start, deployed_environment
 from tests.support.flows import payables_day, working_day
 from tests.support.iam import granted_actions, recorded_actions, to_logical
 
 
 @pytest.mark.parametrize("logical_id", sorted(functions()))
-def test_every_function_points_at_a_handler_that_imports(logical_id: str) -> None:
+def test_every_function_points_at_a_handler_that_imports(
+    logical_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the environment the template gives the function (its handler reads it at import)
+    cold_start(monkeypatch, deployed_environment(logical_id))
     spec = functions()[logical_id]
     module = LocalFunction(spec)._new_instance()
     assert callable(getattr(module, spec.function_name))

@@ -21,7 +21,7 @@ from background_posting.services import background, purchasing, verification, wo
 from background_posting.store import counters
 from background_posting.store import documents as document_store
 from background_posting.store import worker_items as item_store
-from tests.integration.test_posting_concurrency import race
+from tests.support.concurrency import race
 from tests.support.purchasing import ORDER_ID, invoice_body, order_body, receipt_body
 from tests.support.scenario import ADMIN, _documents, given_company
 

@@ -16,7 +16,7 @@ from background_posting.store import counters, work_log
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from background_posting.store import worker_items as item_store
-from tests.integration.test_posting_concurrency import race
+from tests.support.concurrency import race
 from tests.support.scenario import ADMIN, given_company, given_document
 
 FOREVER = lambda: 900.0  # noqa: E731 - an invocation with plenty of time left

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,12 +14,11 @@ from infra.emails import sent_emails
 from infra.lambda_runtime import LocalContext
 from tests.support.api import invoke_api
 from tests.support.data import account_body, company_body, document_body
+from tests.support.events import load_event
 from tests.support.iam import acting_as
 from tests.support.purchasing import ORDER_ID, invoice_body, order_body, receipt_body
 from tests.support.queues import Drain, load_handler
 from tests.support.tax import ACME_OFFICE, avatax_customer, avatax_invoice
-
-EVENTS = Path(__file__).resolve().parents[1] / "events"
 
 
 def working_day(api: Any, settings: Settings) -> dict[str, Any]:
@@ -172,7 +170,7 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     seen |= invoice_verification(api, drain)
 
     # The schedule fires, and EventBridge delivers the same firing twice
-    fired = json.loads((EVENTS / "scheduler_fired.json").read_text())
+    fired = load_event("scheduler_fired.json")
     with acting_as("ScheduledPostingFunction"):
         scheduled = load_handler("ScheduledPostingFunction")
         seen["scheduled"] = scheduled(fired, LocalContext("ScheduledPostingFunction", 90))

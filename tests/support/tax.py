@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.data import account_body, document_body
+from background_posting.domain.company import Company
+from background_posting.domain.documents import Document
+from tests.support.data import account_body, company_body, document_body
+from tests.support.ledger import make_document
 
 ACME_OFFICE = {
     "line1": "1 Poultry",
@@ -43,3 +46,13 @@ def avatax_invoice(account: str = "CUSTTAX", **overrides: Any) -> dict[str, Any]
     ]
     body.update(overrides)
     return body
+
+
+def with_office() -> Company:
+    """ACME, with its London office: where its sales ship from."""
+    return Company.model_validate(company_body(address=ACME_OFFICE))
+
+
+def avatax_document(doc_type: str = "sales_invoice", **overrides: Any) -> Document:
+    """A stored document of ACME whose tax AvaTax calculates."""
+    return make_document(doc_type, tax_mode="avatax", **overrides)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -13,62 +13,20 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from background_posting.domain.company import Account, Company
-from background_posting.domain.documents import PREFIXES, Document, DocumentLine
+from background_posting.domain.documents import Document, DocumentLine
 from background_posting.domain.errors import ValidationFailed
 from background_posting.domain.ledger import TransactionDraft, TransactionLine, build_transaction
 from background_posting.domain.money import minor_units, round_money
-from background_posting.domain.settings import CompanySettings
 from tests.support.data import account_body, company_body, document_body
-
-NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
-SETTINGS = CompanySettings()
-
-
-def make_document(doc_type: str = "sales_invoice", **overrides: Any) -> Document:
-    """A stored document of ACME, numbered like the real ones (SIN000042, JNL000042...)."""
-    body = {
-        "id": f"doc-{doc_type}",
-        "number": f"{PREFIXES[doc_type]}000042",
-        "account": None,
-        "tax_mode": "builtin",
-        "created_at": NOW,
-        "created_by": "clerk",
-        "updated_at": NOW,
-        **document_body(doc_type),
-    }
-    body.update(overrides)
-    return Document.model_validate(body)
-
-
-def acme(**overrides: Any) -> Company:
-    return Company.model_validate(company_body(**overrides))
-
-
-def customer(**overrides: Any) -> Account:
-    return Account.model_validate(account_body("CUST01", kind="customer", **overrides))
-
-
-def vendor(**overrides: Any) -> Account:
-    body = account_body("VEND01", kind="vendor", **overrides)
-    return Account.model_validate(body)
-
-
-def accounts(*found: Account) -> dict[str, Account]:
-    return {account.id: account for account in found}
-
-
-def ledger_accounts() -> dict[str, Account]:
-    return accounts(customer(), vendor())
-
-
-def post(document: Document, company: Company | None = None, **kwargs: Any) -> TransactionDraft:
-    return build_transaction(
-        document,
-        company or acme(),
-        kwargs.pop("accounts", ledger_accounts()),
-        kwargs.pop("settings", SETTINGS),
-        **kwargs,
-    )
+from tests.support.ledger import (
+    SETTINGS,
+    accounts,
+    acme,
+    customer,
+    make_document,
+    post,
+    vendor,
+)
 
 
 def problems_of(document: Document, company: Company | None = None, **kwargs: Any) -> list[dict]:

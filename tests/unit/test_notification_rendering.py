@@ -8,9 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from background_posting.config import Settings
 from background_posting.domain.digest import (
     DocumentFacts,
     compose_digest,
@@ -387,17 +385,6 @@ def test_the_amount_is_net_of_tax_and_a_journals_is_its_debits() -> None:
     )
     assert document_amount(invoice) == Decimal("302")  # 301.6 rounded to yen
     assert document_amount(journal) == Decimal("120.10")
-
-
-def test_the_log_group_link_and_sender_are_checked_configuration() -> None:
-    settings = Settings(
-        LOG_GROUP_BASE_URL="https://books.example.com/logs", SES_FROM_ADDRESS="bp@example.com"
-    )
-    assert settings.log_group_base_url == "https://books.example.com/logs"
-    with pytest.raises(ValidationError, match="LOG_GROUP_BASE_URL"):
-        Settings(LOG_GROUP_BASE_URL="books.example.com/logs")
-    with pytest.raises(ValidationError, match="SES_FROM_ADDRESS"):
-        Settings(SES_FROM_ADDRESS="not an address")
 
 
 def test_each_document_shows_net_tax_and_total() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -12,7 +11,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from background_posting.domain.company import Address, Company
+from background_posting.domain.company import Address
 from background_posting.domain.documents import DocumentInput, DocumentPatch
 from background_posting.domain.errors import ValidationFailed
 from background_posting.domain.tax import (
@@ -27,21 +26,13 @@ from background_posting.domain.tax import (
     tax_request,
     with_tax,
 )
-from tests.support.data import company_body, document_body
-from tests.support.tax import ACME_OFFICE, CUSTOMER_GB
-from tests.unit.test_ledger import acme, make_document, post
+from tests.support.data import document_body
+from tests.support.ledger import acme, make_document, post
+from tests.support.tax import ACME_OFFICE, CUSTOMER_GB, avatax_document, with_office
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 OFFICE = Address.model_validate(ACME_OFFICE)
 CUSTOMER = Address.model_validate(CUSTOMER_GB)
-
-
-def with_office() -> Company:
-    return Company.model_validate(company_body(address=ACME_OFFICE))
-
-
-def avatax_document(doc_type: str = "sales_invoice", **overrides: Any) -> Any:
-    return make_document(doc_type, tax_mode="avatax", **overrides)
 
 
 # -- the built-in engine ---------------------------------------------------------------------

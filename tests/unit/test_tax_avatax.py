@@ -18,8 +18,7 @@ from background_posting.adapters.avatax import (
 )
 from background_posting.domain.company import Address
 from background_posting.domain.tax import tax_request
-from tests.support.tax import CUSTOMER_GB
-from tests.unit.test_tax import avatax_document, with_office
+from tests.support.tax import CUSTOMER_GB, avatax_document, with_office
 
 CUSTOMER = Address.model_validate(CUSTOMER_GB)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,34 +9,19 @@ import pytest
 from pydantic import ValidationError
 
 from background_posting.domain.company import Account, Company
-from background_posting.domain.documents import PREFIXES, Document
+from background_posting.domain.documents import Document
 from background_posting.domain.errors import ValidationFailed
 from background_posting.domain.ledger import TransactionDraft, build_transaction
 from background_posting.domain.settings import BackgroundPostingSettings, CompanySettings
 from background_posting.domain.validations import GLAccountNotAllowed, MaxLineValue
-from tests.support.data import account_body, company_body, document_body
+from tests.support.data import account_body, company_body
+from tests.support.ledger import make_document
 
-NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 COMPANY = Company.model_validate(company_body())
 ACCOUNTS = {
     "CUST01": Account.model_validate(account_body("CUST01")),
     "VEND01": Account.model_validate(account_body("VEND01", kind="vendor")),
 }
-
-
-def make_document(doc_type: str = "sales_invoice", **overrides: Any) -> Document:
-    body = {
-        "id": f"doc-{doc_type}",
-        "number": f"{PREFIXES[doc_type]}000042",
-        "account": None,
-        "tax_mode": "builtin",
-        "created_at": NOW,
-        "created_by": "clerk",
-        "updated_at": NOW,
-        **document_body(doc_type),
-    }
-    body.update(overrides)
-    return Document.model_validate(body)
 
 
 def with_rules(*rules: dict[str, Any]) -> CompanySettings:

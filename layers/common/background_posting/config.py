@@ -1,53 +1,43 @@
-"""Configuration: one typed model, read from the environment once, on first use."""
+"""Configuration: typed models read from the environment once, when a handler is imported.
+
+Each function reads its own model at cold start: `Settings` (what every function reads) or
+the subclass that adds its own settings. A setting a deployed function needs has no default:
+without it the import fails with a `ValidationError` naming its environment variable
+(`POSTING_QUEUE_URL  Field required`), not later at the first call that uses it. Tunings keep
+their defaults. Locally the names come from the template as infra/ resolves it.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import TypeVar, overload
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Every name the template's `Environment` sets, and the local stack's endpoints."""
+    """What every function reads: the names the template's Globals give every function, the
+    Region Lambda's runtime sets, and tunings with their defaults."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
-    companies_table: str = Field(default="bp-companies", validation_alias="COMPANIES_TABLE")
-    accounts_table: str = Field(default="bp-accounts", validation_alias="ACCOUNTS_TABLE")
-    documents_table: str = Field(default="bp-documents", validation_alias="DOCUMENTS_TABLE")
-    ledger_table: str = Field(default="bp-ledger", validation_alias="LEDGER_TABLE")
-    worker_items_table: str = Field(
-        default="bp-worker-items", validation_alias="WORKER_ITEMS_TABLE"
-    )
-    org_table: str = Field(default="bp-org", validation_alias="ORG_TABLE")
-    work_log_table: str = Field(default="bp-work-log", validation_alias="WORK_LOG_TABLE")
-    purchasing_table: str = Field(default="bp-purchasing", validation_alias="PURCHASING_TABLE")
-    idempotency_table: str = Field(
-        default="bp-idempotency",
-        validation_alias="IDEMPOTENCY_TABLE",
-        description="Where the API keeps the answers to requests sent with an Idempotency-Key.",
-    )
-    posting_queue_url: str = Field(default="", validation_alias="POSTING_QUEUE_URL")
-    run_queue_url: str = Field(default="", validation_alias="RUN_QUEUE_URL")
-    notification_queue_url: str = Field(default="", validation_alias="NOTIFICATION_QUEUE_URL")
-    ses_from_address: str = Field(
-        default="background-posting@example.com",
-        validation_alias="SES_FROM_ADDRESS",
-        pattern=r"^[^@\s]+@[^@\s]+$",
-        description="The From address of notification e-mails (within the SES identity).",
-    )
-    log_group_base_url: str = Field(
-        default="http://127.0.0.1:3000/console/",
-        validation_alias="LOG_GROUP_BASE_URL",
-        pattern=r"^https?://\S+$",
-        description="The console's URL: a worker log group's link in an e-mail is this URL, "
-        "then #/worker-log-groups/<group id>.",
-    )
-    console_origin: str = Field(
-        default="http://127.0.0.1:3000",
-        validation_alias="CONSOLE_ORIGIN",
-        pattern=r"^https?://[^/\s]+$",
-        description="The console's origin, the one origin the API allows by CORS.",
+    region: str = Field(validation_alias="AWS_REGION", description="Lambda's runtime sets it.")
+    companies_table: str = Field(validation_alias="COMPANIES_TABLE")
+    accounts_table: str = Field(validation_alias="ACCOUNTS_TABLE")
+    documents_table: str = Field(validation_alias="DOCUMENTS_TABLE")
+    ledger_table: str = Field(validation_alias="LEDGER_TABLE")
+    worker_items_table: str = Field(validation_alias="WORKER_ITEMS_TABLE")
+    org_table: str = Field(validation_alias="ORG_TABLE")
+    work_log_table: str = Field(validation_alias="WORK_LOG_TABLE")
+    purchasing_table: str = Field(validation_alias="PURCHASING_TABLE")
+    posting_queue_url: str = Field(validation_alias="POSTING_QUEUE_URL")
+    run_queue_url: str = Field(validation_alias="RUN_QUEUE_URL")
+    notification_queue_url: str = Field(validation_alias="NOTIFICATION_QUEUE_URL")
+    tax_commit_queue_url: str = Field(validation_alias="TAX_COMMIT_QUEUE_URL")
+    avatax_secret_name: str = Field(
+        validation_alias="AVATAX_SECRET_NAME",
+        description="The Secrets Manager secret with AvaTax's account, licence key, environment.",
     )
     notification_delay_seconds: int = Field(
         default=0,
@@ -55,22 +45,6 @@ class Settings(BaseSettings):
         ge=0,
         le=900,
         description="How long after its run finishes the digests go (lets the index settle).",
-    )
-    notification_hold_seconds: int = Field(
-        default=120,
-        validation_alias="NOTIFICATION_HOLD_SECONDS",
-        ge=10,
-        description="How long a claimed digest whose send is unconfirmed waits for a retry.",
-    )
-    schedule_group: str = Field(default="background-posting", validation_alias="SCHEDULE_GROUP")
-    schedule_target_arn: str = Field(default="", validation_alias="SCHEDULE_TARGET_ARN")
-    scheduler_role_arn: str = Field(default="", validation_alias="SCHEDULER_ROLE_ARN")
-    organisation_timezone: str = Field(default="UTC", validation_alias="ORGANISATION_TIMEZONE")
-    tax_commit_queue_url: str = Field(default="", validation_alias="TAX_COMMIT_QUEUE_URL")
-    avatax_secret_name: str = Field(
-        default="background-posting/avatax",
-        validation_alias="AVATAX_SECRET_NAME",
-        description="The Secrets Manager secret with AvaTax's account, licence key, environment.",
     )
     avatax_timeout_seconds: float = Field(
         default=10.0,
@@ -103,14 +77,92 @@ class Settings(BaseSettings):
     )
 
 
+class OrganisationTimeSettings(Settings):
+    """What a function that dates things in the organisation's time zone reads as well."""
+
+    organisation_timezone: str = Field(
+        validation_alias="ORGANISATION_TIMEZONE",
+        description="The IANA time zone schedules are set in unless Schedule Job names another.",
+    )
+
+    @field_validator("organisation_timezone")
+    @classmethod
+    def _a_known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"{name!r} is not an IANA time zone") from None
+        return name
+
+
+class ApiFunctionSettings(OrganisationTimeSettings):
+    """The API function's: its idempotency table, the console it answers, the schedule."""
+
+    idempotency_table: str = Field(
+        validation_alias="IDEMPOTENCY_TABLE",
+        description="Where the API keeps the answers to requests sent with an Idempotency-Key.",
+    )
+    console_origin: str = Field(
+        validation_alias="CONSOLE_ORIGIN",
+        pattern=r"^https?://[^/\s]+$",
+        description="The console's origin, the one origin the API allows by CORS.",
+    )
+    schedule_group: str = Field(validation_alias="SCHEDULE_GROUP")
+    schedule_target_arn: str = Field(validation_alias="SCHEDULE_TARGET_ARN")
+    scheduler_role_arn: str = Field(validation_alias="SCHEDULER_ROLE_ARN")
+
+
+class ScheduledPostingFunctionSettings(OrganisationTimeSettings):
+    """The scheduled posting function's: a run first creates the recurring invoices due by the
+    organisation's date."""
+
+
+class NotificationFunctionSettings(OrganisationTimeSettings):
+    """The notification function's: who the digests come from and where their links go."""
+
+    ses_from_address: str = Field(
+        validation_alias="SES_FROM_ADDRESS",
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="The From address of notification e-mails (within the SES identity).",
+    )
+    log_group_base_url: str = Field(
+        validation_alias="LOG_GROUP_BASE_URL",
+        pattern=r"^https?://\S+$",
+        description="The console's URL: a worker log group's link in an e-mail is this URL, "
+        "then #/worker-log-groups/<group id>.",
+    )
+    notification_hold_seconds: int = Field(
+        default=120,
+        validation_alias="NOTIFICATION_HOLD_SECONDS",
+        ge=10,
+        description="How long a claimed digest whose send is unconfirmed waits for a retry.",
+    )
+
+
+class EveryFunctionSettings(
+    ApiFunctionSettings, ScheduledPostingFunctionSettings, NotificationFunctionSettings
+):
+    """Every function's settings at once, for a process that runs them all: the local stack,
+    the tests, the benchmark."""
+
+
+AnySettings = TypeVar("AnySettings", bound=Settings)
+
 _current: Settings | None = None
 
 
-def get_settings() -> Settings:
-    """The configuration, read from the environment on first use."""
+@overload
+def get_settings() -> Settings: ...
+@overload
+def get_settings(kind: type[AnySettings]) -> AnySettings: ...
+def get_settings(kind: type[Settings] = Settings) -> Settings:
+    """The settings in use when they are `kind`'s; otherwise `kind`'s, read from the environment
+    now and in use from here on. A missing or invalid setting raises `ValidationError` naming
+    its environment variable: each handler calls this at import, so a cold start fails there.
+    """
     global _current
-    if _current is None:
-        _current = Settings()
+    if not isinstance(_current, kind):
+        _current = kind()
     return _current
 
 

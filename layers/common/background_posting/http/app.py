@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.openapi.models import Server
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from background_posting.config import get_settings
+from background_posting.config import ApiFunctionSettings, get_settings
 from background_posting.http import (
     background_routes,
     document_routes,
@@ -141,7 +141,7 @@ def unauthenticated(event: dict[str, Any]) -> dict[str, Any] | None:
 def console_cors() -> CORSConfig:
     """The console (deployed on its own origin) may call the API; no other web page may."""
     return CORSConfig(
-        allow_origin=get_settings().console_origin,
+        allow_origin=get_settings(ApiFunctionSettings).console_origin,
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         max_age=600,
     )

@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from background_posting.config import get_settings
+from background_posting.config import ApiFunctionSettings, get_settings
 from background_posting.http.errors import idempotency_answer, proxy_answer
 
 HEADER = "Idempotency-Key"
@@ -59,7 +59,7 @@ def _persistence(table: str, region: str, endpoint: str | None) -> DynamoDBPersi
 
 
 def persistence_layer() -> DynamoDBPersistenceLayer:
-    settings = get_settings()
+    settings = get_settings(ApiFunctionSettings)
     return _persistence(settings.idempotency_table, settings.region, settings.dynamodb_endpoint)
 
 

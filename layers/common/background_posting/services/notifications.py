@@ -43,7 +43,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 
 from background_posting.adapters.ses import Mailer
-from background_posting.config import get_settings
+from background_posting.config import NotificationFunctionSettings, get_settings
 from background_posting.domain.company import Company
 from background_posting.domain.digest import (
     DocumentFacts,
@@ -149,7 +149,7 @@ def send_digests(run_id: str, mailer: Sender | None = None) -> DigestReport:
             extra={"run": run.id, "status": run.status, "counts": run.counts},
         )
         return report
-    settings = get_settings()
+    settings = get_settings(NotificationFunctionSettings)
     mailer = mailer or Mailer(settings.ses_from_address)
     for results in results_of_run(run_id, _live_groups(run_id)):
         _send_one(run, results, mailer, report)
@@ -194,7 +194,7 @@ def _send_one(
     if work_log.digest_state(run.id, who) == work_log.SENT:
         report.sent_before.append(who)
         return
-    settings = get_settings()
+    settings = get_settings(NotificationFunctionSettings)
     facts = _facts(results.results)
     digest = compose_digest(
         run.id,

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
 
-from background_posting.config import get_settings
+from background_posting.config import OrganisationTimeSettings, get_settings
 from background_posting.domain.documents import IN_PROGRESS, Document, TradingDocumentInput
 from background_posting.domain.errors import Conflict, DomainError, NotFound
 from background_posting.domain.identity import Caller
@@ -96,7 +96,11 @@ def delete(caller: Caller, template_id: str) -> RecurringInvoice:
 
 
 def _today() -> date:
-    return documents_service.now().astimezone(ZoneInfo(get_settings().organisation_timezone)).date()
+    return (
+        documents_service.now()
+        .astimezone(ZoneInfo(get_settings(OrganisationTimeSettings).organisation_timezone))
+        .date()
+    )
 
 
 def create_due(

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from background_posting.adapters.scheduler import EventBridgeScheduler, Target
-from background_posting.config import get_settings
+from background_posting.config import ApiFunctionSettings, OrganisationTimeSettings, get_settings
 from background_posting.domain.errors import Forbidden
 from background_posting.domain.identity import Caller
 from background_posting.domain.schedule import (
@@ -30,7 +30,7 @@ MAX_RUNS_SHOWN = 500
 
 
 def eventbridge() -> EventBridgeScheduler:
-    settings = get_settings()
+    settings = get_settings(ApiFunctionSettings)
     return EventBridgeScheduler(
         Target(
             group=settings.schedule_group,
@@ -41,7 +41,7 @@ def eventbridge() -> EventBridgeScheduler:
 
 
 def organisation_zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().organisation_timezone)
+    return ZoneInfo(get_settings(OrganisationTimeSettings).organisation_timezone)
 
 
 def _require_viewer(caller: Caller) -> None:
