@@ -226,18 +226,29 @@ class SqsEventSources:
         self._threads = [thread for thread in self._threads if thread.is_alive()]
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """True once every mapped queue is empty and no invocation is under way."""
+        """True once every mapped queue is empty and no invocation is under way, seen so in two
+        looks in a row with no invocation begun between them.
+
+        One look is not enough: a queue's counts are read one after another, so a message whose
+        visibility timeout ends between the reads is counted in neither (moto counts it as not
+        visible, then as visible, each a moment apart); the next look, 50 ms on, sees it.
+        """
         deadline = time.monotonic() + timeout
-        while not self._idle():
+        seen: int | None = None
+        while True:
+            started = self._idle()
+            if started is not None and started == seen:
+                return True
+            seen = started
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.05)
-        return True
 
-    def _idle(self) -> bool:
+    def _idle(self) -> int | None:
+        """How many invocations have begun, if every queue looks empty and none is under way."""
         with self._lock:
             if self._in_flight:
-                return False
+                return None
             started = self._started
         for logical_id in {mapping.queue for mapping in self.mappings}:
             counts = self._sqs.get_queue_attributes(
@@ -249,9 +260,9 @@ class SqsEventSources:
                 ],
             )["Attributes"]
             if any(int(count) for count in counts.values()):
-                return False
+                return None
         with self._lock:  # no invocation began (and perhaps sent messages) while we looked
-            return self._in_flight == 0 and self._started == started
+            return started if self._in_flight == 0 and self._started == started else None
 
     def _poll(self, mapping: SqsMapping) -> None:
         queue = self._queues[mapping.queue]
