@@ -156,12 +156,6 @@ def test_a_run_interrupted_by_a_killed_stack_finishes_after_the_restart(tmp_path
     second = start_stack(tmp_path / "dynamodb", tmp_path / "stack.log")
     try:
         before = http(second.url, "GET", f"/runs/{run_id}", "runner").body
-        recovery = [
-            line
-            for line in (tmp_path / "stack.log").read_text().splitlines()
-            if "scan again" in line
-        ]
-        assert any(run_id in line for line in recovery), recovery
 
         def done() -> dict[str, object] | None:
             run = http(second.url, "GET", f"/runs/{run_id}", "runner").body

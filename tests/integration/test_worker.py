@@ -139,3 +139,29 @@ def test_a_failing_document_is_retried_then_returned_to_in_progress_with_every_e
     assert work_log.get_run(runs[2].id).counts["returned"] == 1
     # And a fourth run finds nothing to do
     assert worker.process(worker.Message(None, document.id), "w", FOREVER) == "skipped"
+
+
+def test_a_write_dynamodb_refuses_every_time_counts_an_attempt_with_its_message(
+    local_store: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given_company()
+    (document,) = queued(1)
+    # Given a posting whose transaction header DynamoDB refuses each time (over 400 KB)
+    header_body = documents_service._header_body
+    monkeypatch.setattr(
+        documents_service,
+        "_header_body",
+        lambda *args: header_body(*args) | {"padding": "x" * 450_000},
+    )
+    # When the worker tries it
+    outcome = worker.process(worker.Message(None, document.id), "w1", FOREVER)
+    # Then the attempt counts, with DynamoDB's refusal in the log, and nothing is posted
+    assert outcome == "failed"
+    assert status_of(document) == READY_TO_POST
+    (item,) = item_store.items_of(document.id)
+    assert item.attempts == 1 and "DynamoDB refused" in (item.last_error or "")
+    (entry,) = work_log.get_group(admins_group()).entries
+    assert entry.outcome == "failed" and entry.attempt == 1
+    assert [e["code"] for e in entry.errors] == ["store_refused"]
+    assert "DynamoDB refused" in entry.errors[0]["message"]
+    assert counters.current("ACME", "TRN") == 0
