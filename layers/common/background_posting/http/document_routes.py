@@ -145,7 +145,7 @@ def append_lines(document_id: DocumentId, body: Annotated[LinesToAppend, Body()]
 
 @router.post("/documents/<document_id>/discard", tags=["Documents"], summary="Discard")
 def discard_document(document_id: DocumentId) -> Response[Any]:
-    document = service.discard_document(caller_from(router.current_event), document_id)
+    document = background.discard(caller_from(router.current_event), document_id)
     return _json(200, _document_json(document))
 
 

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from background_posting.domain.background import PlannedItem, background_reasons, plan_items
-from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST, Document
+from background_posting.domain.documents import DISCARDED, IN_PROGRESS, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.work import LogGroup, WorkerItem
 from background_posting.services import documents as documents_service
+from background_posting.services import tax as tax_service
 from background_posting.services import verification
 from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
@@ -125,6 +126,20 @@ def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Doc
 
 def worker_items(caller: Caller, reference: str) -> list[WorkerItem]:
     return [i for i in item_store.by_reference(reference) if caller.may_use(i.company)]
+
+
+def discard(caller: Caller, document_id: str) -> Document:
+    """Discard a document: In Progress as usual, or an invoice verified with errors as it is
+    (its worker items go with it); a tax AvaTax calculated for it (uncommitted) is voided."""
+    document = documents_service.read_document(caller, document_id, with_lines=False)
+    discarded = verification.discard_with_errors(caller, document)  # verified with errors
+    if discarded is not None:
+        return discarded
+    document.require_discardable()
+    voided = tax_service.void_calculated(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
+    return document_store.change_status(
+        document, document.moved_to(DISCARDED, documents_service.now(), **voided)
+    )
 
 
 def withdraw(caller: Caller, document_id: str, status: str) -> Document:

@@ -13,7 +13,6 @@ from pydantic import TypeAdapter
 from background_posting.domain.background import plan_items
 from background_posting.domain.documents import (
     COMPLETE,
-    DISCARDED,
     IN_PROGRESS,
     MAX_LINES,
     TRANSACTION_PREFIX,
@@ -286,19 +285,6 @@ def _refuse_entered_tax(lines: list[DocumentLine]) -> None:
                     "errors": [{"field": f"lines[{index}].tax", "message": "cannot be entered"}]
                 },
             )
-
-
-def discard_document(caller: Caller, document_id: str) -> Document:
-    from background_posting.services import verification  # it posts through this module
-
-    document = _visible(caller, document_id, with_lines=False).document
-    discarded = verification.discard_with_errors(caller, document)  # verified with errors
-    if discarded is not None:
-        return discarded
-    document.require_discardable()
-    # A tax AvaTax calculated for it (uncommitted) is voided there first
-    voided = tax_service.void_calculated(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
-    return document_store.change_status(document, document.moved_to(DISCARDED, now(), **voided))
 
 
 def printable(caller: Caller, document_id: str) -> Printout:
