@@ -42,11 +42,13 @@ document with any problem gets no draft.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import Literal, cast
+from functools import partial
+from itertools import islice
+from typing import Literal, cast, overload
 
 from background_posting.domain.company import Account, Company
 from background_posting.domain.credit_terms import (
@@ -114,7 +116,9 @@ class TransactionDraft:
     dual_currency: str
     rate_document_to_home: Rate
     rate_home_to_dual: Rate
-    lines: list[TransactionLine]
+    lines: TransactionLines
+    control_value: Decimal | None
+    """The control line's document value (signed, debit positive); None for a journal."""
     discount: SettlementDiscount | None
     totals: dict[str, Decimal]
     """`net`, `tax`, `gross` in document currency, as the document shows them (a journal:
@@ -198,12 +202,23 @@ def build_transaction(
                 account_currency=account.account_currency,
                 rate=rate_account,
             )
-        lines = _Lines(company, document.currency, rate_home, rate_dual)
+        conversion = _Conversion(
+            company.home_currency,
+            company.dual_currency,
+            rate_home,
+            rate_dual,
+            round_money(Decimal(0), document.currency),
+        )
         if document.type == "journal":
-            _post_journal(lines, cast(list[JournalLine], document.lines), analysis)
+            journal_lines = cast(list[JournalLine], document.lines)
+            rows: Callable[[], Iterator[Row]] = partial(_journal_rows, journal_lines, analysis)
+            control_value = None
         else:
-            _post_trading(lines, document, company, account, analysis)
-        lines.close(company.gl_accounts.currency_rounding)
+            assert account is not None
+            trading = account
+            rows = partial(_trading_rows, document, company, trading, analysis)
+            control_value = analysis.gross if document.type in _CONTROL_DEBIT else -analysis.gross
+        lines = TransactionLines(rows, conversion, company.gl_accounts.currency_rounding)
 
     return TransactionDraft(
         company=company.id,
@@ -217,7 +232,8 @@ def build_transaction(
         dual_currency=company.dual_currency,
         rate_document_to_home=rate_home,
         rate_home_to_dual=rate_dual,
-        lines=lines.lines,
+        lines=lines,
+        control_value=control_value,
         discount=discount,
         totals={"net": analysis.net, "tax": analysis.tax, "gross": analysis.gross},
     )
@@ -225,113 +241,142 @@ def build_transaction(
 
 # -- building the lines --------------------------------------------------------------------
 
+Row = tuple[LineKind, str, str | None, str, Decimal, int | None, str | None]
+"""A line before conversion: kind, GL account, account, description, document value, the
+document line it comes from, tax code."""
 
-class _Lines:
-    """Collects transaction lines, converting each and keeping the home and dual sums."""
 
-    __slots__ = (
-        "document_zero",
-        "dual_currency",
-        "dual_sum",
-        "home_currency",
-        "home_sum",
-        "lines",
-        "rate_dual",
-        "rate_home",
-    )
+@dataclass(frozen=True, slots=True)
+class _Conversion:
+    """Converts a document-currency value into home and dual currency (module docstring)."""
 
-    def __init__(self, company: Company, currency: str, rate_home: Rate, rate_dual: Rate) -> None:
-        self.home_currency = company.home_currency
-        self.dual_currency = company.dual_currency
-        self.rate_home = rate_home
-        self.rate_dual = rate_dual
-        self.document_zero = round_money(Decimal(0), currency)
-        self.home_sum = Decimal(0)
-        self.dual_sum = Decimal(0)
-        self.lines: list[TransactionLine] = []
+    home_currency: str
+    dual_currency: str
+    rate_home: Rate
+    rate_dual: Rate
+    document_zero: Decimal
 
-    def add(
-        self,
-        kind: LineKind,
-        gl_account: str,
-        account: str | None,
-        description: str,
-        value: Decimal,
-        source_line: int | None = None,
-        tax_code: str | None = None,
-    ) -> None:
+    def line(self, row: Row) -> TransactionLine:
+        kind, gl_account, account, description, value, source_line, tax_code = row
         if not value:
             value = self.document_zero  # never a negative zero
-        home = round_money(self.rate_home.apply(value), self.home_currency)
-        dual = round_money(self.rate_dual.apply(home), self.dual_currency)
-        if not home:
-            home = abs(home)
-        if not dual:
-            dual = abs(dual)
-        self.home_sum += home
-        self.dual_sum += dual
-        self.lines.append(
-            TransactionLine(
-                kind,
-                gl_account,
-                account,
-                description,
-                value,
-                home,
-                dual,
-                source_line,
-                tax_code,
-            )
+        with localcontext(EXACT):
+            home = round_money(self.rate_home.apply(value), self.home_currency)
+            dual = round_money(self.rate_dual.apply(home), self.dual_currency)
+        return TransactionLine(
+            kind,
+            gl_account,
+            account,
+            description,
+            value,
+            home if home else abs(home),
+            dual if dual else abs(dual),
+            source_line,
+            tax_code,
         )
 
-    def close(self, rounding_gl_account: str) -> None:
-        """Add the one rounding line that cancels any home or dual residue (module docstring)."""
-        if not self.home_sum and not self.dual_sum:
-            return
-        home = round_money(-self.home_sum, self.home_currency)
-        dual = round_money(-self.dual_sum, self.dual_currency)
-        self.lines.append(
-            TransactionLine(
-                "rounding",
-                rounding_gl_account,
-                None,
-                "Currency rounding",
-                self.document_zero,
-                home if home else abs(home),
-                dual if dual else abs(dual),
-                None,
-                None,
-            )
+    def rounding(self, home_sum: Decimal, dual_sum: Decimal, gl_account: str) -> TransactionLine:
+        """The one line that cancels the home and dual residue (module docstring)."""
+        home = round_money(-home_sum, self.home_currency)
+        dual = round_money(-dual_sum, self.dual_currency)
+        return TransactionLine(
+            "rounding",
+            gl_account,
+            None,
+            "Currency rounding",
+            self.document_zero,
+            home if home else abs(home),
+            dual if dual else abs(dual),
+            None,
+            None,
         )
-        self.home_sum = self.dual_sum = Decimal(0)
 
 
-def _post_trading(
-    lines: _Lines,
-    document: Document,
-    company: Company,
-    account: Account | None,
-    analysis: Analysis,
-) -> None:
-    assert account is not None
+class TransactionLines(Sequence[TransactionLine]):
+    """A transaction's lines, made from the document one at a time whenever they are read.
+
+    A 100,000-line posting never holds its lines: the store serialises each chunk as it is
+    made. The rounding line comes last, once the home and dual sums are known; how many lines
+    there are is known once they have been read through (`len` reads them if need be).
+    """
+
+    __slots__ = ("_conversion", "_count", "_rounding_gl", "_rows")
+
+    def __init__(
+        self, rows: Callable[[], Iterator[Row]], conversion: _Conversion, rounding_gl: str
+    ) -> None:
+        self._rows = rows
+        self._conversion = conversion
+        self._rounding_gl = rounding_gl
+        self._count: int | None = None
+
+    def __iter__(self) -> Iterator[TransactionLine]:
+        convert = self._conversion.line
+        home_sum = dual_sum = Decimal(0)
+        count = 0
+        for row in self._rows():
+            line = convert(row)
+            home_sum = EXACT.add(home_sum, line.home_value)
+            dual_sum = EXACT.add(dual_sum, line.dual_value)
+            count += 1
+            yield line
+        if home_sum or dual_sum:
+            count += 1
+            yield self._conversion.rounding(home_sum, dual_sum, self._rounding_gl)
+        self._count = count
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __len__(self) -> int:
+        if self._count is None:
+            for _line in self:
+                pass
+        assert self._count is not None
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> TransactionLine: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[TransactionLine]: ...
+
+    def __getitem__(self, index: int | slice) -> TransactionLine | list[TransactionLine]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        position = index + len(self) if index < 0 else index
+        found = next(islice(self, position, None), None) if position >= 0 else None
+        if found is None:
+            raise IndexError("transaction line index out of range")
+        return found
+
+
+def _trading_rows(
+    document: Document, company: Company, account: Account, analysis: Analysis
+) -> Iterator[Row]:
     gl = company.gl_accounts
     sales = document.type in SALES_TYPES
     sign = 1 if document.type in _CONTROL_DEBIT else -1
     control_gl = gl.receivable_control if sales else gl.payable_control
     tax_gl = gl.sales_tax if sales else gl.purchase_tax
-    lines.add(
+    yield (
         "control",
         control_gl,
         account.id,
         document.description or account.name,
         sign * analysis.gross,
+        None,
+        None,
     )
     document_lines = cast(list[DocumentLine], document.lines)
-    add = lines.add
     for index, (line, value, gl_account) in enumerate(
         zip(document_lines, analysis.values, analysis.gl_accounts, strict=True)
     ):
-        add(
+        yield (
             "analysis",
             gl_account,
             None,
@@ -343,10 +388,9 @@ def _post_trading(
     descriptions = {t.code: t.description for t in company.tax_codes}
     for code, tax in analysis.taxes.items():
         description = descriptions.get(code or "") or (f"Tax {code}" if code else "Tax")
-        lines.add("tax", tax_gl, None, description, -sign * tax, None, code)
+        yield "tax", tax_gl, None, description, -sign * tax, None, code
 
 
-def _post_journal(lines: _Lines, journal_lines: Sequence[JournalLine], analysis: Analysis) -> None:
-    add = lines.add
+def _journal_rows(journal_lines: Sequence[JournalLine], analysis: Analysis) -> Iterator[Row]:
     for index, (line, value) in enumerate(zip(journal_lines, analysis.values, strict=True)):
-        add("analysis", line.gl_account, line.account, line.description, value, index)
+        yield "analysis", line.gl_account, line.account, line.description, value, index, None

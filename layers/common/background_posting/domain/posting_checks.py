@@ -14,10 +14,10 @@ discount); line by line `tax_code_unknown` (built-in tax only), and for journals
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal, localcontext
-from typing import cast
+from typing import Any, Generic, TypeVar, cast, overload
 
 from background_posting.domain.company import Account, Company, Period
 from background_posting.domain.documents import (
@@ -44,12 +44,52 @@ HUNDRED = Decimal(100)
 _KIND_FOR = {t: "customer" for t in SALES_TYPES} | {t: "vendor" for t in PAYABLE_TYPES}
 
 
+T = TypeVar("T")
+
+
+class PerLine(Sequence[T], Generic[T]):
+    """`of(line)` for each document line, worked out whenever it is read: what a posting
+    works out per line is never held for all of a large document's lines at once."""
+
+    __slots__ = ("_lines", "_of")
+    _lines: Sequence[Any]
+    _of: Callable[[Any], T]
+
+    def __init__(self, lines: Sequence[Any], of: Callable[[Any], T]) -> None:
+        self._lines = lines
+        self._of = of
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __iter__(self) -> Iterator[T]:
+        of = self._of
+        return (of(line) for line in self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [self._of(line) for line in self._lines[index]]
+        return self._of(self._lines[index])
+
+
+def line_net(line: DocumentLine, currency: str) -> Decimal:
+    """A trading line's net: round(quantity x unit price), the product exact."""
+    with localcontext(EXACT):
+        return round_money(line.quantity * line.unit_price, currency)
+
+
 @dataclass(slots=True)
 class Analysis:
-    """Document-currency amounts worked out while validating: one entry per document line."""
+    """Document-currency amounts worked out while validating; per document line, lazily."""
 
-    values: list[Decimal]
-    gl_accounts: list[str]
+    values: Sequence[Decimal]
+    gl_accounts: Sequence[str]
     taxes: dict[str | None, Decimal]
     net: Decimal
     tax: Decimal
@@ -260,18 +300,16 @@ def trading_analysis(
     if tax_override is not None and any(not 0 <= i < len(lines) for i in tax_override):
         raise ValueError(f"tax_override names lines that {number} does not have")
 
-    values: list[Decimal] = []
-    gl_accounts: list[str] = []
+    def gl_account(line: DocumentLine) -> str:
+        if deferred is not None and line.income_schedule is not None:
+            return deferred
+        return line.gl_account or default_gl
+
     taxable: dict[str | None, Decimal] = {}
     net_total = Decimal(0)
     for index, line in enumerate(lines):
         net = round_money(line.quantity * line.unit_price, currency)
-        values.append(net)
         net_total += net
-        if deferred is not None and line.income_schedule is not None:
-            gl_accounts.append(deferred)
-        else:
-            gl_accounts.append(line.gl_account or default_gl)
         code = line.tax_code
         if builtin:
             if code is None:
@@ -303,8 +341,8 @@ def trading_analysis(
     tax_total = round_money(sum(taxes.values(), Decimal(0)), currency)
     net_total = round_money(net_total, currency)
     return Analysis(
-        values=values,
-        gl_accounts=gl_accounts,
+        values=PerLine(lines, lambda line: line_net(line, currency)),
+        gl_accounts=PerLine(lines, gl_account),
         taxes=taxes,
         net=net_total,
         tax=tax_total,
@@ -321,8 +359,6 @@ def journal_analysis(
     currency, number = document.currency, document.number
     places = minor_units(currency)
     lines = cast(list[JournalLine], document.lines)
-    values: list[Decimal] = []
-    gl_accounts: list[str] = []
     total = Decimal(0)
     debits = Decimal(0)
     for index, line in enumerate(lines):
@@ -340,8 +376,6 @@ def journal_analysis(
                     f"lines[{index}].value",
                 )
             )
-        values.append(rounded)
-        gl_accounts.append(line.gl_account)
         if line.account is not None:
             check_line_account(document, company, accounts, index, line.account, problems)
     if total != 0:
@@ -355,8 +389,8 @@ def journal_analysis(
         )
     debits = round_money(debits, currency)
     return Analysis(
-        values=values,
-        gl_accounts=gl_accounts,
+        values=PerLine(lines, lambda line: round_money(line.value, currency)),
+        gl_accounts=PerLine(lines, lambda line: line.gl_account),
         taxes={},
         net=debits,
         tax=round_money(Decimal(0), currency),

@@ -417,9 +417,7 @@ def posted_outstanding(document: Document, draft: TransactionDraft) -> Decimal |
     """What a posted invoice or credit note has outstanding (None for a journal)."""
     if document.is_journal:
         return None
-    control = sum(
-        (line.document_value for line in draft.lines if line.kind == "control"), Decimal(0)
-    )
+    control = draft.control_value or Decimal(0)
     return abs(control) - sum((m.amount for m in document.matches), Decimal(0))
 
 

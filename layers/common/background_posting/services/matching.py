@@ -111,7 +111,7 @@ def post_and_match(caller: Caller, credit_note_id: str) -> tuple[Document, Docum
             details={"number": note.number, "reasons": reasons},
         )
     draft = documents_service.draft_for(note)  # every posting validation, before anything
-    gross = abs(sum((ln.document_value for ln in draft.lines if ln.kind == "control"), Decimal(0)))
+    gross = abs(draft.control_value or Decimal(0))
     post_and_match_pair(note, invoice, gross)
 
     match_id = uuid.uuid4().hex

@@ -24,7 +24,13 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from background_posting.domain.documents import COMPLETE, DOCUMENT_TYPES, Document
+from background_posting.domain.documents import (
+    COMPLETE,
+    DOCUMENT_TYPES,
+    Document,
+    DocumentLine,
+    JournalLine,
+)
 from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.store import counters
 from background_posting.store.base import bound, register
@@ -201,16 +207,21 @@ def _read_lines(document_id: str, revision: int, first_chunk: int, last_chunk: i
 def _read_whole(document_id: str) -> Stored:
     """Header and every line in one consistent Query (the header sorts before its chunks)."""
     header: DocumentRecord | None = None
+    data: dict[str, Any] = {}
+    line_model: type[DocumentLine] | type[JournalLine] = DocumentLine
     lines: list[Any] = []
     for item in DocumentRecord.query(_pk(document_id), consistent_read=True):
         if item.sk == HEADER:
             header = item
+            data = json.loads(header.body or "{}")
+            line_model = JournalLine if data.get("type") == "journal" else DocumentLine
         elif header is not None and item.sk.startswith(_revision_prefix(int(header.revision or 1))):
-            lines.extend(json.loads(item.lines or "[]"))
+            # each chunk's lines become models at once: a large document's lines are never
+            # held as JSON and as dictionaries and as models all at the same time
+            lines.extend(line_model.model_validate(line) for line in json.loads(item.lines or "[]"))
         # chunks of an abandoned revision (deleted after an amendment moved on) are skipped
     if header is None:
         raise _not_found(document_id)
-    data = json.loads(header.body or "{}")
     count = data.get("line_count")
     data["lines"] = lines[:count] if isinstance(count, int) and count < len(lines) else lines
     return Stored(
