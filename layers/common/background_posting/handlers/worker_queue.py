@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -120,3 +120,22 @@ class WorkerQueueHandler:
             name=f"{self.metric}{outcome.title()}", unit=MetricUnit.Count, value=1
         )
         return outcome
+
+
+def worker_function(
+    *, tax_commit: bool, queue: Callable[[], Queue], metric: str
+) -> Callable[[dict[str, Any], LambdaContext], Any]:
+    """An SQS worker function's Lambda entry point: the handler above under the Powertools
+    decorators (Logger with the Lambda context, Tracer, Metrics flushed per invocation)."""
+    root = Logger()
+    tracer = Tracer()
+    metrics = Metrics()
+    handle = WorkerQueueHandler(tax_commit=tax_commit, queue=queue, metrics=metrics, metric=metric)
+
+    @root.inject_lambda_context(log_event=False)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics(raise_on_empty_metrics=False)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+        return handle(event, context)
+
+    return lambda_handler
