@@ -350,3 +350,15 @@ def test_an_empty_company_in_a_list_is_a_400_naming_it(acme: Any) -> None:
     # Then it is refused, naming the field, as any invalid request is
     assert answer.status == 400, answer.body
     assert _fields(answer) == ["company"]
+
+
+def test_a_query_parameter_the_route_does_not_take_is_a_400_naming_it(acme: Any) -> None:
+    # A misspelt filter is refused, not ignored (the answer would look right and be wrong)
+    answer = invoke_api(acme, "GET", "/documents?compnay=ACME&limit=1", "clerk")
+    assert answer.status == 400 and _fields(answer) == ["compnay"] and _is_error_shape(answer)
+    assert "compnay" in answer.body["error"]["message"]
+    # Each one the route does not take is named
+    answer = invoke_api(acme, "GET", "/scheduler?count=2&x=1&y=2", "admin")
+    assert answer.status == 400 and _fields(answer) == ["x", "y"]
+    # The parameters a route declares are taken as before
+    assert invoke_api(acme, "GET", "/documents?company=ACME&limit=1", "clerk").status == 200

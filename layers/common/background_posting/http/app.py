@@ -26,6 +26,7 @@ from background_posting.http import (
     scheduler_routes,
     settings_routes,
 )
+from background_posting.http.route_index import RouteIndex
 
 TITLE = "Background Posting API"
 VERSION = "1.0.0"
@@ -91,12 +92,13 @@ def handle(
     per Idempotency-Key)."""
     method = str(event.get("httpMethod", "")).upper()
     path = str(event.get("path", ""))
-    allowed = errors.methods_of(app, path)
+    allowed = route_index(app).methods(path)
     return (
         unauthenticated(event)
         or unsupported_body(event)
         or undecodable_body(event)
         or not_allowed(method, path, allowed)
+        or unknown_query(app, event)
         or (
             idempotency.once(event, context, lambda: app.resolve(event, context))
             if method in allowed
@@ -118,6 +120,46 @@ def not_allowed(method: str, path: str, allowed: list[str]) -> dict[str, Any] | 
     )
     answer["headers"]["Allow"] = ", ".join(allowed)
     return answer
+
+
+def unknown_query(app: APIGatewayRestResolver, event: dict[str, Any]) -> dict[str, Any] | None:
+    """A query parameter the operation does not declare is a 400 naming it (a misspelt filter
+    would otherwise be ignored, and the answer look right)."""
+    method, path = str(event.get("httpMethod", "")).upper(), str(event.get("path", ""))
+    declared = route_index(app).query_names(method, path)
+    if declared is None:
+        return None  # no such operation: routed as usual (404, 405, a CORS preflight)
+    given = set(event.get("multiValueQueryStringParameters") or {})
+    given |= set(event.get("queryStringParameters") or {})
+    unknown = sorted(given - declared)
+    if not unknown:
+        return None
+    takes = ", ".join(sorted(declared)) if declared else "none"
+    return errors.proxy_answer(
+        HTTPStatus.BAD_REQUEST,
+        "invalid_request",
+        f"{method} {path} takes no query parameter {', '.join(unknown)} (it takes {takes}).",
+        {
+            "errors": [
+                {
+                    "field": name,
+                    "label": name,
+                    "message": "is not a query parameter of this request",
+                    "code": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        },
+    )
+
+
+def route_index(app: APIGatewayRestResolver) -> RouteIndex:
+    return _route_index_cached(id(app), app)
+
+
+@lru_cache(maxsize=4)
+def _route_index_cached(_key: int, app: APIGatewayRestResolver) -> RouteIndex:
+    return RouteIndex.of(openapi_document(app))
 
 
 PUBLIC_PATHS = frozenset(path for _, path in openapi.PUBLIC)
@@ -151,7 +193,7 @@ def build() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(
         enable_validation=True, cors=console_cors(), json_body_deserializer=parse_json_body
     )
-    errors.install(app)
+    errors.install(app, lambda path: route_index(app).methods(path))
     app.include_router(reference_routes.router)
     app.include_router(settings_routes.router)
     app.include_router(payables_routes.router)  # before /documents/<id>: save-and-post

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -316,21 +316,9 @@ def describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, str]]]:
     return message, problems
 
 
-def methods_of(app: APIGatewayRestResolver, path: str) -> list[str]:
-    """The methods the API's OpenAPI document lists for a concrete path (none: no such path)."""
-    from background_posting.http.app import openapi_document  # the document names the routes
+def install(app: APIGatewayRestResolver, methods_of: Callable[[str], list[str]]) -> None:
+    """The answers of every error; `methods_of(path)` the methods a path takes (for a 405)."""
 
-    found: dict[int, list[str]] = {}
-    for template, operations in openapi_document(app).get("paths", {}).items():
-        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
-        if re.fullmatch(pattern, path):
-            # `/documents/post` is its own route, not `/documents/{document_id}`: the match
-            # with the fewest parameters names the path's methods
-            found.setdefault(template.count("{"), []).extend(m.upper() for m in operations)
-    return sorted(set(found[min(found)])) if found else []
-
-
-def install(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _request_invalid(exc: RequestValidationError) -> Response[dict[str, Any]]:
         message, problems = describe_validation(list(exc.errors()))
@@ -356,7 +344,7 @@ def install(app: APIGatewayRestResolver) -> None:
     @app.not_found
     def _no_route(exc: Exception) -> Response[dict[str, Any]]:
         event = app.current_event
-        allowed = methods_of(app, event.path)
+        allowed = methods_of(event.path)
         if allowed:
             answer = error_response(
                 HTTPStatus.METHOD_NOT_ALLOWED,
