@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, VersionAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
 from background_posting.domain.company import Account
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.store import companies
-from background_posting.store.base import bound, register, save_conditionally
+from background_posting.store.base import StoreModel, register, save_conditionally
 
 
 @register(lambda s: s.accounts_table)
-class AccountRecord(Model):
+class AccountRecord(StoreModel):
     class Meta:
         table_name = "accounts"
 
@@ -36,7 +35,6 @@ def create_account(account: Account) -> None:
 
 
 def get_account(account_id: str) -> tuple[Account, int]:
-    bound()
     try:
         record = AccountRecord.get(account_id, consistent_read=True)
     except DoesNotExist as exc:

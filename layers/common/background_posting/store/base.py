@@ -1,10 +1,18 @@
-"""Binding the pynamodb models to the configured tables, and the store's one connection.
+"""The store's models, bound to the configured tables, and the store's one connection.
 
-Every model and every transaction of a process share one pynamodb `Connection` (one botocore
-client), created lazily under a lock on first use and rebuilt whenever the store is bound to
-other settings (another endpoint, region or tables): a test that switches from moto to
-DynamoDB Local never reuses a client made for the other. Building a botocore client costs
-about 140 ms (it loads the service model and endpoint rules); a warm Lambda pays it once.
+Every model derives from `StoreModel`, so it reaches its table through the store: the first
+request of a model after the store was bound (`bind`, or the first request of the process)
+points the model at the table its settings name, and at the process's one pynamodb
+`Connection` (one botocore client), which is created lazily under a lock. Binding to other
+settings (another endpoint, region or tables) forgets every model's table and the connection,
+so a test that switches from moto to DynamoDB Local never reuses a client made for the other,
+and no store function needs to remember to bind first. Building a botocore client costs about
+140 ms (it loads the service model and endpoint rules); a warm Lambda pays it once.
+
+pynamodb has no public hook for either: a model reaches its table through its private
+classmethod `_get_connection`, which `StoreModel` overrides, and pynamodb's own table
+connection is then pointed at the shared one. That override is the one private name the
+store uses.
 """
 
 from __future__ import annotations
@@ -12,63 +20,72 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import PutError, PynamoDBException
 from pynamodb.models import Model
 
 from background_posting.config import Settings, get_settings, use
 from background_posting.domain.errors import Conflict
 
+M = TypeVar("M", bound=Model)
+
 _lock = threading.RLock()
 _bound: Settings | None = None
 _shared: Connection | None = None
-_models: list[tuple[type[Model], Callable[[Settings], str]]] = []
+_tables: dict[type[Model], tuple[Settings, TableConnection]] = {}
+_names: dict[type[Model], Callable[[Settings], str]] = {}
 
 
-def register(table_name: Callable[[Settings], str]) -> Callable[[type[Model]], type[Model]]:
+def register(table_name: Callable[[Settings], str]) -> Callable[[type[M]], type[M]]:
     """Class decorator: this model lives in the table `table_name(settings)` names."""
 
-    def wrap(model: type[Model]) -> type[Model]:
-        global _shared
-        with _lock:
-            _models.append((model, table_name))
-            if _bound is not None:
-                _point(model, table_name, _bound)
-                _shared = None  # shared again, this model included, on the next request
+    def wrap(model: type[M]) -> type[M]:
+        _names[model] = table_name
         return model
 
     return wrap
 
 
+class StoreModel(Model):
+    """A pynamodb model reaching its table (named by `register`) through the store."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        held = _tables.get(cls)
+        if held is not None and held[0] is _bound:
+            return held[1]
+        with _lock:
+            settings = _bound if _bound is not None else bind()
+            cls.Meta.table_name = _names[cls](settings)
+            cls.Meta.region = settings.region
+            cls.Meta.host = settings.dynamodb_endpoint
+            cls._connection = None
+            table = super()._get_connection()  # pynamodb's, made for this table (no request)
+            shared = connection()
+            with contextlib.suppress(ValueError):  # added already: models share tables
+                shared.add_meta_table(table.get_meta_table())
+            table.connection = shared
+            _tables[cls] = (settings, table)
+            return table
+
+
 def bind(settings: Settings | None = None) -> Settings:
-    """Point every model at its table; called by the first store call (or by tests)."""
+    """Use these settings (by default the configured ones) from the next request on."""
     global _bound, _shared
     settings = settings or get_settings()
     with _lock:
         _shared = None  # the next request builds a connection for these settings
-        for model, table_name in _models:
-            _point(model, table_name, settings)
+        _tables.clear()
         _bound = settings
         use(settings)
     return settings
 
 
-def _point(model: type[Model], table_name: Callable[[Settings], str], settings: Settings) -> None:
-    model.Meta.table_name = table_name(settings)
-    model.Meta.region = settings.region
-    model.Meta.host = settings.dynamodb_endpoint
-    # pynamodb makes a connection per model on first use; `shared_by_models` replaces it
-    model._connection = None
-
-
-def bound() -> Settings:
-    """The settings the store is bound to; binds (and shares the connection) on first use."""
-    settings = _bound if _bound is not None else bind()
-    if _shared is None:
-        connection()
-    return settings
+def table_name(model: type[StoreModel]) -> str:
+    """The name of the table `model` lives in, under the store's settings."""
+    return model._get_connection().table_name
 
 
 def connection() -> Connection:
@@ -82,13 +99,6 @@ def connection() -> Connection:
             settings = _bound if _bound is not None else bind()
             made = Connection(region=settings.region, host=settings.dynamodb_endpoint)
             _ = made.client  # the botocore client, made once here, not by racing threads
-            for model, _name in _models:
-                # pynamodb has no public hook to give models a connection: each model's table
-                # connection is made (no request is sent) and pointed at the shared one.
-                table = model._get_connection()
-                with contextlib.suppress(ValueError):  # added already: models share tables
-                    made.add_meta_table(table.get_meta_table())
-                table.connection = made
             _shared = made
         return _shared
 
@@ -105,7 +115,6 @@ def save_conditionally(record: Model, condition: Any, conflict: Conflict) -> Non
 
     A record with a version attribute also checks that version (optimistic locking).
     """
-    bound()
     try:
         record.save(condition)
     except PutError as exc:

@@ -12,7 +12,7 @@ from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.settings import CompanySettings
 from background_posting.store import counters
 from background_posting.store.base import (
-    bound,
+    StoreModel,
     register,
     save_conditionally,
 )
@@ -22,7 +22,7 @@ PROFILE = "profile"
 
 
 @register(lambda s: s.companies_table)
-class CompanyRecord(Model):
+class CompanyRecord(StoreModel):
     class Meta:
         table_name = "companies"
 
@@ -47,7 +47,6 @@ def create_company(company: Company) -> None:
 
 def get_company(company_id: str) -> tuple[Company, int]:
     """The company and its version (for an optimistic update)."""
-    bound()
     try:
         record = CompanyRecord.get(company_id, PROFILE, consistent_read=True)
     except DoesNotExist as exc:
@@ -61,7 +60,6 @@ def get_company(company_id: str) -> tuple[Company, int]:
 
 def existing(company_ids: list[str]) -> set[str]:
     """Which of these companies exist (one consistent batch read per 100)."""
-    bound()
     keys = [(company_id, PROFILE) for company_id in sorted(set(company_ids))]
     return {record.id for record in CompanyRecord.batch_get(keys, consistent_read=True)}
 
@@ -104,7 +102,6 @@ SETTINGS = "settings"
 
 def get_settings(company_id: str) -> CompanySettings:
     """The company's accounting settings; the defaults until someone saves them."""
-    bound()
     try:
         record = CompanyRecord.get(company_id, SETTINGS, consistent_read=True)
     except DoesNotExist:
@@ -113,7 +110,6 @@ def get_settings(company_id: str) -> CompanySettings:
 
 
 def put_settings(company_id: str, settings: CompanySettings) -> None:
-    bound()
     CompanyRecord(company_id, SETTINGS, body=settings.model_dump_json()).save(
         add_version_condition=False
     )

@@ -10,15 +10,14 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
-from pynamodb.models import Model
 
 from background_posting.domain.errors import DomainError
-from background_posting.store.base import bound, register
+from background_posting.store.base import StoreModel, register
 from background_posting.store.writes import Write
 
 
 @register(lambda s: s.companies_table)
-class CounterRecord(Model):
+class CounterRecord(StoreModel):
     class Meta:
         table_name = "companies"
 
@@ -32,7 +31,6 @@ def _kind(prefix: str) -> str:
 
 
 def current(company_id: str, prefix: str) -> int:
-    bound()
     try:
         return int(CounterRecord.get(company_id, _kind(prefix), consistent_read=True).value)
     except DoesNotExist:

@@ -22,7 +22,6 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from background_posting.domain.documents import (
     COMPLETE,
@@ -33,7 +32,7 @@ from background_posting.domain.documents import (
 )
 from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.store import counters
-from background_posting.store.base import bound, register
+from background_posting.store.base import StoreModel, register
 from background_posting.store.chunks import append_point, chunk_key, chunked, joined, span
 from background_posting.store.writes import LostRace, Write, fits, transact
 
@@ -50,7 +49,7 @@ class ByCompany(GlobalSecondaryIndex["DocumentRecord"]):
 
 
 @register(lambda s: s.documents_table)
-class DocumentRecord(Model):
+class DocumentRecord(StoreModel):
     class Meta:
         table_name = "documents"
 
@@ -133,7 +132,6 @@ def insert_document(document: Document) -> Document:
     Small documents are one transaction. Larger ones write their line chunks first; the
     header (the only way in) is written last, with the number, in one transaction.
     """
-    bound()
     chunks = _chunks(document, 1)
     chunk_writes = [Write.put(chunk) for chunk in chunks]
     inline = fits(chunk_writes, more_items=2, more_bytes=len(_header_body(document)) + 1_000)
@@ -237,7 +235,6 @@ def get_document(
     line_limit: int | None = None,
 ) -> Stored:
     """The document; all its lines, none, or the slice [line_offset, line_offset + line_limit)."""
-    bound()
     if with_lines and line_offset == 0 and line_limit is None:
         return _read_whole(document_id)
     header = _read_header(document_id)
@@ -260,7 +257,6 @@ def save_amendment(
 
     `also` are the caller's writes (a worker item's deletion, a log entry) that happen with it.
     """
-    bound()
     current = stored.document
     new = amended.model_copy(update={"version": current.version + 1})
     revision = stored.revision + 1 if lines_changed else stored.revision
@@ -293,7 +289,6 @@ def append_lines(stored: Stored, appended: Document, new_lines: Sequence[Any]) -
     (Conflict) and it may read again and retry. Readers slice by the header's line count, so
     one that read the header before the append never sees the appended lines.
     """
-    bound()
     current = stored.document
     count = current.line_count
     last_chunk, in_last = append_point(count)
@@ -368,7 +363,6 @@ def moved(
 
 def change_status(document: Document, changed: Document, also: Sequence[Write] = ()) -> Document:
     """Move a document (read at `document.version`) to `changed`, or raise Conflict."""
-    bound()
     transact([moved(document, changed, refusal=_changed_meanwhile(document)), *also])
     return changed
 
@@ -440,7 +434,6 @@ def list_documents(
     A token is bound to its query: one from another list (other companies or filters), or
     one that does not decode to a position, is refused rather than starting again.
     """
-    bound()
     query = _query_hash(companies, doc_type, status)
     index, last_key = _decode(token, companies, query) if token else (0, None)
     found: list[Document] = []
@@ -481,7 +474,6 @@ def iter_posted(company: str) -> Iterator[Document]:
     Reads the `by-company` index, which lags writes by a fraction of a second: a caller that
     must see the latest postings also reads the newest ledger headers (see reference_data).
     """
-    bound()
     for doc_type in DOCUMENT_TYPES:
         for record in DocumentRecord.by_company.query(
             company, DocumentRecord.list_sk.startswith(f"{doc_type}#{COMPLETE}#")

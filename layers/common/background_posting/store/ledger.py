@@ -26,7 +26,6 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
 from background_posting.domain.documents import (
     COMPLETE,
@@ -39,7 +38,7 @@ from background_posting.domain.errors import Conflict, NotFound
 from background_posting.store import counters
 from background_posting.store import documents as document_store
 from background_posting.store import writes as store_writes
-from background_posting.store.base import bound, register
+from background_posting.store.base import StoreModel, register
 from background_posting.store.chunks import chunk_key, chunked, dumps, joined, span
 from background_posting.store.writes import LostRace, Write, token_for, transact
 
@@ -48,7 +47,7 @@ MAX_NUMBERING_ATTEMPTS = 100
 
 
 @register(lambda s: s.ledger_table)
-class LedgerRecord(Model):
+class LedgerRecord(StoreModel):
     class Meta:
         table_name = "ledger"
 
@@ -89,7 +88,6 @@ def stage_lines(document: Document, rows: Iterable[Any], also: Sequence[Write] =
     document) and `also`; once they would not, they are written, a batch at a time, so a large
     document's lines never sit in memory all at once as items.
     """
-    bound()
     # beside the chunks: the counter, the header, the document, and the checks of the company
     # profile and the document's account (`commit_many`'s `unchanged`)
     room_items = store_writes.MAX_TRANSACTION_ITEMS - 5 - len(also)
@@ -190,7 +188,6 @@ def commit_many(
             raise ValueError("postings committed together must belong to one company")
         if posting.document.status not in POSTABLE:
             raise _not_postable(posting.document)
-    bound()
     seen = counter_seen
     for attempt in range(MAX_NUMBERING_ATTEMPTS):
         if seen is None:
@@ -251,7 +248,6 @@ def get_transaction(
     company: str, number: str, offset: int = 0, limit: int | None = None
 ) -> StoredTransaction:
     """The header and lines [offset, offset + limit) (all lines when limit is None)."""
-    bound()
     try:
         header = LedgerRecord.get(_header_pk(company, number), HEADER, consistent_read=True)
     except DoesNotExist as exc:

@@ -31,7 +31,6 @@ from pynamodb.exceptions import DoesNotExist
 from background_posting.domain.documents import COMPLETE, Document
 from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.store import documents as document_store
-from background_posting.store.base import bound
 from background_posting.store.documents import DocumentRecord
 from background_posting.store.writes import Write, transact
 
@@ -135,7 +134,6 @@ def commit_unmatch(
 
 
 def get_match(match_id: str) -> StoredMatch:
-    bound()
     try:
         record = DocumentRecord.get(_match_pk(match_id), MATCH_SK, consistent_read=True)
     except DoesNotExist as exc:
@@ -207,7 +205,6 @@ def list_documents(
     """Headers of the companies filtered by account and by having something outstanding
     (read through the `by-company` index, narrowed to posted trading documents when
     `outstanding`); `next` resumes after the last document returned."""
-    bound()
     prefixes = _prefixes(doc_type, status, outstanding)
     position: dict[str, Any] = _decode(token) if token else {"company": 0, "prefix": 0, "key": None}
     company_index, prefix_index = int(position["company"]), int(position["prefix"])

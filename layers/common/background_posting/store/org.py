@@ -7,15 +7,14 @@ from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
 from background_posting.domain.notifications import NotificationSettings
 from background_posting.domain.settings import BackgroundPostingSettings
-from background_posting.store.base import bound, register
+from background_posting.store.base import StoreModel, register
 
 
 @register(lambda s: s.org_table)
-class OrgRecord(Model):
+class OrgRecord(StoreModel):
     class Meta:
         table_name = "org"
 
@@ -31,7 +30,6 @@ def _user_key(user_id: str) -> tuple[str, str]:
 
 def logged_in_companies(user_id: str) -> frozenset[str] | None:
     """None when the user never narrowed their companies (logged into all allowed)."""
-    bound()
     try:
         record = OrgRecord.get(*_user_key(user_id))
     except DoesNotExist:
@@ -41,7 +39,6 @@ def logged_in_companies(user_id: str) -> frozenset[str] | None:
 
 def set_logged_in_companies(user_id: str, companies: frozenset[str] | None) -> None:
     """Narrow the user's session to `companies`; None: every company they are allowed."""
-    bound()
     if companies is None:
         OrgRecord(*_user_key(user_id)).delete()
         return
@@ -52,7 +49,6 @@ BACKGROUND_POSTING = ("SETTINGS", "background-posting")
 
 
 def background_posting_settings() -> BackgroundPostingSettings:
-    bound()
     try:
         record = OrgRecord.get(*BACKGROUND_POSTING, consistent_read=True)
     except DoesNotExist:
@@ -61,7 +57,6 @@ def background_posting_settings() -> BackgroundPostingSettings:
 
 
 def put_background_posting_settings(settings: BackgroundPostingSettings) -> None:
-    bound()
     OrgRecord(*BACKGROUND_POSTING, body=settings.model_dump_json()).save()
 
 
@@ -71,7 +66,6 @@ def _notifications_key(user_id: str) -> tuple[str, str]:
 
 def notification_settings(user_id: str) -> NotificationSettings:
     """The user's notification settings (the defaults until they save their own)."""
-    bound()
     try:
         record = OrgRecord.get(*_notifications_key(user_id), consistent_read=True)
     except DoesNotExist:
@@ -80,7 +74,6 @@ def notification_settings(user_id: str) -> NotificationSettings:
 
 
 def put_notification_settings(user_id: str, settings: NotificationSettings) -> None:
-    bound()
     OrgRecord(*_notifications_key(user_id), body=settings.model_dump_json()).save()
 
 
@@ -89,7 +82,6 @@ SCHEDULER = ("SETTINGS", "scheduler")
 
 def scheduler_record() -> dict[str, Any] | None:
     """The Schedule Job settings as last saved (None when never scheduled)."""
-    bound()
     try:
         record = OrgRecord.get(*SCHEDULER, consistent_read=True)
     except DoesNotExist:
@@ -99,10 +91,8 @@ def scheduler_record() -> dict[str, Any] | None:
 
 
 def put_scheduler_record(body: dict[str, Any]) -> None:
-    bound()
     OrgRecord(*SCHEDULER, body=json.dumps(body, default=str)).save()
 
 
 def delete_scheduler_record() -> None:
-    bound()
     OrgRecord(*SCHEDULER).delete()

@@ -24,12 +24,11 @@ from typing import Any
 from pynamodb.attributes import Attribute, UnicodeAttribute
 from pynamodb.constants import NUMBER
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.purchasing import GoodsReceipt, OrderLine, PurchaseOrder
 from background_posting.domain.verification import Allocation
-from background_posting.store.base import bound, register
+from background_posting.store.base import StoreModel, register
 from background_posting.store.worker_items import ItemGone, WorkerItem, WorkerItemRecord
 from background_posting.store.writes import Write, transact
 
@@ -49,7 +48,7 @@ class DecimalAttribute(Attribute[Decimal]):
 
 
 @register(lambda s: s.purchasing_table)
-class PurchasingRecord(Model):
+class PurchasingRecord(StoreModel):
     class Meta:
         table_name = "purchasing"
 
@@ -129,7 +128,6 @@ def create_order(order: PurchaseOrder) -> None:
 
 def get_order(order_id: str) -> PurchaseOrder:
     """The order with every line's running totals: one Query (receipts are not read)."""
-    bound()
     records = list(
         PurchasingRecord.query(
             _pk(order_id),
@@ -196,7 +194,6 @@ def order_headers_and_lines(
     keys: Iterable[tuple[str, int]],
 ) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, int], OrderLine]]:
     """The referenced orders' headers and lines, by one BatchGetItem (consistent reads)."""
-    bound()
     wanted = sorted(set(keys))
     orders = sorted({order for order, _ in wanted})
     items = [(_pk(o), ORDER) for o in orders] + [(_pk(o), _line_sk(n)) for o, n in wanted]
@@ -252,7 +249,6 @@ def invoiced_changed(allocations: Sequence[Allocation]) -> bool:
 
 
 def order_exists(order_id: str) -> bool:
-    bound()
     try:
         PurchasingRecord.get(_pk(order_id), ORDER, consistent_read=True)
     except DoesNotExist:

@@ -12,7 +12,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.recurring import RecurringInvoice
-from background_posting.store.base import bound, is_condition_failure
+from background_posting.store.base import is_condition_failure
 from background_posting.store.org import OrgRecord
 
 PARTITION = "RECURRING"
@@ -24,7 +24,6 @@ def _body(template: RecurringInvoice) -> str:
 
 def insert(template: RecurringInvoice) -> RecurringInvoice:
     """Store a new template; condition: no template with its id exists."""
-    bound()
     try:
         OrgRecord(PARTITION, template.id, body=_body(template)).save(
             condition=OrgRecord.pk.does_not_exist()
@@ -40,7 +39,6 @@ def insert(template: RecurringInvoice) -> RecurringInvoice:
 
 
 def get(template_id: str) -> RecurringInvoice:
-    bound()
     try:
         record = OrgRecord.get(PARTITION, template_id, consistent_read=True)
     except DoesNotExist as exc:
@@ -54,7 +52,6 @@ def get(template_id: str) -> RecurringInvoice:
 
 def active() -> list[RecurringInvoice]:
     """Every template that may still create invoices."""
-    bound()
     found = [
         RecurringInvoice.model_validate_json(record.body or "{}")
         for record in OrgRecord.query(PARTITION, consistent_read=True)
@@ -65,7 +62,6 @@ def active() -> list[RecurringInvoice]:
 def replace(before: RecurringInvoice, after: RecurringInvoice) -> bool:
     """Write `after` over `before`; condition: the stored body is still `before`'s.
     False when someone else changed it first (nothing written)."""
-    bound()
     try:
         OrgRecord(PARTITION, after.id, body=_body(after)).save(
             condition=OrgRecord.body == _body(before)

@@ -23,7 +23,7 @@ from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.settings import CompanySettings
 from background_posting.store import counters
 from background_posting.store.accounts import AccountRecord
-from background_posting.store.base import bound, connection
+from background_posting.store.base import connection, table_name
 from background_posting.store.companies import PROFILE, SETTINGS, CompanyRecord
 from background_posting.store.writes import Write
 
@@ -49,10 +49,10 @@ class ReferenceChanged(Conflict):
 def read(company_id: str, account_ids: Collection[str] = ()) -> Reference:
     """The company, its settings, its transaction counter and these accounts (missing ones
     are left out: posting reports them). NotFound when the company does not exist."""
-    settings = bound()
+    companies_table, accounts_table = table_name(CompanyRecord), table_name(AccountRecord)
     accounts = sorted(set(account_ids))[: MAX_KEYS - 3]
     request: dict[str, Any] = {
-        settings.companies_table: {
+        companies_table: {
             "Keys": [
                 {"id": {"S": company_id}, "kind": {"S": kind}}
                 for kind in (PROFILE, SETTINGS, counters.key(company_id, TRANSACTION_PREFIX)[1])
@@ -61,14 +61,14 @@ def read(company_id: str, account_ids: Collection[str] = ()) -> Reference:
         }
     }
     if accounts:
-        request[settings.accounts_table] = {
+        request[accounts_table] = {
             "Keys": [{"id": {"S": account_id}} for account_id in accounts],
             "ConsistentRead": True,
         }
     found = _batch_get(request)
     by_kind = {
         item["kind"]["S"]: CompanyRecord.from_raw_data(item)
-        for item in found.get(settings.companies_table, [])
+        for item in found.get(companies_table, [])
     }
     profile = by_kind.get(PROFILE)
     if profile is None:
@@ -79,9 +79,7 @@ def read(company_id: str, account_ids: Collection[str] = ()) -> Reference:
         )
     stored_settings = by_kind.get(SETTINGS)
     counter = by_kind.get(counters.key(company_id, TRANSACTION_PREFIX)[1])
-    account_records = [
-        AccountRecord.from_raw_data(item) for item in found.get(settings.accounts_table, [])
-    ]
+    account_records = [AccountRecord.from_raw_data(item) for item in found.get(accounts_table, [])]
     return Reference(
         company=Company.model_validate_json(profile.body or "{}"),
         settings=(
@@ -145,17 +143,17 @@ def _at_version(attribute: Any, version: int) -> Any:
 
 def read_accounts(account_ids: Collection[str]) -> dict[str, Account]:
     """These accounts (missing ones left out), in one consistent BatchGetItem."""
-    settings = bound()
+    accounts_table = table_name(AccountRecord)
     wanted = sorted(set(account_ids))
     found: dict[str, Account] = {}
     for start in range(0, len(wanted), MAX_KEYS):
         request = {
-            settings.accounts_table: {
+            accounts_table: {
                 "Keys": [{"id": {"S": a}} for a in wanted[start : start + MAX_KEYS]],
                 "ConsistentRead": True,
             }
         }
-        for item in _batch_get(request).get(settings.accounts_table, []):
+        for item in _batch_get(request).get(accounts_table, []):
             record = AccountRecord.from_raw_data(item)
             found[record.id] = Account.model_validate_json(record.body)
     return found

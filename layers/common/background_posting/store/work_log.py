@@ -25,7 +25,6 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.work import (
@@ -36,7 +35,7 @@ from background_posting.domain.work import (
     Outcome,
     Run,
 )
-from background_posting.store.base import bound, is_condition_failure, register
+from background_posting.store.base import StoreModel, is_condition_failure, register
 from background_posting.store.writes import Write
 
 RETENTION = timedelta(days=90)
@@ -54,7 +53,7 @@ class ByOwner(GlobalSecondaryIndex["WorkLogRecord"]):
 
 
 @register(lambda s: s.work_log_table)
-class WorkLogRecord(Model):
+class WorkLogRecord(StoreModel):
     class Meta:
         table_name = "work-log"
 
@@ -105,7 +104,6 @@ def create_run(
     scheduled_for: str | None = None,
 ) -> tuple[Run, bool]:
     """Record a new run; with a given id (a scheduled time), only once: (run, created)."""
-    bound()
     at = _now()
     run_id = run_id or uuid.uuid4().hex
     body = {
@@ -139,7 +137,6 @@ def create_run(
 
 
 def get_run(run_id: str) -> Run:
-    bound()
     try:
         record = WorkLogRecord.get(*_run_key(run_id), consistent_read=True)
     except DoesNotExist as exc:
@@ -171,7 +168,6 @@ def advance_run(
     Conditional on the cursor still being the one read, so a redelivered continuation that
     already advanced does not count its documents twice.
     """
-    bound()
     record = WorkLogRecord(*_run_key(run.id))
     expected = json.dumps(run.cursor) if run.cursor is not None else None
     condition = (
@@ -198,7 +194,6 @@ def advance_run(
 
 def runs_since(since: datetime) -> list[Run]:
     """The runs created since `since`, oldest first (the by-owner index, no scan)."""
-    bound()
     return [
         _run_of(record.pk.removeprefix("RUN#"), record)
         for record in WorkLogRecord.by_owner.query(
@@ -216,7 +211,6 @@ def restart_scan(run: Run) -> bool:
     when those messages are processed. Conditional on the counters read, so two recoveries
     at once restart it once; False when it moved meanwhile.
     """
-    bound()
     record = WorkLogRecord(*_run_key(run.id))
     done = run.counts.get("done", 0)
     condition = (
@@ -270,7 +264,6 @@ def counted(run_id: str, *outcomes: Outcome, done: bool = False, times: int = 1)
 def count_abandoned(run_id: str) -> Run | None:
     """One of the run's messages was given up on (it reached the dead-letter queue): it counts
     as processed, and as abandoned, so the run can finish. The run as this update left it."""
-    bound()
     record = WorkLogRecord(*_run_key(run_id))
     try:
         record.update(
@@ -289,7 +282,6 @@ def count_done(run_id: str | None, *outcomes: Outcome) -> Run | None:
     this update left it, or None when the run has no record."""
     if not run_id:
         return None
-    bound()
     record = WorkLogRecord(*_run_key(run_id))
     actions = [_counter(outcome).add(1) for outcome in outcomes]
     try:
@@ -339,7 +331,6 @@ def group_created(owner: str, email: str, title: str) -> tuple[str, Write]:
 
 
 def create_group(owner: str, email: str, title: str) -> str:
-    bound()
     at = _now()
     group_id = uuid.uuid4().hex
     WorkLogRecord(
@@ -367,7 +358,6 @@ def _entry_record(group_id: str, entry: LogEntry) -> WorkLogRecord:
 
 def groups_in_run(run_id: str) -> list[str]:
     """The worker log groups the run wrote entries into (the by-owner index, no scan)."""
-    bound()
     found: dict[str, None] = {}
     for record in WorkLogRecord.by_owner.query(f"{RUN_OWNER}{run_id}"):
         found.setdefault(record.pk.removeprefix("LOG#"))
@@ -380,7 +370,6 @@ def entry_added(group_id: str, entry: LogEntry) -> Write:
 
 
 def add_entry(group_id: str, entry: LogEntry) -> None:
-    bound()
     _entry_record(group_id, entry).save()
 
 
@@ -402,7 +391,6 @@ def _entry(record: WorkLogRecord) -> LogEntry:
 
 def group_title(group_id: str) -> str | None:
     """The worker log group's title (one read of its header), or None when it is gone."""
-    bound()
     try:
         header = WorkLogRecord.get(*_group_key(group_id), consistent_read=True)
     except DoesNotExist:
@@ -411,7 +399,6 @@ def group_title(group_id: str) -> str | None:
 
 
 def get_group(group_id: str, with_entries: bool = True) -> LogGroup:
-    bound()
     records = list(WorkLogRecord.query(f"LOG#{group_id}", consistent_read=True))
     header = next((r for r in records if r.sk == "GROUP"), None)
     if header is None:
@@ -429,7 +416,6 @@ def get_group(group_id: str, with_entries: bool = True) -> LogGroup:
 
 
 def groups_of(owner: str, limit: int = 100) -> list[LogGroup]:
-    bound()
     found = []
     for record in WorkLogRecord.by_owner.query(owner, scan_index_forward=False, limit=limit):
         if record.sk != "GROUP":
@@ -450,7 +436,6 @@ def groups_of(owner: str, limit: int = 100) -> list[LogGroup]:
 
 def delete_group(group_id: str) -> None:
     """Remove the group first (so nothing more is said about it), then its entries."""
-    bound()
     WorkLogRecord(*_group_key(group_id)).delete()
     with WorkLogRecord.batch_write() as batch:
         for record in WorkLogRecord.query(f"LOG#{group_id}", consistent_read=True):
@@ -481,7 +466,6 @@ def claim_digest(run_id: str, recipient: str, now: float, hold_seconds: float) -
     Granted when nobody claimed it, when an earlier send failed (`unsent`), or when a claim
     was left `sending` past its hold (its holder died before it could record the outcome).
     """
-    bound()
     token = uuid.uuid4().hex
     record = WorkLogRecord(*_claim_key(run_id, recipient))
     free = (
@@ -509,7 +493,6 @@ def claim_digest(run_id: str, recipient: str, now: float, hold_seconds: float) -
 
 def digest_sent(run_id: str, recipient: str, token: str, message_id: str) -> bool:
     """Record that the digest went (False if the claim had expired and was taken over)."""
-    bound()
     record = WorkLogRecord(*_claim_key(run_id, recipient))
     try:
         record.update(
@@ -530,7 +513,6 @@ def digest_sent(run_id: str, recipient: str, token: str, message_id: str) -> boo
 
 def digest_unsent(run_id: str, recipient: str, token: str) -> None:
     """Give the claim back after a failed send, so that the retry may claim it at once."""
-    bound()
     record = WorkLogRecord(*_claim_key(run_id, recipient))
     try:
         record.update(
@@ -544,7 +526,6 @@ def digest_unsent(run_id: str, recipient: str, token: str) -> None:
 
 def digest_state(run_id: str, recipient: str) -> str | None:
     """`sending`, `sent`, `unsent`, or None when never claimed."""
-    bound()
     try:
         record = WorkLogRecord.get(*_claim_key(run_id, recipient), consistent_read=True)
     except DoesNotExist:

@@ -24,13 +24,12 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from background_posting.domain.background import PlannedItem
 from background_posting.domain.documents import Document
 from background_posting.domain.errors import Conflict
 from background_posting.domain.work import WorkerItem
-from background_posting.store.base import bound, is_condition_failure, register
+from background_posting.store.base import StoreModel, is_condition_failure, register
 from background_posting.store.writes import Write
 
 DUE_SHARDS = 4
@@ -55,7 +54,7 @@ class ReferenceIndex(GlobalSecondaryIndex["WorkerItemRecord"]):
 
 
 @register(lambda s: s.worker_items_table)
-class WorkerItemRecord(Model):
+class WorkerItemRecord(StoreModel):
     class Meta:
         table_name = "worker-items"
 
@@ -167,14 +166,12 @@ def items_added(
 
 def items_of(document_id: str) -> list[WorkerItem]:
     """The document's items, in the order they run."""
-    bound()
     return [
         _item(record) for record in WorkerItemRecord.query(_pk(document_id), consistent_read=True)
     ]
 
 
 def by_reference(reference: str) -> list[WorkerItem]:
-    bound()
     return [_item(record) for record in WorkerItemRecord.by_reference.query(reference)]
 
 
@@ -192,7 +189,6 @@ def due_documents(
     shard: int, prefix: str | None, last_key: dict[str, Any] | None, page_size: int = 500
 ) -> tuple[list[DueDocument], dict[str, Any] | None]:
     """One page of the due index of one shard: the documents with waiting items."""
-    bound()
     condition = WorkerItemRecord.due_sk.startswith(prefix) if prefix else None
     result = WorkerItemRecord.due.query(
         f"DUE#{shard}",
@@ -224,7 +220,6 @@ def due_documents(
 
 def lease(item: WorkerItem, owner: str, until: float, now: float) -> bool:
     """Take the document's work for `owner` until `until`; False if another worker holds it."""
-    bound()
     record = WorkerItemRecord(_pk(item.document_id), _sk(item.sequence, item.action))
     free: Condition = WorkerItemRecord.lease_until.does_not_exist() | (
         WorkerItemRecord.lease_until < now
@@ -245,7 +240,6 @@ def lease(item: WorkerItem, owner: str, until: float, now: float) -> bool:
 
 
 def release(item: WorkerItem, owner: str) -> None:
-    bound()
     record = WorkerItemRecord(_pk(item.document_id), _sk(item.sequence, item.action))
     try:
         record.update(
@@ -339,7 +333,6 @@ def from_message(data: dict[str, Any]) -> WorkerItem:
 
 def delete_unleased(items: Sequence[WorkerItem], now: float) -> list[WorkerItem]:
     """Remove items no worker holds; those a worker holds are returned, untouched."""
-    bound()
     held = []
     for item in items:
         record = WorkerItemRecord(_pk(item.document_id), _sk(item.sequence, item.action))

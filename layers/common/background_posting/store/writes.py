@@ -34,7 +34,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from background_posting.domain.errors import Conflict, DomainError
-from background_posting.store.base import bound, connection
+from background_posting.store.base import connection
 
 MAX_TRANSACTION_ITEMS = 100
 MAX_TRANSACTION_BYTES = 4_000_000  # DynamoDB's 4 MB, counted on the request's JSON (an upper bound)
@@ -150,7 +150,6 @@ def transact(writes: Sequence[Write], token: str | None = None) -> None:
             f"{MAX_TRANSACTION_BYTES:,} bytes).",
             details={"items": len(writes)},
         )
-    bound()
     ordered = [w for kind in _ORDER for w in writes if w.kind == kind]
     by_kind = {kind: [w.operation for w in ordered if w.kind == kind] for kind in _ORDER}
     for attempt in range(CONFLICT_TRIES):
