@@ -32,7 +32,7 @@ from background_posting.domain.documents import (
 from background_posting.domain.identity import LISTVIEW, SYSTEM_ADMINISTRATOR, Caller
 from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.services import reference_data
-from background_posting.store import counters, org, work_log
+from background_posting.store import counters, log_groups, org, work_log
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from background_posting.store import worker_items as item_store
@@ -221,7 +221,7 @@ def backlog(
 ) -> Backlog:
     """`count` Ready to Post documents of `lines` lines, queued in one worker log group."""
     seeded = Backlog()
-    seeded.log_group = work_log.create_group(
+    seeded.log_group = log_groups.create_group(
         ADMIN.user_id, ADMIN.email, f"{count} documents posted from a list view (benchmark)"
     )
     settings = BackgroundPostingSettings()

@@ -11,7 +11,7 @@ from background_posting.domain.documents import COMPLETE, IN_PROGRESS, Document,
 from background_posting.services import background, reference_data, worker
 from background_posting.services import documents as documents_service
 from background_posting.store import documents as document_store
-from background_posting.store import work_log
+from background_posting.store import log_groups, work_log
 from tests.support.scenario import ADMIN, given_company, given_document
 
 FOREVER = lambda: 900.0  # noqa: E731 - an invocation with plenty of time left
@@ -49,7 +49,7 @@ def test_the_last_errors_stay_on_the_document_through_the_log_group_deletion_unt
     errors = back.last_background_errors
     assert errors is not None
     assert errors.step == "post_document" and errors.attempts == 3
-    (group,) = work_log.groups_of(ADMIN.user_id)
+    (group,) = log_groups.groups_of(ADMIN.user_id)
     assert errors.log_group == group.id
     assert errors.log_group_title == "1 documents posted from a list view"
     assert [e.code for e in errors.errors] == ["period_closed"]
@@ -63,7 +63,7 @@ def test_the_last_errors_stay_on_the_document_through_the_log_group_deletion_unt
     assert listed(False) == [fine.number]
     assert sorted(listed(None)) == sorted([broken.number, fine.number])
     # When the log group is deleted, the document still says why
-    work_log.delete_group(group.id)
+    log_groups.delete_group(group.id)
     assert read(broken).last_background_errors == errors
     # When the document is amended, its errors go
     amended = documents_service.amend_document(

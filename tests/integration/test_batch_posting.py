@@ -12,7 +12,7 @@ from typing import Any
 from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
 from background_posting.services import background
-from background_posting.store import counters, work_log, writes
+from background_posting.store import counters, log_groups, work_log, writes
 from background_posting.store import documents as document_store
 from background_posting.store import worker_items as item_store
 from infra.lambda_runtime import LocalContext
@@ -70,8 +70,8 @@ def test_a_batch_of_one_companys_documents_is_posted_in_one_commit(
     counts = work_log.get_run(run.id).counts
     assert (counts["posted"], counts["done"]) == (10, 10)
     assert all(item_store.items_of(d.id) == [] for d in batch)
-    (group,) = work_log.groups_of(ADMIN.user_id)
-    assert [e.outcome for e in work_log.get_group(group.id).entries] == ["posted"] * 10
+    (group,) = log_groups.groups_of(ADMIN.user_id)
+    assert [e.outcome for e in log_groups.get_group(group.id).entries] == ["posted"] * 10
 
 
 def test_overlapping_batches_of_the_same_documents_post_each_once(local_store: Settings) -> None:

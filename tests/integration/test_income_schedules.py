@@ -13,7 +13,7 @@ from background_posting.domain.documents import Document, DocumentPatch
 from background_posting.services import background, income_schedules, reference_data, worker
 from background_posting.services import documents as documents_service
 from background_posting.store import documents as document_store
-from background_posting.store import work_log
+from background_posting.store import log_groups
 from background_posting.store import worker_items as item_store
 from tests.support.scenario import ADMIN, given_company, given_document
 
@@ -59,8 +59,8 @@ def test_an_invoice_with_an_income_schedule_posts_then_recognises_its_income(
     # Then the invoice is Complete, its items gone, and the journals exist
     assert document_store.get_document(invoice.id).document.status == "Complete"
     assert item_store.items_of(invoice.id) == []
-    (group,) = work_log.groups_of(ADMIN.user_id)
-    entries = work_log.get_group(group.id).entries
+    (group,) = log_groups.groups_of(ADMIN.user_id)
+    entries = log_groups.get_group(group.id).entries
     assert [(e.action, e.outcome) for e in entries] == [
         ("post_document", "posted"),
         ("income_schedule_journals", "completed"),

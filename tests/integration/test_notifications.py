@@ -18,7 +18,7 @@ from background_posting.domain.notifications import DeliveryFailed, Email
 from background_posting.domain.work import LogEntry
 from background_posting.services import notifications
 from background_posting.store import base as store_base
-from background_posting.store import work_log
+from background_posting.store import digest_claims, log_groups, work_log
 from infra.emails import sent_emails
 from infra.lambda_runtime import LocalContext
 from tests.support.api import Answer, invoke_api
@@ -251,8 +251,8 @@ def finished_run(owners: list[str]) -> str:
     """A finished run that posted one document for each owner's log group."""
     run, _ = work_log.create_run("run_now", "runner", None, None)
     for n, owner in enumerate(owners):
-        group = work_log.create_group(owner, f"{owner}@example.com", "From a list view")
-        work_log.add_entry(
+        group = log_groups.create_group(owner, f"{owner}@example.com", "From a list view")
+        log_groups.add_entry(
             group,
             LogEntry(
                 at=f"2026-11-24T09:00:0{n}+00:00",
@@ -299,7 +299,7 @@ def test_one_refused_digest_does_not_hold_back_the_others(local_store: Settings)
         notifications.send_digests(run_id, flaky)
     assert refused.value.details["recipients"] == ["lister"]
     assert [e.to for e in flaky.sent] == ["clerk@example.com"]
-    assert work_log.digest_state(run_id, "lister") == "unsent"
+    assert digest_claims.digest_state(run_id, "lister") == "unsent"
     # The retry sends only the one that is missing
     healed = FakeMailer()
     report = notifications.send_digests(run_id, healed)

@@ -18,7 +18,7 @@ from background_posting.domain.work import LogEntry
 from background_posting.services import documents, worker
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
-from background_posting.store import counters, work_log
+from background_posting.store import counters, log_groups, work_log
 from background_posting.store import documents as document_store
 from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
@@ -88,12 +88,12 @@ def test_a_request_repeated_with_its_token_is_answered_as_the_success_it_was(
     local_store: Settings,
 ) -> None:
     # Given a transaction that may only happen once (a worker log group that must not exist)
-    group_id, created = work_log.group_created("clerk", "clerk@example.com", "Once")
+    group_id, created = log_groups.group_created("clerk", "clerk@example.com", "Once")
     transact([created], token="group-" + group_id[:20])
     # When the same request is sent again with the same token (a response lost, retried)
     transact([created], token="group-" + group_id[:20])
     # Then it succeeds, and nothing was written twice
-    assert work_log.get_group(group_id).title == "Once"
+    assert log_groups.get_group(group_id).title == "Once"
     # While the same request without the token is refused by its condition
     with pytest.raises(Conflict):
         transact([created])
@@ -101,8 +101,8 @@ def test_a_request_repeated_with_its_token_is_answered_as_the_success_it_was(
 
 def test_a_write_dynamodb_refuses_as_malformed_is_not_transient(local_store: Settings) -> None:
     # Given an item over DynamoDB's 400 KB item limit
-    group_id, _ = work_log.group_created("clerk", "clerk@example.com", "Big")
-    huge = work_log.entry_added(
+    group_id, _ = log_groups.group_created("clerk", "clerk@example.com", "Big")
+    huge = log_groups.entry_added(
         group_id,
         LogEntry(
             at="2026-12-01T09:00:00+00:00",
@@ -143,8 +143,8 @@ def test_a_failed_attempt_made_by_two_overlapping_workers_counts_once(
     outcomes = sorted(map(str, results))
     tried = outcomes.count("failed") + outcomes.count("returned")
     assert tried >= 1, results
-    (group,) = work_log.groups_of(ADMIN.user_id)
-    failures = [e for e in work_log.get_group(group.id).entries if e.outcome == "failed"]
+    (group,) = log_groups.groups_of(ADMIN.user_id)
+    failures = [e for e in log_groups.get_group(group.id).entries if e.outcome == "failed"]
     assert len(failures) == tried
     assert sorted(e.attempt for e in failures) == list(range(1, tried + 1))
     remaining = item_store.items_of(queued.id)

@@ -12,7 +12,7 @@ from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, IN_PROGRESS, READY_TO_POST, Document
 from background_posting.services import background, worker
 from background_posting.services import documents as documents_service
-from background_posting.store import counters, work_log
+from background_posting.store import counters, log_groups, work_log
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from background_posting.store import worker_items as item_store
@@ -34,7 +34,7 @@ def queued(count: int, **overrides: Any) -> list[Document]:
 
 def admins_group() -> str:
     """The worker log group of the (only) list-view submission in the test."""
-    (group,) = work_log.groups_of(ADMIN.user_id)
+    (group,) = log_groups.groups_of(ADMIN.user_id)
     return group.id
 
 
@@ -63,7 +63,7 @@ def test_a_queued_document_is_posted_once_and_its_items_removed(local_store: Set
     assert outcome == "posted"
     assert status_of(document) == COMPLETE
     assert item_store.items_of(document.id) == []
-    group = work_log.get_group(admins_group())
+    group = log_groups.get_group(admins_group())
     assert [e.outcome for e in group.entries] == ["posted"]
 
 
@@ -132,7 +132,7 @@ def test_a_failing_document_is_retried_then_returned_to_in_progress_with_every_e
     assert outcomes == ["failed", "failed", "returned"]
     assert status_of(document) == IN_PROGRESS
     assert item_store.items_of(document.id) == []
-    entries = work_log.get_group(admins_group()).entries
+    entries = log_groups.get_group(admins_group()).entries
     assert [e.outcome for e in entries] == ["failed", "failed", "failed", "returned_to_in_progress"]
     assert all("period_closed" in {e["code"] for e in entry.errors} for entry in entries[:3])
     assert [work_log.get_run(r.id).counts["failed"] for r in runs] == [1, 1, 0]
@@ -160,7 +160,7 @@ def test_a_write_dynamodb_refuses_every_time_counts_an_attempt_with_its_message(
     assert status_of(document) == READY_TO_POST
     (item,) = item_store.items_of(document.id)
     assert item.attempts == 1 and "DynamoDB refused" in (item.last_error or "")
-    (entry,) = work_log.get_group(admins_group()).entries
+    (entry,) = log_groups.get_group(admins_group()).entries
     assert entry.outcome == "failed" and entry.attempt == 1
     assert [e["code"] for e in entry.errors] == ["store_refused"]
     assert "DynamoDB refused" in entry.errors[0]["message"]

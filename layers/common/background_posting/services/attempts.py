@@ -9,8 +9,8 @@ from typing import Any
 
 from background_posting.domain.documents import Document
 from background_posting.domain.work import LogEntry, Outcome, WorkerItem
+from background_posting.store import log_groups, work_log
 from background_posting.store import reference as reference_store
-from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import Write, transact
 
@@ -49,7 +49,7 @@ class Attempt:
         attempt: int | None = None,
         documents: list[str] | None = None,
     ) -> Write:
-        return work_log.entry_added(
+        return log_groups.entry_added(
             self.item.log_group,
             log_entry(
                 self.item, self.run_id, outcome, errors or [], attempt, documents, self._at()

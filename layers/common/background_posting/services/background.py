@@ -16,8 +16,8 @@ from background_posting.services import tax as tax_service
 from background_posting.services import verification
 from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
+from background_posting.store import log_groups as group_store
 from background_posting.store import org as org_store
-from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import Write, transact
 
@@ -32,7 +32,7 @@ def _queue(document: Document, caller: Caller, group_id: str | None, title: str)
     changed = verification.on_queue(document, changed)  # verification pending
     writes: list[Write] = []
     if group_id is None:
-        group_id, created = work_log.group_created(caller.user_id, caller.email, title)
+        group_id, created = group_store.group_created(caller.user_id, caller.email, title)
         writes.append(created)
     writes.append(document_store.moved(document, changed))
     writes.extend(item_store.items_added(document, planned, caller.user_id, group_id))
@@ -117,7 +117,7 @@ def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Doc
             details={"documents": problems},
         )
     title = f"{len(documents)} documents posted from a list view"
-    group_id = work_log.create_group(caller.user_id, caller.email, title)
+    group_id = group_store.create_group(caller.user_id, caller.email, title)
     return [
         _queue(documents_service.read_document(caller, d.id), caller, group_id, title)
         for d in documents
@@ -196,11 +196,11 @@ def log_groups(caller: Caller, owner: str | None) -> list[LogGroup]:
     """The caller's worker log groups (an administrator may name another owner)."""
     if owner and owner != caller.user_id:
         caller.require_admin("read another user's worker log groups")
-    return work_log.groups_of(owner or caller.user_id)
+    return group_store.groups_of(owner or caller.user_id)
 
 
 def _own_group(caller: Caller, group_id: str) -> LogGroup:
-    group = work_log.get_group(group_id)
+    group = group_store.get_group(group_id)
     if group.owner != caller.user_id and not caller.is_admin:
         raise NotFound(f"Worker log group {group_id!r} does not exist.", code="log_group_not_found")
     return group
@@ -223,4 +223,4 @@ def delete_log_group(caller: Caller, group_id: str) -> None:
             code="permission_denied",
             details={"owner": group.owner},
         )
-    work_log.delete_group(group_id)
+    group_store.delete_group(group_id)

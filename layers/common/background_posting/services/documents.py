@@ -36,9 +36,9 @@ from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
+from background_posting.store import log_groups
 from background_posting.store import org as org_store
 from background_posting.store import reference as reference_store
-from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import Write
 
@@ -457,7 +457,7 @@ def post_with_follow_up(caller: Caller, document: Document) -> Document:
     planned = plan_items(document, org_store.background_posting_settings(), posted_already=True)
     follow_up: list[Write] = []
     if planned:
-        group, created = work_log.group_created(
+        group, created = log_groups.group_created(
             caller.user_id, caller.email, f"Follow-up work for {document.number}"
         )
         follow_up = [created, *item_store.items_added(document, planned, caller.user_id, group)]

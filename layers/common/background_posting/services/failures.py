@@ -32,7 +32,7 @@ from background_posting.domain.errors import DomainError
 from background_posting.domain.work import Outcome
 from background_posting.services.attempts import Attempt, StepResult
 from background_posting.store import documents as document_store
-from background_posting.store import work_log
+from background_posting.store import log_groups
 from background_posting.store import worker_items as item_store
 from background_posting.store.worker_items import WorkerItem
 from background_posting.store.writes import Write, transact
@@ -92,7 +92,7 @@ def returned_document(
 ) -> Document:
     """The document back In Progress after its maximum attempts, carrying its last attempt's
     errors and the log group they are in (they stay on it after that group is deleted)."""
-    title = work_log.group_title(item.log_group) or ""  # gone: the errors are kept all the same
+    title = log_groups.group_title(item.log_group) or ""  # gone: the errors are kept all the same
     return document.moved_to(
         IN_PROGRESS,
         datetime.now(UTC),

@@ -60,9 +60,9 @@ from background_posting.domain.work import LogGroup, Run
 from background_posting.services.digest_email import render_digest
 from background_posting.services.queues import notification_queue
 from background_posting.store import companies as company_store
+from background_posting.store import digest_claims, log_groups, work_log
 from background_posting.store import documents as document_store
 from background_posting.store import org as org_store
-from background_posting.store import work_log
 
 logger = Logger(child=True)
 
@@ -169,9 +169,9 @@ def send_digests(run_id: str, mailer: Sender | None = None) -> DigestReport:
 def _live_groups(run_id: str) -> list[LogGroup]:
     """The log groups the run wrote to, except deleted ones: nothing more is said about those."""
     groups = []
-    for group_id in work_log.groups_in_run(run_id):
+    for group_id in log_groups.groups_in_run(run_id):
         try:
-            groups.append(work_log.get_group(group_id))
+            groups.append(log_groups.get_group(group_id))
         except NotFound:
             continue
     return groups
@@ -191,7 +191,7 @@ def _send_one(
             logger.warning("no e-mail address for a digest", extra={"recipient": who})
         report.nothing_new.append(who)
         return
-    if work_log.digest_state(run.id, who) == work_log.SENT:
+    if digest_claims.digest_state(run.id, who) == digest_claims.SENT:
         report.sent_before.append(who)
         return
     settings = get_settings(NotificationFunctionSettings)
@@ -209,24 +209,24 @@ def _send_one(
         digest_timezone(chosen.timezone, facts, settings.organisation_timezone),
     )
     email = render_digest(digest)
-    claim = work_log.claim_digest(run.id, who, _now(), settings.notification_hold_seconds)
-    if claim.state == work_log.SENT:
+    claim = digest_claims.claim_digest(run.id, who, _now(), settings.notification_hold_seconds)
+    if claim.state == digest_claims.SENT:
         report.sent_before.append(who)
         return
-    if claim.state == work_log.SENDING or claim.token is None:
+    if claim.state == digest_claims.SENDING or claim.token is None:
         report.being_sent.append(who)
         return
     try:
         message_id = mailer.send(email)
     except DeliveryFailed as exc:
-        work_log.digest_unsent(run.id, who, claim.token)
+        digest_claims.digest_unsent(run.id, who, claim.token)
         logger.error(
             "digest not sent",
             extra={"run": run.id, "recipient": who, "error": exc.message, **exc.details},
         )
         report.failed.append(who)
         return
-    if not work_log.digest_sent(run.id, who, claim.token, message_id):
+    if not digest_claims.digest_sent(run.id, who, claim.token, message_id):
         logger.warning(
             "digest sent after its claim had expired: a retry may have sent it too",
             extra={"run": run.id, "recipient": who, "message_id": message_id},

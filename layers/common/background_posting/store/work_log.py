@@ -1,4 +1,4 @@
-"""The work log table: runs, worker log groups and their entries (which expire by TTL).
+"""The work log table, and its runs (worker log groups: `log_groups`; digests: `digest_claims`).
 
 * a run: `pk = RUN#<id>`, `sk = RUN`, with its scope, its scan cursor and outcome counters;
 * a worker log group: `pk = LOG#<id>`, `sk = GROUP`, `owner` = the user who submitted the
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,8 +29,6 @@ from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.work import (
     COUNTER_NAMES,
     RUN_COUNTERS,
-    LogEntry,
-    LogGroup,
     Outcome,
     Run,
 )
@@ -80,11 +77,12 @@ class WorkLogRecord(StoreModel):
     by_owner = ByOwner()
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _expires(at: datetime) -> int:
+def expiry(at: datetime) -> int:
+    """When a work log item written at `at` expires (TTL, seconds since the epoch)."""
     return int((at + RETENTION).timestamp())
 
 
@@ -104,7 +102,7 @@ def create_run(
     scheduled_for: str | None = None,
 ) -> tuple[Run, bool]:
     """Record a new run; with a given id (a scheduled time), only once: (run, created)."""
-    at = _now()
+    at = now()
     run_id = run_id or uuid.uuid4().hex
     body = {
         "trigger": trigger,
@@ -118,7 +116,7 @@ def create_run(
         owner=RUNS_OWNER,  # listed, so that runs a restart interrupted can be found
         created_at=at.isoformat(),
         body=json.dumps(body),
-        expires_at=_expires(at),
+        expires_at=expiry(at),
         scan_complete=False,
         queued=0,
         posted=0,
@@ -301,233 +299,3 @@ def find_run(run_id: str) -> Run | None:
         return get_run(run_id)
     except NotFound:
         return None
-
-
-# -- worker log groups -----------------------------------------------------------------------
-
-
-def _group_key(group_id: str) -> tuple[str, str]:
-    return f"LOG#{group_id}", "GROUP"
-
-
-def group_created(owner: str, email: str, title: str) -> tuple[str, Write]:
-    """A new worker log group's id and its write, for a transaction."""
-    at = _now()
-    group_id = uuid.uuid4().hex
-    write = Write.put(
-        WorkLogRecord(
-            *_group_key(group_id),
-            owner=owner,
-            created_at=at.isoformat(),
-            body=json.dumps({"title": title, "email": email}),
-            expires_at=_expires(at),
-        ),
-        WorkLogRecord.pk.does_not_exist(),
-        refusal=Conflict(
-            "A worker log group with this id exists already.", code="log_group_exists"
-        ),
-    )
-    return group_id, write
-
-
-def create_group(owner: str, email: str, title: str) -> str:
-    at = _now()
-    group_id = uuid.uuid4().hex
-    WorkLogRecord(
-        *_group_key(group_id),
-        owner=owner,
-        created_at=at.isoformat(),
-        body=json.dumps({"title": title, "email": email}),
-        expires_at=_expires(at),
-    ).save(condition=WorkLogRecord.pk.does_not_exist())
-    return group_id
-
-
-def _entry_record(group_id: str, entry: LogEntry) -> WorkLogRecord:
-    at = datetime.fromisoformat(entry.at)
-    return WorkLogRecord(
-        f"LOG#{group_id}",
-        f"ENTRY#{entry.at}#{entry.document_id}#{uuid.uuid4().hex[:8]}",
-        # an entry of a run is listed under `RUN#<run id>` by the by-owner index
-        owner=f"{RUN_OWNER}{entry.run_id}" if entry.run_id else None,
-        created_at=entry.at if entry.run_id else None,
-        body=json.dumps(asdict(entry)),
-        expires_at=_expires(at),
-    )
-
-
-def groups_in_run(run_id: str) -> list[str]:
-    """The worker log groups the run wrote entries into (the by-owner index, no scan)."""
-    found: dict[str, None] = {}
-    for record in WorkLogRecord.by_owner.query(f"{RUN_OWNER}{run_id}"):
-        found.setdefault(record.pk.removeprefix("LOG#"))
-    return list(found)
-
-
-def entry_added(group_id: str, entry: LogEntry) -> Write:
-    """The log entry's write, for a transaction (each entry has a key of its own)."""
-    return Write.put(_entry_record(group_id, entry))
-
-
-def add_entry(group_id: str, entry: LogEntry) -> None:
-    _entry_record(group_id, entry).save()
-
-
-def _entry(record: WorkLogRecord) -> LogEntry:
-    data = json.loads(record.body or "{}")
-    return LogEntry(
-        at=data["at"],
-        document_id=data["document_id"],
-        reference=data["reference"],
-        document_type=data["document_type"],
-        action=data["action"],
-        outcome=data["outcome"],
-        errors=data.get("errors", []),
-        run_id=data.get("run_id"),
-        attempt=int(data.get("attempt", 0)),
-        documents=list(data.get("documents", [])),
-    )
-
-
-def group_title(group_id: str) -> str | None:
-    """The worker log group's title (one read of its header), or None when it is gone."""
-    try:
-        header = WorkLogRecord.get(*_group_key(group_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return str(json.loads(header.body or "{}").get("title", ""))
-
-
-def get_group(group_id: str, with_entries: bool = True) -> LogGroup:
-    records = list(WorkLogRecord.query(f"LOG#{group_id}", consistent_read=True))
-    header = next((r for r in records if r.sk == "GROUP"), None)
-    if header is None:
-        raise NotFound(f"Worker log group {group_id!r} does not exist.", code="log_group_not_found")
-    body = json.loads(header.body or "{}")
-    entries = [_entry(r) for r in records if r.sk.startswith("ENTRY#")] if with_entries else []
-    return LogGroup(
-        id=group_id,
-        owner=header.owner or "",
-        email=body.get("email", ""),
-        title=body.get("title", ""),
-        created_at=header.created_at or "",
-        entries=entries,
-    )
-
-
-def groups_of(owner: str, limit: int = 100) -> list[LogGroup]:
-    found = []
-    for record in WorkLogRecord.by_owner.query(owner, scan_index_forward=False, limit=limit):
-        if record.sk != "GROUP":
-            continue
-        body = json.loads(record.body or "{}")
-        found.append(
-            LogGroup(
-                id=record.pk.removeprefix("LOG#"),
-                owner=owner,
-                email=body.get("email", ""),
-                title=body.get("title", ""),
-                created_at=record.created_at or "",
-                entries=[],
-            )
-        )
-    return found
-
-
-def delete_group(group_id: str) -> None:
-    """Remove the group first (so nothing more is said about it), then its entries."""
-    WorkLogRecord(*_group_key(group_id)).delete()
-    with WorkLogRecord.batch_write() as batch:
-        for record in WorkLogRecord.query(f"LOG#{group_id}", consistent_read=True):
-            batch.delete(record)
-
-
-# -- digest claims: each run's e-mail to each person, once -----------------------------------
-
-CLAIMED, SENT, SENDING = "claimed", "sent", "sending"
-
-
-@dataclass(frozen=True)
-class DigestClaim:
-    """`claimed`: this caller may send (with `token`); `sent`: it went already; `sending`:
-    another caller holds an unexpired claim."""
-
-    state: str
-    token: str | None = None
-
-
-def _claim_key(run_id: str, recipient: str) -> tuple[str, str]:
-    return f"RUN#{run_id}", f"NOTIFY#{recipient}"
-
-
-def claim_digest(run_id: str, recipient: str, now: float, hold_seconds: float) -> DigestClaim:
-    """Take the right to send the run's digest to `recipient` (a conditional write).
-
-    Granted when nobody claimed it, when an earlier send failed (`unsent`), or when a claim
-    was left `sending` past its hold (its holder died before it could record the outcome).
-    """
-    token = uuid.uuid4().hex
-    record = WorkLogRecord(*_claim_key(run_id, recipient))
-    free = (
-        WorkLogRecord.pk.does_not_exist()
-        | (WorkLogRecord.claim_state == "unsent")
-        | ((WorkLogRecord.claim_state == SENDING) & (WorkLogRecord.claim_until < now))
-    )
-    try:
-        record.update(
-            actions=[
-                WorkLogRecord.claim_state.set(SENDING),
-                WorkLogRecord.claim_token.set(token),
-                WorkLogRecord.claim_until.set(now + hold_seconds),
-                WorkLogRecord.expires_at.set(_expires(_now())),
-            ],
-            condition=free,
-        )
-    except UpdateError as exc:
-        if not is_condition_failure(exc):
-            raise
-        current = WorkLogRecord.get(*_claim_key(run_id, recipient), consistent_read=True)
-        return DigestClaim(SENT if current.claim_state == SENT else SENDING)
-    return DigestClaim(CLAIMED, token)
-
-
-def digest_sent(run_id: str, recipient: str, token: str, message_id: str) -> bool:
-    """Record that the digest went (False if the claim had expired and was taken over)."""
-    record = WorkLogRecord(*_claim_key(run_id, recipient))
-    try:
-        record.update(
-            actions=[
-                WorkLogRecord.claim_state.set(SENT),
-                WorkLogRecord.body.set(
-                    json.dumps({"message_id": message_id, "sent_at": _now().isoformat()})
-                ),
-            ],
-            condition=WorkLogRecord.claim_token == token,
-        )
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
-    return True
-
-
-def digest_unsent(run_id: str, recipient: str, token: str) -> None:
-    """Give the claim back after a failed send, so that the retry may claim it at once."""
-    record = WorkLogRecord(*_claim_key(run_id, recipient))
-    try:
-        record.update(
-            actions=[WorkLogRecord.claim_state.set("unsent")],
-            condition=(WorkLogRecord.claim_token == token) & (WorkLogRecord.claim_state == SENDING),
-        )
-    except UpdateError as exc:
-        if not is_condition_failure(exc):
-            raise
-
-
-def digest_state(run_id: str, recipient: str) -> str | None:
-    """`sending`, `sent`, `unsent`, or None when never claimed."""
-    try:
-        record = WorkLogRecord.get(*_claim_key(run_id, recipient), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return record.claim_state

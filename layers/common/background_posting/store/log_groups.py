@@ -1,0 +1,153 @@
+"""Worker log groups and their entries, in the work log table (layout: `work_log`).
+
+A group is what a user's submitted work reports into (the console's worker log); an entry is
+one result of one attempt at one document's worker item, with every error in full. Both
+expire by TTL after `work_log.RETENTION`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict
+from datetime import datetime
+
+from pynamodb.exceptions import DoesNotExist
+
+from background_posting.domain.errors import Conflict, NotFound
+from background_posting.domain.work import LogEntry, LogGroup
+from background_posting.store.work_log import RUN_OWNER, WorkLogRecord, expiry, now
+from background_posting.store.writes import Write
+
+
+def _group_key(group_id: str) -> tuple[str, str]:
+    return f"LOG#{group_id}", "GROUP"
+
+
+def _group_record(group_id: str, owner: str, email: str, title: str) -> WorkLogRecord:
+    at = now()
+    return WorkLogRecord(
+        *_group_key(group_id),
+        owner=owner,
+        created_at=at.isoformat(),
+        body=json.dumps({"title": title, "email": email}),
+        expires_at=expiry(at),
+    )
+
+
+def group_created(owner: str, email: str, title: str) -> tuple[str, Write]:
+    """A new worker log group's id and its write, for a transaction."""
+    group_id = uuid.uuid4().hex
+    write = Write.put(
+        _group_record(group_id, owner, email, title),
+        WorkLogRecord.pk.does_not_exist(),
+        refusal=Conflict(
+            "A worker log group with this id exists already.", code="log_group_exists"
+        ),
+    )
+    return group_id, write
+
+
+def create_group(owner: str, email: str, title: str) -> str:
+    group_id = uuid.uuid4().hex
+    _group_record(group_id, owner, email, title).save(condition=WorkLogRecord.pk.does_not_exist())
+    return group_id
+
+
+def _entry_record(group_id: str, entry: LogEntry) -> WorkLogRecord:
+    at = datetime.fromisoformat(entry.at)
+    return WorkLogRecord(
+        f"LOG#{group_id}",
+        f"ENTRY#{entry.at}#{entry.document_id}#{uuid.uuid4().hex[:8]}",
+        # an entry of a run is listed under `RUN#<run id>` by the by-owner index
+        owner=f"{RUN_OWNER}{entry.run_id}" if entry.run_id else None,
+        created_at=entry.at if entry.run_id else None,
+        body=json.dumps(asdict(entry)),
+        expires_at=expiry(at),
+    )
+
+
+def groups_in_run(run_id: str) -> list[str]:
+    """The worker log groups the run wrote entries into (the by-owner index, no scan)."""
+    found: dict[str, None] = {}
+    for record in WorkLogRecord.by_owner.query(f"{RUN_OWNER}{run_id}"):
+        found.setdefault(record.pk.removeprefix("LOG#"))
+    return list(found)
+
+
+def entry_added(group_id: str, entry: LogEntry) -> Write:
+    """The log entry's write, for a transaction (each entry has a key of its own)."""
+    return Write.put(_entry_record(group_id, entry))
+
+
+def add_entry(group_id: str, entry: LogEntry) -> None:
+    _entry_record(group_id, entry).save()
+
+
+def _entry(record: WorkLogRecord) -> LogEntry:
+    data = json.loads(record.body or "{}")
+    return LogEntry(
+        at=data["at"],
+        document_id=data["document_id"],
+        reference=data["reference"],
+        document_type=data["document_type"],
+        action=data["action"],
+        outcome=data["outcome"],
+        errors=data.get("errors", []),
+        run_id=data.get("run_id"),
+        attempt=int(data.get("attempt", 0)),
+        documents=list(data.get("documents", [])),
+    )
+
+
+def group_title(group_id: str) -> str | None:
+    """The worker log group's title (one read of its header), or None when it is gone."""
+    try:
+        header = WorkLogRecord.get(*_group_key(group_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return str(json.loads(header.body or "{}").get("title", ""))
+
+
+def get_group(group_id: str, with_entries: bool = True) -> LogGroup:
+    records = list(WorkLogRecord.query(f"LOG#{group_id}", consistent_read=True))
+    header = next((r for r in records if r.sk == "GROUP"), None)
+    if header is None:
+        raise NotFound(f"Worker log group {group_id!r} does not exist.", code="log_group_not_found")
+    body = json.loads(header.body or "{}")
+    entries = [_entry(r) for r in records if r.sk.startswith("ENTRY#")] if with_entries else []
+    return LogGroup(
+        id=group_id,
+        owner=header.owner or "",
+        email=body.get("email", ""),
+        title=body.get("title", ""),
+        created_at=header.created_at or "",
+        entries=entries,
+    )
+
+
+def groups_of(owner: str, limit: int = 100) -> list[LogGroup]:
+    found = []
+    for record in WorkLogRecord.by_owner.query(owner, scan_index_forward=False, limit=limit):
+        if record.sk != "GROUP":
+            continue
+        body = json.loads(record.body or "{}")
+        found.append(
+            LogGroup(
+                id=record.pk.removeprefix("LOG#"),
+                owner=owner,
+                email=body.get("email", ""),
+                title=body.get("title", ""),
+                created_at=record.created_at or "",
+                entries=[],
+            )
+        )
+    return found
+
+
+def delete_group(group_id: str) -> None:
+    """Remove the group first (so nothing more is said about it), then its entries."""
+    WorkLogRecord(*_group_key(group_id)).delete()
+    with WorkLogRecord.batch_write() as batch:
+        for record in WorkLogRecord.query(f"LOG#{group_id}", consistent_read=True):
+            batch.delete(record)
