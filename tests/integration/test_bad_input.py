@@ -279,24 +279,33 @@ def _forged(token: str, case: str) -> str:
     return token  # the genuine token, sent with another query
 
 
+PAGE_TOKEN_CASES = [
+    ("company=BETA", "genuine"),  # another company
+    ("company=ACME&type=journal", "genuine"),  # another filter
+    ("company=ACME", "shape"),
+    ("company=ACME", "key"),
+    ("company=ACME", "not base64"),
+    ("company=ACME", "a list"),
+]
+OPEN_ITEMS = "&account=CUST01"  # the open-items list (by account), paged the same way
+
+
 @pytest.mark.parametrize(
     ("query", "case"),
     [
-        ("company=BETA", "genuine"),  # another company
-        ("company=ACME&type=journal", "genuine"),  # another filter
-        ("company=ACME", "shape"),
-        ("company=ACME", "key"),
-        ("company=ACME", "not base64"),
-        ("company=ACME", "a list"),
+        *PAGE_TOKEN_CASES,
+        *((f"{query}{OPEN_ITEMS}", case) for query, case in PAGE_TOKEN_CASES),
+        ("company=ACME", "open items"),  # a token of the open-items list, sent to the plain one
     ],
 )
 def test_a_page_token_of_another_query_or_forged_is_a_400(acme: Any, query: str, case: str) -> None:
     for _ in range(3):
         invoke_api(acme, "POST", "/documents", "clerk", document_body())
-    first = invoke_api(acme, "GET", "/documents?company=ACME&limit=1", "clerk").body
+    listed = OPEN_ITEMS if OPEN_ITEMS in query or case == "open items" else ""
+    first = invoke_api(acme, "GET", f"/documents?company=ACME{listed}&limit=1", "clerk").body
     token = first["next"]
     assert token
-    good = invoke_api(acme, "GET", f"/documents?company=ACME&limit=1&next={token}", "clerk")
+    good = invoke_api(acme, "GET", f"/documents?company=ACME{listed}&limit=1&next={token}", "clerk")
     assert good.status == 200 and good.body["documents"][0]["number"] == "SIN000002"
     bad = _forged(token, case)
     answer = invoke_api(acme, "GET", f"/documents?{query}&limit=1&next={bad}", "clerk")

@@ -13,7 +13,7 @@ from background_posting.domain.documents import Document, DocumentPatch
 from background_posting.services import background, income_schedules, reference_data, worker
 from background_posting.services import documents as documents_service
 from background_posting.store import documents as document_store
-from background_posting.store import log_groups
+from background_posting.store import listings, log_groups
 from background_posting.store import worker_items as item_store
 from tests.support.scenario import ADMIN, given_company, given_document
 
@@ -88,5 +88,5 @@ def test_an_invoice_with_an_income_schedule_posts_then_recognises_its_income(
 
 
 def by_number(number: str) -> Document:
-    page = document_store.list_documents(["ACME"], "journal", None, 50, None)
+    page = listings.list_documents(["ACME"], "journal", None, 50, None)
     return next(d for d in page.documents if d.number == number)

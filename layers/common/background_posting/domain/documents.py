@@ -58,6 +58,8 @@ TRANSACTION_PREFIX = "TRN"
 SALES_TYPES = frozenset({"sales_invoice", "sales_credit_note"})
 PAYABLE_TYPES = frozenset({"payable_invoice", "payable_credit_note"})
 CREDIT_NOTE_TYPES = frozenset({"sales_credit_note", "payable_credit_note"})
+TRADING_TYPES = ("sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note")
+"""The types with an account and an outstanding amount (all but journals), in list order."""
 
 Status = Literal["In Progress", "Ready to Post", "Complete", "Discarded"]
 IN_PROGRESS: Status = "In Progress"

@@ -36,7 +36,7 @@ from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
-from background_posting.store import log_groups
+from background_posting.store import listings, log_groups
 from background_posting.store import org as org_store
 from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
@@ -143,11 +143,9 @@ def list_documents(
     limit: int,
     token: str | None,
     has_background_errors: bool | None = None,
-) -> document_store.Page:
+) -> listings.Page:
     companies = companies_to_list(caller, company)
-    return document_store.list_documents(
-        companies, doc_type, status, limit, token, has_background_errors
-    )
+    return listings.list_documents(companies, doc_type, status, limit, token, has_background_errors)
 
 
 def companies_to_list(caller: Caller, company: str | None) -> list[str]:

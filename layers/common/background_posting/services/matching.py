@@ -37,6 +37,7 @@ from background_posting.domain.matching import (
 from background_posting.services import documents as documents_service
 from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
+from background_posting.store import listings
 from background_posting.store import matches as match_store
 
 RACE_RETRIES = 8
@@ -258,10 +259,8 @@ def list_documents(
     outstanding: bool,
     limit: int,
     token: str | None,
-) -> document_store.Page:
+) -> listings.Page:
     """Documents filtered by account and by having something outstanding, in the companies
     the caller may see (as the plain list: a named company, else those logged into)."""
     companies = documents_service.companies_to_list(caller, company)
-    return match_store.list_documents(
-        companies, doc_type, status, account, outstanding, limit, token
-    )
+    return listings.list_by_account(companies, doc_type, status, account, outstanding, limit, token)

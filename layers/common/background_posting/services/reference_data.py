@@ -19,7 +19,7 @@ from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.domain.identity import ALL_COMPANIES, Caller
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
-from background_posting.store import counters
+from background_posting.store import counters, listings
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from background_posting.store import org as org_store
@@ -143,7 +143,7 @@ def _posted_documents(company_id: str, seen: int, *, with_lines: bool) -> Iterat
     then those of the newest transactions (which the index may not show yet). Journals come
     with their lines when `with_lines` (a journal line may name an account)."""
     listed: set[str] = set()
-    for header in document_store.iter_posted(company_id):
+    for header in listings.iter_posted(company_id):
         listed.add(header.id)
         yield _with_lines(header) if with_lines else header
     for transaction in _recent_headers(company_id, seen):

@@ -11,26 +11,21 @@ The `by-company` index lists headers by company, then `type#status#number`.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from background_posting.domain.documents import (
-    COMPLETE,
-    DOCUMENT_TYPES,
     Document,
     DocumentLine,
     JournalLine,
 )
-from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
+from background_posting.domain.errors import Conflict, NotFound
 from background_posting.store import counters
 from background_posting.store.base import StoreModel, register
 from background_posting.store.chunks import append_point, chunk_key, chunked, joined, span
@@ -87,7 +82,7 @@ def _header_body(document: Document) -> str:
     return document.model_dump_json(exclude={"lines"})
 
 
-_WITH_BACKGROUND_ERRORS = '"last_background_errors":{'
+WITH_BACKGROUND_ERRORS = '"last_background_errors":{'
 """How a header that carries background errors reads in its JSON (compact, as pydantic
 writes it): what `list_documents(has_background_errors=...)` filters on."""
 
@@ -365,117 +360,3 @@ def change_status(document: Document, changed: Document, also: Sequence[Write] =
     """Move a document (read at `document.version`) to `changed`, or raise Conflict."""
     transact([moved(document, changed, refusal=_changed_meanwhile(document)), *also])
     return changed
-
-
-@dataclass(frozen=True)
-class Page:
-    documents: list[Document]
-    next_token: str | None
-
-
-_KEY_FIELDS = frozenset({"pk", "sk", "list_pk", "list_sk"})
-
-
-def _query_hash(companies: Sequence[str], doc_type: str | None, status: str | None) -> str:
-    """What a page token is bound to: the companies listed and the filters, hashed."""
-    text = json.dumps([list(companies), doc_type, status], separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-def _encode(token: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
-
-
-def _bad_token(reason: str) -> InvalidRequest:
-    return InvalidRequest(
-        f"next: the page token {reason}; start again from the first page.",
-        details={"errors": [{"field": "next", "message": reason}]},
-    )
-
-
-def _decode(token: str, companies: Sequence[str], query: str) -> tuple[int, dict[str, Any] | None]:
-    """The position a token gave out by this query stands for, or InvalidRequest (400)."""
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _bad_token("is not one this API gave out") from exc
-    if not isinstance(value, dict) or set(value) != {"company", "key", "query"}:
-        raise _bad_token("is not one this API gave out")
-    if value["query"] != query:
-        raise _bad_token("belongs to another query (other companies or filters)")
-    index, key = value["company"], value["key"]
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(companies):
-        raise _bad_token("is not one this API gave out")
-    if key is not None:
-        well_formed = (
-            isinstance(key, dict)
-            and set(key) == _KEY_FIELDS
-            and all(isinstance(v, dict) and set(v) == {"S"} for v in key.values())
-        )
-        if not well_formed or key["list_pk"]["S"] != companies[index]:
-            raise _bad_token("is not one this API gave out")
-    return index, key
-
-
-def list_documents(
-    companies: Sequence[str],
-    doc_type: str | None,
-    status: str | None,
-    limit: int,
-    token: str | None,
-    has_background_errors: bool | None = None,
-) -> Page:
-    """Headers of the given companies (in order), filtered; `next` resumes where this stopped.
-
-    `has_background_errors`: only the documents that carry (True) or do not carry (False) the
-    errors of a background attempt (`last_background_errors`, an object in the stored header
-    JSON, which pydantic writes as `"last_background_errors":{` or `...:null`).
-
-    A token is bound to its query: one from another list (other companies or filters), or
-    one that does not decode to a position, is refused rather than starting again.
-    """
-    query = _query_hash(companies, doc_type, status)
-    index, last_key = _decode(token, companies, query) if token else (0, None)
-    found: list[Document] = []
-    while index < len(companies) and len(found) < limit:
-        prefix = (
-            f"{doc_type}#{status}#"
-            if doc_type and status
-            else (f"{doc_type}#" if doc_type else None)
-        )
-        condition = DocumentRecord.list_sk.startswith(prefix) if prefix else None
-        filter_condition: Condition | None = (
-            DocumentRecord.status == status if status and not doc_type else None
-        )
-        if has_background_errors is not None:
-            carries = DocumentRecord.body.contains(_WITH_BACKGROUND_ERRORS)
-            wanted = carries if has_background_errors else ~carries
-            filter_condition = wanted if filter_condition is None else filter_condition & wanted
-        result = DocumentRecord.by_company.query(
-            companies[index],
-            condition,
-            filter_condition=filter_condition,
-            limit=limit - len(found),
-            last_evaluated_key=last_key,
-        )
-        for record in result:
-            found.append(Document.model_validate_json(record.body or "{}"))
-        last_key = result.last_evaluated_key
-        if last_key is None:
-            index, last_key = index + 1, None
-    more = index < len(companies)
-    next_token = _encode({"company": index, "key": last_key, "query": query}) if more else None
-    return Page(found, next_token)
-
-
-def iter_posted(company: str) -> Iterator[Document]:
-    """The headers of every Complete document of the company, type by type (no lines).
-
-    Reads the `by-company` index, which lags writes by a fraction of a second: a caller that
-    must see the latest postings also reads the newest ledger headers (see reference_data).
-    """
-    for doc_type in DOCUMENT_TYPES:
-        for record in DocumentRecord.by_company.query(
-            company, DocumentRecord.list_sk.startswith(f"{doc_type}#{COMPLETE}#")
-        ):
-            yield Document.model_validate_json(record.body or "{}")

@@ -18,9 +18,8 @@ the transactions of their own for Match and undoing one.
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,13 +28,12 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from background_posting.domain.documents import COMPLETE, Document
-from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
+from background_posting.domain.errors import Conflict, NotFound
 from background_posting.store import documents as document_store
 from background_posting.store.documents import DocumentRecord
 from background_posting.store.writes import Write, transact
 
 MATCH_SK = "MATCH"
-TRADING_TYPES = ("sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note")
 
 
 @dataclass(frozen=True)
@@ -152,97 +150,6 @@ def get_match(match_id: str) -> StoredMatch:
         at=datetime.fromisoformat(data["at"]),
         by=data.get("by", ""),
     )
-
-
-# -- listing by account and outstanding -----------------------------------------------------
-
-
-def _key_of(record: DocumentRecord) -> dict[str, Any]:
-    """The exclusive start key that resumes a `by-company` query just after `record`."""
-    return {
-        "pk": {"S": record.pk},
-        "sk": {"S": record.sk},
-        "list_pk": {"S": record.list_pk or ""},
-        "list_sk": {"S": record.list_sk or ""},
-    }
-
-
-def _prefixes(doc_type: str | None, status: str | None, outstanding: bool) -> list[str | None]:
-    if outstanding:  # only posted invoices and credit notes have an outstanding amount
-        types = [doc_type] if doc_type else list(TRADING_TYPES)
-        if status not in (None, COMPLETE):
-            return []
-        return [f"{t}#{COMPLETE}#" for t in types if t in TRADING_TYPES]
-    if doc_type:
-        return [f"{doc_type}#{status}#" if status else f"{doc_type}#"]
-    return [None]
-
-
-def _wanted(document: Document, status: str | None, account: str | None, outstanding: bool) -> bool:
-    if status and document.status != status:
-        return False
-    if account and document.account != account:
-        return False
-    return not outstanding or bool(document.outstanding)
-
-
-def _headers(company: str, prefix: str | None, start: dict[str, Any] | None) -> Iterator[Any]:
-    condition = DocumentRecord.list_sk.startswith(prefix) if prefix else None
-    yield from DocumentRecord.by_company.query(
-        company, condition, last_evaluated_key=start, page_size=200
-    )
-
-
-def list_documents(
-    companies: Sequence[str],
-    doc_type: str | None,
-    status: str | None,
-    account: str | None,
-    outstanding: bool,
-    limit: int,
-    token: str | None,
-) -> document_store.Page:
-    """Headers of the companies filtered by account and by having something outstanding
-    (read through the `by-company` index, narrowed to posted trading documents when
-    `outstanding`); `next` resumes after the last document returned."""
-    prefixes = _prefixes(doc_type, status, outstanding)
-    position: dict[str, Any] = _decode(token) if token else {"company": 0, "prefix": 0, "key": None}
-    company_index, prefix_index = int(position["company"]), int(position["prefix"])
-    start: dict[str, Any] | None = position.get("key")
-    found: list[Document] = []
-    while company_index < len(companies) and prefix_index < len(prefixes):
-        for record in _headers(companies[company_index], prefixes[prefix_index], start):
-            document = Document.model_validate_json(record.body or "{}")
-            if _wanted(document, status, account, outstanding):
-                found.append(document)
-                if len(found) == limit:
-                    token = _encode(
-                        {"company": company_index, "prefix": prefix_index, "key": _key_of(record)}
-                    )
-                    return document_store.Page(found, token)
-        start = None
-        prefix_index += 1
-        if prefix_index == len(prefixes):
-            company_index, prefix_index = company_index + 1, 0
-    return document_store.Page(found, None)
-
-
-def _encode(position: dict[str, Any]) -> str:
-    return "m" + base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
-
-
-def _decode(token: str) -> dict[str, Any]:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token[1:].encode()))
-        if not token.startswith("m") or not isinstance(value, dict):
-            raise ValueError
-        int(value["company"]), int(value["prefix"])
-        return value
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidRequest(
-            "The `next` token is not one this API gave out for this list.",
-            details={"errors": [{"field": "next", "message": "is not a valid page token"}]},
-        ) from exc
 
 
 def header_of(document_id: str) -> Document:
