@@ -22,13 +22,8 @@ from pynamodb.models import Model
 
 from background_posting.domain.background import plan_items
 from background_posting.domain.company import Account, Company
-from background_posting.domain.documents import (
-    DOCUMENT_TYPES,
-    PREFIXES,
-    READY_TO_POST,
-    Document,
-    DocumentInput,
-)
+from background_posting.domain.document_input import DocumentInput
+from background_posting.domain.documents import DOCUMENT_TYPES, PREFIXES, READY_TO_POST, Document
 from background_posting.domain.identity import LISTVIEW, SYSTEM_ADMINISTRATOR, Caller
 from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.services import reference_data

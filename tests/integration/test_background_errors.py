@@ -7,7 +7,8 @@ from datetime import date
 
 from background_posting.config import Settings
 from background_posting.domain.company import CompanyPatch, Period
-from background_posting.domain.documents import COMPLETE, IN_PROGRESS, Document, DocumentPatch
+from background_posting.domain.document_input import DocumentPatch
+from background_posting.domain.documents import COMPLETE, IN_PROGRESS, Document
 from background_posting.services import background, reference_data, worker
 from background_posting.services import documents as documents_service
 from background_posting.store import documents as document_store

@@ -10,7 +10,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from background_posting.config import Settings
-from background_posting.domain.documents import COMPLETE, IN_PROGRESS, Document, DocumentInput
+from background_posting.domain.document_input import DocumentInput
+from background_posting.domain.documents import COMPLETE, IN_PROGRESS, Document
 from background_posting.domain.errors import Conflict
 from background_posting.services import documents, matching
 from background_posting.store import base as store_base

@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from background_posting.domain.company import Account, Company
-from background_posting.domain.documents import Document, DocumentInput
+from background_posting.domain.document_input import DocumentInput
+from background_posting.domain.documents import Document
 from background_posting.domain.identity import Caller
 from background_posting.services import documents, reference_data
 from tests.support.data import account_body, company_body, document_body

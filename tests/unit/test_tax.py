@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from background_posting.domain.company import Address
-from background_posting.domain.documents import DocumentInput, DocumentPatch
+from background_posting.domain.document_input import DocumentInput, DocumentPatch
 from background_posting.domain.errors import ValidationFailed
 from background_posting.domain.tax import (
     BuiltinTaxEngine,

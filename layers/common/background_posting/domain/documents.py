@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from background_posting.domain.errors import Conflict
-from background_posting.domain.money import minor_units, round_money
-from background_posting.domain.types import Amount, Currency, GLAccountCode, Identifier
+from background_posting.domain.types import Amount, GLAccountCode, Identifier
 
 DocumentType = Literal[
     "sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note", "journal"
@@ -80,18 +75,20 @@ def format_number(prefix: str, sequence: int) -> str:
     return f"{prefix}{sequence:06d}"
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """What a request sends: no unknown fields, text stripped of edge whitespace."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class IncomeSchedule(_Strict):
+class IncomeSchedule(StrictModel):
     """Recognise the line's income over `periods` periods of `frequency`."""
 
     periods: int = Field(ge=1, le=120)
     frequency: Literal["monthly", "quarterly", "yearly"] = "monthly"
 
 
-class DocumentLine(_Strict):
+class DocumentLine(StrictModel):
     """A sales or payable document line: quantity x unit price, net of tax."""
 
     description: str = Field(default="", max_length=255)
@@ -121,189 +118,13 @@ class DocumentLine(_Strict):
         return self
 
 
-class JournalLine(_Strict):
+class JournalLine(StrictModel):
     """A journal line: a signed value (debit positive) to a GL account, optionally an account."""
 
     gl_account: GLAccountCode
     value: Amount
     account: Identifier | None = None
     description: str = Field(default="", max_length=255)
-
-
-class _DocumentFields(_Strict):
-    company: Identifier
-    document_date: date
-    currency: Currency
-    tax_mode: Literal["builtin", "avatax"] = "builtin"
-    reference: str = Field(default="", max_length=100)
-    description: str = Field(default="", max_length=500)
-
-
-def refuse_income_schedules(
-    document_type: str, lines: list[DocumentLine], first_index: int = 0
-) -> None:
-    """Only a sales invoice's lines may carry an income schedule: a credit note or a payable
-    document has no deferred income to recognise, so one there would be ignored silently."""
-    if document_type == "sales_invoice":
-        return
-    errors = [
-        InitErrorDetails(
-            type=PydanticCustomError(
-                "income_schedule_not_allowed",
-                "only a sales invoice's lines may have an income schedule",
-            ),
-            loc=("lines", first_index + index, "income_schedule"),
-            input=line.income_schedule.model_dump(mode="json"),
-        )
-        for index, line in enumerate(lines)
-        if line.income_schedule is not None
-    ]
-    if errors:
-        raise ValidationError.from_exception_data(document_type, errors)
-
-
-class TradingDocumentInput(_DocumentFields):
-    type: Literal["sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note"]
-    account: Identifier
-    lines: list[DocumentLine] = Field(default_factory=list, max_length=MAX_LINES)
-    recurring: bool = Field(
-        default=False, description="A recurring invoice created with Save & Post."
-    )
-
-    @model_validator(mode="after")
-    def _orders_on_payable_invoices_only(self) -> TradingDocumentInput:
-        if self.type != "payable_invoice":
-            for index, line in enumerate(self.lines):
-                if line.purchase_order is not None:
-                    raise ValueError(
-                        f"lines[{index}].purchase_order: only payable invoice lines reference "
-                        "purchase order lines"
-                    )
-        return self
-
-    @field_validator("lines")
-    @classmethod
-    def _no_entered_tax(cls, lines: list[DocumentLine]) -> list[DocumentLine]:
-        for index, line in enumerate(lines):
-            if line.tax is not None:
-                raise ValueError(
-                    f"lines[{index}].tax is calculated by the tax provider when the document "
-                    "posts; it cannot be entered"
-                )
-        return lines
-
-    @model_validator(mode="after")
-    def _income_schedules_on_sales_invoices_only(self) -> TradingDocumentInput:
-        refuse_income_schedules(self.type, self.lines)
-        return self
-
-
-def require_amount_places(values: list[tuple[int, str, Decimal]], currency: str) -> None:
-    """Refuse amounts with more decimals than `currency` has minor units (`(index, field,
-    value)` of each line; each problem is located at `lines[index].field`).
-
-    Amounts only: a unit price is a price and may carry more decimals (10.1234); the line's
-    value is rounded when it posts.
-    """
-    places = minor_units(currency)
-    problems = [
-        InitErrorDetails(
-            type=PydanticCustomError(
-                "amount_precision",
-                "{value} has more decimal places than {currency} allows ({places}): "
-                "enter it as {rounded}",
-                {
-                    "value": format(value, "f"),
-                    "currency": currency,
-                    "places": places,
-                    "rounded": format(round_money(value, currency), "f"),
-                },
-            ),
-            loc=(index, field),
-            input=format(value, "f"),
-        )
-        for index, field, value in values
-        if round_money(value, currency) != value
-    ]
-    if problems:
-        raise ValidationError.from_exception_data("lines", problems)
-
-
-class JournalInput(_DocumentFields):
-    type: Literal["journal"]
-    account: Identifier | None = None
-    lines: list[JournalLine] = Field(default_factory=list, max_length=MAX_LINES)
-
-    @field_validator("lines")
-    @classmethod
-    def _values_in_minor_units(
-        cls, lines: list[JournalLine], info: ValidationInfo
-    ) -> list[JournalLine]:
-        """A journal line's value is an amount: no more decimals than the currency has
-        (refused when the journal is created or amended, not only when it posts)."""
-        currency = info.data.get("currency")
-        if isinstance(currency, str):
-            require_amount_places(
-                [(index, "value", line.value) for index, line in enumerate(lines)], currency
-            )
-        return lines
-
-
-DocumentInput = Annotated[TradingDocumentInput | JournalInput, Field(discriminator="type")]
-
-
-class TradingDocumentCreate(TradingDocumentInput):
-    """`POST /documents` of a trading document: at most one page of lines; more are added
-    with `POST /documents/{id}/lines`."""
-
-    lines: list[DocumentLine] = Field(default_factory=list, max_length=LINES_PER_REQUEST)
-
-
-class JournalCreate(JournalInput):
-    """`POST /documents` of a journal: at most one page of lines (see TradingDocumentCreate)."""
-
-    lines: list[JournalLine] = Field(default_factory=list, max_length=LINES_PER_REQUEST)
-
-
-DocumentCreate = Annotated[TradingDocumentCreate | JournalCreate, Field(discriminator="type")]
-
-
-class TradingLines(_Strict):
-    """`POST /documents/{id}/lines` of a trading document: the lines to append."""
-
-    lines: list[DocumentLine] = Field(min_length=1, max_length=LINES_PER_REQUEST)
-
-
-class JournalLines(_Strict):
-    """`POST /documents/{id}/lines` of a journal: the lines to append."""
-
-    lines: list[JournalLine] = Field(min_length=1, max_length=LINES_PER_REQUEST)
-
-
-class DocumentPatch(_Strict):
-    """What an amendment may change while the document is In Progress."""
-
-    document_date: date | None = None
-    currency: Currency | None = None
-    account: Identifier | None = None
-    tax_mode: Literal["builtin", "avatax"] | None = None
-    reference: str | None = Field(default=None, max_length=100)
-    description: str | None = Field(default=None, max_length=500)
-    lines: list[dict[str, Any]] | None = Field(
-        default=None,
-        max_length=LINES_PER_REQUEST,
-        description="Replaces every line (at most one page; add more with "
-        "`POST /documents/{id}/lines`).",
-    )
-
-    @field_validator("lines")
-    @classmethod
-    def _tax_is_not_amended(cls, lines: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-        """A line's tax is read-only: one sent with amended lines (a document read and sent
-        back) is ignored; amended lines have no tax until the document posts again."""
-        if lines is None:
-            return None
-        return [{k: v for k, v in line.items() if k != "tax"} for line in lines]
 
 
 class DocumentTax(BaseModel):

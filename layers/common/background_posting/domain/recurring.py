@@ -19,7 +19,7 @@ from typing import Any, Literal
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from background_posting.domain.documents import TradingDocumentInput
+from background_posting.domain.document_input import TradingDocumentInput
 
 Frequency = Literal["monthly", "quarterly", "yearly"]
 MONTHS: dict[str, int] = {"monthly": 1, "quarterly": 3, "yearly": 12}

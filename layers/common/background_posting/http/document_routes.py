@@ -9,13 +9,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from background_posting.domain.document_input import DocumentCreate, DocumentPatch
 from background_posting.domain.documents import (
     DOCUMENT_TYPES,
     LINES_PER_REQUEST,
     STATUSES,
     Document,
-    DocumentCreate,
-    DocumentPatch,
 )
 from background_posting.http.identity import caller_from
 from background_posting.http.printing import render_html, render_pdf

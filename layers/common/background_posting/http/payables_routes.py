@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from background_posting.domain.documents import Document, DocumentInput, DocumentLine
+from background_posting.domain.document_input import DocumentInput
+from background_posting.domain.documents import Document, DocumentLine
 from background_posting.domain.recurring import RecurringInvoice, RecurringInvoiceInput
 from background_posting.domain.types import Amount
 from background_posting.http.identity import caller_from

@@ -11,19 +11,21 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from background_posting.domain.background import plan_items
+from background_posting.domain.document_input import (
+    DocumentInput,
+    DocumentPatch,
+    JournalLines,
+    TradingLines,
+    refuse_income_schedules,
+)
 from background_posting.domain.documents import (
     COMPLETE,
     IN_PROGRESS,
     MAX_LINES,
     TRANSACTION_PREFIX,
     Document,
-    DocumentInput,
     DocumentLine,
-    DocumentPatch,
     JournalLine,
-    JournalLines,
-    TradingLines,
-    refuse_income_schedules,
 )
 from background_posting.domain.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller

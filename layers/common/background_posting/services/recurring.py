@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools import Logger
 
 from background_posting.config import OrganisationTimeSettings, get_settings
-from background_posting.domain.documents import IN_PROGRESS, Document, TradingDocumentInput
+from background_posting.domain.document_input import TradingDocumentInput
+from background_posting.domain.documents import IN_PROGRESS, Document
 from background_posting.domain.errors import Conflict, DomainError, NotFound
 from background_posting.domain.identity import Caller
 from background_posting.domain.recurring import (
