@@ -9,7 +9,7 @@ from background_posting.config import Settings
 from background_posting.domain.company import CompanyPatch, Period
 from background_posting.domain.document_input import DocumentPatch
 from background_posting.domain.documents import COMPLETE, IN_PROGRESS, Document
-from background_posting.services import background, reference_data, worker
+from background_posting.services import background, posting, reference_data, worker
 from background_posting.services import documents as documents_service
 from background_posting.store import documents as document_store
 from background_posting.store import log_groups, work_log
@@ -86,7 +86,7 @@ def test_posting_clears_the_last_errors(aws: Settings) -> None:
         Period(name="2026-10", start=date(2026, 10, 1), end=date(2026, 10, 31)),
     ]
     reference_data.amend_company(ADMIN, "ACME", CompanyPatch(periods=periods))
-    posted = documents_service.post_with_follow_up(ADMIN, read_with_lines(broken))
+    posted = posting.post_with_follow_up(ADMIN, read_with_lines(broken))
     # Then it is Complete and carries no errors any more
     assert posted.status == COMPLETE and posted.last_background_errors is None
     assert read(broken).last_background_errors is None

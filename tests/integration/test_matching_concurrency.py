@@ -13,7 +13,7 @@ from background_posting.config import Settings
 from background_posting.domain.document_input import DocumentInput
 from background_posting.domain.documents import COMPLETE, IN_PROGRESS, Document
 from background_posting.domain.errors import Conflict
-from background_posting.services import documents, matching
+from background_posting.services import documents, matching, posting
 from background_posting.store import base as store_base
 from background_posting.store import counters
 from background_posting.store import documents as document_store
@@ -34,7 +34,7 @@ def posted_invoice() -> Document:
     """A Complete payable invoice of 1,200.00."""
     body = document_body("payable_invoice", lines=[line("1000.00", "STD")])
     created = documents.create_document(ADMIN, _input.validate_python(body))
-    return documents.post_now(created, "clerk")
+    return posting.post_now(created, "clerk")
 
 
 def credit_note(invoice: Document, amount: str) -> Document:
@@ -86,7 +86,7 @@ def test_two_matches_of_everything_outstanding_at_once_one_wins_the_other_409(
 ) -> None:
     # Given an invoice of 1,200.00 and two posted credit notes of 1,200.00
     invoice = posted_invoice()
-    notes = [documents.post_now(credit_note(invoice, "1200.00"), "clerk") for _ in range(2)]
+    notes = [posting.post_now(credit_note(invoice, "1200.00"), "clerk") for _ in range(2)]
     # When both are matched with it at once
     results = race(*(lambda n=n: matching.match(ADMIN, n.id, invoice.id, None) for n in notes))
     # Then exactly one match is made
@@ -102,7 +102,7 @@ def test_a_match_and_a_post_and_match_racing_for_one_invoice_only_one_commits(
     acme: None,
 ) -> None:
     invoice = posted_invoice()
-    posted_note = documents.post_now(credit_note(invoice, "1200.00"), "clerk")
+    posted_note = posting.post_now(credit_note(invoice, "1200.00"), "clerk")
     pending = credit_note(invoice, "1200.00")
     results = race(
         lambda: matching.match(ADMIN, posted_note.id, invoice.id, None),
@@ -117,7 +117,7 @@ def test_a_match_and_a_post_and_match_racing_for_one_invoice_only_one_commits(
 
 def test_parts_matched_at_once_all_commit_while_enough_is_outstanding(acme: None) -> None:
     invoice = posted_invoice()
-    notes = [documents.post_now(credit_note(invoice, "100.00"), "clerk") for _ in range(4)]
+    notes = [posting.post_now(credit_note(invoice, "100.00"), "clerk") for _ in range(4)]
     results = race(*(lambda n=n: matching.match(ADMIN, invoice.id, n.id, None) for n in notes))
     assert all(isinstance(r, tuple) for r in results), results
     assert read(invoice).outstanding == Decimal("800.00") and len(read(invoice).matches) == 4
@@ -149,7 +149,7 @@ def test_a_crash_at_any_step_of_post_and_match_leaves_both_as_they_were(
     note = credit_note(invoice, "200.00")
     # When Post & Match dies at this step
     target = {
-        "validating": (documents, "draft_for"),
+        "validating": (posting, "draft_for"),
         "staging lines": (ledger_store, "stage_lines"),
         "adding the invoice's update": (match_store, "outstanding_changed"),
         "adding the match item": (match_store, "match_added"),
@@ -188,7 +188,7 @@ def test_a_crash_after_the_commit_leaves_both_done_and_a_retry_changes_nothing(
 
 def test_an_undo_racing_a_second_undo_restores_once(acme: None) -> None:
     invoice = posted_invoice()
-    note = documents.post_now(credit_note(invoice, "200.00"), "clerk")
+    note = posting.post_now(credit_note(invoice, "200.00"), "clerk")
     matched, _ = matching.match(ADMIN, invoice.id, note.id, None)
     match_id = matched.matches[0].id
     results = race(*(lambda: matching.unmatch(ADMIN, match_id) for _ in range(2)))

@@ -10,7 +10,7 @@ import pytest
 from background_posting.config import Settings
 from background_posting.domain.company import CompanyPatch, Period
 from background_posting.domain.errors import Conflict
-from background_posting.services import documents, reference_data
+from background_posting.services import posting, reference_data
 from tests.support.api import invoke_api
 from tests.support.data import account_body, company_body, document_body
 from tests.support.scenario import ADMIN, given_company, given_document
@@ -179,7 +179,7 @@ def test_a_posting_that_lands_between_the_check_and_the_write_is_noticed(
     december = Period(name="2026-12", start=date(2026, 12, 1), end=date(2026, 12, 31))
     company = reference_data.get_company(ADMIN, "ACME")
     reference_data.amend_company(ADMIN, "ACME", CompanyPatch(periods=[*company.periods, december]))
-    documents.post_now(given_document(document_date="2026-12-05"), "clerk")
+    posting.post_now(given_document(document_date="2026-12-05"), "clerk")
     pending = given_document(document_date="2026-11-20")
     company = reference_data.get_company(ADMIN, "ACME")
     check = reference_data.periods_with_postings
@@ -189,7 +189,7 @@ def test_a_posting_that_lands_between_the_check_and_the_write_is_noticed(
         found = check(company_id, periods, seen)
         checks.append(found)
         if len(checks) == 1:  # the 2026-11 invoice posts after the check looked, before the write
-            documents.post_now(pending, "clerk")
+            posting.post_now(pending, "clerk")
         return found
 
     monkeypatch.setattr(reference_data, "periods_with_postings", check_then_post)

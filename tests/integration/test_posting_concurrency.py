@@ -9,7 +9,7 @@ import pytest
 from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, Document
 from background_posting.domain.errors import Conflict
-from background_posting.services import documents
+from background_posting.services import posting
 from background_posting.store import chunks, counters
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
@@ -24,7 +24,7 @@ def read(document: Document) -> Document:
 def test_two_posts_of_one_document_at_once_make_one_transaction(local_store: Settings) -> None:
     given_company()
     document = given_document()
-    results = race(*(lambda: documents.post_now(read(document), "clerk") for _ in range(4)))
+    results = race(*(lambda: posting.post_now(read(document), "clerk") for _ in range(4)))
     posted = [r for r in results if isinstance(r, Document)]
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(posted) == 1, results
@@ -39,7 +39,7 @@ def test_transaction_numbers_are_unique_and_in_order_under_concurrent_posting(
 ) -> None:
     given_company()
     batch = [given_document() for _ in range(8)]
-    results = race(*(lambda d=d: documents.post_now(read(d), "clerk") for d in batch))
+    results = race(*(lambda d=d: posting.post_now(read(d), "clerk") for d in batch))
     assert all(isinstance(r, Document) for r in results), results
     numbers = sorted(read(d).transaction_number or "" for d in batch)
     assert numbers == [f"TRN{n:06d}" for n in range(1, 9)]
@@ -78,13 +78,13 @@ def test_a_large_document_that_crashes_midway_posts_once_when_run_again(
 
     monkeypatch.setattr(ledger_store.LedgerRecord, "batch_write", dying_batch_write)
     with pytest.raises(Crash):
-        documents.post_now(read(document), "clerk")
+        posting.post_now(read(document), "clerk")
     # Then nobody sees a transaction, and the document still waits
     assert read(document).status == "In Progress"
     assert counters.current("ACME", "TRN") == 0
     # When it runs again
     monkeypatch.setattr(ledger_store.LedgerRecord, "batch_write", original)
-    posted = documents.post_now(read(document), "clerk")
+    posted = posting.post_now(read(document), "clerk")
     # Then there is one complete transaction without duplicate lines
     stored = ledger_store.get_transaction("ACME", posted.transaction_number or "")
     analysis = [line for line in stored.lines if line["kind"] == "analysis"]
@@ -112,7 +112,7 @@ def test_lines_too_large_for_one_transaction_are_staged_even_when_few(
 
     monkeypatch.setattr(ledger_store.LedgerRecord, "batch_write", counting_batch_write)
     # When it is posted
-    posted = documents.post_now(read(document), "clerk")
+    posted = posting.post_now(read(document), "clerk")
     # Then its lines were staged before the commit, and the transaction is whole
     assert staged
     stored = ledger_store.get_transaction("ACME", posted.transaction_number or "")

@@ -15,7 +15,7 @@ from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, Document
 from background_posting.domain.errors import Conflict, ValidationFailed
 from background_posting.domain.work import LogEntry
-from background_posting.services import documents, worker
+from background_posting.services import posting, worker
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
 from background_posting.store import counters, log_groups, work_log
@@ -35,12 +35,12 @@ def test_a_stale_read_of_a_posted_document_cannot_post_it_again(local_store: Set
     # Given a document posted once, and read again afterwards (Complete, one version on)
     given_company()
     document = given_document()
-    documents.post_now(read(document), "clerk")
+    posting.post_now(read(document), "clerk")
     stale = read(document)
     assert stale.status == COMPLETE
     # When the store is asked to post that read, which is at the current version
     with pytest.raises(Conflict) as refused:
-        documents.post_now(stale, "clerk")
+        posting.post_now(stale, "clerk")
     # Then it refuses, and there is still one transaction
     assert refused.value.code == "document_already_posted"
     assert counters.current("ACME", "TRN") == 1
@@ -54,9 +54,7 @@ def test_sixteen_threads_posting_reads_taken_at_any_moment_make_one_transaction(
     given_company()
     batch = [given_document() for _ in range(5)]
     for document in batch:
-        results = race(
-            *(lambda d=document: documents.post_now(read(d), "clerk") for _ in range(16))
-        )
+        results = race(*(lambda d=document: posting.post_now(read(d), "clerk") for _ in range(16)))
         posted = [r for r in results if isinstance(r, Document)]
         refused = [r for r in results if isinstance(r, Conflict)]
         # Then exactly one posting of each document committed; every other was refused
@@ -77,7 +75,7 @@ def test_a_commit_for_a_run_with_no_record_is_refused_at_once_by_name(
     started = time.monotonic()
     # When it commits
     with pytest.raises(work_log.RunMissing):
-        documents.post_now(read(document), "clerk", [work_log.counted("no-such-run", "posted")])
+        posting.post_now(read(document), "clerk", [work_log.counted("no-such-run", "posted")])
     # Then it was refused by that item's condition, at once (no retries), and nothing posted
     assert time.monotonic() - started < 10
     assert read(document).status == "In Progress"
@@ -165,18 +163,18 @@ def test_a_posting_built_before_its_period_closed_cannot_commit_after(
     given_company()
     document = given_document()
     stale = reference_store.read("ACME", {"CUST01"})
-    posting = documents.prepare_posting(read(document), "clerk", (), stale)
+    prepared = posting.prepare_posting(read(document), "clerk", (), stale)
     # When the period is closed before the posting commits
     _close_periods("ACME")
     # Then the commit is refused by name, and nothing is posted
     with pytest.raises(reference_store.ReferenceChanged) as refused:
-        documents.commit_postings([posting], stale)
+        posting.commit_postings([prepared], stale)
     assert refused.value.code == "reference_changed"
     assert read(document).status != COMPLETE and counters.current("ACME", "TRN") == 0
     # And posting it again with the same stale read builds it from what the company says now:
     # the period is closed, so it is refused with that reason
     with pytest.raises(ValidationFailed) as invalid:
-        documents.post_now(read(document), "clerk", (), stale)
+        posting.post_now(read(document), "clerk", (), stale)
     assert [e["code"] for e in invalid.value.details["errors"]] == ["period_closed"]
     assert counters.current("ACME", "TRN") == 0
 
@@ -189,7 +187,7 @@ def test_an_account_changed_between_read_and_commit_is_read_again(local_store: S
     account, version = account_store.get_account("CUST01")
     account_store.replace_account(account.model_copy(update={"name": "Renamed Ltd"}), version)
     # When the document is posted with that read
-    posted = documents.post_now(read(document), "clerk", (), stale)
+    posted = posting.post_now(read(document), "clerk", (), stale)
     # Then it posts once, built from the account as it is now
     assert posted.status == COMPLETE and counters.current("ACME", "TRN") == 1
     assert stale.accounts["CUST01"].name == "Renamed Ltd"

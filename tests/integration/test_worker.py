@@ -10,8 +10,7 @@ import pytest
 
 from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, IN_PROGRESS, READY_TO_POST, Document
-from background_posting.services import background, worker
-from background_posting.services import documents as documents_service
+from background_posting.services import background, posting, worker
 from background_posting.store import counters, log_groups, work_log
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
@@ -70,7 +69,7 @@ def test_a_queued_document_is_posted_once_and_its_items_removed(local_store: Set
 CRASH_POINTS = {
     "after reading the worker items": (item_store, "items_of"),
     "after reading the document": (document_store, "get_document"),
-    "after building the transaction": (documents_service, "draft_for"),
+    "after building the transaction": (posting, "draft_for"),
     "after staging the lines": (ledger_store, "stage_lines"),
     "after the commit": (ledger_store, "commit_many"),
 }
@@ -147,9 +146,9 @@ def test_a_write_dynamodb_refuses_every_time_counts_an_attempt_with_its_message(
     given_company()
     (document,) = queued(1)
     # Given a posting whose transaction header DynamoDB refuses each time (over 400 KB)
-    header_body = documents_service._header_body
+    header_body = posting._header_body
     monkeypatch.setattr(
-        documents_service,
+        posting,
         "_header_body",
         lambda *args: header_body(*args) | {"padding": "x" * 450_000},
     )

@@ -12,8 +12,8 @@ from background_posting.domain.errors import Conflict, Forbidden, NotFound, Vali
 from background_posting.domain.identity import Caller
 from background_posting.domain.work import LogGroup, WorkerItem
 from background_posting.services import documents as documents_service
+from background_posting.services import posting, verification
 from background_posting.services import tax as tax_service
-from background_posting.services import verification
 from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
 from background_posting.store import log_groups as group_store
@@ -76,7 +76,7 @@ def post_with_button(caller: Caller, document_id: str, mode: str) -> tuple[Docum
             title = f"{document.number} sent to the background ({'; '.join(reasons)})"
             return _queue(document, caller, None, title), True
     verification.refuse_immediate(document)
-    return documents_service.post_with_follow_up(caller, document), False
+    return posting.post_with_follow_up(caller, document), False
 
 
 def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Document]:

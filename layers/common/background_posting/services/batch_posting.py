@@ -25,7 +25,7 @@ from background_posting.domain.documents import READY_TO_POST, Document
 from background_posting.domain.errors import DomainError, NotFound
 from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.domain.work import Outcome, WorkerItem
-from background_posting.services import documents as documents_service
+from background_posting.services import posting as posting_service
 from background_posting.services.attempts import Attempt
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
@@ -101,9 +101,7 @@ def _post_company(
         attempt = Attempt(item, run_id, None, reference_of, finishing=True)
         also = [item_store.deleted(item), attempt.entry(Outcome.POSTED)]
         try:
-            posting = documents_service.prepare_posting(
-                document, item.submitted_by, also, reference
-            )
+            posting = posting_service.prepare_posting(document, item.submitted_by, also, reference)
         except DomainError:
             continue  # the ordinary path counts the attempt and logs every problem
         candidates.append(Candidate(key, run_id, item, posting))
@@ -166,7 +164,7 @@ def _commit(
             first.document, first.completed, first.header, first.staged, [*first.also, *runs]
         )
         try:
-            documents_service.commit_postings(postings, reference)
+            posting_service.commit_postings(postings, reference)
         except (document_store.DocumentMoved, item_store.ItemGone) as refused:
             number = refused.details.get("number") or refused.details.get("reference")
             chunk = [c for c in chunk if c.posting.document.number != number]

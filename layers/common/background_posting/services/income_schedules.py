@@ -14,8 +14,7 @@ from background_posting.domain.documents import IN_PROGRESS, Document
 from background_posting.domain.errors import Conflict
 from background_posting.domain.income_schedule import PlannedJournal, plan_journals
 from background_posting.domain.work import Action
-from background_posting.services import background
-from background_posting.services import documents as documents_service
+from background_posting.services import background, posting
 from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
 
@@ -39,7 +38,7 @@ def recognise(invoice_id: str, actor: str, log_group: str, max_attempts: int) ->
                     due.timestamp(),
                 )
             else:
-                journal = documents_service.post_now(journal, actor)
+                journal = posting.post_now(journal, actor)
         numbers.append(journal.number)
     return numbers
 

@@ -35,6 +35,7 @@ from background_posting.domain.matching import (
     without_match,
 )
 from background_posting.services import documents as documents_service
+from background_posting.services import posting
 from background_posting.store import companies as company_store
 from background_posting.store import documents as document_store
 from background_posting.store import listings
@@ -111,7 +112,7 @@ def post_and_match(caller: Caller, credit_note_id: str) -> tuple[Document, Docum
             code="post_and_match_needs_immediate_posting",
             details={"number": note.number, "reasons": reasons},
         )
-    draft = documents_service.draft_for(note)  # every posting validation, before anything
+    draft = posting.draft_for(note)  # every posting validation, before anything
     gross = abs(draft.control_value or Decimal(0))
     post_and_match_pair(note, invoice, gross)
 
@@ -130,7 +131,7 @@ def post_and_match(caller: Caller, credit_note_id: str) -> tuple[Document, Docum
             match_store.match_added(_stored(match_id, current, note, gross, at, caller)),
         ]
         try:
-            posted = documents_service.post_now(
+            posted = posting.post_now(
                 note.model_copy(update={"matches": [note_side]}), caller.user_id, also
             )
         except document_store.DocumentMoved:

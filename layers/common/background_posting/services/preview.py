@@ -19,6 +19,7 @@ from background_posting.domain.errors import ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.posting_checks import DocumentTotals, document_totals
 from background_posting.services import documents as documents_service
+from background_posting.services import posting
 from background_posting.store import companies as company_store
 
 
@@ -50,14 +51,14 @@ def preview(caller: Caller, document_id: str, offset: int, limit: int) -> dict[s
         "totals": _totals_json(document_totals(document, company)),
     }
     try:
-        draft = documents_service.draft_for(document)
+        draft = posting.draft_for(document)
     except ValidationFailed as failed:
         return body | {
             "can_post": False,
             "problems": _problems(failed),
             "transaction": None,
         }
-    rows = list(documents_service.line_rows(draft))
+    rows = list(posting.line_rows(draft))
     shown = rows[offset : offset + limit]
     end = offset + len(shown)
     return body | {

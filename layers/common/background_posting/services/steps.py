@@ -20,8 +20,7 @@ from aws_lambda_powertools import Logger
 from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, DomainError
 from background_posting.domain.work import Outcome
-from background_posting.services import documents as documents_service
-from background_posting.services import failures, income_schedules, verification
+from background_posting.services import failures, income_schedules, posting, verification
 from background_posting.services import tax as tax_service
 from background_posting.services.attempts import Attempt, StepResult
 from background_posting.store import documents as document_store
@@ -90,7 +89,7 @@ def post_document(attempt: Attempt, document: Document | None) -> StepResult:
         attempt.entry(Outcome.POSTED),
     ]
     try:
-        posted = documents_service.post_now(
+        posted = posting.post_now(
             document, attempt.item.submitted_by, also, attempt.reference(document)
         )
     except (document_store.DocumentMoved, item_store.ItemGone):

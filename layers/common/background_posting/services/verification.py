@@ -37,6 +37,7 @@ from background_posting.domain.verification import (
 from background_posting.domain.verification import verify as verify_invoice
 from background_posting.domain.work import Outcome, WorkerItem
 from background_posting.services import documents as documents_service
+from background_posting.services import posting
 from background_posting.services import tax as tax_service
 from background_posting.services.attempts import Attempt, StepResult
 from background_posting.store import companies as company_store
@@ -175,9 +176,7 @@ def _post_verified(attempt: Attempt, document: Document, result: Verification) -
     ]
     verified = document.model_copy(update={"verification": result})
     try:
-        posted = documents_service.post_now(
-            verified, item.submitted_by, also, attempt.reference(document)
-        )
+        posted = posting.post_now(verified, item.submitted_by, also, attempt.reference(document))
     except (document_store.DocumentMoved, item_store.ItemGone):
         return StepResult(Outcome.SKIPPED)  # set back, discarded or posted meanwhile
     logger.info(

@@ -44,8 +44,8 @@ from background_posting.domain.work import (
 from background_posting.services import batch_posting, steps
 from background_posting.services import tax as tax_service
 from background_posting.services.attempts import Attempt
-from background_posting.services.documents import accounts_named
 from background_posting.services.notifications import request_digests
+from background_posting.services.posting import accounts_named
 from background_posting.services.queues import posting_queue
 from background_posting.store import documents as document_store
 from background_posting.store import reference as reference_store
