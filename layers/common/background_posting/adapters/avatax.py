@@ -19,6 +19,10 @@ document must change) or `TaxUnavailable` (try again later). A create with the s
 replaces AvaTax's uncommitted transaction rather than adding one, so a repeated calculation is
 safe; committing a committed transaction answers it as it is; voiding a transaction AvaTax does
 not have is already done.
+
+Why one module of about 430 lines: it is one client for one published contract (the request
+and answer models, the error body, the retry and deadline policy), so that contract can be
+checked against AvaTax's documentation in one place.
 """
 
 from __future__ import annotations

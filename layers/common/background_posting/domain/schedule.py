@@ -59,6 +59,10 @@ Monthly on day 29, 30 or 31: never skip a month-end run
 
 Monthly on the nth weekday
     ``nth`` is 1 to 4, or -1 for the last such weekday of the month.
+
+Why one module of about 450 lines: the four frequencies, their daylight-saving rules, the
+next runs and the EventBridge expressions are one contract (what the API shows is what
+fires), checked against each other; much of its length is this explanation of the rules.
 """
 
 from __future__ import annotations
