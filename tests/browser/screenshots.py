@@ -23,8 +23,6 @@ from tests.support.console import (
     NARROW,
     WIDE,
     console_url,
-    given_company,
-    given_documents,
     given_unbalanced_journal,
     launch,
     link_to_group_of,
@@ -32,6 +30,7 @@ from tests.support.console import (
     sign_in,
     user_choice,
 )
+from tests.support.http_steps import given_company, given_documents_of_type
 from tests.support.stack import start_stack
 
 
@@ -52,14 +51,14 @@ def _finished(url: str, run_id: str) -> bool:
 def _day_of_work(url: str) -> dict[str, Any]:
     """Posted invoices, some Ready to Post, a journal that failed: what the pages will show."""
     company = given_company(url)
-    posted = given_documents(url, company, 3)
+    posted = given_documents_of_type(url, company, 3)
     http(url, "POST", "/documents/post", "clerk", {"ids": [d["id"] for d in posted]})
     journal = given_unbalanced_journal(url, company)
     run_id = http(url, "POST", "/scheduler/run", "runner").body["run_id"]
     _until(lambda: _finished(url, run_id))
-    waiting = given_documents(url, company, 2)
+    waiting = given_documents_of_type(url, company, 2)
     http(url, "POST", "/documents/post", "clerk", {"ids": [d["id"] for d in waiting]})
-    given_documents(url, company, 2)  # still In Progress
+    given_documents_of_type(url, company, 2)  # still In Progress
     email = _until(
         lambda: next((e for e in sent_emails(url) if journal["number"] in e["text"]), None)
     )

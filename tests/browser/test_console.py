@@ -16,14 +16,13 @@ from tests.support.api import http
 from tests.support.console import (
     NARROW,
     console_url,
-    given_company,
-    given_documents,
     given_unbalanced_journal,
     link_to_group_of,
     sent_emails,
     sign_in,
     user_choice,
 )
+from tests.support.http_steps import given_company, given_documents_of_type
 from tests.support.stack import RunningStack
 
 SCHEDULER_LINK = "Background Posting Scheduler"
@@ -174,7 +173,7 @@ def test_queue_documents_then_run_now_and_watch_the_run_finish(
 ) -> None:
     # Given three sales invoices In Progress in a company
     company = given_company(stack.url)
-    invoices = given_documents(stack.url, company, 3)
+    invoices = given_documents_of_type(stack.url, company, 3)
     sign_in(page, stack.url, "admin", "/documents/sales_invoice")
     page.get_by_label("Company").fill(company)
     page.get_by_role("button", name="Apply filters").click()
@@ -212,7 +211,7 @@ def test_queue_documents_then_run_now_and_watch_the_run_finish(
 def test_background_post_from_a_list_view_shows_its_run(page: Page, stack: RunningStack) -> None:
     # Given a payable invoice Ready to Post
     company = given_company(stack.url)
-    (invoice,) = given_documents(stack.url, company, 1, "payable_invoice")
+    (invoice,) = given_documents_of_type(stack.url, company, 1, "payable_invoice")
     assert (
         http(stack.url, "POST", "/documents/post", "clerk", {"ids": [invoice["id"]]}).status == 202
     )
@@ -319,7 +318,7 @@ def test_a_complete_invoice_shows_its_transaction_in_three_currencies_with_its_d
 ) -> None:
     # Given an invoice In Progress; When the clerk posts it from its page
     company = given_company(stack.url)
-    (invoice,) = given_documents(stack.url, company, 1)
+    (invoice,) = given_documents_of_type(stack.url, company, 1)
     sign_in(page, stack.url, "clerk", f"/document/{invoice['id']}")
     page.get_by_role("button", name="Post", exact=True).click()
     # Then it is posted at once and its transaction is shown in the three currencies
@@ -350,7 +349,7 @@ def test_the_main_flow_by_keyboard_alone_at_400_pixels(
 ) -> None:
     # Given two sales invoices and a narrow screen, a keyboard and no mouse
     company = given_company(stack.url)
-    given_documents(stack.url, company, 2)
+    given_documents_of_type(stack.url, company, 2)
     context = browser.new_context(viewport=NARROW)
     page = context.new_page()
     try:
@@ -393,8 +392,8 @@ def test_a_user_logs_into_companies_and_the_list_view_shows_them(
 ) -> None:
     # Given a user allowed two companies, each with an invoice
     first, second = given_company(stack.url), given_company(stack.url)
-    given_documents(stack.url, first, 1)
-    given_documents(stack.url, second, 1)
+    given_documents_of_type(stack.url, first, 1)
+    given_documents_of_type(stack.url, second, 1)
     users_file = stack.data_dir.parent / "users.json"
     users = json.loads(users_file.read_text())
     users["ana"] = {"email": "ana@example.com", "groups": [], "companies": f"{first},{second}"}

@@ -5,8 +5,6 @@ and workers that die between the stages."""
 from __future__ import annotations
 
 import itertools
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -14,13 +12,13 @@ import pytest
 
 from background_posting.config import Settings
 from background_posting.services import tax as tax_service
-from background_posting.services import worker
 from background_posting.store import ledger as ledger_store
 from infra.avatax_local import put_avatax_secret
 from infra.avatax_standin import AvaTaxStandIn
 from tests.support.api import Answer, invoke_api
+from tests.support.clock import Clock
 from tests.support.data import company_body
-from tests.support.queues import Drain
+from tests.support.queues import Drain, worker_handlers
 from tests.support.tax import ACME_OFFICE, CUSTOMER_NOWHERE, avatax_customer, avatax_invoice
 
 CODE = "ACME-SIN000001"  # the first sales invoice of ACME, as AvaTax knows it
@@ -427,11 +425,15 @@ def test_a_commit_failing_its_maximum_attempts_is_retried_and_flagged_and_stays_
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
-    """The worker's clock, moved forward past a dead worker's lease."""
-    now = [time.time()]
-    monkeypatch.setattr(worker, "_now", lambda: now[0])
-    yield now
+def clock() -> Clock:
+    """The workers' clock, moved forward past a dead worker's lease."""
+    return Clock()
+
+
+@pytest.fixture
+def drain_on_clock(aws: Settings, clock: Clock) -> Drain:
+    """The functions, the posting worker and the tax commit function on the test's clock."""
+    return Drain(aws, worker_handlers(clock))
 
 
 def dies_once_after(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> None:
@@ -451,21 +453,21 @@ def test_a_crash_between_posting_and_committing_loses_nothing(
     api: Any,
     books: None,
     avatax: AvaTaxStandIn,
-    drain: Drain,
+    drain_on_clock: Drain,
     monkeypatch: pytest.MonkeyPatch,
-    clock: list[float],
+    clock: Clock,
 ) -> None:
     # Given a posting worker that dies just after the posting's commit
     document = queued(api)
     dies_once_after(monkeypatch, ledger_store, "commit_many")
     with pytest.raises(Died):
-        run(api, drain)
+        run(api, drain_on_clock)
     # Then the document is posted once, its tax calculated, not committed
     assert read(api, document)["status"] == "Complete"
     assert avatax_status(avatax) == "Saved"
     # When the next run comes (after the dead worker's lease)
-    clock[0] += 3600
-    run(api, drain)
+    clock.advance(3600)
+    run(api, drain_on_clock)
     # Then the tax is committed, and the document has one transaction
     assert avatax_status(avatax) == "Committed"
     assert read(api, document)["transaction_number"] == "TRN000001"
@@ -476,22 +478,22 @@ def test_a_crash_after_avatax_committed_commits_again_harmlessly(
     api: Any,
     books: None,
     avatax: AvaTaxStandIn,
-    drain: Drain,
+    drain_on_clock: Drain,
     monkeypatch: pytest.MonkeyPatch,
-    clock: list[float],
+    clock: Clock,
 ) -> None:
     # Given a posted AvaTax invoice, and a tax commit function that dies after AvaTax committed
     # but before the commit was recorded
     document = queued(api)
-    run(api, drain)
+    run(api, drain_on_clock)
     dies_once_after(monkeypatch, tax_service, "commit")
     with pytest.raises(Died):
-        run(api, drain)
+        run(api, drain_on_clock)
     assert avatax_status(avatax) == "Committed"
     assert read(api, document)["tax"]["status"] == "calculated"
     # When a later run (after the lease) commits again
-    clock[0] += 3600
-    run(api, drain)
+    clock.advance(3600)
+    run(api, drain_on_clock)
     # Then AvaTax answers the committed transaction as it is, and the commit is recorded
     assert len(avatax.calls_of("commit")) == 2 and len(avatax.transactions) == 1
     assert read(api, document)["tax"]["status"] == "committed"

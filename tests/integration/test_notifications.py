@@ -16,12 +16,14 @@ import pytest
 from background_posting.config import Settings
 from background_posting.domain.notifications import DeliveryFailed, Email
 from background_posting.domain.work import LogEntry
+from background_posting.handlers.notification_queue import notification_function
 from background_posting.services import notifications
 from background_posting.store import base as store_base
 from background_posting.store import digest_claims, log_groups, work_log
 from infra.emails import sent_emails
 from infra.lambda_runtime import LocalContext
 from tests.support.api import Answer, invoke_api
+from tests.support.clock import Clock
 from tests.support.concurrency import race
 from tests.support.data import account_body, company_body, document_body
 from tests.support.events import queue_event
@@ -35,7 +37,9 @@ class Office:
 
     def __init__(self, api: Any, settings: Settings):
         self.api = api
-        self.drain = Drain(settings)
+        self.clock = Clock()
+        """The notification function's clock, which a test moves past a claim's hold."""
+        self.drain = Drain(settings, {"NotificationQueue": notification_function(self.clock)})
         self.notify_handler = self.drain.handlers["NotificationQueue"]
         invoke_api(api, "POST", "/companies", "admin", company_body("ACME"))
         invoke_api(api, "POST", "/accounts", "admin", account_body("CUST01"))
@@ -158,8 +162,7 @@ def test_a_refused_or_cut_off_send_leaves_posting_untouched_and_is_sent_once_lat
     assert len(office.notify(run_id)["batchItemFailures"]) == 1
     assert emails_to("clerk@example.com") == []
     # And once the hold has passed, the retry sends it, once
-    later = notifications._now() + aws.notification_hold_seconds + 1
-    monkeypatch.setattr(notifications, "_now", lambda: later)
+    office.clock.advance(aws.notification_hold_seconds + 1)
     assert office.notify(run_id) == {"batchItemFailures": []}
     assert office.notify(run_id) == {"batchItemFailures": []}
     (email,) = emails_to("clerk@example.com")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from background_posting.store import counters, log_groups, work_log
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from background_posting.store import worker_items as item_store
+from tests.support.clock import Clock
 from tests.support.concurrency import race
 from tests.support.scenario import ADMIN, given_company, given_document
 
@@ -42,13 +42,9 @@ def status_of(document: Document) -> str:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
-    """The worker's clock, which a test moves forward (e.g. past a dead worker's lease)."""
-    import time
-
-    now = [time.time()]
-    monkeypatch.setattr(worker, "_now", lambda: now[0])
-    yield now
+def clock() -> Clock:
+    """The workers' clock, which a test moves forward (e.g. past a dead worker's lease)."""
+    return Clock()
 
 
 def test_a_queued_document_is_posted_once_and_its_items_removed(local_store: Settings) -> None:
@@ -77,7 +73,7 @@ CRASH_POINTS = {
 
 @pytest.mark.parametrize("point", list(CRASH_POINTS))
 def test_a_worker_dying_at_any_step_loses_nothing_and_posts_nothing_twice(
-    point: str, local_store: Settings, monkeypatch: pytest.MonkeyPatch, clock: list[float]
+    point: str, local_store: Settings, monkeypatch: pytest.MonkeyPatch, clock: Clock
 ) -> None:
     given_company()
     batch = queued(3)
@@ -94,16 +90,19 @@ def test_a_worker_dying_at_any_step_loses_nothing_and_posts_nothing_twice(
     # Given a worker that dies at this point while holding the first document
     monkeypatch.setattr(module, name, dies_after)
     with pytest.raises(Died):
-        worker.process(worker.Message(None, batch[0].id), "dead-worker", FOREVER)
+        worker.process(worker.Message(None, batch[0].id), "dead-worker", FOREVER, clock=clock)
     monkeypatch.setattr(module, name, original)
 
     # When, after its lease has expired, three workers process every document at once,
     # each message delivered twice
-    clock[0] += 3600
+    clock.advance(3600)
     run, _ = work_log.create_run("run_now", "admin", None, None)
     messages = [worker.Message(run.id, d.id) for d in batch] * 2
     results = race(
-        *(lambda m=m, n=n: worker.process(m, f"w{n}", FOREVER) for n, m in enumerate(messages))
+        *(
+            lambda m=m, n=n: worker.process(m, f"w{n}", FOREVER, clock=clock)
+            for n, m in enumerate(messages)
+        )
     )
     assert not [r for r in results if isinstance(r, Exception)], results
 

@@ -10,13 +10,12 @@ import json
 import os
 import re
 import urllib.request
-import uuid
 from typing import Any
 
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 
 from tests.support.api import http
-from tests.support.data import account_body, company_body, document_body
+from tests.support.http_steps import given_documents_of_type
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,35 +53,9 @@ def sign_in(page: Page, stack_url: str, user: str, route: str = "") -> None:
     expect(page.get_by_text(f"Signed in as {user}")).to_be_visible()
 
 
-def given_company(url: str) -> str:
-    """A company with a customer (C-<id>) and a vendor (V-<id>)."""
-    company = f"CO{uuid.uuid4().hex[:6].upper()}"
-    assert http(url, "POST", "/companies", "admin", company_body(company)).status == 201
-    for account in (
-        account_body(f"C-{company}", company),
-        account_body(f"V-{company}", company, kind="vendor", trading_currencies=["GBP"]),
-    ):
-        assert http(url, "POST", "/accounts", "admin", account).status == 201
-    return company
-
-
-def given_documents(
-    url: str, company: str, count: int, doc_type: str = "sales_invoice", user: str = "clerk"
-) -> list[dict[str, Any]]:
-    made = []
-    for _ in range(count):
-        body = document_body(doc_type, company=company)
-        if doc_type != "journal":
-            body["account"] = f"{'V' if doc_type.startswith('payable') else 'C'}-{company}"
-        answer = http(url, "POST", "/documents", user, body)
-        assert answer.status == 201, answer.body
-        made.append(answer.body)
-    return made
-
-
 def given_unbalanced_journal(url: str, company: str, user: str = "clerk") -> dict[str, Any]:
     """A journal that cannot post (its lines do not balance), queued for background posting."""
-    (journal,) = given_documents(url, company, 1, "journal", user)
+    (journal,) = given_documents_of_type(url, company, 1, "journal", user)
     lines = [{"gl_account": "6000", "value": "10.00"}, {"gl_account": "2400", "value": "-9.00"}]
     assert http(url, "PATCH", f"/documents/{journal['id']}", user, {"lines": lines}).status == 200
     queued = http(url, "POST", "/documents/post", user, {"ids": [journal["id"]]})

@@ -12,6 +12,7 @@ TYPES = ("sales_invoice", "sales_credit_note", "payable_invoice", "payable_credi
 
 
 def given_company(url: str) -> str:
+    """A company with a customer (C-<id>) and a vendor (V-<id>)."""
     company = f"CO{uuid.uuid4().hex[:8].upper()}"
     assert http(url, "POST", "/companies", "admin", company_body(company)).status == 201
     for account in (
@@ -23,15 +24,23 @@ def given_company(url: str) -> str:
 
 
 def given_documents(url: str, company: str, per_type: int) -> list[dict[str, Any]]:
+    """`per_type` documents of each type (In Progress), type after type."""
+    return [d for t in TYPES for d in given_documents_of_type(url, company, per_type, t)]
+
+
+def given_documents_of_type(
+    url: str, company: str, count: int, doc_type: str = "sales_invoice", user: str = "clerk"
+) -> list[dict[str, Any]]:
+    """`count` documents of `doc_type` that `user` entered (In Progress), on the company's
+    customer or vendor."""
     made = []
-    for doc_type in TYPES:
-        for _ in range(per_type):
-            body = document_body(doc_type, company=company)
-            if doc_type != "journal":
-                body["account"] = f"{'V' if doc_type.startswith('payable') else 'C'}-{company}"
-            answer = http(url, "POST", "/documents", "clerk", body)
-            assert answer.status == 201, answer.body
-            made.append(answer.body)
+    for _ in range(count):
+        body = document_body(doc_type, company=company)
+        if doc_type != "journal":
+            body["account"] = f"{'V' if doc_type.startswith('payable') else 'C'}-{company}"
+        answer = http(url, "POST", "/documents", user, body)
+        assert answer.status == 201, answer.body
+        made.append(answer.body)
     return made
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 
 from background_posting.config import Settings
+from background_posting.handlers.worker_queue import worker_function
+from background_posting.services.queues import posting_queue, tax_commit_queue
 from infra.event_sources import failed_message_ids, sqs_event
 from infra.lambda_runtime import LocalContext
 from infra.template import functions
@@ -27,8 +30,22 @@ def load_handler(logical_id: str) -> Any:
     return getattr(module, spec.function_name)
 
 
+def worker_handlers(clock: Callable[[], float]) -> dict[str, Any]:
+    """The posting worker's and the tax commit function's handlers, made as their modules make
+    them (functions/posting_worker, functions/tax_commit) but with their workers on `clock`."""
+    return {
+        "PostingQueue": worker_function(
+            tax_commit=False, queue=posting_queue, metric="Documents", clock=clock
+        ),
+        "TaxCommitQueue": worker_function(
+            tax_commit=True, queue=tax_commit_queue, metric="TaxCommits", clock=clock
+        ),
+    }
+
+
 class Drain:
-    """Deliver the messages of the run, posting and notification queues to their functions."""
+    """Deliver the messages of the run, posting and notification queues to their functions
+    (`handlers` in place of the template's for the queues it names)."""
 
     def __init__(self, settings: Settings, handlers: dict[str, Any] | None = None):
         self.sqs = boto3.client("sqs", region_name="us-east-1")
@@ -38,7 +55,8 @@ class Drain:
             "NotificationQueue": settings.notification_queue_url,
             "TaxCommitQueue": settings.tax_commit_queue_url,
         }
-        self.handlers = handlers or {name: load_handler(fn) for name, fn in ROUTES.items()}
+        given = handlers or {}
+        self.handlers = {name: given.get(name) or load_handler(fn) for name, fn in ROUTES.items()}
         self.delivered = {name: 0 for name in ROUTES}
 
     def once(self, queue: str, seconds: int = 90) -> int:

@@ -9,6 +9,7 @@ function does only the tax commit (`tax_commit=True`), the posting worker everyt
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -52,19 +53,24 @@ class WorkerQueueHandler:
     """`handler(event, context)` for a worker function's SQS event source."""
 
     def __init__(
-        self, *, tax_commit: bool, queue: Callable[[], Queue], metrics: Metrics, metric: str
+        self,
+        *,
+        tax_commit: bool,
+        queue: Callable[[], Queue],
+        metrics: Metrics,
+        metric: str,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.tax_commit = tax_commit
         self.queue = queue
         self.metrics = metrics
         self.metric = metric
+        self.clock = clock
         self.processor = BatchProcessor(event_type=EventType.SQS, model=WorkerRecord)
         self.batch: worker.Batch | None = None
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> Any:
-        self.batch = worker.Batch(
-            context.aws_request_id, lambda: context.get_remaining_time_in_millis() / 1000
-        )
+        self.batch = self._new_batch(context)
         if not self.tax_commit:
             self._post_together(event)
         try:
@@ -76,6 +82,14 @@ class WorkerQueueHandler:
             )
         finally:
             self.batch.finish()  # the digests of the runs that these messages finished
+
+    def _new_batch(self, context: LambdaContext) -> worker.Batch:
+        """The invocation's batch: its request id names the worker, its context the time left."""
+        return worker.Batch(
+            context.aws_request_id,
+            lambda: context.get_remaining_time_in_millis() / 1000,
+            self.clock,
+        )
 
     def _post_together(self, event: dict[str, Any]) -> None:
         """The batch's plain documents of each company posted together, before one by one."""
@@ -95,10 +109,7 @@ class WorkerQueueHandler:
 
     def record_handler(self, record: WorkerRecord, lambda_context: LambdaContext) -> str:
         message = worker.Message.parse(record.body.model_dump())
-        batch = self.batch or worker.Batch(
-            lambda_context.aws_request_id,
-            lambda: lambda_context.get_remaining_time_in_millis() / 1000,
-        )
+        batch = self.batch or self._new_batch(lambda_context)
         try:
             outcome = worker.process(
                 message,
@@ -123,14 +134,21 @@ class WorkerQueueHandler:
 
 
 def worker_function(
-    *, tax_commit: bool, queue: Callable[[], Queue], metric: str
+    *,
+    tax_commit: bool,
+    queue: Callable[[], Queue],
+    metric: str,
+    clock: Callable[[], float] = time.time,
 ) -> Callable[[dict[str, Any], LambdaContext], Any]:
     """An SQS worker function's Lambda entry point: the handler above under the Powertools
-    decorators (Logger with the Lambda context, Tracer, Metrics flushed per invocation)."""
+    decorators (Logger with the Lambda context, Tracer, Metrics flushed per invocation), its
+    workers on `clock`."""
     root = Logger()
     tracer = Tracer()
     metrics = Metrics()
-    handle = WorkerQueueHandler(tax_commit=tax_commit, queue=queue, metrics=metrics, metric=metric)
+    handle = WorkerQueueHandler(
+        tax_commit=tax_commit, queue=queue, metrics=metrics, metric=metric, clock=clock
+    )
 
     @root.inject_lambda_context(log_event=False)
     @tracer.capture_lambda_handler

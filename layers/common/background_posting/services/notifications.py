@@ -37,6 +37,7 @@ blocks posting.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -120,18 +121,17 @@ def request_digests(run: Run | None) -> bool:
 # -- sending --------------------------------------------------------------------------------
 
 
-def _now() -> float:
-    return time.time()
-
-
 class Sender(Protocol):
     """What sends an e-mail: `adapters.ses.Mailer` (SES), or a test's fake."""
 
     def send(self, email: Email) -> str: ...
 
 
-def send_digests(run_id: str, mailer: Sender | None = None) -> DigestReport:
-    """Send each recipient their digest of the run, at most once each (see the module notes).
+def send_digests(
+    run_id: str, mailer: Sender | None = None, clock: Callable[[], float] = time.time
+) -> DigestReport:
+    """Send each recipient their digest of the run, at most once each (see the module notes);
+    `clock` (seconds since the epoch) times the claims' holds.
 
     Raises DigestsNotSent when SES refused any digest, DigestBeingSent when another invocation
     is sending one: in both cases every other digest has been handled, and a retry of the
@@ -152,7 +152,7 @@ def send_digests(run_id: str, mailer: Sender | None = None) -> DigestReport:
     settings = get_settings(NotificationFunctionSettings)
     mailer = mailer or Mailer(settings.ses_from_address)
     for results in results_of_run(run_id, _live_groups(run_id)):
-        _send_one(run, results, mailer, report)
+        _send_one(run, results, mailer, report, clock)
     if report.failed:
         raise DigestsNotSent(
             f"{len(report.failed)} digest(s) of run {run_id} were not sent; they are retried.",
@@ -182,6 +182,7 @@ def _send_one(
     results: RecipientResults,
     mailer: Sender,
     report: DigestReport,
+    clock: Callable[[], float],
 ) -> None:
     who = results.recipient
     chosen = org_store.notification_settings(who)
@@ -209,7 +210,7 @@ def _send_one(
         digest_timezone(chosen.timezone, facts, settings.organisation_timezone),
     )
     email = render_digest(digest)
-    claim = digest_claims.claim_digest(run.id, who, _now(), settings.notification_hold_seconds)
+    claim = digest_claims.claim_digest(run.id, who, clock(), settings.notification_hold_seconds)
     if claim.state == digest_claims.SENT:
         report.sent_before.append(who)
         return

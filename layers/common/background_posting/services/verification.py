@@ -22,7 +22,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from background_posting.config import get_settings
-from background_posting.domain.documents import DISCARDED, IN_PROGRESS, READY_TO_POST, Document
+from background_posting.domain.documents import (
+    DISCARDED,
+    IN_PROGRESS,
+    READY_TO_POST,
+    Document,
+    Status,
+)
 from background_posting.domain.errors import Conflict, ValidationFailed
 from background_posting.domain.errors import NotFound as NotFoundError
 from background_posting.domain.identity import Caller
@@ -293,7 +299,7 @@ def discard_with_errors(caller: Caller, document: Document) -> Document | None:
 
 
 def _leave_background(
-    caller: Caller, document: Document, status: str, extra: dict[str, Any]
+    caller: Caller, document: Document, status: Status, extra: dict[str, Any]
 ) -> Document:
     caller.require_company(document.company)
     items = item_store.items_of(document.id)
@@ -305,14 +311,7 @@ def _leave_background(
             code="worker_item_in_progress",
             details={"worker_items": held},
         )
-    changed = document.model_copy(
-        update={
-            "status": status,
-            "version": document.version + 1,
-            "updated_at": datetime.now(UTC),
-            **extra,
-        }
-    )
+    changed = document.moved_to(status, datetime.now(UTC), **extra)
     _write(document, changed, [item_store.removed(item) for item in items])
     return changed
 

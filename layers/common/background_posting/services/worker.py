@@ -90,16 +90,14 @@ class Message:
         return body
 
 
-def _now() -> float:
-    return time.time()
-
-
 @dataclass
 class Batch:
     """What the messages of one invocation share (see the module's docstring)."""
 
     worker_id: str
     seconds_left: Callable[[], float]
+    clock: Callable[[], float] = time.time
+    """The time now (seconds since the epoch), against which leases and retry delays run."""
     references: dict[str, reference_store.Reference] = field(default_factory=dict)
     runs: dict[str, bool] = field(default_factory=dict)
     posted: set[tuple[str | None, str]] = field(default_factory=set)
@@ -112,7 +110,7 @@ class Batch:
             [(m.run_id, m.document_id, m.items) for m in messages],
             self.run,
             self.reference,
-            _now(),
+            self.clock(),
         )
 
     def reference(self, document: Document) -> reference_store.Reference:
@@ -156,14 +154,16 @@ def process(
     *,
     tax_commit: bool = False,
     batch: Batch | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> str:
     """Work through the document's due items; the message's outcome for the run's counts.
 
     The posting worker does every action but the tax commit; the tax commit function
-    (`tax_commit=True`) only that. Without a `batch`, the message is a batch of its own.
+    (`tax_commit=True`) only that. Without a `batch`, the message is a batch of its own, on
+    `clock`.
     """
     own_batch = batch is None
-    batch = batch or Batch(worker_id, seconds_left)
+    batch = batch or Batch(worker_id, seconds_left, clock)
     try:
         return _process(message, batch, tax_commit)
     finally:
@@ -187,7 +187,7 @@ def _process(message: Message, batch: Batch, tax_commit: bool) -> str:
     outcomes: list[Outcome] = []
     counted_done = False
     for index, item in enumerate(items):
-        now = _now()
+        now = batch.clock()
         if item.not_before > now:
             break  # waits for a later run (a retry delay, or a journal's date)
         if (item.action in TAX_COMMIT_ACTIONS) is not tax_commit:

@@ -186,15 +186,20 @@ class DueDocument:
 
 
 def due_documents(
-    shard: int, prefix: str | None, last_key: dict[str, Any] | None, page_size: int = 500
+    shard: int,
+    prefix: str | None,
+    last_key: dict[str, Any] | None,
+    page_size: int = 500,
+    now: float | None = None,
 ) -> tuple[list[DueDocument], dict[str, Any] | None]:
-    """One page of the due index of one shard: the documents with waiting items."""
+    """One page of the due index of one shard: the documents with waiting items, due at `now`
+    (seconds since the epoch; the time now if None)."""
     condition = WorkerItemRecord.due_sk.startswith(prefix) if prefix else None
     result = WorkerItemRecord.due.query(
         f"DUE#{shard}",
         condition,
         # waiting for its date (a future income schedule journal) or its retry delay
-        filter_condition=WorkerItemRecord.not_before <= time.time(),
+        filter_condition=WorkerItemRecord.not_before <= (time.time() if now is None else now),
         limit=page_size,
         last_evaluated_key=last_key,
         page_size=page_size,
