@@ -31,6 +31,7 @@ from background_posting.store import counters, log_groups, org, work_log
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from background_posting.store import worker_items as item_store
+from tests.support.data import company_body
 
 COMPANY = "BENCH"  # the measured documents
 FILLER = "FILLER"  # the rest of a backlog, when only part of it is measured
@@ -60,46 +61,12 @@ def vendor(company_id: str) -> str:
 
 
 def company(company_id: str = COMPANY) -> Company:
-    return Company.model_validate(
-        {
-            "id": company_id,
-            "name": f"{company_id} Trading Ltd",
-            "home_currency": "GBP",
-            "dual_currency": "EUR",
-            "timezone": "Europe/London",
-            "periods": [
-                {"name": f"2026-{m:02d}", "start": f"2026-{m:02d}-01", "end": end, "status": "open"}
-                for m, end in ((10, "2026-10-31"), (11, "2026-11-30"), (12, "2026-12-31"))
-            ],
-            "exchange_rates": [
-                {
-                    "from_currency": "GBP",
-                    "to_currency": "EUR",
-                    "date": "2026-01-01",
-                    "rate": "1.15",
-                },
-                {
-                    "from_currency": "USD",
-                    "to_currency": "GBP",
-                    "date": "2026-01-01",
-                    "rate": "0.79",
-                },
-            ],
-            "gl_accounts": {
-                "receivable_control": "1100",
-                "payable_control": "2100",
-                "sales_tax": "2200",
-                "purchase_tax": "1200",
-                "revenue": "4000",
-                "expense": "5000",
-                "deferred_income": "2300",
-                "currency_rounding": "7900",
-                "small_differences": "7910",
-            },
-            "credit_terms": {"days_due": 30, "discounts": [{"days": 10, "percent": "2"}]},
-            "tax_codes": [{"code": "STD", "rate": "20"}, {"code": "ZERO", "rate": "0"}],
-        }
-    )
+    """The tests' sample company, with October to December 2026 open."""
+    periods = [
+        {"name": f"2026-{m:02d}", "start": f"2026-{m:02d}-01", "end": end, "status": "open"}
+        for m, end in ((10, "2026-10-31"), (11, "2026-11-30"), (12, "2026-12-31"))
+    ]
+    return Company.model_validate(company_body(company_id, periods=periods))
 
 
 def reference(company_id: str = COMPANY) -> None:
