@@ -10,7 +10,6 @@ numbers taken. A backlog cycles through the five document types and three curren
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -22,7 +21,7 @@ from pynamodb.models import Model
 
 from background_posting.domain.background import plan_items
 from background_posting.domain.company import Account, Company
-from background_posting.domain.document_input import DocumentInput
+from background_posting.domain.document_input import DocumentInput, new_document
 from background_posting.domain.documents import DOCUMENT_TYPES, PREFIXES, READY_TO_POST, Document
 from background_posting.domain.identity import LISTVIEW, SYSTEM_ADMINISTRATOR, Caller
 from background_posting.domain.settings import BackgroundPostingSettings
@@ -156,25 +155,12 @@ def _documents(
         data = _inputs.validate_python(document_body(index, lines, doc_type, company_id))
         prefix = PREFIXES[data.type]
         taken[prefix] += 1
-        yield Document(
-            id=uuid.uuid4().hex,
-            number=f"{prefix}{taken[prefix]:06d}",
-            type=data.type,
-            company=data.company,
-            account=data.account,
-            document_date=data.document_date,
-            currency=data.currency,
-            tax_mode=data.tax_mode,
-            reference=data.reference,
-            description=data.description,
-            recurring=getattr(data, "recurring", False),
-            status=READY_TO_POST,
-            version=2,  # created (1), then queued (2)
-            lines=list(data.lines),
-            line_count=len(data.lines),
-            created_at=stamp,
-            created_by=ADMIN.user_id,
-            updated_at=stamp,
+        yield new_document(data, ADMIN.user_id, stamp).model_copy(
+            update={
+                "number": f"{prefix}{taken[prefix]:06d}",
+                "status": READY_TO_POST,
+                "version": 2,  # created (1), then queued (2)
+            }
         )
 
 

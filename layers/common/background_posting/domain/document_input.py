@@ -3,7 +3,8 @@ their checks (the stored document and its lines: `documents`)."""
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from background_posting.domain.documents import (
     LINES_PER_REQUEST,
     MAX_LINES,
+    Document,
     DocumentLine,
     JournalLine,
     StrictModel,
@@ -201,3 +203,30 @@ class DocumentPatch(StrictModel):
         if lines is None:
             return None
         return [{k: v for k, v in line.items() if k != "tax"} for line in lines]
+
+
+def new_document(
+    data: TradingDocumentInput | JournalInput,
+    created_by: str,
+    at: datetime,
+    document_id: str | None = None,
+) -> Document:
+    """The In Progress document `data` describes, not yet numbered (the store numbers it)."""
+    return Document(
+        id=document_id or uuid.uuid4().hex,
+        number="",
+        type=data.type,
+        company=data.company,
+        account=data.account,
+        document_date=data.document_date,
+        currency=data.currency,
+        tax_mode=data.tax_mode,
+        reference=data.reference,
+        description=data.description,
+        recurring=getattr(data, "recurring", False),
+        lines=list(data.lines),
+        line_count=len(data.lines),
+        created_at=at,
+        created_by=created_by,
+        updated_at=at,
+    )

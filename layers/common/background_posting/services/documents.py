@@ -3,7 +3,6 @@ them: `posting`)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from background_posting.domain.document_input import (
     DocumentPatch,
     JournalLines,
     TradingLines,
+    new_document,
     refuse_income_schedules,
 )
 from background_posting.domain.documents import (
@@ -77,25 +77,7 @@ def create_document(caller: Caller, data: Any, document_id: str | None = None) -
     caller.require_company(data.company)
     company_store.get_company(data.company)
     _check_account(data.company, data.account)
-    stamp = now()
-    document = Document(
-        id=document_id or uuid.uuid4().hex,
-        number="",
-        type=data.type,
-        company=data.company,
-        account=data.account,
-        document_date=data.document_date,
-        currency=data.currency,
-        tax_mode=data.tax_mode,
-        reference=data.reference,
-        description=data.description,
-        recurring=getattr(data, "recurring", False),
-        lines=list(data.lines),
-        line_count=len(data.lines),
-        created_at=stamp,
-        created_by=caller.user_id,
-        updated_at=stamp,
-    )
+    document = new_document(data, caller.user_id, now(), document_id)
     return document_store.insert_document(document)
 
 
