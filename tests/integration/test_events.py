@@ -128,3 +128,15 @@ def test_a_worker_function_answers_its_event_with_the_records_that_failed(
     event = queue_event(name, [json.loads(record["body"]), {"run_id": SCHEDULED_RUN}])
     bad = event["Records"][1]["messageId"]
     assert invoke(logical_id, event) == {"batchItemFailures": [{"itemIdentifier": bad}]}
+
+
+def test_a_run_queue_record_that_names_no_run_fails_alone(aws: Settings) -> None:
+    # Given the scheduled run, started by its schedule
+    invoke("ScheduledPostingFunction", load_event("scheduler_fired.json"))
+    # When the run queue delivers it beside a message that is not a run's
+    event = queue_event("run_queue.json", [{"run_id": SCHEDULED_RUN}, {"document_id": "D1"}])
+    bad = event["Records"][1]["messageId"]
+    answer = invoke("ScheduledPostingFunction", event)
+    # Then SQS reads that record alone as failed, and the run was advanced
+    assert answer["batchItemFailures"] == [{"itemIdentifier": bad}]
+    assert [run["id"] for run in answer["runs"]] == [SCHEDULED_RUN]
