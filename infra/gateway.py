@@ -241,6 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _guarded(self) -> None:
         try:
             self._serve()
+        except (BrokenPipeError, ConnectionResetError):  # the client left before its answer
+            log.info("%s %s: the client closed the connection first", self.command, self.path)
         except Exception:  # the gateway itself failed: answer like API Gateway would
             log.exception("gateway error on %s %s", self.command, self.path)
             self._answer_error(502, "bad_gateway", "The API function failed to answer.")
