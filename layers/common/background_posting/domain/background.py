@@ -88,6 +88,11 @@ class PlannedItem:
     action: Action
     max_attempts: int
 
+    @classmethod
+    def of(cls, action: Action, max_attempts: int) -> PlannedItem:
+        """The item doing `action`, in its place among a document's items."""
+        return cls(ACTION_ORDER.index(action), action, max_attempts)
+
 
 def plan_items(
     document: Document, settings: BackgroundPostingSettings, *, posted_already: bool
@@ -111,7 +116,4 @@ def plan_items(
         actions.append(Action.COMMIT_TAX)
     if document.type == "sales_invoice" and has_income_schedule(document):
         actions.append(Action.INCOME_SCHEDULE_JOURNALS)
-    return [
-        PlannedItem(sequence=ACTION_ORDER.index(action), action=action, max_attempts=attempts)
-        for action in actions
-    ]
+    return [PlannedItem.of(action, attempts) for action in actions]

@@ -34,7 +34,7 @@ def recognise(invoice_id: str, actor: str, log_group: str, max_attempts: int) ->
                     journal,
                     actor,
                     log_group,
-                    PlannedItem(sequence=1, action=Action.POST_DOCUMENT, max_attempts=max_attempts),
+                    PlannedItem.of(Action.POST_DOCUMENT, max_attempts),
                     due.timestamp(),
                 )
             else:
