@@ -103,6 +103,7 @@ def test_the_source_example_fails_while_goods_are_missing_and_posts_after_the_se
     for _ in range(3):
         run = office.run()
         assert run["counts"]["failed"] == 1 and run["counts"]["returned_to_in_progress"] == 0
+        assert run["counts"]["waiting_for_goods"] == 1  # of the failed: waiting for goods
 
     # Then the invoice waits, verified with errors that say what is expected and missing
     waiting = office.read(invoice)

@@ -519,3 +519,39 @@ def test_payable_invoices_waiting_for_goods_are_counted_apart_from_failures() ->
         email.text
     )
     assert "Received 90 of 100." in email.text
+
+
+def test_an_invoice_whose_verification_failed_short_of_goods_waits_and_is_said_once() -> None:
+    # Given a run in which the worker's verification item failed short of goods (as logged),
+    # and another whose verification failed for another reason
+    short = [{"code": "invoice_verification_failed", "message": "Expected GBP 1,000.00."}]
+    entries = [
+        entry(
+            "PIN000001", "failed", short, action="verify_invoice", document_type="payable_invoice"
+        ),
+        entry(
+            "PIN000002",
+            "failed",
+            [{"code": "period_closed", "message": "Closed."}],
+            action="verify_invoice",
+            document_type="payable_invoice",
+        ),
+    ]
+    recipient = only([group(entries)])
+    email = rendered(recipient)
+    # Then the first waits for goods, the second is a failure
+    assert email.subject.startswith("Background posting: 0 posted, 1 failed, 1 waiting for goods")
+    assert "Waiting for goods receipts: verified again in every run" in email.text
+    # And the next run, finding it short the same way, repeats it: no e-mail without reminders
+    again = [
+        entry(
+            "PIN000001",
+            "failed",
+            short,
+            action="verify_invoice",
+            document_type="payable_invoice",
+            run_id="run-3",
+        )
+    ]
+    (later,) = results_of_run("run-3", [group(entries + again)])
+    assert not later.needs_email(reminders=False) and later.needs_email(reminders=True)

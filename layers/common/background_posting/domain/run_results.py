@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from background_posting.domain.documents import type_name
+from background_posting.domain.verification import SHORT_OF_GOODS
 from background_posting.domain.work import FAILURES, Action, LogEntry, LogGroup, Outcome
 
 
@@ -128,6 +129,16 @@ def document_result(entries: Sequence[LogEntry]) -> DocumentResult:
         if entry.outcome != Outcome.SKIPPED or outcome == Outcome.SKIPPED:
             errors.extend(dict(e) for e in entry.errors)
     first = ordered[0]
+    failed_action = next(
+        (e.action for e in reversed(ordered) if e.outcome in (Outcome.FAILED, Outcome.ABANDONED)),
+        None,
+    )
+    if (
+        outcome == Outcome.FAILED
+        and failed_action == Action.VERIFY_INVOICE
+        and any(e.get("code") == SHORT_OF_GOODS for e in errors)
+    ):
+        outcome = Outcome.WAITING_FOR_GOODS  # its item failed; for the reader, it waits
     return DocumentResult(
         document_id=first.document_id,
         reference=first.reference,
@@ -137,14 +148,7 @@ def document_result(entries: Sequence[LogEntry]) -> DocumentResult:
         actions=tuple(dict.fromkeys(e.action for e in ordered if e.outcome != Outcome.SKIPPED)),
         errors=tuple(errors),
         attempt=max(e.attempt for e in ordered),
-        failed_action=next(
-            (
-                e.action
-                for e in reversed(ordered)
-                if e.outcome in (Outcome.FAILED, Outcome.ABANDONED)
-            ),
-            None,
-        ),
+        failed_action=failed_action,
         created=tuple(dict.fromkeys(str(n) for e in ordered for n in e.documents)),
         error_fingerprint=fingerprint(ordered),
     )
@@ -159,16 +163,20 @@ def _runs_of(entries: Iterable[LogEntry]) -> dict[str, list[LogEntry]]:
     return runs
 
 
+REPEATABLE = frozenset({Outcome.FAILED, Outcome.WAITING_FOR_GOODS})
+"""The results an unchanged next run repeats: said once, then only with reminders."""
+
+
 def is_repeat(current: DocumentResult, earlier: Sequence[LogEntry]) -> bool:
-    """A failure is a repeat when the document's previous result (in the same log group) was
-    a failure with exactly the same errors."""
-    if current.outcome != Outcome.FAILED or not earlier:
+    """A failure (or a wait for goods) is a repeat when the document's previous result (in
+    the same log group) was the same, with exactly the same errors."""
+    if current.outcome not in REPEATABLE or not earlier:
         return False
     by_run = _runs_of(earlier)
     latest_run = max(by_run.values(), key=lambda es: max(e.at for e in es))
     previous = document_result(latest_run)
     return (
-        previous.outcome == Outcome.FAILED
+        previous.outcome == current.outcome
         and previous.error_fingerprint == current.error_fingerprint
     )
 

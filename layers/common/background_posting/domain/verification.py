@@ -40,6 +40,10 @@ from background_posting.domain.money import round_money
 from background_posting.domain.purchasing import OrderLine
 from background_posting.domain.types import Amount, Percent
 
+SHORT_OF_GOODS = "invoice_verification_failed"
+"""The error code of an invoice whose total is beyond tolerance of what was received: it
+waits for goods, verified again in every run."""
+
 OrderKey = tuple[str, int]
 
 
@@ -178,7 +182,7 @@ def _errors(
     """What the worker log and the e-mail say: the totals, then each order line that differs."""
     errors: list[dict[str, Any]] = [
         {
-            "code": "invoice_verification_failed",
+            "code": SHORT_OF_GOODS,
             "message": f"The invoice charges {_money(invoiced, currency)} for goods received "
             f"and not yet invoiced worth {_money(expected, currency)}: a difference of "
             f"{_money(difference, currency)}, beyond the tolerance of "

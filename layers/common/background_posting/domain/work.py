@@ -58,7 +58,9 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
     """Nothing to do by the time a worker reached it."""
     WAITING_FOR_GOODS = "waiting_for_goods"
-    """A payable invoice short of goods received: not a failure, verified again each run."""
+    """A payable invoice short of goods received: its verification item failed (logged as
+    `failed`, with what was expected and invoiced), and it is verified again in every run
+    without counting against the maximum attempts. Counted in a run apart as well."""
 
 
 FAILURES: frozenset[Outcome] = frozenset({Outcome.FAILED, Outcome.RETURNED, Outcome.ABANDONED})
@@ -69,9 +71,11 @@ RUN_COUNTERS: dict[Outcome, str] = {
     Outcome.FAILED: "failed",
     Outcome.RETURNED: "returned",
     Outcome.SKIPPED: "skipped",
+    Outcome.WAITING_FOR_GOODS: "waiting_for_goods",
 }
 """The run counter each counted outcome adds to (a tax commit counts as completed work); a
-tax calculation is not counted (its posting is), and neither is waiting for goods."""
+tax calculation is not counted (its posting is); an invoice waiting for goods counts as
+failed and as waiting for goods."""
 COUNTER_NAMES: tuple[str, ...] = (
     "queued",
     "posted",
@@ -81,6 +85,7 @@ COUNTER_NAMES: tuple[str, ...] = (
     "completed",
     "done",
     "abandoned",
+    "waiting_for_goods",
 )
 """A run's counters: `done` counts the queued documents whose messages are processed,
 `abandoned` those of them given up on (the dead-letter queue)."""

@@ -58,8 +58,8 @@ COUNTS: tuple[tuple[str, str, str], ...] = (
     (
         "waiting_for_goods",
         "waiting_for_goods",
-        "Payable invoices that invoice verification found short of goods received; verified "
-        "again in every run, not failures.",
+        "Of `failed`: payable invoices that invoice verification found short of goods "
+        "received; verified again in every run, without counting against the maximum attempts.",
     ),
 )
 

@@ -24,6 +24,7 @@ RUN_COUNT_KEYS: tuple[tuple[str, str], ...] = (
     ("skipped", "skipped"),
     ("processed", "done"),
     ("abandoned", "abandoned"),
+    ("waiting_for_goods", "waiting_for_goods"),
 )
 """(the API's key, the run's counter) for each count of a run's JSON."""
 

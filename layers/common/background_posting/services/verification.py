@@ -214,7 +214,7 @@ def _wait_for_goods(attempt: Attempt, document: Document, result: Verification) 
             [
                 document_store.moved(document, changed),
                 purchasing_store.waiting_for_goods(item, summary, retry_after),
-                *attempt.counted(Outcome.FAILED),
+                *attempt.counted(Outcome.FAILED, Outcome.WAITING_FOR_GOODS),
                 attempt.entry(Outcome.FAILED, result.errors, item.attempts + 1),
             ]
         )

@@ -70,6 +70,7 @@ class WorkLogRecord(StoreModel):
     completed = NumberAttribute(null=True)
     done = NumberAttribute(null=True)  # the run's documents whose messages are fully processed
     abandoned = NumberAttribute(null=True)  # of `done`: messages given up on (dead-letter queue)
+    waiting_for_goods = NumberAttribute(null=True)  # of `failed`: invoices short of goods
     claim_state = UnicodeAttribute(null=True)  # a digest's claim: sending | sent | unsent
     claim_token = UnicodeAttribute(null=True)
     claim_until = NumberAttribute(null=True)
