@@ -78,18 +78,12 @@ def line_rows(draft: TransactionDraft) -> Iterator[dict[str, Any]]:
         }
 
 
-def _header_body(
-    draft: TransactionDraft, document: Document, actor: str, at: datetime
-) -> dict[str, Any]:
-    """The transaction header's body (the store adds its number at the commit)."""
-    discount = draft.discount
+def draft_json(draft: TransactionDraft) -> dict[str, Any]:
+    """What a transaction says beside its lines, as the API shows it (posted or previewed)."""
     return {
         "company": draft.company,
         "period": draft.period,
-        "document_id": document.id,
-        "document_number": document.number,
-        "document_type": document.type,
-        "document_date": document.document_date.isoformat(),
+        "document_date": draft.document_date.isoformat(),
         "currency": draft.currency,
         "home_currency": draft.home_currency,
         "dual_currency": draft.dual_currency,
@@ -97,7 +91,18 @@ def _header_body(
         "rate_home_to_dual": format(draft.rate_home_to_dual, "f"),
         "totals": {k: format(v, "f") for k, v in draft.totals.items()},
         "line_count": len(draft.lines),
-        "discount": discount.as_json() if discount is not None else None,
+        "discount": draft.discount.as_json() if draft.discount is not None else None,
+    }
+
+
+def _header_body(
+    draft: TransactionDraft, document: Document, actor: str, at: datetime
+) -> dict[str, Any]:
+    """The transaction header's body (the store adds its number at the commit)."""
+    return draft_json(draft) | {
+        "document_id": document.id,
+        "document_number": document.number,
+        "document_type": document.type,
         "posted_at": at.isoformat(),
         "posted_by": actor,
     }

@@ -12,6 +12,7 @@ the document posts.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST
@@ -58,28 +59,18 @@ def preview(caller: Caller, document_id: str, offset: int, limit: int) -> dict[s
             "problems": _problems(failed),
             "transaction": None,
         }
-    rows = list(posting.line_rows(draft))
-    shown = rows[offset : offset + limit]
+    line_count = len(draft.lines)
+    shown = list(itertools.islice(posting.line_rows(draft), offset, offset + limit))
     end = offset + len(shown)
     return body | {
         "can_post": True,
         "problems": [],
-        "transaction": {
-            "number": None,
-            "company": draft.company,
-            "period": draft.period,
-            "document_date": draft.document_date.isoformat(),
-            "currency": draft.currency,
-            "home_currency": draft.home_currency,
-            "dual_currency": draft.dual_currency,
-            "rate_document_to_home": format(draft.rate_document_to_home, "f"),
-            "rate_home_to_dual": format(draft.rate_home_to_dual, "f"),
-            "totals": {k: format(v, "f") for k, v in draft.totals.items()},
-            "discount": draft.discount.as_json() if draft.discount is not None else None,
-            "line_count": len(rows),
+        "transaction": {"number": None}
+        | posting.draft_json(draft)
+        | {
             "lines": shown,
             "lines_offset": offset,
-            "lines_next": end if end < len(rows) else None,
+            "lines_next": end if end < line_count else None,
         },
     }
 
