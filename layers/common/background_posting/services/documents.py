@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from background_posting.domain.background import plan_items
 from background_posting.domain.documents import (
@@ -42,7 +42,7 @@ from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import Write
 
-_input_adapter: TypeAdapter[Any] = TypeAdapter(DocumentInput)
+_input_adapter: TypeAdapter[Any] = TypeAdapter(DocumentInput, config=ConfigDict(defer_build=True))
 
 
 def now() -> datetime:
