@@ -199,14 +199,16 @@ def _details(results: dict[str, Any]) -> list[str]:
         lines += [
             "## Cold start",
             "",
-            "| function | handler import s | dependencies alone s | ratio | third-party modules "
-            "| botocore clients at import (by dependencies) |",
-            "|---|---|---|---|---|---|",
+            "| function | handler import s | dependencies alone s | ratio | ratio of CPU times "
+            "| third-party modules | botocore clients at import (by dependencies) |",
+            "|---|---|---|---|---|---|---|",
         ]
         for name, f in c["functions"].items():
+            cpu = f.get("import_ratio_cpu")
             lines.append(
                 f"| {name} | {f['handler_import_s']:.3f} | {f['dependencies_import_s']:.3f} | "
-                f"{f['import_ratio']:.2f} | {f['third_party_modules']} | "
+                f"{f['import_ratio']:.2f} | {'n/a' if cpu is None else f'{cpu:.2f}'} | "
+                f"{f['third_party_modules']} | "
                 f"{f['clients_at_import']} ({f['clients_at_import_by_dependencies']}) |"
             )
         lines.append("")
