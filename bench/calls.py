@@ -5,12 +5,14 @@ Every botocore client (pynamodb's per-thread sessions, boto3's clients) goes thr
 its parameters. The recorder also times each call and each client creation (a new botocore
 client loads its service model: that cost belongs to the code path too), and can keep a copy
 of the write requests (`TransactWriteItems`, `BatchWriteItem`) so that the floor can replay
-them with the same items and sizes.
+them with the same items and sizes: in memory, or pickled into a file (`spill`) when the
+memory of the process is measured, so that the copies do not count as the posting's.
 """
 
 from __future__ import annotations
 
 import copy
+import pickle
 import threading
 import time
 from collections import Counter, defaultdict
@@ -18,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import botocore.session
 from botocore.client import BaseClient
@@ -79,6 +81,8 @@ class Recorder:
         self.tallies: defaultdict[str, Tally] = defaultdict(Tally)
         self.captured: list[tuple[str, dict[str, Any]]] = []
         self.capturing = False
+        self.spill: IO[bytes] | None = None
+        """Where captured writes go instead of `captured` (a file opened "w+b")."""
         self.trace: list[tuple[str, str]] | None = None
         self._lock = threading.Lock()
         self._original_call: Any = None
@@ -103,7 +107,10 @@ class Recorder:
                 and not _phase.get().endswith("floor")  # the floor's own replay
             ):
                 with recorder._lock:
-                    recorder.captured.append((operation, copy.deepcopy(params)))
+                    if recorder.spill is not None:
+                        pickle.dump((operation, params), recorder.spill, pickle.HIGHEST_PROTOCOL)
+                    else:
+                        recorder.captured.append((operation, copy.deepcopy(params)))
             started = time.perf_counter()
             try:
                 return original_call(client, operation, params)
@@ -157,6 +164,16 @@ class Recorder:
     def take_captured(self) -> list[tuple[str, dict[str, Any]]]:
         with self._lock:
             taken, self.captured = self.captured, []
+            if self.spill is not None:
+                self.spill.flush()
+                self.spill.seek(0)
+                while True:
+                    try:
+                        taken.append(pickle.load(self.spill))
+                    except EOFError:
+                        break
+                self.spill.seek(0)
+                self.spill.truncate()
         return taken
 
     def reset(self, *phases: str) -> None:

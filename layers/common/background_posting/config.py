@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     """What every function reads: the names the template's Globals give every function, the
     Region Lambda's runtime sets, and tunings with their defaults."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # built on first use (a function validates its own settings at import; see LazyModel)
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     region: str = Field(validation_alias="AWS_REGION", description="Lambda's runtime sets it.")
     companies_table: str = Field(validation_alias="COMPANIES_TABLE")

@@ -39,9 +39,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from background_posting.domain.company import Address
+from background_posting.domain.model import LazyModel
 from background_posting.domain.tax import (
     TaxKind,
     TaxLine,
@@ -76,7 +77,7 @@ _CODE_ESCAPES = {
 }
 
 
-class AvaTaxAccount(BaseModel):
+class AvaTaxAccount(LazyModel):
     """The AvaTax settings, as kept in the secret (JSON): never in code or the template."""
 
     model_config = ConfigDict(extra="ignore")

@@ -6,8 +6,9 @@ import itertools
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from background_posting.domain.model import LazyModel
 from background_posting.domain.money import Rate
 from background_posting.domain.types import (
     Currency,
@@ -19,7 +20,7 @@ from background_posting.domain.types import (
 )
 
 
-class Strict(BaseModel):
+class Strict(LazyModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from background_posting.domain.errors import Conflict
+from background_posting.domain.model import LazyModel
 from background_posting.domain.types import Amount, GLAccountCode, Identifier
 
 DocumentType = Literal[
@@ -75,7 +76,7 @@ def format_number(prefix: str, sequence: int) -> str:
     return f"{prefix}{sequence:06d}"
 
 
-class StrictModel(BaseModel):
+class StrictModel(LazyModel):
     """What a request sends: no unknown fields, text stripped of edge whitespace."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -127,7 +128,7 @@ class JournalLine(StrictModel):
     description: str = Field(default="", max_length=255)
 
 
-class DocumentTax(BaseModel):
+class DocumentTax(LazyModel):
     """What the tax provider holds for a document: the code it knows the document by, the tax
     it calculated, and whether that tax is committed (reported) or voided."""
 
@@ -143,7 +144,7 @@ class DocumentTax(BaseModel):
     voided_at: datetime | None = None
 
 
-class BackgroundError(BaseModel):
+class BackgroundError(LazyModel):
     """One error of a background attempt, as the worker log has it."""
 
     model_config = ConfigDict(extra="allow")
@@ -153,7 +154,7 @@ class BackgroundError(BaseModel):
     field: str | None = None
 
 
-class BackgroundErrors(BaseModel):
+class BackgroundErrors(LazyModel):
     """Why background posting gave a document back: the errors of its last attempt, and the
     worker log group they came from (kept here, so they outlive the log group)."""
 
@@ -188,7 +189,7 @@ def background_errors(
     )
 
 
-class Match(BaseModel):
+class Match(LazyModel):
     """One match as a document shows it: the other document, the amount, when and by whom."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
@@ -201,7 +202,7 @@ class Match(BaseModel):
     by: str = ""
 
 
-class OrderLineCheck(BaseModel):
+class OrderLineCheck(LazyModel):
     """One referenced purchase order line as a verification saw it (quantities, values)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -222,7 +223,7 @@ class OrderLineCheck(BaseModel):
     difference: Amount
 
 
-class Verification(BaseModel):
+class Verification(LazyModel):
     """Invoice verification of a payable invoice that references purchase order lines."""
 
     model_config = ConfigDict(extra="forbid")
@@ -244,7 +245,7 @@ class Verification(BaseModel):
     order_lines: list[OrderLineCheck] = Field(default_factory=list)
 
 
-class Document(BaseModel):
+class Document(LazyModel):
     """A stored document. `lines` are DocumentLine or JournalLine by `type`."""
 
     model_config = ConfigDict(extra="forbid")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from background_posting.domain.errors import DomainError
+from background_posting.domain.model import LazyModel
 from background_posting.domain.types import TimeZoneName
 
 
-class NotificationSettings(BaseModel):
+class NotificationSettings(LazyModel):
     """A user's notification settings.
 
     `reminders`: also e-mail documents that failed again with the same errors as in their

@@ -11,8 +11,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from background_posting.domain.model import LazyModel
 from background_posting.domain.types import Amount, Currency, GLAccountCode, Identifier
 
 Quantity = Annotated[Amount, Field(gt=0, max_digits=20, decimal_places=6)]
@@ -20,7 +21,7 @@ LineNumber = Annotated[int, Field(ge=1, le=100_000)]
 MAX_ORDER_LINES = 90  # an order is written in one transaction with its lines
 
 
-class _Strict(BaseModel):
+class _Strict(LazyModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -52,7 +53,7 @@ class PurchaseOrderInput(_Strict):
         return self
 
 
-class OrderLine(BaseModel):
+class OrderLine(LazyModel):
     """A stored order line with its running totals."""
 
     model_config = ConfigDict(extra="forbid")
@@ -72,7 +73,7 @@ class OrderLine(BaseModel):
         return self.received_quantity - self.invoiced_quantity
 
 
-class PurchaseOrder(BaseModel):
+class PurchaseOrder(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str
@@ -112,7 +113,7 @@ class GoodsReceiptInput(_Strict):
         return lines
 
 
-class GoodsReceipt(BaseModel):
+class GoodsReceipt(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str

@@ -17,9 +17,10 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from dateutil.relativedelta import relativedelta
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from background_posting.domain.document_input import TradingDocumentInput
+from background_posting.domain.model import LazyModel
 
 Frequency = Literal["monthly", "quarterly", "yearly"]
 MONTHS: dict[str, int] = {"monthly": 1, "quarterly": 3, "yearly": 12}
@@ -84,7 +85,7 @@ def invoice_id(template_id: str, on: date) -> str:
     return uuid.uuid5(_NAMESPACE, f"{template_id}:{on.isoformat()}").hex
 
 
-class RecurringInvoiceInput(BaseModel):
+class RecurringInvoiceInput(LazyModel):
     """`POST /recurring-invoices`: a sales invoice template and when it recurs."""
 
     model_config = ConfigDict(extra="forbid")
@@ -121,7 +122,7 @@ class RecurringInvoiceInput(BaseModel):
         return self
 
 
-class RecurringInvoice(BaseModel):
+class RecurringInvoice(LazyModel):
     """A stored template. `created_through` is the date of the last invoice it created."""
 
     model_config = ConfigDict(extra="forbid")

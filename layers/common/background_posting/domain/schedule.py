@@ -76,7 +76,9 @@ from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import rrule
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, model_validator
+
+from background_posting.domain.model import LazyModel
 
 Weekday = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
@@ -152,7 +154,7 @@ WallTime = Annotated[str, AfterValidator(_check_wall_time)]
 ZoneName = Annotated[str | None, AfterValidator(_check_zone_name)]
 
 
-class _Settings(BaseModel):
+class _Settings(LazyModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timezone: ZoneName = None
@@ -213,7 +215,9 @@ ScheduleSettings = Annotated[
 ]
 """The scheduler's frequency settings, told apart by ``frequency``."""
 
-SCHEDULE_SETTINGS: TypeAdapter[ScheduleSettings] = TypeAdapter(ScheduleSettings)
+SCHEDULE_SETTINGS: TypeAdapter[ScheduleSettings] = TypeAdapter(
+    ScheduleSettings, config=ConfigDict(defer_build=True)
+)
 
 
 def parse_settings(data: object) -> ScheduleSettings:
@@ -351,7 +355,7 @@ def _instant_of_wall_time(wall_time: datetime, zone: ZoneInfo) -> datetime | Non
 # --------------------------------------------------------------------------- EventBridge
 
 
-class ScheduleExpression(BaseModel):
+class ScheduleExpression(LazyModel):
     """One EventBridge Scheduler schedule: what ``CreateSchedule`` needs to fire it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from background_posting.domain.documents import DocumentType
+from background_posting.domain.model import LazyModel
 from background_posting.domain.validations import CustomValidation
 from background_posting.domain.verification import InvoiceVerificationSettings
 
@@ -28,7 +29,7 @@ def _default_thresholds() -> dict[TradingDocumentType, int]:
     return dict.fromkeys(TRADING_DOCUMENT_TYPES, DEFAULT_LINE_THRESHOLD)
 
 
-class CompanySettings(BaseModel):
+class CompanySettings(LazyModel):
     """A company's accounting settings.
 
     A document with more lines than its type's threshold (a journal: more than the journal
@@ -63,7 +64,7 @@ class CompanySettings(BaseModel):
         return self.line_thresholds.get(document_type, DEFAULT_LINE_THRESHOLD)
 
 
-class BackgroundPostingSettings(BaseModel):
+class BackgroundPostingSettings(LazyModel):
     """How many runs may fail on a document before it goes back to In Progress."""
 
     model_config = ConfigDict(extra="forbid")

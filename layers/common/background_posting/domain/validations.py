@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from background_posting.domain.documents import DocumentLine, DocumentType, JournalLine
+from background_posting.domain.model import LazyModel
 from background_posting.domain.types import Amount, GLAccountCode
 
 
@@ -85,7 +86,7 @@ class DocumentFacts:
     home_total: Decimal | None
 
 
-class _Rule(BaseModel):
+class _Rule(LazyModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     document_types: list[DocumentType] = Field(default_factory=list, max_length=5)

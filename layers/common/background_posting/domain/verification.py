@@ -28,7 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from background_posting.domain.documents import (
     Document,
@@ -36,6 +36,7 @@ from background_posting.domain.documents import (
     OrderLineCheck,
     Verification,
 )
+from background_posting.domain.model import LazyModel
 from background_posting.domain.money import round_money
 from background_posting.domain.purchasing import OrderLine
 from background_posting.domain.types import Amount, Percent
@@ -47,7 +48,7 @@ waits for goods, verified again in every run."""
 OrderKey = tuple[str, int]
 
 
-class InvoiceVerificationSettings(BaseModel):
+class InvoiceVerificationSettings(LazyModel):
     """A company's tolerance for differences found by invoice verification."""
 
     model_config = ConfigDict(extra="forbid")

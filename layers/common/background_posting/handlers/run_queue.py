@@ -23,13 +23,14 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, Json
+from pydantic import ConfigDict, Field, Json
 
+from background_posting.domain.model import LazyModel
 from background_posting.http.work_json import run_json
 from background_posting.services import runs
 
 
-class RunMessage(BaseModel):
+class RunMessage(LazyModel):
     """The run queue's message: the run to advance."""
 
     model_config = ConfigDict(extra="forbid")
@@ -38,6 +39,8 @@ class RunMessage(BaseModel):
 
 
 class RunRecord(SqsRecordModel):
+    model_config = ConfigDict(defer_build=True)  # as LazyModel: built on first use
+
     body: Json[RunMessage]
 
 

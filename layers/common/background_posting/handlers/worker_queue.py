@@ -22,9 +22,10 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, Json
+from pydantic import ConfigDict, Field, Json
 
 from background_posting.adapters.sqs import Queue
+from background_posting.domain.model import LazyModel
 from background_posting.services import runs, worker
 
 logger = Logger(child=True)
@@ -35,7 +36,7 @@ passes to their infra/queue.yaml): a record that fails on this receive goes to t
 queue."""
 
 
-class WorkerMessage(BaseModel):
+class WorkerMessage(LazyModel):
     """A run's message: one document, and its items when the run read them whole."""
 
     model_config = ConfigDict(extra="forbid")
@@ -46,6 +47,8 @@ class WorkerMessage(BaseModel):
 
 
 class WorkerRecord(SqsRecordModel):
+    model_config = ConfigDict(defer_build=True)  # as LazyModel: built on first use
+
     body: Json[WorkerMessage]
 
 

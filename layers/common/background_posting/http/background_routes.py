@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from background_posting.domain.documents import DOCUMENT_TYPES
+from background_posting.domain.model import LazyModel
 from background_posting.http.document_routes import DocumentId
 from background_posting.http.identity import caller_from
 from background_posting.http.run_views import RunView, run_view
@@ -26,7 +27,7 @@ def _json(status: int, body: Any) -> Response[Any]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-class ListViewPost(BaseModel):
+class ListViewPost(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]] = Field(
@@ -46,7 +47,7 @@ def post_from_list_view(request: Annotated[ListViewPost, Body()]) -> Response[An
     )
 
 
-class BackgroundPost(BaseModel):
+class BackgroundPost(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal[DOCUMENT_TYPES]  # type: ignore[valid-type]
@@ -62,7 +63,7 @@ def background_post(request: Annotated[BackgroundPost, Body()]) -> Response[Any]
     return _json(202, {"run_id": run.id})
 
 
-class StatusChange(BaseModel):
+class StatusChange(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["In Progress"]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from background_posting.domain.document_input import DocumentCreate, DocumentPatch
 from background_posting.domain.documents import (
@@ -16,6 +16,7 @@ from background_posting.domain.documents import (
     STATUSES,
     Document,
 )
+from background_posting.domain.model import LazyModel
 from background_posting.http.identity import caller_from
 from background_posting.http.printing import render_html, render_pdf
 from background_posting.services import background, matching, preview
@@ -64,7 +65,7 @@ def get_document(
     return _json(200, _document_json(document, lines_offset))
 
 
-class DocumentPage(BaseModel):
+class DocumentPage(LazyModel):
     documents: list[dict[str, Any]]
     next: str | None = Field(description="Pass as `next` for the following page")
 
@@ -113,7 +114,7 @@ def amend_document(
     return _json(200, _document_json(amended))
 
 
-class LinesToAppend(BaseModel):
+class LinesToAppend(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     lines: list[dict[str, Any]] = Field(
@@ -148,7 +149,7 @@ def discard_document(document_id: DocumentId) -> Response[Any]:
     return _json(200, _document_json(document))
 
 
-class PostRequest(BaseModel):
+class PostRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: Literal["auto", "immediate"] = Field(

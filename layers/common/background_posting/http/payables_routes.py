@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from background_posting.domain.document_input import DocumentInput
 from background_posting.domain.documents import Document, DocumentLine
+from background_posting.domain.model import LazyModel
 from background_posting.domain.recurring import RecurringInvoice, RecurringInvoiceInput
 from background_posting.domain.types import Amount
 from background_posting.http.identity import caller_from
@@ -42,7 +43,7 @@ def _header(document: Document) -> dict[str, Any]:
     return document.model_dump(mode="json", exclude={"lines"})
 
 
-class CreditNoteRequest(BaseModel):
+class CreditNoteRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     lines: list[DocumentLine] | None = Field(
@@ -86,7 +87,7 @@ def post_and_match(document_id: DocumentId) -> Response[Any]:
     return _json(200, _header(note) | {"matched_with": _header(invoice)})
 
 
-class MatchRequest(BaseModel):
+class MatchRequest(LazyModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     with_: str = Field(alias="with", pattern=r"^[0-9a-f]{32}$", description="The other document")

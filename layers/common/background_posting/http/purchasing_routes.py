@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from pydantic import BaseModel
 
 from background_posting.domain.documents import Verification
+from background_posting.domain.model import LazyModel
 from background_posting.domain.purchasing import (
     GoodsReceiptInput,
     PurchaseOrder,
@@ -59,7 +59,7 @@ def create_goods_receipt(receipt: Annotated[GoodsReceiptInput, Body()]) -> Respo
     return _json(201, recorded)
 
 
-class RescheduledInvoice(BaseModel):
+class RescheduledInvoice(LazyModel):
     """The invoice, waiting for its verification in the next run (`verification.status`
     pending, the last verification's figures kept until then)."""
 

@@ -17,6 +17,7 @@ from background_posting.domain.company import (
     Period,
     PeriodStatus,
 )
+from background_posting.domain.model import LazyModel
 from background_posting.domain.types import Identifier
 from background_posting.http.identity import caller_from
 from background_posting.services import reference_data
@@ -55,7 +56,7 @@ def amend_company(company_id: CompanyId, patch: Annotated[CompanyPatch, Body()])
     return reference_data.amend_company(caller_from(router.current_event), company_id, patch)
 
 
-class PeriodStatusChange(BaseModel):
+class PeriodStatusChange(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     status: PeriodStatus
@@ -92,7 +93,7 @@ def amend_account(account_id: AccountId, patch: Annotated[AccountPatch, Body()])
     return reference_data.amend_account(caller_from(router.current_event), account_id, patch)
 
 
-class LoggedInCompanies(BaseModel):
+class LoggedInCompanies(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     companies: list[Identifier | Literal["*"]] = Field(

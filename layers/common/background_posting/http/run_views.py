@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from background_posting.domain.model import LazyModel
 
 # (original key, clearer name, description): one row per count.
 COUNTS: tuple[tuple[str, str, str], ...] = (
@@ -64,7 +66,7 @@ COUNTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _counts_model() -> type[BaseModel]:
+def _counts_model() -> type[LazyModel]:
     fields: dict[str, Any] = {}
     for old, new, text in COUNTS:
         fields[old] = (int, Field(default=0, description=f"{text} (also as `{new}`)"))
@@ -72,20 +74,25 @@ def _counts_model() -> type[BaseModel]:
             fields[new] = (int, Field(default=0, description=text))
     from pydantic import create_model
 
-    return create_model("RunCounts", __doc__="A run's counts, each under two names.", **fields)
+    return create_model(
+        "RunCounts",
+        __base__=LazyModel,
+        __doc__="A run's counts, each under two names.",
+        **fields,
+    )
 
 
 RunCounts = _counts_model()
 
 
-class RunScope(BaseModel):
+class RunScope(LazyModel):
     companies: list[str] | Literal["all"] = Field(description="The companies the run covers")
     document_type: str | None = Field(
         default=None, description="The document type of a list view's Background Post"
     )
 
 
-class RunView(BaseModel):
+class RunView(LazyModel):
     """A run of background posting: the schedule, Run Now, or a list view's Background Post."""
 
     id: str

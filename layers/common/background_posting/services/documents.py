@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from background_posting.domain.document_input import (
     DocumentInput,
@@ -35,7 +35,7 @@ from background_posting.store import ledger as ledger_store
 from background_posting.store import listings
 from background_posting.store import reference as reference_store
 
-_input_adapter: TypeAdapter[Any] = TypeAdapter(DocumentInput)
+_input_adapter: TypeAdapter[Any] = TypeAdapter(DocumentInput, config=ConfigDict(defer_build=True))
 
 
 def now() -> datetime:
