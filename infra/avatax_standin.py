@@ -523,8 +523,10 @@ def main(argv: list[str] | None = None) -> None:
         f"licence key {standin.license_key}); Ctrl-C stops it",
         flush=True,
     )
+    forever = threading.Event()
     try:
-        threading.Event().wait()
+        while not forever.wait(timeout=0.2):  # a timeout lets Ctrl-C in (see infra.local_stack)
+            pass
     except KeyboardInterrupt:
         standin.stop()
 

@@ -19,6 +19,7 @@ Posting is serving at <url>" says which (the tests start their stacks so).
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import shutil
@@ -297,10 +298,17 @@ def main(argv: list[str] | None = None) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # SIGUSR1 writes every thread's stack to stderr (the log): what a stack that does not stop
+    # is doing, asked for before it is killed (tests/support/stack.py)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         stack.start()
         print(f"Background Posting is serving at {stack.url}  (Ctrl-C stops it)", flush=True)
-        stopping.wait()
+        # Not one wait without a timeout: a signal the kernel hands to another thread only
+        # marks the handler pending, and it runs when the main thread next runs Python code,
+        # which a main thread blocked for good never does (the stack then ignores Ctrl-C).
+        while not stopping.wait(timeout=0.2):
+            pass
     finally:
         log.info("stopping")
         stack.stop()

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import subprocess
 import uuid
 from pathlib import Path
+
+import pytest
 
 from tests.support.api import http
 from tests.support.data import account_body, company_body
@@ -68,3 +74,24 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
         assert http(second.url, "GET", "/companies/KEEP", "admin").body["id"] == "KEEP"
     finally:
         second.stop()
+
+
+TGKILL = {"x86_64": 234, "aarch64": 131}.get(os.uname().machine)
+
+
+@pytest.mark.skipif(TGKILL is None, reason="tgkill's syscall number is known for x86_64/arm64")
+def test_ctrl_c_stops_the_stack_whichever_thread_the_kernel_hands_it_to(tmp_path: Path) -> None:
+    # Given a running stack (its main thread waiting, its gateway and pollers in threads)
+    stack = start_stack(tmp_path / "dynamodb", tmp_path / "stack.log")
+    try:
+        # When SIGINT reaches a thread other than the main one (the kernel may pick any)
+        pid = stack.process.pid
+        others = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.syscall(TGKILL, pid, others[0], signal.SIGINT) == 0, ctypes.get_errno()
+        # Then the stack stops by itself, as after Ctrl-C (it used to wait for ever)
+        assert stack.process.wait(timeout=120) == 0
+    except subprocess.TimeoutExpired:
+        pytest.fail("the stack ignored SIGINT delivered to one of its threads")
+    finally:
+        stack.stop()

@@ -43,13 +43,17 @@ class RunningStack:
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 60.0) -> int:
-    """SIGINT, then after `timeout` seconds SIGKILL to its process group; its exit code."""
+    """SIGINT, then after `timeout` seconds SIGKILL to its process group; its exit code.
+    Before the kill, SIGUSR1 asks the stack to write its threads' stacks into its log."""
     if process.poll() is None:
         try:
             process.send_signal(signal.SIGINT)
             return process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            pass
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGUSR1)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=2)
     kill_group(process)
     return process.wait()
 
