@@ -58,6 +58,8 @@ class Tally:
     clients: int = 0
     sessions: int = 0
     client_seconds: float = 0.0  # creating botocore sessions and clients
+    operation_seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    capture_seconds: float = 0.0  # copying write requests for the floor: the bench's, not ours
 
     def dynamodb(self) -> Counter[str]:
         return Counter({op: n for (svc, op), n in self.calls.items() if svc == "dynamodb"})
@@ -106,11 +108,13 @@ class Recorder:
                 and operation in WRITE_REQUESTS
                 and not _phase.get().endswith("floor")  # the floor's own replay
             ):
+                copying = time.perf_counter()
                 with recorder._lock:
                     if recorder.spill is not None:
                         pickle.dump((operation, params), recorder.spill, pickle.HIGHEST_PROTOCOL)
                     else:
                         recorder.captured.append((operation, copy.deepcopy(params)))
+                    recorder.tallies[_phase.get()].capture_seconds += time.perf_counter() - copying
             started = time.perf_counter()
             try:
                 return original_call(client, operation, params)
@@ -120,6 +124,7 @@ class Recorder:
                     tally = recorder.tallies[_phase.get()]
                     tally.calls[(service, operation)] += 1
                     tally.seconds[service] += elapsed
+                    tally.operation_seconds[f"{service}:{operation}"] += elapsed
                     if recorder.trace is not None and service == "dynamodb":
                         recorder.trace.append((operation, _target(params)))
 

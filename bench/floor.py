@@ -3,15 +3,19 @@
 The real run's write requests (`TransactWriteItems` commits: ledger header and lines,
 counter, document header, worker item deletion, run counter, log entry; `BatchWriteItem`
 for the line chunks of large documents) are captured as botocore sends them and replayed
-with a plain client, unchanged but for their keys: every hash key gets a prefix (`F1#...`),
-so the replay writes items of the same number and size next to the real ones, with the
-same conditions. The items those conditions read (document headers, worker items, the run)
-are copied under the prefix before the run, so that every condition holds as it did.
+with a plain client, unchanged but for their keys (and idempotency tokens): every hash key
+gets a prefix (`F1#...`), so the replay writes items of the same number and size next to the
+real ones, with the same conditions. The items those conditions read (document headers,
+worker items, the run, the company, its settings, counters and accounts) are copied under
+the prefix before the run, so that every condition holds as it did. A replay that fails is
+counted (`floor_failures`) and described (`floor_failure_kinds`): a cancelled transaction
+writes nothing, and would make the floor look cheaper than it is.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -70,6 +74,16 @@ class Floor:
         for table, items in by_table.items():
             self._batch_put(table, items)
 
+    def copy_tables(self, tables: Iterable[str]) -> None:
+        """Copy whole small tables (the companies' and the accounts': the reference data the
+        commit checks, and the transaction counters it updates) under the prefix."""
+        for table in tables:
+            items: list[dict[str, Any]] = []
+            pages = self.raw.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
+            for page in pages:
+                items += [self._prefixed(table, item) for item in page["Items"]]
+            self._batch_put(table, items)
+
     def copy_item(self, table: str, key: dict[str, Any]) -> None:
         """Copy one item (the run, created when the run starts) under the prefix."""
         item = self.raw.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
@@ -101,9 +115,7 @@ class Floor:
                         answer = self.raw.batch_write_item(**(params | {"RequestItems": pending}))
                         pending = answer.get("UnprocessedItems", {})
             except ClientError as exc:  # as the real request failed (the run reports it)
-                reasons = exc.response.get("CancellationReasons", [])
-                codes = [r.get("Code") for r in reasons] or exc.response["Error"].get("Code")
-                self.failures.append(f"{operation}: {codes}")
+                self.failures.append(f"{operation}: {_failed(params, exc)}")
             self.requests += 1
         elapsed = time.perf_counter() - started
         self.seconds += elapsed
@@ -112,6 +124,8 @@ class Floor:
     def _rewrite(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         params = copy.deepcopy(params)
         if operation == "TransactWriteItems":
+            if "ClientRequestToken" in params:  # the real token would answer "mismatch" at once
+                params["ClientRequestToken"] = self._token(params["ClientRequestToken"])
             for entry in params["TransactItems"]:
                 ((kind, body),) = entry.items()
                 place = "Item" if kind == "Put" else "Key"
@@ -124,9 +138,28 @@ class Floor:
                     body[place] = self._prefixed(table, body[place])
         return params
 
+    def _token(self, token: str) -> str:
+        """The replay's own idempotency token, as long as the real one (36 characters at most)."""
+        digest = hashlib.sha256((self.prefix + token).encode()).hexdigest()
+        return digest[: max(len(token), 1)][:36]
+
     def _prefixed(self, table: str, item: dict[str, Any]) -> dict[str, Any]:
         item = dict(item)
         for name in (self.hash_keys[table], DUE_KEY):
             if name in item:
                 item[name] = {"S": self.prefix + item[name]["S"]}
         return item
+
+
+def _failed(params: dict[str, Any], exc: ClientError) -> str:
+    """Which items of a request failed, and on what (one line, to count alike failures)."""
+    reasons = exc.response.get("CancellationReasons", [])
+    if not reasons:
+        return str(exc.response["Error"].get("Code"))
+    failed = []
+    for entry, reason in zip(params["TransactItems"], reasons, strict=False):
+        if reason.get("Code") not in (None, "None"):
+            ((kind, body),) = entry.items()
+            condition = body.get("ConditionExpression", "")
+            failed.append(f"{kind} {body['TableName']} {reason['Code']} [{condition}]")
+    return "; ".join(sorted(set(failed)))

@@ -222,14 +222,14 @@ def _post_large(stack: Any, lines: int, logs: Path, timeout: float, traced: bool
     from infra.template import ROOT
 
     prefix = f"l{lines}{'t' if traced else ''}"
-    stack.tables(prefix)
+    settings = stack.tables(prefix)
     seed.reference()
     backlog = seed.backlog(1, lines, doc_type="sales_invoice")
     if not traced:
         for floor_prefix in ("F1#", "F2#"):
-            Floor(stack.raw, hash_keys(prefix), floor_prefix).copy_records(
-                [*backlog.headers, *backlog.items]
-            )
+            floor = Floor(stack.raw, hash_keys(prefix), floor_prefix)
+            floor.copy_records([*backlog.headers, *backlog.items])
+            floor.copy_tables([settings.companies_table, settings.accounts_table])
     document_id = backlog.documents[0].id
     del backlog
     gc.collect()

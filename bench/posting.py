@@ -99,6 +99,7 @@ class Posting:
             backlog = seed.backlog(self.documents, self.lines, doc_type=doc_type)
             self.floor = Floor(self.stack.raw, hash_keys(self.prefix))
             self.floor.copy_records([*backlog.headers, *backlog.items])
+            self.floor.copy_tables([self.settings.companies_table, self.settings.accounts_table])
             self.lambdas = Lambdas(self.settings, self.stack.sqs, self.recorder, self.prefix)
         if self.filler:
             self.waiting, self.find_seconds = _find_all(self.recorder, self._phase("find"))
@@ -271,6 +272,14 @@ def _requests(calls: dict[str, Any], documents: int) -> dict[str, Any]:
             run.seconds["sqs"] + worker.seconds["sqs"] + poller.seconds["sqs"]
         )
         / per,
+        "store_ms_by_operation": {
+            name: round(
+                (run.operation_seconds[name] + worker.operation_seconds[name]) / per * 1000, 3
+            )
+            for name in sorted({*run.operation_seconds, *worker.operation_seconds})
+            if name.startswith("dynamodb:")
+        },
+        "floor_copy_ms_per_document": (run.capture_seconds + worker.capture_seconds) / per * 1000,
         "clients_created_per_document": round(clients / per, 3),
         "client_seconds_per_document": (run.client_seconds + worker.client_seconds) / per,
     }
