@@ -7,6 +7,7 @@ goes the ordinary way and has its attempt counted there.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from background_posting.config import Settings
@@ -17,6 +18,7 @@ from background_posting.store import documents as document_store
 from background_posting.store import worker_items as item_store
 from infra.lambda_runtime import LocalContext
 from tests.support.concurrency import race
+from tests.support.counting import dynamodb_requests
 from tests.support.events import queue_event
 from tests.support.queues import load_handler
 from tests.support.scenario import ADMIN, given_company, given_document
@@ -114,3 +116,39 @@ def test_a_document_that_cannot_post_is_left_to_its_own_attempt(local_store: Set
     assert item.attempts == 1
     counts = work_log.get_run(run.id).counts
     assert (counts["posted"], counts["failed"], counts["done"]) == (4, 1, 5)
+
+
+def test_a_batch_reads_its_documents_together_and_its_run_once(
+    local_store: Settings, monkeypatch: Any
+) -> None:
+    # Given ten queued documents of one company in one run
+    given_company()
+    batch = queued(10)
+    run, _ = work_log.create_run("run_now", "admin", None, None)
+    handler, event = load_handler("PostingWorkerFunction"), sqs_event(run.id, batch)
+    # When the posting worker gets them as one SQS batch
+    with dynamodb_requests(monkeypatch) as sent:
+        handler(event, LocalContext("PostingWorkerFunction", 90))
+    # Then it read their headers and lines in two requests and the reference data in a
+    # third (no Query a document), read the run once (to see whether it finished), and
+    # committed once
+    assert [status_of(d) for d in batch] == [COMPLETE] * 10
+    assert sent == Counter({"BatchGetItem": 3, "GetItem": 1, "TransactWriteItems": 1})
+
+
+def test_a_batch_for_a_run_with_no_record_is_posted_outside_any_run(
+    local_store: Settings,
+) -> None:
+    # Given five queued documents whose messages name a run that has no record
+    given_company()
+    batch = queued(5)
+    handler = load_handler("PostingWorkerFunction")
+    # When the posting worker gets them as one SQS batch
+    answer = handler(sqs_event("no-such-run", batch), LocalContext("PostingWorkerFunction", 90))
+    # Then every message is answered (none retried towards the dead-letter queue), each
+    # document posted once and numbered in turn, and no run record was made up
+    assert answer["batchItemFailures"] == []
+    assert [status_of(d) for d in batch] == [COMPLETE] * 5
+    assert counters.current("ACME", "TRN") == 5
+    assert work_log.find_run("no-such-run") is None
+    assert all(item_store.items_of(d.id) == [] for d in batch)

@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger
 
 from background_posting.domain.background import only_posting, plan_items
 from background_posting.domain.documents import READY_TO_POST, Document
-from background_posting.domain.errors import DomainError, NotFound
+from background_posting.domain.errors import DomainError
 from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.domain.work import Outcome, WorkerItem
 from background_posting.services import posting as posting_service
@@ -68,16 +68,17 @@ def post_together(
     """Post the plain documents among `wanted` (run id, document id, carried items), each
     company's together; the (run id, document id) of those posted."""
     by_company: dict[str, list[tuple[tuple[str | None, str], WorkerItem, Document]]] = {}
-    seen: set[str] = set()
+    chosen: dict[str, tuple[str | None, tuple[WorkerItem, ...]]] = {}
     for run_id, document_id, items in wanted:
-        if items is None or document_id in seen or items[0].not_before > now:
-            continue
-        seen.add(document_id)  # a message delivered twice: the copy goes the ordinary way
-        try:
-            document = document_store.get_document(document_id).document
-        except NotFound:
-            continue
-        if plain(document, items):
+        if items is None or document_id in chosen or items[0].not_before > now:
+            continue  # a message delivered twice: the copy goes the ordinary way
+        chosen[document_id] = (run_id, items)
+    if len(chosen) < 2:
+        return set()
+    stored = document_store.get_documents(chosen)  # two requests for them all
+    for document_id, (run_id, items) in chosen.items():
+        document = stored[document_id].document if document_id in stored else None
+        if document is not None and plain(document, items):
             by_company.setdefault(document.company, []).append(
                 ((run_id, document_id), items[0], document)
             )

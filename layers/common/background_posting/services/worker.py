@@ -16,6 +16,10 @@ not the document's fault: they count no attempt, and SQS delivers the message ag
 The messages of one invocation share a `Batch`: the companies' reference data (company,
 settings, transaction counter, accounts: one BatchGetItem per company), and the runs they
 belong to, whose digests are asked for once the batch is through (services/notifications.py).
+The batch's plain postings are done first, together (services/batch_posting.py): their
+documents are read in two BatchGetItems (headers, then line chunks) rather than a Query
+each, and their runs are not read at all, since the commit's own condition on each run's
+record refuses a run that has none (the ordinary path then reads it, and posts run-less).
 """
 
 from __future__ import annotations
@@ -106,12 +110,24 @@ class Batch:
     def post_together(self, messages: list[Message]) -> None:
         """Post the plain documents of the messages, each company's in as few commits as fit
         (services/batch_posting.py); `process` then answers for them at once."""
-        self.posted |= batch_posting.post_together(
+        posted = batch_posting.post_together(
             [(m.run_id, m.document_id, m.items) for m in messages],
-            self.run,
+            self._run_assumed,
             self.reference,
             self.clock(),
         )
+        for run_id, _document_id in posted:
+            if run_id is not None:
+                self.runs[run_id] = True  # the commit's condition found its record
+        self.posted |= posted
+
+    def _run_assumed(self, run_id: str | None) -> str | None:
+        """The run id, unread: a commit that counts for a run holds only while the run's
+        record is there (RunMissing otherwise, and the ordinary path reads it), so posting
+        together needs no read of its own; None once this batch found no record."""
+        if run_id is None:
+            return None
+        return run_id if self.runs.get(run_id, True) else None
 
     def reference(self, document: Document) -> reference_store.Reference:
         """The document's company's reference data, read once per batch (again when the

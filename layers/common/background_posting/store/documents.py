@@ -197,29 +197,73 @@ def _read_lines(document_id: str, revision: int, first_chunk: int, last_chunk: i
     return joined(item.lines for item in query)
 
 
-def _read_whole(document_id: str) -> Stored:
-    """Header and every line in one consistent Query (the header sorts before its chunks)."""
-    header: DocumentRecord | None = None
-    data: dict[str, Any] = {}
-    line_model: type[DocumentLine] | type[JournalLine] = DocumentLine
+def _assembled(header: DocumentRecord, chunks: Iterable[DocumentRecord]) -> Stored:
+    """The document of a header and its chunk items (in key order; chunks of another revision,
+    left by an amendment that moved on, are skipped)."""
+    data: dict[str, Any] = json.loads(header.body or "{}")
+    line_model: type[DocumentLine] | type[JournalLine] = (
+        JournalLine if data.get("type") == "journal" else DocumentLine
+    )
+    revision = int(header.revision or 1)
+    prefix = _revision_prefix(revision)
     lines: list[Any] = []
-    for item in DocumentRecord.query(_pk(document_id), consistent_read=True):
-        if item.sk == HEADER:
-            header = item
-            data = json.loads(header.body or "{}")
-            line_model = JournalLine if data.get("type") == "journal" else DocumentLine
-        elif header is not None and item.sk.startswith(_revision_prefix(int(header.revision or 1))):
+    for item in chunks:
+        if item.sk.startswith(prefix):
             # each chunk's lines become models at once: a large document's lines are never
             # held as JSON and as dictionaries and as models all at the same time
             lines.extend(line_model.model_validate(line) for line in json.loads(item.lines or "[]"))
-        # chunks of an abandoned revision (deleted after an amendment moved on) are skipped
-    if header is None:
-        raise _not_found(document_id)
     count = data.get("line_count")
     data["lines"] = lines[:count] if isinstance(count, int) and count < len(lines) else lines
-    return Stored(
-        Document.model_validate(data), int(header.revision or 1), int(header.chunk_count or 0)
-    )
+    return Stored(Document.model_validate(data), revision, int(header.chunk_count or 0))
+
+
+def _read_whole(document_id: str) -> Stored:
+    """Header and every line in one consistent Query (the header sorts before its chunks)."""
+    items = iter(DocumentRecord.query(_pk(document_id), consistent_read=True))
+    header = next((item for item in items if item.sk == HEADER), None)
+    if header is None:
+        raise _not_found(document_id)
+    return _assembled(header, items)
+
+
+BATCH_READ_CHUNKS = 4
+"""A document of more chunks than this (2,000 lines) is read by its own Query."""
+
+
+def get_documents(document_ids: Collection[str]) -> dict[str, Stored]:
+    """Several whole documents in two consistent BatchGetItems (their headers, then their
+    chunks) instead of a Query each; the ids not found are left out.
+
+    The chunks are read after the header that names their revision: a chunk that an
+    amendment deleted in between is missing, and that document is read again by its Query
+    (which sees the amendment whole); lines appended in between are cut at the header's count.
+    """
+    headers = {
+        record.pk.removeprefix("DOC#"): record
+        for record in DocumentRecord.batch_get(
+            [(_pk(i), HEADER) for i in dict.fromkeys(document_ids)], consistent_read=True
+        )
+    }
+    small = {i: h for i, h in headers.items() if int(h.chunk_count or 0) <= BATCH_READ_CHUNKS}
+    keys = [
+        (_pk(i), _chunk_sk(int(h.revision or 1), chunk))
+        for i, h in small.items()
+        for chunk in range(int(h.chunk_count or 0))
+    ]
+    chunks: dict[str, list[DocumentRecord]] = {}
+    for record in DocumentRecord.batch_get(keys, consistent_read=True) if keys else ():
+        chunks.setdefault(record.pk.removeprefix("DOC#"), []).append(record)
+    found: dict[str, Stored] = {}
+    for document_id in headers:
+        header, mine = small.get(document_id), chunks.get(document_id, [])
+        try:
+            if header is not None and len(mine) == int(header.chunk_count or 0):
+                found[document_id] = _assembled(header, sorted(mine, key=lambda r: r.sk))
+            else:
+                found[document_id] = _read_whole(document_id)
+        except NotFound:
+            continue  # deleted between the two reads
+    return found
 
 
 def get_document(
