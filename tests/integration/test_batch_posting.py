@@ -129,11 +129,10 @@ def test_a_batch_reads_its_documents_together_and_its_run_once(
     # When the posting worker gets them as one SQS batch
     with dynamodb_requests(monkeypatch) as sent:
         handler(event, LocalContext("PostingWorkerFunction", 90))
-    # Then it read their headers and lines in two requests and the reference data in a
-    # third (no Query a document), read the run once (to see whether it finished), and
-    # committed once
+    # Then it read their headers and lines and the company's reference data in two requests
+    # (no Query a document), read the run once (to see whether it finished), committed once
     assert [status_of(d) for d in batch] == [COMPLETE] * 10
-    assert sent == Counter({"BatchGetItem": 3, "GetItem": 1, "TransactWriteItems": 1})
+    assert sent == Counter({"BatchGetItem": 2, "GetItem": 1, "TransactWriteItems": 1})
 
 
 def test_a_batch_for_a_run_with_no_record_is_posted_outside_any_run(
@@ -152,3 +151,27 @@ def test_a_batch_for_a_run_with_no_record_is_posted_outside_any_run(
     assert counters.current("ACME", "TRN") == 5
     assert work_log.find_run("no-such-run") is None
     assert all(item_store.items_of(d.id) == [] for d in batch)
+
+
+def test_a_batch_of_two_companies_reads_both_in_the_same_two_requests(
+    local_store: Settings, monkeypatch: Any
+) -> None:
+    # Given a batch mixing two companies' documents: invoices to a customer and bills from a
+    # vendor of each, and a journal
+    given_company()
+    given_company("BETA")
+    acme = [*queued(3), *queued(2, doc_type="payable_invoice"), *queued(1, doc_type="journal")]
+    beta = queued(4, company="BETA", account="CUST01-BETA")
+    run, _ = work_log.create_run("run_now", "admin", None, None)
+    handler = load_handler("PostingWorkerFunction")
+    mixed = [acme[0], beta[0], *acme[1:3], *beta[1:], *acme[3:]]
+    event = sqs_event(run.id, mixed)
+    # When the posting worker gets them as one SQS batch
+    with dynamodb_requests(monkeypatch) as sent:
+        answer = handler(event, LocalContext("PostingWorkerFunction", 90))
+    # Then every document is posted, each company's numbered in turn by its own commit, and
+    # both companies and all four accounts came in the batch's two reads
+    assert answer["batchItemFailures"] == []
+    assert [status_of(d) for d in mixed] == [COMPLETE] * 10
+    assert (counters.current("ACME", "TRN"), counters.current("BETA", "TRN")) == (6, 4)
+    assert sent == Counter({"BatchGetItem": 2, "GetItem": 1, "TransactWriteItems": 2})

@@ -59,7 +59,7 @@ def test_an_amendment_between_the_two_reads_gives_the_amended_document_whole(
     # headers were read and before their chunks are
     given_company()
     amended, other = given_document(lines=3), given_document(lines=4)
-    original = document_store.DocumentRecord.batch_get
+    original = document_store.batch_get
     calls = 0
 
     def amend_in_between(*args: Any, **kwargs: Any) -> Any:
@@ -72,7 +72,7 @@ def test_an_amendment_between_the_two_reads_gives_the_amended_document_whole(
             document_store.save_amendment(stored, new, lines_changed=True)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(document_store.DocumentRecord, "batch_get", amend_in_between)
+    monkeypatch.setattr(document_store, "batch_get", amend_in_between)
     # When both are read together
     found = document_store.get_documents([amended.id, other.id])
     # Then the amended one is its new version with its new lines, never the old header with
@@ -91,7 +91,7 @@ def test_lines_appended_between_the_two_reads_are_not_read_with_the_older_header
     given_company()
     document = given_document(lines=3)
     before = whole(document.id)
-    original = document_store.DocumentRecord.batch_get
+    original = document_store.batch_get
     calls = 0
 
     def append_in_between(*args: Any, **kwargs: Any) -> Any:
@@ -105,7 +105,7 @@ def test_lines_appended_between_the_two_reads_are_not_read_with_the_older_header
             document_store.append_lines(stored, appended, added)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(document_store.DocumentRecord, "batch_get", append_in_between)
+    monkeypatch.setattr(document_store, "batch_get", append_in_between)
     # When it is read in a batch
     found = document_store.get_documents([document.id])
     # Then it is the version whose header was read: its three lines, not four

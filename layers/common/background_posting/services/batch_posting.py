@@ -27,10 +27,10 @@ from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.domain.work import Outcome, WorkerItem
 from background_posting.services import posting as posting_service
 from background_posting.services.attempts import Attempt
+from background_posting.store import batch_reads, work_log
 from background_posting.store import documents as document_store
 from background_posting.store import ledger as ledger_store
 from background_posting.store import reference as reference_store
-from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
 from background_posting.store.transient import is_transient
 from background_posting.store.writes import Write, fits
@@ -64,9 +64,14 @@ def post_together(
     run_of: Callable[[str | None], str | None],
     reference_of: Callable[[Document], reference_store.Reference],
     now: float,
+    remember: Callable[[dict[str, reference_store.Reference]], None] = lambda _read: None,
 ) -> set[tuple[str | None, str]]:
     """Post the plain documents among `wanted` (run id, document id, carried items), each
-    company's together; the (run id, document id) of those posted."""
+    company's together; the (run id, document id) of those posted.
+
+    The documents and their companies' reference data are read in two requests in all
+    (store/batch_reads.py); `remember` is given the reference data read, before
+    `reference_of` is asked for it."""
     by_company: dict[str, list[tuple[tuple[str | None, str], WorkerItem, Document]]] = {}
     chosen: dict[str, tuple[str | None, tuple[WorkerItem, ...]]] = {}
     for run_id, document_id, items in wanted:
@@ -75,7 +80,9 @@ def post_together(
         chosen[document_id] = (run_id, items)
     if len(chosen) < 2:
         return set()
-    stored = document_store.get_documents(chosen)  # two requests for them all
+    companies = {items[0].company for _run_id, items in chosen.values()}
+    stored, references = batch_reads.documents_and_references(chosen, companies)
+    remember(references)
     for document_id, (run_id, items) in chosen.items():
         document = stored[document_id].document if document_id in stored else None
         if document is not None and plain(document, items):

@@ -17,9 +17,11 @@ The messages of one invocation share a `Batch`: the companies' reference data (c
 settings, transaction counter, accounts: one BatchGetItem per company), and the runs they
 belong to, whose digests are asked for once the batch is through (services/notifications.py).
 The batch's plain postings are done first, together (services/batch_posting.py): their
-documents are read in two BatchGetItems (headers, then line chunks) rather than a Query
-each, and their runs are not read at all, since the commit's own condition on each run's
-record refuses a run that has none (the ordinary path then reads it, and posts run-less).
+documents and their companies' reference data are read in two BatchGetItems in all
+(headers with the companies, then line chunks with the accounts) rather than a Query a
+document and a BatchGetItem a company, and their runs are not read at all, since the
+commit's own condition on each run's record refuses a run that has none (the ordinary path
+then reads it, and posts run-less).
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ class Batch:
             self._run_assumed,
             self.reference,
             self.clock(),
+            self.references.update,
         )
         for run_id, _document_id in posted:
             if run_id is not None:

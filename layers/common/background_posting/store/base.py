@@ -103,6 +103,52 @@ def connection() -> Connection:
         return _shared
 
 
+BATCH_GET_KEYS = 100  # BatchGetItem's limit per request
+
+
+def batch_get(request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """One BatchGetItem over any tables (its RequestItems: `{table: {"Keys": [...], ...}}`),
+    sent in requests of 100 keys at most, asking again for the keys DynamoDB left
+    unprocessed; the items found, by table (raw, as DynamoDB sends them)."""
+    client: Any = connection().client  # botocore's client (its stubs name no operations)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for part in _parts(request):
+        pending = part
+        for _attempt in range(10):
+            answer = client.batch_get_item(RequestItems=pending)
+            for table, items in answer.get("Responses", {}).items():
+                found.setdefault(table, []).extend(items)
+            pending = answer.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+        else:
+            raise RuntimeError("DynamoDB left keys unprocessed ten times in a row")
+    return found
+
+
+def _parts(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request cut into requests of BATCH_GET_KEYS keys at most, tables kept whole where
+    they fit."""
+    parts: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    room = BATCH_GET_KEYS
+    for table, asked in request.items():
+        keys = list(asked["Keys"])
+        while keys:
+            if room == 0:
+                parts.append(current)
+                current, room = {}, BATCH_GET_KEYS
+            taken, keys = keys[:room], keys[room:]
+            current[table] = asked | {"Keys": taken}
+            room -= len(taken)
+            if keys:
+                parts.append(current)
+                current, room = {}, BATCH_GET_KEYS
+    if current:
+        parts.append(current)
+    return parts
+
+
 def is_condition_failure(exc: PynamoDBException) -> bool:
     return exc.cause_response_code in {
         "ConditionalCheckFailedException",

@@ -27,7 +27,7 @@ from background_posting.domain.documents import (
 )
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.store import counters
-from background_posting.store.base import StoreModel, register
+from background_posting.store.base import StoreModel, batch_get, register, table_name
 from background_posting.store.chunks import append_point, chunk_key, chunked, joined, span
 from background_posting.store.writes import LostRace, Write, fits, transact
 
@@ -237,33 +237,62 @@ def get_documents(document_ids: Collection[str]) -> dict[str, Stored]:
     The chunks are read after the header that names their revision: a chunk that an
     amendment deleted in between is missing, and that document is read again by its Query
     (which sees the amendment whole); lines appended in between are cut at the header's count.
+    `store/batch_reads.py` sends the same two requests with other keys beside them.
     """
-    headers = {
-        record.pk.removeprefix("DOC#"): record
-        for record in DocumentRecord.batch_get(
-            [(_pk(i), HEADER) for i in dict.fromkeys(document_ids)], consistent_read=True
-        )
-    }
-    small = {i: h for i, h in headers.items() if int(h.chunk_count or 0) <= BATCH_READ_CHUNKS}
+    headers = headers_found(batch_get(header_keys(document_ids)))
+    return assembled(headers, batch_get(chunk_keys(headers)))
+
+
+def header_keys(document_ids: Collection[str]) -> dict[str, Any]:
+    """The BatchGetItem request (RequestItems) for these documents' headers."""
+    wanted = list(dict.fromkeys(document_ids))
+    if not wanted:
+        return {}
+    keys = [{"pk": {"S": _pk(i)}, "sk": {"S": HEADER}} for i in wanted]
+    return {table_name(DocumentRecord): {"Keys": keys, "ConsistentRead": True}}
+
+
+def headers_found(found: dict[str, list[dict[str, Any]]]) -> dict[str, DocumentRecord]:
+    """The document headers among a BatchGetItem's items, by document id."""
+    records = (DocumentRecord.from_raw_data(i) for i in found.get(table_name(DocumentRecord), []))
+    return {r.pk.removeprefix("DOC#"): r for r in records if r.sk == HEADER}
+
+
+def chunk_keys(headers: dict[str, DocumentRecord]) -> dict[str, Any]:
+    """The BatchGetItem request for the line chunks these headers name (of documents of at
+    most BATCH_READ_CHUNKS chunks: larger ones are read by their own Query)."""
     keys = [
-        (_pk(i), _chunk_sk(int(h.revision or 1), chunk))
-        for i, h in small.items()
+        {"pk": {"S": _pk(i)}, "sk": {"S": _chunk_sk(int(h.revision or 1), chunk)}}
+        for i, h in headers.items()
+        if int(h.chunk_count or 0) <= BATCH_READ_CHUNKS
         for chunk in range(int(h.chunk_count or 0))
     ]
+    return {table_name(DocumentRecord): {"Keys": keys, "ConsistentRead": True}} if keys else {}
+
+
+def assembled(
+    headers: dict[str, DocumentRecord], found: dict[str, list[dict[str, Any]]]
+) -> dict[str, Stored]:
+    """The documents of these headers, with the chunks a BatchGetItem found; a document
+    whose chunks are not all there (amended meanwhile, or too large to batch) read by its
+    Query; one deleted meanwhile left out."""
     chunks: dict[str, list[DocumentRecord]] = {}
-    for record in DocumentRecord.batch_get(keys, consistent_read=True) if keys else ():
-        chunks.setdefault(record.pk.removeprefix("DOC#"), []).append(record)
-    found: dict[str, Stored] = {}
-    for document_id in headers:
-        header, mine = small.get(document_id), chunks.get(document_id, [])
+    for item in found.get(table_name(DocumentRecord), []):
+        record = DocumentRecord.from_raw_data(item)
+        if record.sk != HEADER:
+            chunks.setdefault(record.pk.removeprefix("DOC#"), []).append(record)
+    documents: dict[str, Stored] = {}
+    for document_id, header in headers.items():
+        mine = chunks.get(document_id, [])
+        count = int(header.chunk_count or 0)
         try:
-            if header is not None and len(mine) == int(header.chunk_count or 0):
-                found[document_id] = _assembled(header, sorted(mine, key=lambda r: r.sk))
+            if count <= BATCH_READ_CHUNKS and len(mine) == count:
+                documents[document_id] = _assembled(header, sorted(mine, key=lambda r: r.sk))
             else:
-                found[document_id] = _read_whole(document_id)
+                documents[document_id] = _read_whole(document_id)
         except NotFound:
             continue  # deleted between the two reads
-    return found
+    return documents
 
 
 def get_document(

@@ -23,11 +23,9 @@ from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.settings import CompanySettings
 from background_posting.store import counters
 from background_posting.store.accounts import AccountRecord
-from background_posting.store.base import connection, table_name
+from background_posting.store.base import batch_get, table_name
 from background_posting.store.companies import PROFILE, SETTINGS, CompanyRecord
 from background_posting.store.writes import Write
-
-MAX_KEYS = 100  # BatchGetItem's limit per request
 
 
 @dataclass
@@ -49,26 +47,50 @@ class ReferenceChanged(Conflict):
 def read(company_id: str, account_ids: Collection[str] = ()) -> Reference:
     """The company, its settings, its transaction counter and these accounts (missing ones
     are left out: posting reports them). NotFound when the company does not exist."""
-    companies_table, accounts_table = table_name(CompanyRecord), table_name(AccountRecord)
-    accounts = sorted(set(account_ids))[: MAX_KEYS - 3]
-    request: dict[str, Any] = {
-        companies_table: {
-            "Keys": [
-                {"id": {"S": company_id}, "kind": {"S": kind}}
-                for kind in (PROFILE, SETTINGS, counters.key(company_id, TRANSACTION_PREFIX)[1])
-            ],
+    return from_items(company_id, batch_get(keys(company_id, account_ids)))
+
+
+def keys(company_id: str, account_ids: Collection[str] = ()) -> dict[str, Any]:
+    """The BatchGetItem request of `read` (its RequestItems), to send alone or with others."""
+    return company_keys(company_id) | account_keys(account_ids)
+
+
+def company_keys(company_id: str) -> dict[str, Any]:
+    """The request for a company's profile, settings and transaction counter."""
+    kinds = (PROFILE, SETTINGS, counters.key(company_id, TRANSACTION_PREFIX)[1])
+    return {
+        table_name(CompanyRecord): {
+            "Keys": [{"id": {"S": company_id}, "kind": {"S": kind}} for kind in kinds],
             "ConsistentRead": True,
         }
     }
-    if accounts:
-        request[accounts_table] = {
-            "Keys": [{"id": {"S": account_id}} for account_id in accounts],
+
+
+def account_keys(account_ids: Collection[str]) -> dict[str, Any]:
+    """The request for these accounts (none: an empty request)."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return {}
+    return {
+        table_name(AccountRecord): {
+            "Keys": [{"id": {"S": account_id}} for account_id in wanted],
             "ConsistentRead": True,
         }
-    found = _batch_get(request)
+    }
+
+
+def from_items(
+    company_id: str,
+    found: dict[str, list[dict[str, Any]]],
+    account_ids: Collection[str] | None = None,
+) -> Reference:
+    """The Reference of `company_id` among the items a BatchGetItem found (other companies'
+    items and other tables may be among them); with `account_ids`, only those accounts."""
+    companies_table, accounts_table = table_name(CompanyRecord), table_name(AccountRecord)
     by_kind = {
         item["kind"]["S"]: CompanyRecord.from_raw_data(item)
         for item in found.get(companies_table, [])
+        if item["id"]["S"] == company_id
     }
     profile = by_kind.get(PROFILE)
     if profile is None:
@@ -79,7 +101,11 @@ def read(company_id: str, account_ids: Collection[str] = ()) -> Reference:
         )
     stored_settings = by_kind.get(SETTINGS)
     counter = by_kind.get(counters.key(company_id, TRANSACTION_PREFIX)[1])
-    account_records = [AccountRecord.from_raw_data(item) for item in found.get(accounts_table, [])]
+    account_records = [
+        AccountRecord.from_raw_data(item)
+        for item in found.get(accounts_table, [])
+        if account_ids is None or item["id"]["S"] in account_ids
+    ]
     return Reference(
         company=Company.model_validate_json(profile.body or "{}"),
         settings=(
@@ -142,32 +168,8 @@ def _at_version(attribute: Any, version: int) -> Any:
 
 
 def read_accounts(account_ids: Collection[str]) -> dict[str, Account]:
-    """These accounts (missing ones left out), in one consistent BatchGetItem."""
-    accounts_table = table_name(AccountRecord)
-    wanted = sorted(set(account_ids))
-    found: dict[str, Account] = {}
-    for start in range(0, len(wanted), MAX_KEYS):
-        request = {
-            accounts_table: {
-                "Keys": [{"id": {"S": a}} for a in wanted[start : start + MAX_KEYS]],
-                "ConsistentRead": True,
-            }
-        }
-        for item in _batch_get(request).get(accounts_table, []):
-            record = AccountRecord.from_raw_data(item)
-            found[record.id] = Account.model_validate_json(record.body)
-    return found
-
-
-def _batch_get(request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """BatchGetItem, asking again for the keys DynamoDB left unprocessed."""
-    client: Any = connection().client  # botocore's client (its stubs name no operations)
-    found: dict[str, list[dict[str, Any]]] = {}
-    for _attempt in range(10):
-        answer = client.batch_get_item(RequestItems=request)
-        for table, items in answer.get("Responses", {}).items():
-            found.setdefault(table, []).extend(items)
-        request = answer.get("UnprocessedKeys") or {}
-        if not request:
-            return found
-    raise RuntimeError("DynamoDB left keys unprocessed ten times in a row")
+    """These accounts (missing ones left out), in one consistent BatchGetItem (or more, of
+    100 keys each)."""
+    found = batch_get(account_keys(account_ids)).get(table_name(AccountRecord), [])
+    records = (AccountRecord.from_raw_data(item) for item in found)
+    return {r.id: Account.model_validate_json(r.body) for r in records}
