@@ -26,6 +26,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from pynamodb.exceptions import TransactWriteError
@@ -70,8 +71,9 @@ class Write:
     refusal: DomainError | None = None
     race: bool = False
 
-    @property
+    @cached_property
     def size(self) -> int:
+        """The operation's JSON length, counted once (a write's operation is never changed)."""
         return len(json.dumps(self.operation, separators=(",", ":")))
 
     @classmethod
