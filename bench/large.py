@@ -61,13 +61,28 @@ def _document_bytes(document_id: str) -> tuple[int, int]:
     return size, document.line_count
 
 
+def _drain(lambdas: Any) -> list[str]:
+    """Feed the run's and the worker's queues to their functions until both are empty; the
+    errors of invocations that raised (a failed message waits out its visibility timeout: it
+    is not retried here)."""
+    from bench.stack import RUN_FUNCTION, WORKER_FUNCTION
+
+    errors: list[str] = []
+    while True:
+        ran = lambdas.deliver(RUN_FUNCTION, "run")
+        worked = lambdas.deliver(WORKER_FUNCTION, "worker")
+        errors += [d.error for d in (ran, worked) if d.error]
+        if not (ran.messages or worked.messages):
+            return errors
+
+
 def measure_traced(endpoint: str, prefix: str, document_id: str) -> dict[str, Any]:
     """The posting under tracemalloc: its peak traced allocation, and the document's size."""
     from background_posting.services import runs
     from background_posting.store import documents as document_store
     from bench import seed
     from bench.calls import Recorder
-    from bench.stack import RUN_FUNCTION, WORKER_FUNCTION, Lambdas, Stack
+    from bench.stack import Lambdas, Stack
 
     stack = Stack.start(endpoint)
     try:
@@ -78,13 +93,7 @@ def measure_traced(endpoint: str, prefix: str, document_id: str) -> dict[str, An
             runs.run_now(seed.ADMIN)
             gc.collect()
             tracemalloc.start()  # what was allocated before is not counted
-            errors = []
-            while True:
-                ran = lambdas.deliver(RUN_FUNCTION, "run")
-                worked = lambdas.deliver(WORKER_FUNCTION, "worker")
-                errors += [d.error for d in (ran, worked) if d.error]
-                if not (ran.messages or worked.messages):
-                    break
+            errors = _drain(lambdas)
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             stored = document_store.get_document(document_id, with_lines=False).document
@@ -107,7 +116,7 @@ def measure(endpoint: str, prefix: str, document_id: str) -> dict[str, Any]:
     from bench import seed
     from bench.calls import Recorder
     from bench.floor import Floor, transaction_bytes
-    from bench.stack import RUN_FUNCTION, WORKER_FUNCTION, Lambdas, Stack, hash_keys
+    from bench.stack import WORKER_FUNCTION, Lambdas, Stack, hash_keys
 
     stack = Stack.start(endpoint)
     try:
@@ -128,13 +137,7 @@ def measure(endpoint: str, prefix: str, document_id: str) -> dict[str, Any]:
             baseline = _status("VmRSS")
             recorder.capturing = True
             started = time.perf_counter()
-            errors = []
-            while True:
-                ran = lambdas.deliver(RUN_FUNCTION, "run")
-                worked = lambdas.deliver(WORKER_FUNCTION, "worker")
-                errors += [d.error for d in (ran, worked) if d.error]
-                if not (ran.messages or worked.messages):
-                    break  # (a failed message waits out its visibility timeout: not retried)
+            errors = _drain(lambdas)
             seconds = time.perf_counter() - started
             recorder.capturing = False
             peak = _status("VmHWM") - baseline if reset else 0

@@ -64,7 +64,7 @@ def post_together(
     run_of: Callable[[str | None], str | None],
     reference_of: Callable[[Document], reference_store.Reference],
     now: float,
-    remember: Callable[[dict[str, reference_store.Reference]], None] = lambda _read: None,
+    remember: Callable[[dict[str, reference_store.Reference]], None],
 ) -> set[tuple[str | None, str]]:
     """Post the plain documents among `wanted` (run id, document id, carried items), each
     company's together; the (run id, document id) of those posted.

@@ -2,9 +2,9 @@
 
 The first asks for the documents' headers and, beside them, each company's profile,
 settings and transaction counter (the messages name the companies); the second for the line
-chunks the headers name and the accounts the headers name. The documents come back as
-`store/documents.get_documents` reads them and the companies' reference data as
-`store/reference.read` does, every read consistent. A journal whose lines name accounts has
+chunks the headers name and the accounts the headers name. Each document comes back whole
+and of one version (`store/documents.assembled`) and the companies' reference data as
+`store/reference.read` reads it, every read consistent. A journal whose lines name accounts has
 those read when it is posted (`services/worker.Batch.reference` reads what it lacks).
 """
 

@@ -27,7 +27,7 @@ from background_posting.domain.documents import (
 )
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.store import counters
-from background_posting.store.base import StoreModel, batch_get, register, table_name
+from background_posting.store.base import StoreModel, register, table_name
 from background_posting.store.chunks import append_point, chunk_key, chunked, joined, span
 from background_posting.store.writes import LostRace, Write, fits, transact
 
@@ -230,19 +230,6 @@ BATCH_READ_CHUNKS = 4
 """A document of more chunks than this (2,000 lines) is read by its own Query."""
 
 
-def get_documents(document_ids: Collection[str]) -> dict[str, Stored]:
-    """Several whole documents in two consistent BatchGetItems (their headers, then their
-    chunks) instead of a Query each; the ids not found are left out.
-
-    The chunks are read after the header that names their revision: a chunk that an
-    amendment deleted in between is missing, and that document is read again by its Query
-    (which sees the amendment whole); lines appended in between are cut at the header's count.
-    `store/batch_reads.py` sends the same two requests with other keys beside them.
-    """
-    headers = headers_found(batch_get(header_keys(document_ids)))
-    return assembled(headers, batch_get(chunk_keys(headers)))
-
-
 def header_keys(document_ids: Collection[str]) -> dict[str, Any]:
     """The BatchGetItem request (RequestItems) for these documents' headers."""
     wanted = list(dict.fromkeys(document_ids))
@@ -273,9 +260,13 @@ def chunk_keys(headers: dict[str, DocumentRecord]) -> dict[str, Any]:
 def assembled(
     headers: dict[str, DocumentRecord], found: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Stored]:
-    """The documents of these headers, with the chunks a BatchGetItem found; a document
-    whose chunks are not all there (amended meanwhile, or too large to batch) read by its
-    Query; one deleted meanwhile left out."""
+    """The documents of these headers, with the chunks a BatchGetItem found after it read
+    them (`store/batch_reads.py`).
+
+    A chunk that an amendment deleted after its header was read is missing, and that
+    document is read again by its Query (which sees the amendment whole); lines appended in
+    between are cut at the header's line count; a document too large to batch is read by its
+    Query; one deleted meanwhile is left out."""
     chunks: dict[str, list[DocumentRecord]] = {}
     for item in found.get(table_name(DocumentRecord), []):
         record = DocumentRecord.from_raw_data(item)
