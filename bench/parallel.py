@@ -2,21 +2,25 @@
 
     python -m bench.parallel --endpoint URL --prefix P --ids FILE --slice I/N
 
-The parent (`bench.run`) seeds one company's Ready to Post backlog and starts N children;
-each binds to the same tables, takes every N-th document (its share of the queue, as SQS
-would hand it out), and works through them as the posting worker's SQS handler does: batches
-of ten, one `worker.Batch` each, the batch's documents of the company posted together first,
-each message carrying its item as a run's does. Children get ready
+The parent (`bench.run`) seeds a Ready to Post backlog of one company or of several (then
+queued in batches of ten documents of one company, the batches in a shuffled order, as a
+multi-tenant queue hands them out) and starts N children; each binds to the same tables,
+takes every N-th batch (its share of the queue, as SQS would hand it out), and works through
+them as the posting worker's SQS handler does: one `worker.Batch` each, the batch's
+documents of a company posted together first, each message carrying its item as a run's
+does. Children get ready
 (imports, clients), then wait for the parent's "go" on stdin, so that only the posting is
-timed. Each child reports its documents, seconds, commits sent and commits that lost the
-race for the company's transaction counter (they read it again and retry). SQS is left out,
-as in the throughput figure.
+timed. Each child reports its documents, seconds, CPU seconds, commits sent and commits that
+lost the race for a company's transaction counter (they read it again and retry). SQS is
+left out, as in the throughput figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import random
 import subprocess
 import sys
 import time
@@ -26,6 +30,14 @@ from typing import Any
 from bench.stack import prepare_environment
 
 BATCH = 10
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """CPU time a process (DynamoDB Local's JVM) has used so far; 0 when it is not ours."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def work(endpoint: str, prefix: str, ids: list[str]) -> dict[str, Any]:
@@ -58,7 +70,7 @@ def work(endpoint: str, prefix: str, ids: list[str]) -> dict[str, Any]:
     ledger_store.transact = counting  # type: ignore[assignment]
     print("ready", flush=True)
     sys.stdin.readline()  # the parent's "go"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     outcomes: dict[str, int] = {}
     for start in range(0, len(messages), BATCH):
         batch = worker.Batch("bench", lambda: 900.0)
@@ -67,9 +79,15 @@ def work(endpoint: str, prefix: str, ids: list[str]) -> dict[str, Any]:
             outcome = worker.process(message, "bench", lambda: 900.0, batch=batch)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         batch.finish()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     stack.stop()
-    return {"documents": len(ids), "seconds": seconds, "outcomes": outcomes, **tally}
+    return {
+        "documents": len(ids),
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "outcomes": outcomes,
+        **tally,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,28 +95,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--prefix", required=True)
     parser.add_argument("--ids", type=Path, required=True)
-    parser.add_argument("--slice", required=True, help="I/N: every N-th document from the I-th")
+    parser.add_argument("--slice", required=True, help="I/N: every N-th batch from the I-th")
     args = parser.parse_args(argv)
     prepare_environment()
     index, count = (int(part) for part in args.slice.split("/"))
-    ids = json.loads(args.ids.read_text())[index::count]
+    queue = json.loads(args.ids.read_text())
+    batches = [queue[start : start + BATCH] for start in range(0, len(queue), BATCH)]
+    ids = [document_id for batch in batches[index::count] for document_id in batch]
     print(json.dumps(work(args.endpoint, args.prefix, ids)), flush=True)
     return 0
 
 
 def post_in_parallel(
-    stack: Any, workers: int, documents: int, lines: int, logs: Path
+    stack: Any, workers: int, documents: int, lines: int, logs: Path, companies: int = 1
 ) -> dict[str, Any]:
-    """Seed `documents` of one company (here), post them with `workers` child processes."""
+    """Seed `documents` of `companies` companies (here), post them with `workers` child
+    processes."""
     from bench import seed
     from infra.template import ROOT
 
-    prefix = f"p{workers}x{documents}x{int(time.time() * 1000) % 100000}"
+    prefix = f"p{workers}x{documents}x{companies}x{int(time.time() * 1000) % 100000}"
     stack.tables(prefix)
-    seed.reference()
-    backlog = seed.backlog(documents, lines)
+    batches: list[list[str]] = []
+    for index in range(companies):
+        company = seed.COMPANY if index == 0 else f"{seed.COMPANY}{index}"
+        seed.reference(company)
+        ids = [
+            d.id for d in seed.backlog(documents // companies, lines, company_id=company).documents
+        ]
+        batches += [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+    random.Random(documents).shuffle(batches)  # the same queue for 1 and for 4 workers
     ids_file = logs / f"{prefix}.ids.tmp"
-    ids_file.write_text(json.dumps([d.id for d in backlog.documents]))
+    ids_file.write_text(json.dumps([document_id for batch in batches for document_id in batch]))
     children = []
     with (logs / f"parallel-{workers}.log.tmp").open("ab") as log:
         for index in range(workers):
@@ -129,6 +157,8 @@ def post_in_parallel(
                 assert child.stdout is not None
                 if child.stdout.readline().strip() != "ready":
                     raise RuntimeError(f"a parallel worker did not start (see {log.name})")
+            store_pid = stack.dynamodb.process.pid if stack.dynamodb else None
+            store_cpu = _cpu_seconds(store_pid)
             started = time.perf_counter()
             for child in children:
                 assert child.stdin is not None
@@ -140,6 +170,7 @@ def post_in_parallel(
                 reports.append(json.loads(child.stdout.readline()))
                 child.wait(timeout=600)
             wall = time.perf_counter() - started
+            store_cpu = _cpu_seconds(store_pid) - store_cpu
         finally:
             for child in children:
                 if child.poll() is None:
@@ -148,6 +179,7 @@ def post_in_parallel(
     posted = sum(r["outcomes"].get("posted", 0) for r in reports)
     return {
         "workers": workers,
+        "companies": companies,
         "documents": documents,
         "posted": posted,
         "seconds": wall,
@@ -155,6 +187,8 @@ def post_in_parallel(
         "commits": sum(r["commits"] for r in reports),
         "lost_races": sum(r["lost_races"] for r in reports),
         "retries_per_document": sum(r["lost_races"] for r in reports) / max(posted, 1),
+        "worker_cpu_s": sum(r["cpu_s"] for r in reports),
+        "store_cpu_s": store_cpu,
         "workers_reports": reports,
     }
 

@@ -274,20 +274,28 @@ def large(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
 
 PARALLEL_WORKERS = (1, 4)
 PARALLEL_ROUNDS = 2
+PARALLEL_COMPANIES = (1, 8)  # one company (one counter), and a multi-tenant queue
 
 
 def parallel(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
-    """1 and 4 worker processes on one company, alternating, each round a fresh backlog."""
-    rounds: dict[int, list[dict[str, Any]]] = {w: [] for w in PARALLEL_WORKERS}
+    """1 and 4 worker processes, on one company's backlog and on 8 companies', alternating,
+    each round a fresh backlog."""
+    rounds: dict[tuple[int, int], list[dict[str, Any]]] = {
+        (c, w): [] for c in PARALLEL_COMPANIES for w in PARALLEL_WORKERS
+    }
     for turn in range(PARALLEL_ROUNDS):
-        for workers in PARALLEL_WORKERS:
-            say(f"parallel: {workers} worker(s), {args.parallel} documents (round {turn + 1})")
-            rounds[workers].append(
-                post_in_parallel(stack, workers, args.parallel, args.lines, args.out)
-            )
+        for companies in PARALLEL_COMPANIES:
+            for workers in PARALLEL_WORKERS:
+                say(
+                    f"parallel: {workers} worker(s), {args.parallel} documents of "
+                    f"{companies} compan{'y' if companies == 1 else 'ies'} (round {turn + 1})"
+                )
+                rounds[companies, workers].append(
+                    post_in_parallel(stack, workers, args.parallel, args.lines, args.out, companies)
+                )
 
-    def total(workers: int) -> dict[str, Any]:
-        done = rounds[workers]
+    def total(companies: int, workers: int) -> dict[str, Any]:
+        done = rounds[companies, workers]
         posted = sum(r["posted"] for r in done)
         seconds = sum(r["seconds"] for r in done)
         races = sum(r["lost_races"] for r in done)
@@ -298,17 +306,27 @@ def parallel(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             "docs_per_s": posted / seconds if seconds else 0.0,
             "lost_races": races,
             "retries_per_document": races / max(posted, 1),
+            "commits_per_document": sum(r["commits"] for r in done) / max(posted, 1),
+            "worker_cpu_ms_per_document": 1000
+            * sum(r["worker_cpu_s"] for r in done)
+            / max(posted, 1),
+            "store_cpu_ms_per_document": 1000
+            * sum(r["store_cpu_s"] for r in done)
+            / max(posted, 1),
+            "store_busy": sum(r["store_cpu_s"] for r in done) / seconds if seconds else 0.0,
             "rounds": done,
         }
 
-    by_workers = {str(w): total(w) for w in PARALLEL_WORKERS}
-    one, four = by_workers["1"], by_workers["4"]
-    return {
-        "by_workers": by_workers,
-        "speedup": four["docs_per_s"] / one["docs_per_s"] if one["docs_per_s"] else 0.0,
-        "documents_per_round": args.parallel,
-        "cpus": os.cpu_count(),
-    }
+    found: dict[str, Any] = {}
+    for companies in PARALLEL_COMPANIES:
+        by_workers = {str(w): total(companies, w) for w in PARALLEL_WORKERS}
+        one, four = by_workers["1"], by_workers["4"]
+        found[str(companies)] = {
+            "companies": companies,
+            "by_workers": by_workers,
+            "speedup": four["docs_per_s"] / one["docs_per_s"] if one["docs_per_s"] else 0.0,
+        }
+    return {"by_companies": found, "documents_per_round": args.parallel, "cpus": os.cpu_count()}
 
 
 # -- the verdicts ---------------------------------------------------------------------------
@@ -398,16 +416,19 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     p = results.get("parallel")
     if p:
-        one, four = p["by_workers"]["1"], p["by_workers"]["4"]
-        add(
-            7,
-            "Parallel workers on one company: 4 processes / 1 process (docs/s); counter retries",
-            f"x{p['speedup']:.2f} ({one['docs_per_s']:.0f} -> {four['docs_per_s']:.0f} docs/s); "
-            f"{four['retries_per_document']:.2f} retries per document with 4 "
-            f"({one['retries_per_document']:.2f} with 1)",
-            "scales (> x1)",
-            p["speedup"] > 1.0,
-        )
+        for companies, figure in p["by_companies"].items():
+            one, four = figure["by_workers"]["1"], figure["by_workers"]["4"]
+            which = "one company" if companies == "1" else f"{companies} companies"
+            add(
+                7,
+                f"Parallel workers, {which}: 4 processes / 1 process (docs/s); counter retries",
+                f"x{figure['speedup']:.2f} ({one['docs_per_s']:.0f} -> {four['docs_per_s']:.0f} "
+                f"docs/s); {four['retries_per_document']:.2f} retries per document with 4 "
+                f"({one['retries_per_document']:.2f} with 1); DynamoDB Local busy "
+                f"{one['store_busy']:.2f} -> {four['store_busy']:.2f} CPUs",
+                "scales (> x1)",
+                figure["speedup"] > 1.0,
+            )
     c = results.get("cold_start")
     if c:
         for name, f in c["functions"].items():
