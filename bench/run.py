@@ -59,7 +59,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backlogs", default=None, help="scaling backlogs (1000,5000,20000)")
     parser.add_argument("--window", type=int, default=None, help="documents timed per backlog")
     parser.add_argument("--large", default=None, help="large document lines (20000,100000)")
-    parser.add_argument("--cold-runs", type=int, default=None, help="imports per side (7)")
+    parser.add_argument("--cold-runs", type=int, default=None, help="imports per side (11)")
     parser.add_argument(
         "--parallel", type=int, default=None, help="documents per parallel round (800)"
     )
@@ -78,7 +78,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     args.window = args.window or int(_env("WINDOW", "50" if quick else "400"))
     args.large = _sizes(args.large or _env("LARGE", "2000,5000" if quick else "20000,100000"))
-    args.cold_runs = args.cold_runs or int(_env("COLD_RUNS", "3" if quick else "7"))
+    args.cold_runs = args.cold_runs or int(_env("COLD_RUNS", "3" if quick else "11"))
     args.parallel = args.parallel or int(_env("PARALLEL", "100" if quick else "800"))
     args.only = [stage.strip() for stage in args.only.split(",") if stage.strip()]
     unknown = set(args.only) - set(STAGES)
