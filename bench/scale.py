@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.template import ROOT
+from infra.template import ROOT, resources
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 
@@ -122,15 +122,24 @@ def measured_inputs(path: Path) -> Inputs:
     )
 
 
+def worker_batch_size() -> int:
+    """The posting worker's SQS BatchSize in template.yaml: a batch numbers at most that many
+    documents in one commit (services/batch_posting.py)."""
+    events = resources("AWS::Serverless::Function")["PostingWorkerFunction"]["Properties"]
+    return int(events["Events"]["Documents"]["Properties"]["BatchSize"])
+
+
 def model(documents: int, companies: list[int], path: Path) -> dict[str, Any]:
     base = measured_inputs(path)
-    k = documents_per_commit_that_fit(10, base)
+    fit = documents_per_commit_that_fit(10, base)
+    k = min(fit, worker_batch_size())  # what is built: one worker batch a commit
     batched = Inputs(**(asdict(base) | {"documents_per_commit": k}))
     return {
         "inputs": asdict(base),
         "worker_docs_per_s": worker_docs_per_s(base),
         "company_limit": company_limit(base),
-        "documents_per_commit_possible": k,
+        "documents_per_commit_possible": fit,
+        "documents_per_commit_built": k,
         "company_limit_batched": company_limit(batched),
         "drains": [drain(base, documents, c) for c in companies],
         "drains_batched": [drain(batched, documents, c) for c in companies],
