@@ -25,11 +25,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench.stack import prepare_environment
 
 BATCH = 10
+T = TypeVar("T")
+
+
+def _in_batches(queue: list[T]) -> list[list[T]]:
+    """The queue as the SQS handler receives it: batches of `BATCH` messages, in order."""
+    return [queue[start : start + BATCH] for start in range(0, len(queue), BATCH)]
 
 
 def _cpu_seconds(pid: int | None) -> float:
@@ -72,10 +78,10 @@ def work(endpoint: str, prefix: str, ids: list[str]) -> dict[str, Any]:
     sys.stdin.readline()  # the parent's "go"
     started, cpu = time.perf_counter(), time.process_time()
     outcomes: dict[str, int] = {}
-    for start in range(0, len(messages), BATCH):
+    for received in _in_batches(messages):
         batch = worker.Batch("bench", lambda: 900.0)
-        batch.post_together(messages[start : start + BATCH])  # as the SQS handler does
-        for message in messages[start : start + BATCH]:
+        batch.post_together(received)  # as the SQS handler does
+        for message in received:
             outcome = worker.process(message, "bench", lambda: 900.0, batch=batch)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         batch.finish()
@@ -99,8 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     prepare_environment()
     index, count = (int(part) for part in args.slice.split("/"))
-    queue = json.loads(args.ids.read_text())
-    batches = [queue[start : start + BATCH] for start in range(0, len(queue), BATCH)]
+    batches = _in_batches(json.loads(args.ids.read_text()))
     ids = [document_id for batch in batches[index::count] for document_id in batch]
     print(json.dumps(work(args.endpoint, args.prefix, ids)), flush=True)
     return 0
@@ -120,10 +125,8 @@ def post_in_parallel(
     for index in range(companies):
         company = seed.COMPANY if index == 0 else f"{seed.COMPANY}{index}"
         seed.reference(company)
-        ids = [
-            d.id for d in seed.backlog(documents // companies, lines, company_id=company).documents
-        ]
-        batches += [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+        backlog = seed.backlog(documents // companies, lines, company_id=company)
+        batches += _in_batches([d.id for d in backlog.documents])
     random.Random(documents).shuffle(batches)  # the same queue for 1 and for 4 workers
     ids_file = logs / f"{prefix}.ids.tmp"
     ids_file.write_text(json.dumps([document_id for batch in batches for document_id in batch]))

@@ -296,24 +296,23 @@ def parallel(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
 
     def total(companies: int, workers: int) -> dict[str, Any]:
         done = rounds[companies, workers]
-        posted = sum(r["posted"] for r in done)
-        seconds = sum(r["seconds"] for r in done)
-        races = sum(r["lost_races"] for r in done)
+
+        def summed(key: str) -> float:
+            return sum(r[key] for r in done)
+
+        posted, seconds = summed("posted"), summed("seconds")
+        per_document = 1 / max(posted, 1)
         return {
             "workers": workers,
             "posted": posted,
             "seconds": seconds,
             "docs_per_s": posted / seconds if seconds else 0.0,
-            "lost_races": races,
-            "retries_per_document": races / max(posted, 1),
-            "commits_per_document": sum(r["commits"] for r in done) / max(posted, 1),
-            "worker_cpu_ms_per_document": 1000
-            * sum(r["worker_cpu_s"] for r in done)
-            / max(posted, 1),
-            "store_cpu_ms_per_document": 1000
-            * sum(r["store_cpu_s"] for r in done)
-            / max(posted, 1),
-            "store_busy": sum(r["store_cpu_s"] for r in done) / seconds if seconds else 0.0,
+            "lost_races": summed("lost_races"),
+            "retries_per_document": summed("lost_races") * per_document,
+            "commits_per_document": summed("commits") * per_document,
+            "worker_cpu_ms_per_document": 1000 * summed("worker_cpu_s") * per_document,
+            "store_cpu_ms_per_document": 1000 * summed("store_cpu_s") * per_document,
+            "store_busy": summed("store_cpu_s") / seconds if seconds else 0.0,
             "rounds": done,
         }
 

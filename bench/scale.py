@@ -125,8 +125,8 @@ def measured_inputs(path: Path) -> Inputs:
 def worker_batch_size() -> int:
     """The posting worker's SQS BatchSize in template.yaml: a batch numbers at most that many
     documents in one commit (services/batch_posting.py)."""
-    events = resources("AWS::Serverless::Function")["PostingWorkerFunction"]["Properties"]
-    return int(events["Events"]["Documents"]["Properties"]["BatchSize"])
+    worker = resources("AWS::Serverless::Function")["PostingWorkerFunction"]["Properties"]
+    return int(worker["Events"]["Documents"]["Properties"]["BatchSize"])
 
 
 def model(documents: int, companies: list[int], path: Path) -> dict[str, Any]:
