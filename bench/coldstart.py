@@ -154,7 +154,7 @@ def measure_function(spec: FunctionSpec, runs: int, cache: Path) -> dict[str, An
         "handler_import_s": handler,
         "dependencies_import_s": dependencies,
         # CPU time of the same imports: on a shared machine wall time also counts the time an
-        # interpreter waited for a CPU (README "Performance")
+        # interpreter waited for a CPU (docs/performance.md)
         "import_ratio_cpu": statistics.median(handler_cpu) / statistics.median(dependency_cpu),
         "handler_runs_s": handler_times,
         "dependency_runs_s": dependency_times,

@@ -51,7 +51,7 @@ def _reset_peak() -> bool:
 
 def _document_bytes(document_id: str) -> tuple[int, int]:
     """The document as the worker reads it, traced: (bytes, lines)."""
-    from background_posting.store import documents as document_store
+    from background_posting.store import document_store
 
     gc.collect()
     tracemalloc.start()
@@ -79,7 +79,7 @@ def _drain(lambdas: Any) -> list[str]:
 def measure_traced(endpoint: str, prefix: str, document_id: str) -> dict[str, Any]:
     """The posting under tracemalloc: its peak traced allocation, and the document's size."""
     from background_posting.services import runs
-    from background_posting.store import documents as document_store
+    from background_posting.store import document_store
     from bench import seed
     from bench.calls import Recorder
     from bench.stack import Lambdas, Stack
@@ -111,8 +111,7 @@ def measure_traced(endpoint: str, prefix: str, document_id: str) -> dict[str, An
 
 def measure(endpoint: str, prefix: str, document_id: str) -> dict[str, Any]:
     from background_posting.services import runs
-    from background_posting.store import documents as document_store
-    from background_posting.store import work_log
+    from background_posting.store import document_store, work_log
     from bench import seed
     from bench.calls import Recorder
     from bench.floor import Floor, transaction_bytes

@@ -49,7 +49,7 @@ def _cpu_seconds(pid: int | None) -> float:
 def work(endpoint: str, prefix: str, ids: list[str]) -> dict[str, Any]:
     """Post the documents `ids` as the posting worker would; what it took."""
     from background_posting.services import worker
-    from background_posting.store import ledger as ledger_store
+    from background_posting.store import ledger_store
     from background_posting.store import worker_items as item_store
     from background_posting.store.writes import LostRace
     from bench import seed

@@ -155,7 +155,7 @@ class Posting:
                 floor_seconds = floor.replay(recorder.take_captured())
             if worked.messages:
                 self.posted += worked.messages
-                # a batch's own time leaves out the poller's SQS calls (see README)
+                # a batch's own time leaves out the poller's SQS calls (see docs/performance.md)
                 self.batches.append(
                     (worked.messages, worked.seconds - worked.poller_seconds, floor_seconds)
                 )

@@ -188,7 +188,7 @@ def _scaled(p: Posted) -> dict[str, Any]:
 def scaling(stack: Stack, recorder: Recorder, args: argparse.Namespace) -> dict[str, Any]:
     """The backlogs side by side: all seeded first, then their windows posted in turns."""
     # The backlog seeded first posts slower whatever its size (its store requests take longer:
-    # README "Performance"), so a small one is seeded first and not measured.
+    # docs/performance.md), so a small one is seeded first and not measured.
     spacer = Posting(stack, recorder, "sfirst", 10, args.lines, filler=90, label="unmeasured")
     spacer.prepare()
     postings = []

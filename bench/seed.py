@@ -26,9 +26,14 @@ from background_posting.domain.documents import DOCUMENT_TYPES, PREFIXES, READY_
 from background_posting.domain.identity import LISTVIEW, SYSTEM_ADMINISTRATOR, Caller
 from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.services import reference_data
-from background_posting.store import counters, log_groups, org, work_log
-from background_posting.store import documents as document_store
-from background_posting.store import ledger as ledger_store
+from background_posting.store import (
+    counters,
+    document_store,
+    ledger_store,
+    log_groups,
+    org,
+    work_log,
+)
 from background_posting.store import worker_items as item_store
 from tests.support.data import company_body
 

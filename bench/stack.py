@@ -55,7 +55,7 @@ WORKER_FUNCTION = "PostingWorkerFunction"
 # moto's SQS recounts every message of a queue for these three attributes each time a message
 # is sent and each time one is received (so a run that queues 2,000 documents makes ~2 million
 # passes). Nothing the benchmark runs reads them, so in this process they answer 0 at once:
-# what is timed is our code and the store, not moto's bookkeeping (README, "Performance").
+# what is timed is our code and the store, not moto's bookkeeping (docs/performance.md).
 _MOTO_QUEUE_COUNTERS = (
     "approximate_number_of_messages",
     "approximate_number_of_messages_delayed",

@@ -243,7 +243,9 @@ class LocalStack:
         for group in groups:
             if group not in existing:
                 scheduler.create_schedule_group(Name=group)
-        from background_posting.services.scheduler import reapply  # the layer is on the path now
+        from background_posting.services.scheduler_service import (
+            reapply,
+        )  # the layer is on the path now
 
         if reapply():
             log.info("the saved schedule was written to the local EventBridge Scheduler again")

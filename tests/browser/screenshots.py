@@ -1,4 +1,4 @@
-"""`make screenshots`: the console's main pages as PNGs (README "Console"), from a fresh stack.
+"""`make screenshots`: the console's main pages as PNGs (docs/console.md), from a fresh stack.
 
     python -m tests.browser.screenshots docs/screenshots
 

@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from background_posting.config import Settings
-from background_posting.services import tax as tax_service
-from background_posting.store import ledger as ledger_store
+from background_posting.services import tax_service
+from background_posting.store import ledger_store
 from infra.avatax_local import put_avatax_secret
 from infra.avatax_standin import AvaTaxStandIn
 from tests.support.api import Answer, invoke_api

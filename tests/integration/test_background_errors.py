@@ -9,10 +9,14 @@ from background_posting.config import Settings
 from background_posting.domain.company import CompanyPatch, Period
 from background_posting.domain.document_input import DocumentPatch
 from background_posting.domain.documents import COMPLETE, IN_PROGRESS, Document
-from background_posting.services import background, posting, reference_data, worker
-from background_posting.services import documents as documents_service
-from background_posting.store import documents as document_store
-from background_posting.store import log_groups, work_log
+from background_posting.services import (
+    background_service,
+    document_service,
+    posting,
+    reference_data,
+    worker,
+)
+from background_posting.store import document_store, log_groups, work_log
 from tests.support.scenario import ADMIN, given_company, given_document
 
 FOREVER = lambda: 900.0  # noqa: E731 - an invocation with plenty of time left
@@ -24,7 +28,7 @@ def read(document: Document) -> Document:
 
 def returned_after_three_runs(document: Document) -> Document:
     """Send `document` to the background and let three runs fail it (the default maximum)."""
-    (queued,) = background.post_from_list_view(ADMIN, [document.id])
+    (queued,) = background_service.post_from_list_view(ADMIN, [document.id])
     for _ in range(3):
         run = work_log.create_run("schedule", "scheduler", None, None)[0]
         worker.process(worker.Message(run.id, queued.id), "w", FOREVER)
@@ -32,7 +36,7 @@ def returned_after_three_runs(document: Document) -> Document:
 
 
 def listed(has_errors: bool | None) -> list[str]:
-    page = documents_service.list_documents(ADMIN, "ACME", None, None, 50, None, has_errors)
+    page = document_service.list_documents(ADMIN, "ACME", None, None, 50, None, has_errors)
     return [d.number for d in page.documents]
 
 
@@ -67,7 +71,7 @@ def test_the_last_errors_stay_on_the_document_through_the_log_group_deletion_unt
     log_groups.delete_group(group.id)
     assert read(broken).last_background_errors == errors
     # When the document is amended, its errors go
-    amended = documents_service.amend_document(
+    amended = document_service.amend_document(
         ADMIN, broken.id, DocumentPatch(document_date=date(2026, 11, 10))
     )
     assert amended.last_background_errors is None

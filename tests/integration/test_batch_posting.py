@@ -12,9 +12,8 @@ from typing import Any
 
 from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
-from background_posting.services import background
-from background_posting.store import counters, log_groups, work_log, writes
-from background_posting.store import documents as document_store
+from background_posting.services import background_service
+from background_posting.store import counters, document_store, log_groups, work_log, writes
 from background_posting.store import worker_items as item_store
 from infra.lambda_runtime import LocalContext
 from tests.support.concurrency import race
@@ -26,7 +25,7 @@ from tests.support.scenario import ADMIN, given_company, given_document
 
 def queued(count: int, **overrides: Any) -> list[Document]:
     made = [given_document(**overrides) for _ in range(count)]
-    return background.post_from_list_view(ADMIN, [d.id for d in made])
+    return background_service.post_from_list_view(ADMIN, [d.id for d in made])
 
 
 def sqs_event(run_id: str, documents: list[Document]) -> dict[str, Any]:
@@ -56,7 +55,7 @@ def test_a_batch_of_one_companys_documents_is_posted_in_one_commit(
         commits.append(len(items))
         original(items, token)
 
-    monkeypatch.setattr("background_posting.store.ledger.transact", counting)
+    monkeypatch.setattr("background_posting.store.ledger_store.transact", counting)
     # When the posting worker gets them as one SQS batch
     handler = load_handler("PostingWorkerFunction")
     answer = handler(sqs_event(run.id, batch), LocalContext("PostingWorkerFunction", 90))

@@ -13,8 +13,7 @@ from typing import Any
 
 from background_posting.config import Settings
 from background_posting.domain.documents import DocumentLine
-from background_posting.store import batch_reads
-from background_posting.store import documents as document_store
+from background_posting.store import batch_reads, document_store
 from tests.support.counting import dynamodb_requests
 from tests.support.scenario import given_company, given_document
 

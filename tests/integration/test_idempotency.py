@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from background_posting.config import Settings
-from background_posting.services import documents as document_service
+from background_posting.services import document_service
 from tests.support.api import Answer, invoke_api
 from tests.support.concurrency import race
 from tests.support.data import document_body

@@ -8,10 +8,14 @@ from background_posting.config import Settings
 from background_posting.domain.company import CompanyPatch, Period
 from background_posting.domain.document_input import DocumentPatch
 from background_posting.domain.documents import Document
-from background_posting.services import background, income_schedules, reference_data, worker
-from background_posting.services import documents as documents_service
-from background_posting.store import documents as document_store
-from background_posting.store import listings, log_groups
+from background_posting.services import (
+    background_service,
+    document_service,
+    income_schedules,
+    reference_data,
+    worker,
+)
+from background_posting.store import document_store, listings, log_groups
 from background_posting.store import worker_items as item_store
 from tests.support.scenario import ADMIN, given_company, given_document
 
@@ -39,9 +43,9 @@ def test_an_invoice_with_an_income_schedule_posts_then_recognises_its_income(
     stored = document_store.get_document(invoice.id)
     lines = [line.model_dump(mode="json") for line in stored.document.lines]
     lines[0]["income_schedule"] = {"periods": 3, "frequency": "monthly"}
-    documents_service.amend_document(ADMIN, invoice.id, DocumentPatch(lines=lines))
+    document_service.amend_document(ADMIN, invoice.id, DocumentPatch(lines=lines))
     # When it is posted with the Post button: it goes to the background (income schedule)
-    _, went_to_background = background.post_with_button(ADMIN, invoice.id, "auto")
+    _, went_to_background = background_service.post_with_button(ADMIN, invoice.id, "auto")
     assert went_to_background
     assert [i.action for i in item_store.items_of(invoice.id)] == [
         "post_document",

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from background_posting.config import Settings
-from background_posting.services import documents
-from background_posting.store import documents as document_store
+from background_posting.services import document_service
+from background_posting.store import document_store
 from tests.support.api import invoke_api
 from tests.support.concurrency import race
 from tests.support.data import account_body, company_body, document_body
@@ -113,7 +113,9 @@ def test_two_appends_at_once_both_land_without_interleaving(local_store: Setting
     document = given_document(lines=700)
     batches = [lines(600, 10_000), lines(600, 20_000), lines(600, 30_000)]
     # When three appends run at the same moment
-    results = race(*(lambda b=b: documents.append_lines(ADMIN, document.id, b) for b in batches))
+    results = race(
+        *(lambda b=b: document_service.append_lines(ADMIN, document.id, b) for b in batches)
+    )
     # Then all land, each batch contiguous and in its own order, nothing lost or doubled
     assert all(not isinstance(r, Exception) for r in results), results
     stored = document_store.get_document(document.id)

@@ -13,11 +13,9 @@ from background_posting.config import Settings
 from background_posting.domain.document_input import DocumentInput
 from background_posting.domain.documents import COMPLETE, IN_PROGRESS, Document
 from background_posting.domain.errors import Conflict
-from background_posting.services import documents, matching, posting
+from background_posting.services import document_service, matching_service, posting
 from background_posting.store import base as store_base
-from background_posting.store import counters
-from background_posting.store import documents as document_store
-from background_posting.store import ledger as ledger_store
+from background_posting.store import counters, document_store, ledger_store
 from background_posting.store import matches as match_store
 from tests.support.concurrency import race
 from tests.support.data import document_body
@@ -33,14 +31,14 @@ def line(amount: str, tax_code: str = "ZERO") -> dict[str, Any]:
 def posted_invoice() -> Document:
     """A Complete payable invoice of 1,200.00."""
     body = document_body("payable_invoice", lines=[line("1000.00", "STD")])
-    created = documents.create_document(ADMIN, _input.validate_python(body))
+    created = document_service.create_document(ADMIN, _input.validate_python(body))
     return posting.post_now(created, "clerk")
 
 
 def credit_note(invoice: Document, amount: str) -> Document:
     """An In Progress credit note of `amount` made from `invoice`, dated in the open period."""
     lines = _input.validate_python(document_body("payable_credit_note", lines=[line(amount)]))
-    return matching.credit_note_from(
+    return matching_service.credit_note_from(
         ADMIN, invoice.id, lines.lines, {"document_date": date(2026, 11, 25)}
     )
 
@@ -68,7 +66,7 @@ def test_two_post_and_matches_for_one_invoice_at_once_match_it_once(acme: None) 
     invoice = posted_invoice()
     notes = [credit_note(invoice, "700.00") for _ in range(2)]
     # When both are Post & Matched at the same moment
-    results = race(*(lambda n=n: matching.post_and_match(ADMIN, n.id) for n in notes))
+    results = race(*(lambda n=n: matching_service.post_and_match(ADMIN, n.id) for n in notes))
     # Then one is posted and matched, the other refused and still In Progress
     won = [r for r in results if isinstance(r, tuple)]
     lost = [r for r in results if isinstance(r, Conflict)]
@@ -88,7 +86,9 @@ def test_two_matches_of_everything_outstanding_at_once_one_wins_the_other_409(
     invoice = posted_invoice()
     notes = [posting.post_now(credit_note(invoice, "1200.00"), "clerk") for _ in range(2)]
     # When both are matched with it at once
-    results = race(*(lambda n=n: matching.match(ADMIN, n.id, invoice.id, None) for n in notes))
+    results = race(
+        *(lambda n=n: matching_service.match(ADMIN, n.id, invoice.id, None) for n in notes)
+    )
     # Then exactly one match is made
     won = [r for r in results if isinstance(r, tuple)]
     lost = [r for r in results if isinstance(r, Conflict)]
@@ -105,8 +105,8 @@ def test_a_match_and_a_post_and_match_racing_for_one_invoice_only_one_commits(
     posted_note = posting.post_now(credit_note(invoice, "1200.00"), "clerk")
     pending = credit_note(invoice, "1200.00")
     results = race(
-        lambda: matching.match(ADMIN, posted_note.id, invoice.id, None),
-        lambda: matching.post_and_match(ADMIN, pending.id),
+        lambda: matching_service.match(ADMIN, posted_note.id, invoice.id, None),
+        lambda: matching_service.post_and_match(ADMIN, pending.id),
     )
     assert sum(isinstance(r, tuple) for r in results) == 1, results
     assert sum(isinstance(r, Conflict) for r in results) == 1, results
@@ -118,7 +118,9 @@ def test_a_match_and_a_post_and_match_racing_for_one_invoice_only_one_commits(
 def test_parts_matched_at_once_all_commit_while_enough_is_outstanding(acme: None) -> None:
     invoice = posted_invoice()
     notes = [posting.post_now(credit_note(invoice, "100.00"), "clerk") for _ in range(4)]
-    results = race(*(lambda n=n: matching.match(ADMIN, invoice.id, n.id, None) for n in notes))
+    results = race(
+        *(lambda n=n: matching_service.match(ADMIN, invoice.id, n.id, None) for n in notes)
+    )
     assert all(isinstance(r, tuple) for r in results), results
     assert read(invoice).outstanding == Decimal("800.00") and len(read(invoice).matches) == 4
 
@@ -158,11 +160,11 @@ def test_a_crash_at_any_step_of_post_and_match_leaves_both_as_they_were(
     with monkeypatch.context() as patch:
         patch.setattr(*target, _die)
         with pytest.raises(Crash):
-            matching.post_and_match(ADMIN, note.id)
+            matching_service.post_and_match(ADMIN, note.id)
     # Then neither is posted nor matched
     unchanged(note, invoice, transactions=1)
     # And Post & Match again does it, once
-    posted, matched = matching.post_and_match(ADMIN, note.id)
+    posted, matched = matching_service.post_and_match(ADMIN, note.id)
     assert posted.status == COMPLETE and posted.outstanding == Decimal("0.00")
     assert matched.outstanding == Decimal("1000.00") and len(matched.matches) == 1
     assert counters.current("ACME", "TRN") == 2
@@ -176,11 +178,11 @@ def test_a_crash_after_the_commit_leaves_both_done_and_a_retry_changes_nothing(
     original = match_store.header_of
     monkeypatch.setattr(match_store, "header_of", _die)  # dies reading the answer
     with pytest.raises(Crash):
-        matching.post_and_match(ADMIN, note.id)
+        matching_service.post_and_match(ADMIN, note.id)
     monkeypatch.setattr(match_store, "header_of", original)
     assert read(note).status == COMPLETE and read(invoice).outstanding == Decimal("1000.00")
     with pytest.raises(Conflict) as refused:
-        matching.post_and_match(ADMIN, note.id)
+        matching_service.post_and_match(ADMIN, note.id)
     assert refused.value.code == "document_complete"
     assert read(invoice).outstanding == Decimal("1000.00") and len(read(invoice).matches) == 1
     assert counters.current("ACME", "TRN") == 2
@@ -189,9 +191,9 @@ def test_a_crash_after_the_commit_leaves_both_done_and_a_retry_changes_nothing(
 def test_an_undo_racing_a_second_undo_restores_once(acme: None) -> None:
     invoice = posted_invoice()
     note = posting.post_now(credit_note(invoice, "200.00"), "clerk")
-    matched, _ = matching.match(ADMIN, invoice.id, note.id, None)
+    matched, _ = matching_service.match(ADMIN, invoice.id, note.id, None)
     match_id = matched.matches[0].id
-    results = race(*(lambda: matching.unmatch(ADMIN, match_id) for _ in range(2)))
+    results = race(*(lambda: matching_service.unmatch(ADMIN, match_id) for _ in range(2)))
     assert sum(isinstance(r, tuple) for r in results) == 1, results
     assert read(invoice).outstanding == Decimal("1200.00") and read(invoice).matches == []
     assert read(note).outstanding == Decimal("200.00")

@@ -17,7 +17,7 @@ from background_posting.config import Settings
 from background_posting.domain.notifications import DeliveryFailed, Email
 from background_posting.domain.work import LogEntry
 from background_posting.handlers.notification_queue import notification_function
-from background_posting.services import notifications
+from background_posting.services import notification_service
 from background_posting.store import base as store_base
 from background_posting.store import digest_claims, log_groups, work_log
 from infra.emails import sent_emails
@@ -157,7 +157,7 @@ def test_a_refused_or_cut_off_send_leaves_posting_untouched_and_is_sent_once_lat
 
     with monkeypatch.context() as patched, pytest.raises(Killed):
         patched.setattr("background_posting.adapters.ses.Mailer.send", dies)
-        notifications.send_digests(run_id)
+        notification_service.send_digests(run_id)
     # When the request is retried at once, the claim still holds: nothing is sent yet
     assert len(office.notify(run_id)["batchItemFailures"]) == 1
     assert emails_to("clerk@example.com") == []
@@ -282,30 +282,30 @@ def test_overlapping_deliveries_of_one_request_send_each_digest_once(
     run_id = finished_run(["clerk", "lister"])
     mailer = FakeMailer()
 
-    results = race(*(lambda: notifications.send_digests(run_id, mailer) for _ in range(6)))
+    results = race(*(lambda: notification_service.send_digests(run_id, mailer) for _ in range(6)))
 
     assert sorted(e.to for e in mailer.sent) == ["clerk@example.com", "lister@example.com"]
     unexpected = [
         r
         for r in results
-        if isinstance(r, BaseException) and not isinstance(r, notifications.DigestBeingSent)
+        if isinstance(r, BaseException) and not isinstance(r, notification_service.DigestBeingSent)
     ]
     assert unexpected == []
-    assert notifications.send_digests(run_id, mailer).sent_before == ["clerk", "lister"]
+    assert notification_service.send_digests(run_id, mailer).sent_before == ["clerk", "lister"]
     assert len(mailer.sent) == 2
 
 
 def test_one_refused_digest_does_not_hold_back_the_others(local_store: Settings) -> None:
     run_id = finished_run(["clerk", "lister"])
     flaky = FakeMailer(refuse=lambda email: email.to == "lister@example.com")
-    with pytest.raises(notifications.DigestsNotSent) as refused:
-        notifications.send_digests(run_id, flaky)
+    with pytest.raises(notification_service.DigestsNotSent) as refused:
+        notification_service.send_digests(run_id, flaky)
     assert refused.value.details["recipients"] == ["lister"]
     assert [e.to for e in flaky.sent] == ["clerk@example.com"]
     assert digest_claims.digest_state(run_id, "lister") == "unsent"
     # The retry sends only the one that is missing
     healed = FakeMailer()
-    report = notifications.send_digests(run_id, healed)
+    report = notification_service.send_digests(run_id, healed)
     assert (report.sent, report.sent_before) == (["lister"], ["clerk"])
     assert [e.to for e in healed.sent] == ["lister@example.com"]
 

@@ -10,9 +10,7 @@ from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, Document
 from background_posting.domain.errors import Conflict
 from background_posting.services import posting
-from background_posting.store import chunks, counters
-from background_posting.store import documents as document_store
-from background_posting.store import ledger as ledger_store
+from background_posting.store import chunks, counters, document_store, ledger_store
 from tests.support.concurrency import race
 from tests.support.scenario import given_company, given_document
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from background_posting.config import Settings
-from background_posting.services import background, recurring
+from background_posting.services import background_service, recurring_service
 from infra.emails import sent_emails
 from tests.support.api import invoke_api
 from tests.support.data import account_body, company_body, document_body
@@ -24,7 +24,7 @@ PERIODS = [
 
 @pytest.fixture
 def acme(api: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(recurring, "_today", lambda: TODAY)
+    monkeypatch.setattr(recurring_service, "_today", lambda: TODAY)
     body = company_body("ACME", periods=PERIODS)
     assert invoke_api(api, "POST", "/companies", "admin", body).status == 201
     assert invoke_api(api, "POST", "/accounts", "admin", account_body("CUST01")).status == 201
@@ -99,7 +99,7 @@ def test_a_run_that_dies_between_creating_and_queuing_is_finished_by_the_next(
 ) -> None:
     invoke_api(acme, "POST", "/recurring-invoices", "clerk", template(save_and_post=True))
     calls = {"n": 0}
-    original = background.post_with_button
+    original = background_service.post_with_button
 
     def dies_on_the_second(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
@@ -107,12 +107,12 @@ def test_a_run_that_dies_between_creating_and_queuing_is_finished_by_the_next(
             raise RuntimeError("the function died")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(background, "post_with_button", dies_on_the_second)
+    monkeypatch.setattr(background_service, "post_with_button", dies_on_the_second)
     with pytest.raises(RuntimeError):
-        recurring.create_due(None, lambda: 900.0)
+        recurring_service.create_due(None, lambda: 900.0)
     assert [d["status"] for d in invoices(acme)] == ["Ready to Post", "In Progress"]
     # The retried delivery creates nothing twice and queues what is missing
-    assert recurring.create_due(None, lambda: 900.0) == 1
+    assert recurring_service.create_due(None, lambda: 900.0) == 1
     assert [d["status"] for d in invoices(acme)] == ["Ready to Post"] * 3
     items = [
         invoke_api(acme, "GET", f"/worker-items?reference={d['number']}", "clerk").body

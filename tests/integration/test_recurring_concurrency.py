@@ -7,9 +7,8 @@ from datetime import date
 from background_posting.config import Settings
 from background_posting.domain.documents import READY_TO_POST
 from background_posting.domain.recurring import RecurringInvoiceInput
-from background_posting.services import recurring
-from background_posting.store import documents as document_store
-from background_posting.store import recurring as recurring_store
+from background_posting.services import recurring_service
+from background_posting.store import document_store, recurring_store
 from background_posting.store import worker_items as item_store
 from tests.support.concurrency import race
 from tests.support.data import document_body
@@ -25,10 +24,13 @@ def test_runs_at_the_same_moment_create_and_queue_each_invoice_once(
     data = RecurringInvoiceInput.model_validate(
         {"template": template, "frequency": "monthly", "start": "2026-09-05", "save_and_post": True}
     )
-    created = recurring.create(ADMIN, data)
+    created = recurring_service.create(ADMIN, data)
     # When three runs create what is due at once
     results = race(
-        *(lambda: recurring.create_due(None, lambda: 900.0, date(2026, 11, 20)) for _ in range(3))
+        *(
+            lambda: recurring_service.create_due(None, lambda: 900.0, date(2026, 11, 20))
+            for _ in range(3)
+        )
     )
     # Then three invoices exist, each Ready to Post with one worker item
     assert all(isinstance(r, int) for r in results), results

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from background_posting.config import Settings
 from background_posting.domain.identity import Caller
-from background_posting.services import scheduler
+from background_posting.services import scheduler_service
 from infra.scheduler_local import LocalScheduler, firings
 from tests.conftest import SCHEDULE_GROUP, SCHEDULED_POSTING_ARN
 from tests.support.api import invoke_api
@@ -114,7 +114,7 @@ def test_the_source_example_every_hour_at_offset_15_set_at_0910_first_runs_at_09
     aws: Settings,
 ) -> None:
     set_at = datetime(2026, 11, 24, 9, 10, tzinfo=UTC)
-    answer = scheduler.schedule_job(
+    answer = scheduler_service.schedule_job(
         ADMIN, {"frequency": "hourly", "every_hours": 1, "start_offset_minutes": 15}, now=set_at
     )
     assert answer["next_run"] == "2026-11-24T09:15:00+00:00"
@@ -126,7 +126,7 @@ def test_the_local_scheduler_fires_the_stored_schedule_with_its_scheduled_time(
     aws: Settings,
 ) -> None:
     set_at = datetime(2026, 11, 24, 9, 10, tzinfo=UTC)
-    scheduler.schedule_job(
+    scheduler_service.schedule_job(
         ADMIN, {"frequency": "hourly", "every_hours": 2, "start_offset_minutes": 15}, now=set_at
     )
     clock = [set_at]
@@ -191,7 +191,7 @@ def test_what_the_api_shows_is_what_eventbridge_fires(
     aws: Settings, body: dict[str, Any], set_at: datetime
 ) -> None:
     # Given a schedule set through Schedule Job
-    scheduler.schedule_job(ADMIN, body, now=set_at)
+    scheduler_service.schedule_job(ADMIN, body, now=set_at)
     # When the stored schedules are evaluated by the local scheduler's own evaluator
     fired: list[datetime] = []
     for schedule in stored_schedules():
@@ -207,5 +207,5 @@ def test_what_the_api_shows_is_what_eventbridge_fires(
             )
         )
     # Then the next 200 firings are the next 200 runs the API shows
-    shown = scheduler.view(ADMIN, count=200, now=set_at)["next_runs"]
+    shown = scheduler_service.view(ADMIN, count=200, now=set_at)["next_runs"]
     assert sorted(fired)[:200] == [datetime.fromisoformat(r["utc"]) for r in shown]

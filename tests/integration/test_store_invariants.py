@@ -18,8 +18,7 @@ from background_posting.domain.work import LogEntry
 from background_posting.services import posting, worker
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
-from background_posting.store import counters, log_groups, work_log
-from background_posting.store import documents as document_store
+from background_posting.store import counters, document_store, log_groups, work_log
 from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import StoreRefused, transact
@@ -124,10 +123,10 @@ def test_a_failed_attempt_made_by_two_overlapping_workers_counts_once(
 ) -> None:
     # Given a queued document that cannot post (its period is closed)
     given_company()
-    from background_posting.services import background
+    from background_posting.services import background_service
 
     made = given_document(document_date="2020-01-15")
-    (queued,) = background.post_from_list_view(ADMIN, [made.id])
+    (queued,) = background_service.post_from_list_view(ADMIN, [made.id])
     # When four workers try it at the same moment
     results = race(
         *(

@@ -17,9 +17,13 @@ from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict
 from background_posting.domain.purchasing import GoodsReceiptInput, PurchaseOrderInput
-from background_posting.services import background, purchasing, verification, worker
-from background_posting.store import counters
-from background_posting.store import documents as document_store
+from background_posting.services import (
+    background_service,
+    purchasing_service,
+    verification_service,
+    worker,
+)
+from background_posting.store import counters, document_store
 from background_posting.store import worker_items as item_store
 from tests.support.concurrency import race
 from tests.support.purchasing import ORDER_ID, invoice_body, order_body, receipt_body
@@ -30,18 +34,18 @@ FOREVER = lambda: 900.0  # noqa: E731 - an invocation with plenty of time left
 
 def given_received_order() -> None:
     """The source's order with both receipts in: 100 x 10.00 and 50 x 12.00."""
-    purchasing.create_order(ADMIN, PurchaseOrderInput.model_validate(order_body()))
+    purchasing_service.create_order(ADMIN, PurchaseOrderInput.model_validate(order_body()))
     for line, quantity in ((1, "100"), (2, "50")):
-        purchasing.receive_goods(
+        purchasing_service.receive_goods(
             ADMIN, GoodsReceiptInput.model_validate(receipt_body(line, quantity))
         )
 
 
 def posted_to_background() -> Document:
-    from background_posting.services import documents
+    from background_posting.services import document_service
 
-    created = documents.create_document(ADMIN, _documents.validate_python(invoice_body()))
-    queued, in_background = background.post_with_button(ADMIN, created.id, "auto")
+    created = document_service.create_document(ADMIN, _documents.validate_python(invoice_body()))
+    queued, in_background = background_service.post_with_button(ADMIN, created.id, "auto")
     assert in_background and queued.status == READY_TO_POST
     return queued
 
@@ -56,7 +60,7 @@ def verified_together(monkeypatch: pytest.MonkeyPatch) -> None:
     before either posts (the overlap a schedule and a Run Now can produce)."""
     barrier = threading.Barrier(2, timeout=30)
     first = threading.local()
-    original = verification.verify_invoice
+    original = verification_service.verify_invoice
 
     def together(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
@@ -65,7 +69,7 @@ def verified_together(monkeypatch: pytest.MonkeyPatch) -> None:
             barrier.wait()
         return result
 
-    monkeypatch.setattr(verification, "verify_invoice", together)
+    monkeypatch.setattr(verification_service, "verify_invoice", together)
 
 
 def test_two_invoices_for_the_same_receipts_never_invoice_them_twice(
@@ -95,7 +99,7 @@ def test_two_invoices_for_the_same_receipts_never_invoice_them_twice(
     assert waiting.verification.expected == Decimal("0.00")
     assert counters.current("ACME", "TRN") == 1
     # ...the order lines are invoiced once, for what was received
-    order = purchasing.read_order(ADMIN, ORDER_ID)
+    order = purchasing_service.read_order(ADMIN, ORDER_ID)
     assert [(ln.received_quantity, ln.invoiced_quantity) for ln in order.lines] == [
         (Decimal(100), Decimal(100)),
         (Decimal(50), Decimal(50)),
@@ -110,15 +114,15 @@ def test_two_goods_receipts_at_once_never_exceed_the_ordered_quantity(
 ) -> None:
     # Given the order's line 1 of 100 pieces, nothing received yet
     given_company()
-    purchasing.create_order(ADMIN, PurchaseOrderInput.model_validate(order_body()))
+    purchasing_service.create_order(ADMIN, PurchaseOrderInput.model_validate(order_body()))
     receipt = GoodsReceiptInput.model_validate(receipt_body(1, "60"))
 
     # When four receipts of 60 arrive at the same moment
-    results = race(*(lambda: purchasing.receive_goods(ADMIN, receipt) for _ in range(4)))
+    results = race(*(lambda: purchasing_service.receive_goods(ADMIN, receipt) for _ in range(4)))
 
     # Then one is recorded and the others are refused as over-receipts
     recorded = [r for r in results if isinstance(r, dict)]
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(recorded) == 1, results
     assert {r.code for r in refused} == {"over_receipt"} and len(refused) == 3
-    assert purchasing.read_order(ADMIN, ORDER_ID).lines[0].received_quantity == Decimal(60)
+    assert purchasing_service.read_order(ADMIN, ORDER_ID).lines[0].received_quantity == Decimal(60)

@@ -9,10 +9,8 @@ import pytest
 
 from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, IN_PROGRESS, READY_TO_POST, Document
-from background_posting.services import background, posting, worker
-from background_posting.store import counters, log_groups, work_log
-from background_posting.store import documents as document_store
-from background_posting.store import ledger as ledger_store
+from background_posting.services import background_service, posting, worker
+from background_posting.store import counters, document_store, ledger_store, log_groups, work_log
 from background_posting.store import worker_items as item_store
 from tests.support.clock import Clock
 from tests.support.concurrency import race
@@ -28,7 +26,7 @@ class Died(BaseException):
 def queued(count: int, **overrides: Any) -> list[Document]:
     """Documents sent to the background from a list view (Ready to Post, with worker items)."""
     made = [given_document(**overrides) for _ in range(count)]
-    return background.post_from_list_view(ADMIN, [d.id for d in made])
+    return background_service.post_from_list_view(ADMIN, [d.id for d in made])
 
 
 def admins_group() -> str:

@@ -10,7 +10,7 @@ from background_posting.domain.company import Account, Company
 from background_posting.domain.document_input import DocumentInput
 from background_posting.domain.documents import Document
 from background_posting.domain.identity import Caller
-from background_posting.services import documents, reference_data
+from background_posting.services import document_service, reference_data
 from tests.support.data import account_body, company_body, document_body
 
 ADMIN = Caller(
@@ -46,4 +46,4 @@ def given_document(
             }
             for n in range(lines)
         ]
-    return documents.create_document(ADMIN, _documents.validate_python(body))
+    return document_service.create_document(ADMIN, _documents.validate_python(body))

@@ -1,4 +1,4 @@
-from background_posting.http.errors import describe_validation, field_label
+from background_posting.http.error_answers import describe_validation, field_label
 
 
 def test_validation_errors_name_the_field_by_its_label_and_keep_the_path_for_programs() -> None:

@@ -1,6 +1,6 @@
 """When posting goes to the background, and which worker items a document needs.
 
-Pure rules over plain data (../shared/DESIGN.md "When posting goes to the background").
+Pure rules over plain data (docs/design.md "When posting goes to the background").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Who is calling and what they may do (../shared/DESIGN.md "Who may do what")."""
+"""Who is calling and what they may do (docs/design.md "Who may do what")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Recurring invoices: a sales invoice template, a frequency, and the dates it falls due.
 
-Pure rules (../shared/DESIGN.md "Recurring invoices and Save & Post"). Invoice k is dated k
+Pure rules (docs/design.md "Recurring invoices and Save & Post"). Invoice k is dated k
 periods after `start` (the first is dated `start`); a start on the last day of a month keeps
 every invoice on the last day of its month (31 Jan, 28 Feb, 31 Mar...), any other day is
 kept where the month has it and is the month's last day where it does not (30 Jan, 28 Feb,

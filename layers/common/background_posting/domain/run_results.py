@@ -1,6 +1,6 @@
 """What a run did, read from its log entries: one result per document, grouped by recipient.
 
-Pure rules over plain data (../shared/DESIGN.md "Notifications"); `domain.digest` turns the
+Pure rules over plain data (docs/design.md "Notifications"); `domain.digest` turns the
 results into an e-mail:
 
 * a run's results are the log entries it wrote; one document's entries in one run (its

@@ -10,7 +10,7 @@ the document will never post (`void`). Two providers stand behind the interface:
   to exactly the tax the ledger posts for that code: round(sum of the code's nets x rate).
 * AvaTax (`adapters/avatax.py`), for documents with `tax_mode: avatax`, over its REST API.
 
-A document whose tax AvaTax calculates posts in three stages (../shared/DESIGN.md): a run
+A document whose tax AvaTax calculates posts in three stages (docs/design.md): a run
 calculates the tax (uncommitted; every line gets its tax and the document records the AvaTax
 transaction), the same run posts it with those line taxes, and a later run commits the tax.
 The document code sent to the provider is derived from the company and the document number, so

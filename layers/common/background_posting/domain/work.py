@@ -1,5 +1,5 @@
 """The work vocabulary: worker items, the actions they stand for, runs, log groups and their
-entries, and the outcomes an attempt comes to (../shared/DESIGN.md "Worker items, runs, log
+entries, and the outcomes an attempt comes to (docs/design.md "Worker items, runs, log
 groups").
 
 Plain data, no persistence: `store.worker_items` and `store.work_log` keep these, the worker

@@ -1,5 +1,5 @@
 """The SQS handler of the notification function: digest requests (one finished run each) in,
-partial batch failures out; each request sends the run's digests (services/notifications.py),
+partial batch failures out; each request sends the run's digests (services/notification_service.py),
 whose claims are timed by the function's clock."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from background_posting.services import notifications
+from background_posting.services import notification_service
 
 
 def notification_function(
@@ -34,10 +34,10 @@ def notification_function(
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record: SQSRecord) -> dict[str, Any]:
-        request = notifications.DigestRequest.parse(json.loads(record.body))
+        request = notification_service.DigestRequest.parse(json.loads(record.body))
         try:
-            report = notifications.send_digests(request.run_id, clock=clock)
-        except notifications.DigestsNotSent as exc:
+            report = notification_service.send_digests(request.run_id, clock=clock)
+        except notification_service.DigestsNotSent as exc:
             failed = len(exc.details.get("recipients", [])) or 1
             metrics.add_metric(name="NotificationSendFailures", unit=MetricUnit.Count, value=failed)
             raise  # the message is retried; digests already sent are not sent again

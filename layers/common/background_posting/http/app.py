@@ -17,7 +17,7 @@ from background_posting.config import ApiFunctionSettings, get_settings
 from background_posting.http import (
     background_routes,
     document_routes,
-    errors,
+    error_answers,
     idempotency,
     openapi,
     payables_routes,
@@ -112,7 +112,7 @@ def not_allowed(method: str, path: str, allowed: list[str]) -> dict[str, Any] | 
     PATCH /documents/post is not PATCH /documents/{document_id})."""
     if not allowed or method in allowed or method == "OPTIONS":
         return None
-    answer = errors.proxy_answer(
+    answer = error_answers.proxy_answer(
         HTTPStatus.METHOD_NOT_ALLOWED,
         "method_not_allowed",
         f"{path} answers {', '.join(allowed)}, not {method}.",
@@ -135,7 +135,7 @@ def unknown_query(app: APIGatewayRestResolver, event: dict[str, Any]) -> dict[st
     if not unknown:
         return None
     takes = ", ".join(sorted(declared)) if declared else "none"
-    return errors.proxy_answer(
+    return error_answers.proxy_answer(
         HTTPStatus.BAD_REQUEST,
         "invalid_request",
         f"{method} {path} takes no query parameter {', '.join(unknown)} (it takes {takes}).",
@@ -173,7 +173,7 @@ def unauthenticated(event: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if str(event.get("httpMethod", "")).upper() == "OPTIONS":
         return None  # a browser's CORS preflight carries no identity; CORSConfig answers it
-    return errors.proxy_answer(
+    return error_answers.proxy_answer(
         HTTPStatus.UNAUTHORIZED,
         "unauthenticated",
         "Sign in first: this request carries no identity.",
@@ -193,7 +193,7 @@ def build() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(
         enable_validation=True, cors=console_cors(), json_body_deserializer=parse_json_body
     )
-    errors.install(app, lambda path: route_index(app).methods(path))
+    error_answers.install(app, lambda path: route_index(app).methods(path))
     app.include_router(reference_routes.router)
     app.include_router(settings_routes.router)
     app.include_router(payables_routes.router)  # before /documents/<id>: save-and-post

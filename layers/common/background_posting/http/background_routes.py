@@ -11,11 +11,11 @@ from pydantic import ConfigDict, Field
 
 from background_posting.domain.documents import DOCUMENT_TYPES
 from background_posting.domain.model import LazyModel
+from background_posting.http.claims import caller_from
 from background_posting.http.document_routes import DocumentId
-from background_posting.http.identity import caller_from
 from background_posting.http.run_views import RunView, run_view
 from background_posting.http.work_json import group_json, run_json, worker_item_json
-from background_posting.services import background, runs
+from background_posting.services import background_service, runs
 
 router = Router()
 
@@ -31,14 +31,14 @@ class ListViewPost(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]] = Field(
-        min_length=1, max_length=background.MAX_LIST_VIEW_DOCUMENTS
+        min_length=1, max_length=background_service.MAX_LIST_VIEW_DOCUMENTS
     )
 
 
 @router.post("/documents/post", tags=["Background posting"], summary="Post from a list view")
 def post_from_list_view(request: Annotated[ListViewPost, Body()]) -> Response[Any]:
     caller = caller_from(router.current_event)
-    queued = background.post_from_list_view(caller, request.ids)
+    queued = background_service.post_from_list_view(caller, request.ids)
     return _json(
         202,
         {
@@ -75,7 +75,9 @@ class StatusChange(LazyModel):
     summary="Set a Ready to Post document back to In Progress (System Administrator)",
 )
 def set_status(document_id: DocumentId, change: Annotated[StatusChange, Body()]) -> Response[Any]:
-    document = background.withdraw(caller_from(router.current_event), document_id, change.status)
+    document = background_service.withdraw(
+        caller_from(router.current_event), document_id, change.status
+    )
     return _json(200, document.model_dump(mode="json", exclude={"lines"}))
 
 
@@ -85,14 +87,14 @@ def set_status(document_id: DocumentId, change: Annotated[StatusChange, Body()])
     summary="Remove a document's pending worker items (System Administrator)",
 )
 def remove_worker_items(document_id: DocumentId) -> dict[str, Any]:
-    return background.remove_worker_items(caller_from(router.current_event), document_id)
+    return background_service.remove_worker_items(caller_from(router.current_event), document_id)
 
 
 @router.get("/worker-items", tags=["Background posting"], summary="Worker items of a document")
 def worker_items(
     reference: Annotated[str, Query(min_length=1, max_length=20, description="e.g. SIN000042")],
 ) -> dict[str, Any]:
-    items = background.worker_items(caller_from(router.current_event), reference)
+    items = background_service.worker_items(caller_from(router.current_event), reference)
     return {"worker_items": [worker_item_json(item) for item in items]}
 
 
@@ -118,13 +120,13 @@ def get_run(run_id: RunId) -> RunView:
 def list_log_groups(
     owner: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict[str, Any]:
-    groups = background.log_groups(caller_from(router.current_event), owner)
+    groups = background_service.log_groups(caller_from(router.current_event), owner)
     return {"worker_log_groups": [group_json(group, with_entries=False) for group in groups]}
 
 
 @router.get("/worker-log-groups/<group_id>", tags=["Worker log"], summary="Every result")
 def get_log_group(group_id: GroupId) -> dict[str, Any]:
-    return group_json(background.log_group(caller_from(router.current_event), group_id))
+    return group_json(background_service.log_group(caller_from(router.current_event), group_id))
 
 
 @router.delete(
@@ -133,5 +135,5 @@ def get_log_group(group_id: GroupId) -> dict[str, Any]:
     summary="Delete a worker log group (stops its notifications)",
 )
 def delete_log_group(group_id: GroupId) -> Response[Any]:
-    background.delete_log_group(caller_from(router.current_event), group_id)
+    background_service.delete_log_group(caller_from(router.current_event), group_id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")

@@ -17,10 +17,14 @@ from background_posting.domain.documents import (
     Document,
 )
 from background_posting.domain.model import LazyModel
-from background_posting.http.identity import caller_from
+from background_posting.http.claims import caller_from
 from background_posting.http.printing import render_html, render_pdf
-from background_posting.services import background, matching, preview
-from background_posting.services import documents as service
+from background_posting.services import (
+    background_service,
+    document_service,
+    matching_service,
+    preview,
+)
 
 router = Router()
 
@@ -50,7 +54,7 @@ def _document_json(document: Document, line_offset: int = 0) -> dict[str, Any]:
     description="More lines are added with `POST /documents/{id}/lines`.",
 )
 def create_document(document: Annotated[DocumentCreate, Body()]) -> Response[Any]:
-    created = service.create_document(caller_from(router.current_event), document)
+    created = document_service.create_document(caller_from(router.current_event), document)
     return _json(201, _document_json(created))
 
 
@@ -61,7 +65,7 @@ def get_document(
     lines_limit: Annotated[int, Query(ge=0, le=LINES_PAGE)] = LINES_PAGE,
 ) -> Response[Any]:
     caller = caller_from(router.current_event)
-    document = service.read_document_page(caller, document_id, lines_offset, lines_limit)
+    document = document_service.read_document_page(caller, document_id, lines_offset, lines_limit)
     return _json(200, _document_json(document, lines_offset))
 
 
@@ -92,12 +96,12 @@ def list_documents(
     ] = False,
 ) -> DocumentPage:
     caller = caller_from(router.current_event)
-    if account is not None or outstanding:  # the open-items list (services/matching.py)
-        page = matching.list_documents(
+    if account is not None or outstanding:  # the open-items list (services/matching_service.py)
+        page = matching_service.list_documents(
             caller, company, type, status, account, outstanding, limit, next
         )
     else:
-        page = service.list_documents(
+        page = document_service.list_documents(
             caller, company, type, status, limit, next, has_background_errors
         )
     return DocumentPage(
@@ -110,7 +114,7 @@ def list_documents(
 def amend_document(
     document_id: DocumentId, patch: Annotated[DocumentPatch, Body()]
 ) -> Response[Any]:
-    amended = service.amend_document(caller_from(router.current_event), document_id, patch)
+    amended = document_service.amend_document(caller_from(router.current_event), document_id, patch)
     return _json(200, _document_json(amended))
 
 
@@ -139,13 +143,15 @@ class LinesToAppend(LazyModel):
 )
 def append_lines(document_id: DocumentId, body: Annotated[LinesToAppend, Body()]) -> Response[Any]:
     caller = caller_from(router.current_event)
-    document, lines, offset = service.append_lines(caller, document_id, body.lines, body.line_count)
+    document, lines, offset = document_service.append_lines(
+        caller, document_id, body.lines, body.line_count
+    )
     return _json(200, _document_json(document.model_copy(update={"lines": lines}), offset))
 
 
 @router.post("/documents/<document_id>/discard", tags=["Documents"], summary="Discard")
 def discard_document(document_id: DocumentId) -> Response[Any]:
-    document = background.discard(caller_from(router.current_event), document_id)
+    document = background_service.discard(caller_from(router.current_event), document_id)
     return _json(200, _document_json(document))
 
 
@@ -164,7 +170,7 @@ def post_document(
 ) -> Response[Any]:
     caller = caller_from(router.current_event)
     mode = request.mode if request else "auto"
-    document, queued = background.post_with_button(caller, document_id, mode)
+    document, queued = background_service.post_with_button(caller, document_id, mode)
     return _json(202 if queued else 200, _document_json(document))
 
 
@@ -196,7 +202,9 @@ def get_transaction(
     lines_limit: Annotated[int, Query(ge=0, le=5000)] = 5000,
 ) -> Response[Any]:
     caller = caller_from(router.current_event)
-    return _json(200, service.read_transaction(caller, document_id, lines_offset, lines_limit))
+    return _json(
+        200, document_service.read_transaction(caller, document_id, lines_offset, lines_limit)
+    )
 
 
 @router.get(
@@ -222,7 +230,7 @@ def print_document(
 ):
     # No return annotation: Powertools validates (and JSON-encodes) what a route annotates, and
     # would turn the PDF's bytes into text; unannotated, bytes go out base64-encoded.
-    printed = service.printable(caller_from(router.current_event), document_id)
+    printed = document_service.printable(caller_from(router.current_event), document_id)
     if format == "pdf":
         return Response(
             status_code=200,

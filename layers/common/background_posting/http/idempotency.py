@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from background_posting.config import ApiFunctionSettings, get_settings
-from background_posting.http.errors import idempotency_answer, proxy_answer
+from background_posting.http.error_answers import idempotency_answer, proxy_answer
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 128

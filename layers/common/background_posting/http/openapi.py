@@ -2,7 +2,7 @@
 
 Powertools describes each route's body and parameters from its types, but gives every route
 one `200` of any shape and a `422` in its own validation-error shape, which this API never
-sends (http/errors.py turns request validation into a `400 invalid_request`). This module
+sends (http/error_answers.py turns request validation into a `400 invalid_request`). This module
 replaces those by what the API really answers: the success status of each route, and the
 error answers in the one error shape, and it puts the `Idempotency-Key` header on every write.
 A route not named in SUCCESS answers 200; the fuzz (`make fuzz`) fails on any status or body

@@ -15,8 +15,8 @@ from background_posting.domain.documents import Document, DocumentLine
 from background_posting.domain.model import LazyModel
 from background_posting.domain.recurring import RecurringInvoice, RecurringInvoiceInput
 from background_posting.domain.types import Amount
-from background_posting.http.identity import caller_from
-from background_posting.services import matching, recurring
+from background_posting.http.claims import caller_from
+from background_posting.services import matching_service, recurring_service
 
 router = Router()
 
@@ -67,7 +67,7 @@ def create_credit_note(
     document_id: DocumentId, request: Annotated[CreditNoteRequest | None, Body()] = None
 ) -> Response[Any]:
     request = request or CreditNoteRequest()
-    note = matching.credit_note_from(
+    note = matching_service.credit_note_from(
         caller_from(router.current_event),
         document_id,
         request.lines,
@@ -83,7 +83,7 @@ def create_credit_note(
     "invoice, both or neither",
 )
 def post_and_match(document_id: DocumentId) -> Response[Any]:
-    note, invoice = matching.post_and_match(caller_from(router.current_event), document_id)
+    note, invoice = matching_service.post_and_match(caller_from(router.current_event), document_id)
     return _json(200, _header(note) | {"matched_with": _header(invoice)})
 
 
@@ -104,7 +104,7 @@ class MatchRequest(LazyModel):
 def match_documents(
     document_id: DocumentId, request: Annotated[MatchRequest, Body()]
 ) -> Response[Any]:
-    document, other = matching.match(
+    document, other = matching_service.match(
         caller_from(router.current_event), document_id, request.with_, request.amount
     )
     return _json(200, _header(document) | {"matched_with": _header(other)})
@@ -112,7 +112,7 @@ def match_documents(
 
 @router.delete("/matches/<match_id>", tags=["Matching"], summary="Undo a match")
 def delete_match(match_id: MatchId) -> Response[Any]:
-    invoice, note = matching.unmatch(caller_from(router.current_event), match_id)
+    invoice, note = matching_service.unmatch(caller_from(router.current_event), match_id)
     return _json(200, {"invoice": _header(invoice), "credit_note": _header(note)})
 
 
@@ -122,7 +122,7 @@ def delete_match(match_id: MatchId) -> Response[Any]:
     summary="Save & Post: create a document and post it as the Post button would",
 )
 def save_and_post(document: Annotated[DocumentInput, Body()]) -> Response[Any]:
-    posted, queued = recurring.save_and_post(caller_from(router.current_event), document)
+    posted, queued = recurring_service.save_and_post(caller_from(router.current_event), document)
     return _json(202 if queued else 200, _header(posted))
 
 
@@ -136,13 +136,15 @@ def _template(template: RecurringInvoice) -> dict[str, Any]:
     summary="Create a recurring sales invoice; each run creates the invoices that fall due",
 )
 def create_recurring(request: Annotated[RecurringInvoiceInput, Body()]) -> Response[Any]:
-    template = recurring.create(caller_from(router.current_event), request)
+    template = recurring_service.create(caller_from(router.current_event), request)
     return _json(201, _template(template))
 
 
 @router.get("/recurring-invoices/<template_id>", tags=["Recurring invoices"], summary="Read one")
 def get_recurring(template_id: TemplateId) -> Response[Any]:
-    return _json(200, _template(recurring.read(caller_from(router.current_event), template_id)))
+    return _json(
+        200, _template(recurring_service.read(caller_from(router.current_event), template_id))
+    )
 
 
 @router.delete(
@@ -151,4 +153,6 @@ def get_recurring(template_id: TemplateId) -> Response[Any]:
     summary="Stop a recurring invoice (the invoices it created stay)",
 )
 def delete_recurring(template_id: TemplateId) -> Response[Any]:
-    return _json(200, _template(recurring.delete(caller_from(router.current_event), template_id)))
+    return _json(
+        200, _template(recurring_service.delete(caller_from(router.current_event), template_id))
+    )

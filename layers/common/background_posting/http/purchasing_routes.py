@@ -15,9 +15,9 @@ from background_posting.domain.purchasing import (
     PurchaseOrder,
     PurchaseOrderInput,
 )
+from background_posting.http.claims import caller_from
 from background_posting.http.document_routes import DocumentId
-from background_posting.http.identity import caller_from
-from background_posting.services import purchasing, verification
+from background_posting.services import purchasing_service, verification_service
 
 router = Router()
 
@@ -36,7 +36,7 @@ def _json(status: int, body: Any) -> Response[Any]:
     summary="Create a purchase order of a vendor (its lines' received and invoiced start at 0)",
 )
 def create_purchase_order(order: Annotated[PurchaseOrderInput, Body()]) -> Response[Any]:
-    created = purchasing.create_order(caller_from(router.current_event), order)
+    created = purchasing_service.create_order(caller_from(router.current_event), order)
     return _json(201, created.model_dump(mode="json"))
 
 
@@ -46,7 +46,7 @@ def create_purchase_order(order: Annotated[PurchaseOrderInput, Body()]) -> Respo
     summary="Read a purchase order: each line's received_quantity and invoiced_quantity",
 )
 def get_purchase_order(order_id: OrderId) -> PurchaseOrder:
-    return purchasing.read_order(caller_from(router.current_event), order_id)
+    return purchasing_service.read_order(caller_from(router.current_event), order_id)
 
 
 @router.post(
@@ -55,7 +55,7 @@ def get_purchase_order(order_id: OrderId) -> PurchaseOrder:
     summary="Record a goods receipt against a purchase order (never past the ordered quantity)",
 )
 def create_goods_receipt(receipt: Annotated[GoodsReceiptInput, Body()]) -> Response[Any]:
-    recorded = purchasing.receive_goods(caller_from(router.current_event), receipt)
+    recorded = purchasing_service.receive_goods(caller_from(router.current_event), receipt)
     return _json(201, recorded)
 
 
@@ -75,7 +75,7 @@ class RescheduledInvoice(LazyModel):
     summary="Verify an invoice verified with errors again in the next run",
 )
 def reschedule_verification(document_id: DocumentId) -> RescheduledInvoice:
-    document = verification.reschedule(caller_from(router.current_event), document_id)
+    document = verification_service.reschedule(caller_from(router.current_event), document_id)
     assert document.verification is not None
     return RescheduledInvoice(
         id=document.id,

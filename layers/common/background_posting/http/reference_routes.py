@@ -19,7 +19,7 @@ from background_posting.domain.company import (
 )
 from background_posting.domain.model import LazyModel
 from background_posting.domain.types import Identifier
-from background_posting.http.identity import caller_from
+from background_posting.http.claims import caller_from
 from background_posting.services import reference_data
 
 router = Router()

@@ -9,17 +9,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from background_posting.domain.notifications import NotificationSettings
 from background_posting.domain.settings import BackgroundPostingSettings, CompanySettings
-from background_posting.http.identity import caller_from
+from background_posting.http.claims import caller_from
 from background_posting.http.reference_routes import CompanyId
-from background_posting.services import notifications
-from background_posting.services import settings as service
+from background_posting.services import notification_service, settings_service
 
 router = Router()
 
 
 @router.get("/companies/<company_id>/settings", tags=["Settings"], summary="Accounting settings")
 def get_company_settings(company_id: CompanyId) -> CompanySettings:
-    return service.company_settings(caller_from(router.current_event), company_id)
+    return settings_service.company_settings(caller_from(router.current_event), company_id)
 
 
 @router.put(
@@ -30,12 +29,14 @@ def get_company_settings(company_id: CompanyId) -> CompanySettings:
 def put_company_settings(
     company_id: CompanyId, settings: Annotated[CompanySettings, Body()]
 ) -> CompanySettings:
-    return service.save_company_settings(caller_from(router.current_event), company_id, settings)
+    return settings_service.save_company_settings(
+        caller_from(router.current_event), company_id, settings
+    )
 
 
 @router.get("/settings/background-posting", tags=["Settings"], summary="Maximum attempts")
 def get_background_posting_settings() -> BackgroundPostingSettings:
-    return service.background_posting_settings(caller_from(router.current_event))
+    return settings_service.background_posting_settings(caller_from(router.current_event))
 
 
 @router.put(
@@ -46,12 +47,14 @@ def get_background_posting_settings() -> BackgroundPostingSettings:
 def put_background_posting_settings(
     settings: Annotated[BackgroundPostingSettings, Body()],
 ) -> BackgroundPostingSettings:
-    return service.save_background_posting_settings(caller_from(router.current_event), settings)
+    return settings_service.save_background_posting_settings(
+        caller_from(router.current_event), settings
+    )
 
 
 @router.get("/me/notifications", tags=["Session"], summary="Your e-mail notification settings")
 def get_notification_settings() -> NotificationSettings:
-    return notifications.notification_settings(caller_from(router.current_event))
+    return notification_service.notification_settings(caller_from(router.current_event))
 
 
 @router.put(
@@ -63,4 +66,4 @@ def put_notification_settings(
     settings: Annotated[NotificationSettings, Body()],
 ) -> NotificationSettings:
     caller = caller_from(router.current_event)
-    return notifications.save_notification_settings(caller, settings)
+    return notification_service.save_notification_settings(caller, settings)

@@ -2,7 +2,7 @@
 
 A company's transaction numbers come from one counter item, and a commit must carry the
 value it read: however many workers run, one company's postings go through that one item
-one commit at a time (README "At scale"). So a worker batch first posts its plain documents
+one commit at a time (docs/at-scale.md). So a worker batch first posts its plain documents
 (one `post_document` item, nothing else to do) of each company in as few transactions as
 fit DynamoDB's limits: one counter update takes consecutive numbers for all of them, and
 each document's own conditions (postable status, version read, its worker item still there)
@@ -27,9 +27,7 @@ from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.domain.work import Outcome, WorkerItem
 from background_posting.services import posting as posting_service
 from background_posting.services.attempts import Attempt
-from background_posting.store import batch_reads, work_log
-from background_posting.store import documents as document_store
-from background_posting.store import ledger as ledger_store
+from background_posting.store import batch_reads, document_store, ledger_store, work_log
 from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
 from background_posting.store.transient import is_transient

@@ -31,8 +31,7 @@ from background_posting.domain.documents import (
 from background_posting.domain.errors import DomainError
 from background_posting.domain.work import Outcome
 from background_posting.services.attempts import Attempt, StepResult
-from background_posting.store import documents as document_store
-from background_posting.store import log_groups
+from background_posting.store import document_store, log_groups
 from background_posting.store import worker_items as item_store
 from background_posting.store.worker_items import WorkerItem
 from background_posting.store.writes import Write, transact

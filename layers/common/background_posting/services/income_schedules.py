@@ -14,9 +14,9 @@ from background_posting.domain.documents import IN_PROGRESS, Document
 from background_posting.domain.errors import Conflict
 from background_posting.domain.income_schedule import PlannedJournal, plan_journals
 from background_posting.domain.work import Action
-from background_posting.services import background, posting
+from background_posting.services import background_service, posting
 from background_posting.store import companies as company_store
-from background_posting.store import documents as document_store
+from background_posting.store import document_store
 
 
 def recognise(invoice_id: str, actor: str, log_group: str, max_attempts: int) -> list[str]:
@@ -30,7 +30,7 @@ def recognise(invoice_id: str, actor: str, log_group: str, max_attempts: int) ->
             if plan.when == "later":
                 zone = ZoneInfo(company.timezone)
                 due = datetime.combine(plan.document_date, time(0, 0), zone).astimezone(UTC)
-                background.queue_for_later(
+                background_service.queue_for_later(
                     journal,
                     actor,
                     log_group,

@@ -19,11 +19,9 @@ from background_posting.domain.identity import Caller
 from background_posting.domain.ledger import TransactionDraft, build_transaction
 from background_posting.domain.tax import calculated_externally, tax_override
 from background_posting.domain.verification import lines_to_post
-from background_posting.services import tax as tax_service
-from background_posting.services.documents import now
-from background_posting.store import documents as document_store
-from background_posting.store import ledger as ledger_store
-from background_posting.store import log_groups
+from background_posting.services import tax_service
+from background_posting.services.document_service import now
+from background_posting.store import document_store, ledger_store, log_groups
 from background_posting.store import org as org_store
 from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store

@@ -19,8 +19,7 @@ from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST
 from background_posting.domain.errors import ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.posting_checks import DocumentTotals, document_totals
-from background_posting.services import documents as documents_service
-from background_posting.services import posting
+from background_posting.services import document_service, posting
 from background_posting.store import companies as company_store
 
 
@@ -40,7 +39,7 @@ def _totals_json(totals: DocumentTotals) -> dict[str, Any]:
 def preview(caller: Caller, document_id: str, offset: int, limit: int) -> dict[str, Any]:
     """What posting the document now would write (lines [offset, offset + limit)), or every
     problem that stops it; changes nothing."""
-    document = documents_service.read_document(caller, document_id)
+    document = document_service.read_document(caller, document_id)
     document.require_status("previewed", IN_PROGRESS, READY_TO_POST)
     company = company_store.get_company(document.company)[0]
     body: dict[str, Any] = {

@@ -19,9 +19,7 @@ from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.domain.identity import ALL_COMPANIES, Caller
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
-from background_posting.store import counters, listings
-from background_posting.store import documents as document_store
-from background_posting.store import ledger as ledger_store
+from background_posting.store import counters, document_store, ledger_store, listings
 from background_posting.store import org as org_store
 
 # How often a change is checked again when a posting lands between its check and its write.

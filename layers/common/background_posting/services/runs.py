@@ -21,8 +21,8 @@ from background_posting.adapters.sqs import Queue
 from background_posting.domain.errors import Conflict, Forbidden, NotFound
 from background_posting.domain.identity import Caller
 from background_posting.domain.work import TAX_COMMIT_ACTIONS, Run
-from background_posting.services import recurring
-from background_posting.services.notifications import request_digests
+from background_posting.services import recurring_service
+from background_posting.services.notification_service import request_digests
 from background_posting.services.queues import posting_queue, run_queue, tax_commit_queue
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
@@ -130,7 +130,7 @@ def execute_run(run_id: str, seconds_left: Callable[[], float]) -> Run:
         and not run.scan_complete
         and run.document_type in (None, "sales_invoice")
     ):
-        recurring.create_due(run.companies, seconds_left)  # first: the invoices now due
+        recurring_service.create_due(run.companies, seconds_left)  # first: the invoices now due
     queue = posting_queue()
     while not run.scan_complete:
         if seconds_left() < SAFETY_MARGIN_SECONDS:

@@ -20,11 +20,15 @@ from aws_lambda_powertools import Logger
 from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, DomainError
 from background_posting.domain.work import Outcome
-from background_posting.services import failures, income_schedules, posting, verification
-from background_posting.services import tax as tax_service
+from background_posting.services import (
+    failures,
+    income_schedules,
+    posting,
+    tax_service,
+    verification_service,
+)
 from background_posting.services.attempts import Attempt, StepResult
-from background_posting.store import documents as document_store
-from background_posting.store import work_log
+from background_posting.store import document_store, work_log
 from background_posting.store import worker_items as item_store
 from background_posting.store.transient import is_aws_error, is_transient
 from background_posting.store.writes import transact
@@ -177,7 +181,7 @@ def income_schedule_journals(attempt: Attempt, document: Document | None) -> Ste
 
 STEPS: dict[str, Callable[[Attempt, Document | None], StepResult]] = {
     "calculate_tax": calculate_tax,
-    "verify_invoice": verification.verify,
+    "verify_invoice": verification_service.verify,
     "post_document": post_document,
     "commit_tax": commit_tax,
     "income_schedule_journals": income_schedule_journals,

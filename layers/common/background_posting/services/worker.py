@@ -15,7 +15,7 @@ not the document's fault: they count no attempt, and SQS delivers the message ag
 
 The messages of one invocation share a `Batch`: the companies' reference data (company,
 settings, transaction counter, accounts: one BatchGetItem per company), and the runs they
-belong to, whose digests are asked for once the batch is through (services/notifications.py).
+belong to, whose digests are asked for once the batch is through (services/notification_service.py).
 The batch's plain postings are done first, together (services/batch_posting.py): their
 documents and their companies' reference data are read in two BatchGetItems in all
 (headers with the companies, then line chunks with the accounts) rather than a Query a
@@ -47,15 +47,13 @@ from background_posting.domain.work import (
     Outcome,
     WorkerItem,
 )
-from background_posting.services import batch_posting, steps
-from background_posting.services import tax as tax_service
+from background_posting.services import batch_posting, steps, tax_service
 from background_posting.services.attempts import Attempt
-from background_posting.services.notifications import request_digests
+from background_posting.services.notification_service import request_digests
 from background_posting.services.posting import accounts_named
 from background_posting.services.queues import posting_queue
-from background_posting.store import documents as document_store
+from background_posting.store import document_store, work_log
 from background_posting.store import reference as reference_store
-from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
 
 logger = Logger(child=True)

@@ -3,7 +3,7 @@
 The first asks for the documents' headers and, beside them, each company's profile,
 settings and transaction counter (the messages name the companies); the second for the line
 chunks the headers name and the accounts the headers name. Each document comes back whole
-and of one version (`store/documents.assembled`) and the companies' reference data as
+and of one version (`store/document_store.assembled`) and the companies' reference data as
 `store/reference.read` reads it, every read consistent. A journal whose lines name accounts has
 those read when it is posted (`services/worker.Batch.reference` reads what it lacks).
 """
@@ -15,7 +15,7 @@ from collections.abc import Collection
 from typing import Any
 
 from background_posting.domain.errors import NotFound
-from background_posting.store import documents as document_store
+from background_posting.store import document_store
 from background_posting.store import reference as reference_store
 from background_posting.store.base import batch_get
 

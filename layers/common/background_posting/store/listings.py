@@ -20,7 +20,7 @@ from pynamodb.expressions.condition import Condition
 
 from background_posting.domain.documents import COMPLETE, DOCUMENT_TYPES, TRADING_TYPES, Document
 from background_posting.domain.errors import InvalidRequest
-from background_posting.store.documents import WITH_BACKGROUND_ERRORS, DocumentRecord
+from background_posting.store.document_store import WITH_BACKGROUND_ERRORS, DocumentRecord
 
 
 @dataclass(frozen=True)

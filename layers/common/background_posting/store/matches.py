@@ -29,8 +29,8 @@ from pynamodb.exceptions import DoesNotExist
 
 from background_posting.domain.documents import COMPLETE, Document
 from background_posting.domain.errors import Conflict, NotFound
-from background_posting.store import documents as document_store
-from background_posting.store.documents import DocumentRecord
+from background_posting.store import document_store
+from background_posting.store.document_store import DocumentRecord
 from background_posting.store.writes import Write, transact
 
 MATCH_SK = "MATCH"

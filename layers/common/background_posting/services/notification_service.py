@@ -61,8 +61,7 @@ from background_posting.domain.work import LogGroup, Run
 from background_posting.services.digest_email import render_digest
 from background_posting.services.queues import notification_queue
 from background_posting.store import companies as company_store
-from background_posting.store import digest_claims, log_groups, work_log
-from background_posting.store import documents as document_store
+from background_posting.store import digest_claims, document_store, log_groups, work_log
 from background_posting.store import org as org_store
 
 logger = Logger(child=True)

@@ -1,7 +1,7 @@
 """Credit notes from invoices, Post & Match, Match, undoing a match, and the open-items list.
 
 The rules are in domain/matching.py; the writes in store/matches.py. Post & Match puts the
-invoice's side of the match into the credit note's own posting commit (services/documents
+invoice's side of the match into the credit note's own posting commit (services/document_service
 `post_now` with `extend`): one DynamoDB transaction posts the credit note and matches both,
 or nothing is written.
 """
@@ -34,11 +34,9 @@ from background_posting.domain.matching import (
     with_match,
     without_match,
 )
-from background_posting.services import documents as documents_service
-from background_posting.services import posting
+from background_posting.services import document_service, posting
 from background_posting.store import companies as company_store
-from background_posting.store import documents as document_store
-from background_posting.store import listings
+from background_posting.store import document_store, listings
 from background_posting.store import matches as match_store
 
 RACE_RETRIES = 8
@@ -65,10 +63,10 @@ def credit_note_from(
     """A new In Progress credit note for a Complete invoice's company, account and currency,
     with the invoice's lines (or those given), dated today in the company's time zone unless
     `fields` says otherwise; `source_document` names the invoice."""
-    invoice = documents_service.read_document(caller, invoice_id)
+    invoice = document_service.read_document(caller, invoice_id)
     note_type = credit_note_type(invoice)
     company = company_store.get_company(invoice.company)[0]
-    stamp = documents_service.now()
+    stamp = document_service.now()
     today = stamp.astimezone(ZoneInfo(company.timezone)).date()
     chosen = _credit_lines(invoice) if lines is None else lines
     note = Document(
@@ -102,7 +100,7 @@ def post_and_match(caller: Caller, credit_note_id: str) -> tuple[Document, Docum
     posting validation, or the invoice is not Complete, is matched already or has less
     outstanding than the credit note; a concurrent match or posting cancels the transaction.
     """
-    note = documents_service.read_document(caller, credit_note_id)
+    note = document_service.read_document(caller, credit_note_id)
     invoice = _header(caller, require_source(note))
     reasons = background_reasons(note, company_store.get_settings(note.company), "button")
     if reasons:
@@ -117,7 +115,7 @@ def post_and_match(caller: Caller, credit_note_id: str) -> tuple[Document, Docum
     post_and_match_pair(note, invoice, gross)
 
     match_id = uuid.uuid4().hex
-    at = documents_service.now()
+    at = document_service.now()
     note_side = new_match(match_id, invoice, gross, at, caller.user_id)
     current = invoice
     for attempt in range(RACE_RETRIES):
@@ -166,7 +164,7 @@ def _stored(
 
 
 def _header(caller: Caller, document_id: str) -> Document:
-    return documents_service.read_document(caller, document_id, with_lines=False)
+    return document_service.read_document(caller, document_id, with_lines=False)
 
 
 # -- Match and undo -------------------------------------------------------------------------
@@ -181,7 +179,7 @@ def match(
         document, other = _header(caller, document_id), _header(caller, other_id)
         pair = pair_of(document, other)
         matched = match_amount(pair, amount)
-        at = documents_service.now()
+        at = document_service.now()
         match_id = uuid.uuid4().hex
         invoice_after = _bumped(
             with_match(
@@ -227,8 +225,8 @@ def unmatch(caller: Caller, match_id: str) -> tuple[Document, Document]:
         invoice, note = _header(caller, stored.invoice), _header(caller, stored.credit_note)
         for document in (invoice, note):
             document.require_status("unmatched", COMPLETE)
-        invoice_after = _bumped(without_match(invoice, match_id), documents_service.now())
-        note_after = _bumped(without_match(note, match_id), documents_service.now())
+        invoice_after = _bumped(without_match(invoice, match_id), document_service.now())
+        note_after = _bumped(without_match(note, match_id), document_service.now())
         try:
             match_store.commit_unmatch((invoice, invoice_after), (note, note_after), match_id)
         except match_store.MatchRaced:
@@ -263,5 +261,5 @@ def list_documents(
 ) -> listings.Page:
     """Documents filtered by account and by having something outstanding, in the companies
     the caller may see (as the plain list: a named company, else those logged into)."""
-    companies = documents_service.companies_to_list(caller, company)
+    companies = document_service.companies_to_list(caller, company)
     return listings.list_by_account(companies, doc_type, status, account, outstanding, limit, token)

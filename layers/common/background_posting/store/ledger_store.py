@@ -35,8 +35,7 @@ from background_posting.domain.documents import (
     format_number,
 )
 from background_posting.domain.errors import Conflict, NotFound
-from background_posting.store import counters
-from background_posting.store import documents as document_store
+from background_posting.store import counters, document_store
 from background_posting.store import writes as store_writes
 from background_posting.store.base import StoreModel, register
 from background_posting.store.chunks import chunk_key, chunked, dumps, joined, span
@@ -174,8 +173,8 @@ def commit_many(
     """Post several documents of one company in one transaction, numbered consecutively.
 
     One update of the counter takes all their numbers at once (the company's counter is one
-    item: numbering k documents per commit lets one company post k times faster, see README
-    "At scale"). All or none: a failed condition on any document raises its refusal (for
+    item: numbering k documents per commit lets one company post k times faster, see
+    docs/at-scale.md). All or none: a failed condition on any document raises its refusal (for
     example `DocumentMoved` naming it), and nothing of any of them is written. `unchanged`
     are the checks that the reference data the postings were built from is still as read
     (`store.reference.unchanged`), written once for them all.

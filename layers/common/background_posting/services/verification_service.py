@@ -1,5 +1,5 @@
 """Invoice verification in the background: the `verify_invoice` step and what a user may do
-with an invoice verified with errors (../shared/DESIGN.md "Background invoice verification").
+with an invoice verified with errors (docs/design.md "Background invoice verification").
 
 The step (`verify`, called by the posting worker) reads the invoice, the referenced order
 lines (one BatchGetItem) and the company's tolerance, and asks the pure rule
@@ -42,14 +42,10 @@ from background_posting.domain.verification import (
 )
 from background_posting.domain.verification import verify as verify_invoice
 from background_posting.domain.work import Outcome, WorkerItem
-from background_posting.services import documents as documents_service
-from background_posting.services import posting
-from background_posting.services import tax as tax_service
+from background_posting.services import document_service, posting, tax_service
 from background_posting.services.attempts import Attempt, StepResult
 from background_posting.store import companies as company_store
-from background_posting.store import documents as document_store
-from background_posting.store import purchasing as purchasing_store
-from background_posting.store import work_log
+from background_posting.store import document_store, purchasing_store, work_log
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import Write, transact
 
@@ -267,7 +263,7 @@ def _require_with_errors(document: Document, action: str) -> None:
 
 def reschedule(caller: Caller, document_id: str) -> Document:
     """Verify again in the next run (after new goods receipts), whatever its retry delay."""
-    document = documents_service.read_document(caller, document_id, with_lines=False)
+    document = document_service.read_document(caller, document_id, with_lines=False)
     _require_with_errors(document, "rescheduled")
     item = _verification_item(document)
     assert document.verification is not None

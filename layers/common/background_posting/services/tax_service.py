@@ -50,8 +50,7 @@ from background_posting.domain.tax import (
 )
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
-from background_posting.store import documents as document_store
-from background_posting.store import work_log
+from background_posting.store import document_store, work_log
 
 logger = Logger(child=True)
 

@@ -30,9 +30,7 @@ from background_posting.domain.printout import Printout, printout
 from background_posting.domain.tax import cleared_line_taxes
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
-from background_posting.store import documents as document_store
-from background_posting.store import ledger as ledger_store
-from background_posting.store import listings
+from background_posting.store import document_store, ledger_store, listings
 from background_posting.store import reference as reference_store
 
 _input_adapter: TypeAdapter[Any] = TypeAdapter(DocumentInput, config=ConfigDict(defer_build=True))

@@ -1,4 +1,4 @@
-"""The one place that maps exceptions to HTTP answers in the error format of ../shared/API.md."""
+"""The one place that maps exceptions to HTTP answers in the error format of docs/api.md."""
 
 from __future__ import annotations
 

@@ -11,11 +11,9 @@ from background_posting.domain.documents import DISCARDED, IN_PROGRESS, READY_TO
 from background_posting.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.work import LogGroup, WorkerItem
-from background_posting.services import documents as documents_service
-from background_posting.services import posting, verification
-from background_posting.services import tax as tax_service
+from background_posting.services import document_service, posting, tax_service, verification_service
 from background_posting.store import companies as company_store
-from background_posting.store import documents as document_store
+from background_posting.store import document_store
 from background_posting.store import log_groups as group_store
 from background_posting.store import org as org_store
 from background_posting.store import worker_items as item_store
@@ -29,7 +27,7 @@ def _queue(document: Document, caller: Caller, group_id: str | None, title: str)
     settings = org_store.background_posting_settings()
     planned = plan_items(document, settings, posted_already=False)
     changed = document.moved_to(READY_TO_POST, datetime.now(UTC))
-    changed = verification.on_queue(document, changed)  # verification pending
+    changed = verification_service.on_queue(document, changed)  # verification pending
     writes: list[Write] = []
     if group_id is None:
         group_id, created = group_store.group_created(caller.user_id, caller.email, title)
@@ -67,7 +65,7 @@ def queue_for_later(
 
 def post_with_button(caller: Caller, document_id: str, mode: str) -> tuple[Document, bool]:
     """The Post button (`auto`) or the integration API (`immediate`): (document, queued)."""
-    document = documents_service.read_document(caller, document_id)
+    document = document_service.read_document(caller, document_id)
     document.require_postable()
     if mode == "auto":
         settings = company_store.get_settings(document.company)
@@ -75,7 +73,7 @@ def post_with_button(caller: Caller, document_id: str, mode: str) -> tuple[Docum
         if reasons:
             title = f"{document.number} sent to the background ({'; '.join(reasons)})"
             return _queue(document, caller, None, title), True
-    verification.refuse_immediate(document)
+    verification_service.refuse_immediate(document)
     return posting.post_with_follow_up(caller, document), False
 
 
@@ -89,7 +87,7 @@ def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Doc
     problems = []
     for document_id in unique:
         try:
-            document = documents_service.read_document(caller, document_id, with_lines=False)
+            document = document_service.read_document(caller, document_id, with_lines=False)
         except NotFound:
             problems.append(
                 {
@@ -119,7 +117,7 @@ def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Doc
     title = f"{len(documents)} documents posted from a list view"
     group_id = group_store.create_group(caller.user_id, caller.email, title)
     return [
-        _queue(documents_service.read_document(caller, d.id), caller, group_id, title)
+        _queue(document_service.read_document(caller, d.id), caller, group_id, title)
         for d in documents
     ]
 
@@ -131,14 +129,14 @@ def worker_items(caller: Caller, reference: str) -> list[WorkerItem]:
 def discard(caller: Caller, document_id: str) -> Document:
     """Discard a document: In Progress as usual, or an invoice verified with errors as it is
     (its worker items go with it); a tax AvaTax calculated for it (uncommitted) is voided."""
-    document = documents_service.read_document(caller, document_id, with_lines=False)
-    discarded = verification.discard_with_errors(caller, document)  # verified with errors
+    document = document_service.read_document(caller, document_id, with_lines=False)
+    discarded = verification_service.discard_with_errors(caller, document)  # verified with errors
     if discarded is not None:
         return discarded
     document.require_discardable()
     voided = tax_service.void_calculated(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
     return document_store.change_status(
-        document, document.moved_to(DISCARDED, documents_service.now(), **voided)
+        document, document.moved_to(DISCARDED, document_service.now(), **voided)
     )
 
 
@@ -159,8 +157,8 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
                 ]
             },
         )
-    document = documents_service.read_document(caller, document_id, with_lines=False)
-    back = verification.set_back_in_progress(caller, document)  # verified with errors
+    document = document_service.read_document(caller, document_id, with_lines=False)
+    back = verification_service.set_back_in_progress(caller, document)  # verified with errors
     if back is not None:
         return back
     caller.require_admin("set a Ready to Post document back to In Progress")
@@ -180,7 +178,7 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
 def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:
     """An administrator removes a document's pending worker items (none a worker holds)."""
     caller.require_admin("remove worker items")
-    document = documents_service.read_document(caller, document_id, with_lines=False)
+    document = document_service.read_document(caller, document_id, with_lines=False)
     items = item_store.items_of(document.id)
     held = item_store.delete_unleased(items, datetime.now(UTC).timestamp())
     if held:

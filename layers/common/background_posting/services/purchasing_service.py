@@ -17,7 +17,7 @@ from background_posting.domain.purchasing import (
 )
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
-from background_posting.store import purchasing as purchasing_store
+from background_posting.store import purchasing_store
 
 
 def _invalid(field: str, message: str, code: str = "invalid_request") -> ValidationFailed:

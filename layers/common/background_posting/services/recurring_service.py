@@ -30,12 +30,10 @@ from background_posting.domain.recurring import (
     RecurringInvoiceInput,
     invoice_id,
 )
-from background_posting.services import background
-from background_posting.services import documents as documents_service
+from background_posting.services import background_service, document_service
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
-from background_posting.store import documents as document_store
-from background_posting.store import recurring as recurring_store
+from background_posting.store import document_store, recurring_store
 
 logger = Logger(child=True)
 KEEP_INVOICE_IDS = 120
@@ -65,7 +63,7 @@ def create(caller: Caller, data: RecurringInvoiceInput) -> RecurringInvoice:
         start=data.start,
         until=data.until,
         save_and_post=data.save_and_post,
-        created_at=documents_service.now(),
+        created_at=document_service.now(),
         created_by=caller.user_id,
         created_by_email=caller.email,
     )
@@ -98,7 +96,7 @@ def delete(caller: Caller, template_id: str) -> RecurringInvoice:
 
 def _today() -> date:
     return (
-        documents_service.now()
+        document_service.now()
         .astimezone(ZoneInfo(get_settings(OrganisationTimeSettings).organisation_timezone))
         .date()
     )
@@ -147,7 +145,7 @@ def _create_one(template: RecurringInvoice, on: date) -> int:
     )
     new = 1
     try:
-        documents_service.create_document(owner, data, document_id=document_id)
+        document_service.create_document(owner, data, document_id=document_id)
     except Conflict as exc:
         if exc.code != "document_exists":
             raise
@@ -156,7 +154,7 @@ def _create_one(template: RecurringInvoice, on: date) -> int:
         document = document_store.get_document(document_id, with_lines=False).document
         if document.status == IN_PROGRESS:
             with contextlib.suppress(Conflict):  # a parallel run queued it first
-                background.post_with_button(owner, document_id, "auto")
+                background_service.post_with_button(owner, document_id, "auto")
     if new:
         logger.info(
             "recurring invoice created",
@@ -187,9 +185,9 @@ def save_and_post(caller: Caller, data: object) -> tuple[Document, bool]:
     A refused posting leaves the created document In Progress; the error says so and carries
     the document's id and number (`details.document`), so it can be corrected and posted.
     """
-    created = documents_service.create_document(caller, data)
+    created = document_service.create_document(caller, data)
     try:
-        return background.post_with_button(caller, created.id, "auto")
+        return background_service.post_with_button(caller, created.id, "auto")
     except DomainError as exc:
         exc.message = f"{created.number} was saved (In Progress) but not posted: {exc.message}"
         exc.details = exc.details | {

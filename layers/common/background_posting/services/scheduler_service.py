@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from background_posting.adapters.scheduler import EventBridgeScheduler, Target
+from background_posting.adapters.eventbridge_scheduler import EventBridgeScheduler, Target
 from background_posting.config import ApiFunctionSettings, OrganisationTimeSettings, get_settings
 from background_posting.domain.errors import Forbidden
 from background_posting.domain.identity import Caller
