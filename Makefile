@@ -82,7 +82,7 @@ e2e: install
 browser: install
 	$(BIN)/python -m pytest -q tests/browser
 
-## make screenshots: the console's main pages as docs/screenshots/*.png (shown in README.md)
+## make screenshots: the console's main pages as docs/screenshots/*.png (shown in docs/console.md)
 screenshots: install
 	$(BIN)/python -m tests.browser.screenshots docs/screenshots
 
@@ -90,12 +90,12 @@ screenshots: install
 deploy-console: install
 	$(BIN)/python -m infra.deploy_console $(STACK)
 
-## make fuzz: generated requests over the whole API on the local stack (>= 2,000; README "Tests")
+## make fuzz: generated requests over the whole API on the local stack (>= 2,000; docs/testing.md)
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-40} FUZZ_MIN_REQUESTS=$${FUZZ_MIN_REQUESTS:-2000} \
 		$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/e2e/test_fuzz.py
 
-## make bench: benchmarks on DynamoDB Local, not part of `make test` (README "Performance")
+## make bench: benchmarks on DynamoDB Local, not part of `make test` (docs/performance.md)
 bench: install
 	$(BIN)/python -m bench.run
 

@@ -70,7 +70,7 @@ def _fmt(value: Any, digits: int = 2) -> str:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    """The summary table (the README shows it) and the details under it."""
+    """The summary table (docs/performance.md shows it) and the details under it."""
     src, box = results["source"], results["machine"]
     quick = " (quick sizes)" if results["config"]["quick"] else ""
     out = [
@@ -230,4 +230,21 @@ def write(results: dict[str, Any], directory: Path, quick: bool) -> list[Path]:
         path = directory / (f"{name}.md.tmp" if quick else f"{name}.md")
         path.write_text(text)
         written.append(path)
+    if not quick:
+        prune_dated(directory)
     return written
+
+
+KEEP_DATED = 6
+"""Dated runs kept beside latest.* (the newest); older ones are in git's history."""
+
+
+def prune_dated(directory: Path, keep: int = KEEP_DATED) -> list[Path]:
+    """Remove all but the newest `keep` dated results (a .json and its .md each)."""
+    stamps = sorted({p.name.split(".")[0] for p in directory.glob("20*Z.*")})
+    removed = []
+    for stamp in stamps[:-keep] if keep else stamps:
+        for path in directory.glob(f"{stamp}.*"):
+            path.unlink()
+            removed.append(path)
+    return removed
