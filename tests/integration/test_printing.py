@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import re
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 
-from infra.gateway import claims_for, proxy_event
-from infra.lambda_runtime import LocalContext
-from tests.support.api import USERS, invoke_api
+from tests.support.api import invoke_api
 from tests.support.data import account_body, company_body, document_body
+from tests.support.printing import pdf_text
 
 OFFICE = {"line1": "1 Market Street", "city": "Leeds", "postal_code": "LS1 1AA", "country": "GB"}
 SHOP = {"line1": "22 Rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"}
@@ -33,23 +29,6 @@ def acme(api: Any) -> Any:
     )
     assert invoke_api(api, "POST", "/accounts", "admin", vendor).status == 201
     return api
-
-
-def pdf_text(api: Any, path: str) -> str:
-    """GET the PDF as API Gateway would receive it, and read its text back."""
-    claims = claims_for("clerk", USERS)
-    event = proxy_event("GET", path, {"Accept": "application/pdf"}, b"", claims)
-    result = api(event, LocalContext("ApiFunction", 29))
-    assert result["statusCode"] == 200, result.get("body")
-    headers = dict(result.get("headers") or {})
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        headers[name] = ", ".join(values)
-    assert headers["Content-Type"] == "application/pdf"
-    assert result["isBase64Encoded"] is True
-    data = base64.b64decode(result["body"])
-    assert data.startswith(b"%PDF-")
-    reader = PdfReader(io.BytesIO(data))
-    return re.sub(r"[ \t]+", " ", "\n".join(page.extract_text() for page in reader.pages))
 
 
 def test_a_posted_invoice_prints_as_a_real_invoice_in_html_and_pdf(acme: Any) -> None:

@@ -6,8 +6,11 @@ import itertools
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from background_posting.domain import qr_bill
+from background_posting.domain.bank_account import Iban, QrIban
 from background_posting.domain.model import LazyModel
 from background_posting.domain.money import Rate
 from background_posting.domain.types import (
@@ -116,6 +119,8 @@ class Company(Strict):
     )
     tax_codes: list[TaxCode] = Field(default_factory=list, max_length=200)
     address: Address | None = None
+    iban: Iban | None = None
+    qr_iban: QrIban | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Company:
@@ -130,6 +135,32 @@ class Company(Strict):
         if len(codes) != len(set(codes)):
             raise ValueError("tax codes must be unique")
         return self
+
+    @model_validator(mode="after")
+    def _fits_its_qr_bills(self) -> Company:
+        """A company in Switzerland or Liechtenstein prints QR-bills: its name, address and
+        IBAN must fit one (`qr_bill.creditor_problems`), each problem named by its field."""
+        problems = qr_bill.creditor_problems(self)
+        if problems:
+            raise ValidationError.from_exception_data(
+                "Company",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(problem.code, problem.message),
+                        loc=problem.field,
+                        input=self._entered(problem.field),
+                    )
+                    for problem in problems
+                ],
+            )
+        return self
+
+    def _entered(self, field: tuple[str, ...]) -> Any:
+        """What was entered at `field` (`("address", "city")`), as JSON."""
+        value: Any = self.model_dump(mode="json", include={field[0]})
+        for part in field:
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
 
     def period_for(self, day: date) -> Period | None:
         return next((p for p in self.periods if p.start <= day <= p.end), None)
@@ -174,6 +205,8 @@ class CompanyPatch(Strict):
     vendor_credit_terms: CreditTerms | None = None
     tax_codes: list[TaxCode] | None = None
     address: Address | None = None
+    iban: Iban | None = None
+    qr_iban: QrIban | None = None
 
     def apply_to(self, company: Company) -> Company:
         changes: dict[str, Any] = self.model_dump(exclude_unset=True)

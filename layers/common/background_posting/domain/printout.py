@@ -1,7 +1,7 @@
 """What a printed document shows: a real invoice or credit note (or a journal voucher).
 
 Pure: `printout` gathers, from the document, its company and its account, everything the HTML
-view (`templates/document.html.j2`) and the PDF (`http/printing_pdf.py`) print, already in
+view (`templates/document.html.j2`) and the PDF (`http/printing.py`) print, already in
 words and formatted, so that both show the same thing:
 
 * the issuer and the addressee with their names and addresses (a sales document is issued by
@@ -11,7 +11,10 @@ words and formatted, so that both show the same thing:
   at least the currency's minor units), tax code and net amount (rounded to the currency);
 * net, the tax per tax code (rate, taxable amount, tax), the gross total;
 * the settlement discount terms (pay by a date, take a percentage: the amount);
-* a journal: its lines' debits and credits and their totals.
+* a journal: its lines' debits and credits and their totals;
+* a sales invoice of a company in Switzerland or Liechtenstein: the QR-bill payment part and
+  receipt (`qr_bill.payment_part`), asking for the gross total (before posting) or what is
+  still outstanding (after it).
 
 The due date and discounts come from the posted transaction when there is one, else from the
 credit terms that posting would use (`credit_terms.terms_for`).
@@ -22,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
@@ -38,7 +41,11 @@ from background_posting.domain.documents import (
     type_name,
 )
 from background_posting.domain.money import Rate, minor_units, round_money
-from background_posting.domain.posting_checks import document_totals
+from background_posting.domain.posting_checks import DocumentTotals, document_totals
+from background_posting.domain.qr_bill import payment_part
+
+if TYPE_CHECKING:
+    from qrbill import QRBill
 
 LOCALE = "en_GB"
 
@@ -110,6 +117,7 @@ class Printout:
     terms: tuple[str, ...] = ()  # "Payment due by 20 December 2026.", discount sentences
     description: str = ""
     matches: tuple[tuple[str, str, str], ...] = ()  # (other document, date, amount)
+    payment_part: QRBill | None = None  # the Swiss QR-bill at the foot of the invoice
 
 
 def _address(address: Address | None) -> tuple[str, ...]:
@@ -232,7 +240,16 @@ def printout(
         terms=tuple(terms_text),
         description=document.description,
         matches=matched,
+        payment_part=payment_part(document, company, account, _to_pay(document, totals)),
     )
+
+
+def _to_pay(document: Document, totals: DocumentTotals) -> Decimal | None:
+    """What the invoice asks to be paid: what is still outstanding once posted, else the gross
+    total (None while an external provider's tax is not known)."""
+    if document.outstanding is not None:
+        return document.outstanding
+    return totals.gross if totals.tax_known else None
 
 
 def _taxes(

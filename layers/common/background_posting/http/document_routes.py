@@ -215,8 +215,10 @@ def get_transaction(
     "number, document and due date, lines with unit prices at the precision entered, net, tax "
     "per code, total and settlement discount terms. `format=html` (default) answers "
     "`text/html`; `format=pdf` answers `application/pdf` (base64 in the Lambda response, "
-    "decoded by API Gateway for a request with `Accept: application/pdf`). 409 when Ready to "
-    "Post or Discarded.",
+    "decoded by API Gateway for a request with `Accept: application/pdf`). A sales invoice of "
+    "a company in Switzerland or Liechtenstein, in CHF or EUR, with an IBAN or QR-IBAN, "
+    "carries the Swiss QR-bill payment part and receipt at its foot (docs/documents.md). 409 "
+    "when Ready to Post or Discarded.",
     responses={
         200: {
             "description": "The printed document",

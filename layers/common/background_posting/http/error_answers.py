@@ -134,6 +134,8 @@ LABELS: dict[str, str] = {
     "postal_code": "Postal code",
     "line1": "Address line 1",
     "line2": "Address line 2",
+    "iban": "IBAN",
+    "qr_iban": "QR-IBAN",
     "receivable_control": "Receivable control account",
     "payable_control": "Payable control account",
     "sales_tax": "Sales tax account",

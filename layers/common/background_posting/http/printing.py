@@ -5,17 +5,33 @@ same content as a PDF. fpdf2 is pure Python (no browser, nothing native beyond P
 wheels), so the PDF is made inside the API's Lambda. The font is DejaVu Sans (shipped in
 `background_posting/fonts`, its licence beside it): the core PDF fonts cannot print €, ₹ or
 a customer's name in Greek.
+
+A Swiss QR-bill (`Printout.payment_part`) is drawn by `qrbill` as SVG: inline in the HTML,
+and in the PDF as vector graphics at the foot of the last page (or of a page of its own when
+the invoice leaves less than its 105 mm free), in Liberation Sans, one of the fonts the
+QR-bill's style guide allows (shipped beside DejaVu Sans, its licence beside it).
 """
 
 from __future__ import annotations
 
+import io
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from background_posting.domain.printout import Printout
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+    from qrbill import QRBill
+
+# The QR-bill's fonts (its style guide: Arial, Frutiger, Helvetica or Liberation Sans): the
+# PDF embeds Liberation Sans; a browser uses it or Arial or Helvetica.
+QR_BILL_FONTS = "Liberation Sans,Arial,Helvetica"
+PAYMENT_PART_HEIGHT = 106  # mm: the payment part's 105 and the 1 qrbill draws its scissors in
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +45,21 @@ def _environment() -> Environment:
 
 
 def render_html(printout: Printout) -> str:
-    return _environment().get_template("document.html.j2").render(p=printout)
+    bill = printout.payment_part
+    return (
+        _environment()
+        .get_template("document.html.j2")
+        .render(p=printout, payment_part=None if bill is None else Markup(_svg(bill)))
+    )
+
+
+def _svg(bill: QRBill) -> str:
+    """The payment part and receipt as an SVG element (qrbill escapes the text it writes)."""
+    bill.font_family = QR_BILL_FONTS
+    drawn = io.StringIO()
+    bill.as_svg(drawn)
+    svg = drawn.getvalue()
+    return svg[svg.index("<svg") :]
 
 
 def _font(name: str) -> str:
@@ -113,4 +143,16 @@ def render_pdf(printout: Printout) -> bytes:
         pdf.ln(3)
         for sentence in printout.terms:
             pdf.multi_cell(0, 5, sentence, new_x="LMARGIN", new_y="NEXT")
+    if printout.payment_part is not None:
+        _payment_part(pdf, printout.payment_part)
     return bytes(pdf.output())
+
+
+def _payment_part(pdf: FPDF, bill: QRBill) -> None:
+    """The QR-bill across the foot of the page, on a page of its own if this one is too full."""
+    top = pdf.h - PAYMENT_PART_HEIGHT
+    if pdf.get_y() > top - 2:  # the invoice reaches into where the payment part goes
+        pdf.add_page()
+    pdf.add_font("Liberation Sans", "", _font("LiberationSans-Regular.ttf"))
+    pdf.add_font("Liberation Sans", "B", _font("LiberationSans-Bold.ttf"))
+    pdf.image(io.BytesIO(_svg(bill).encode()), x=0, y=top, w=pdf.w)
