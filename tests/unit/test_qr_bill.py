@@ -106,6 +106,12 @@ def test_a_swiss_company_with_a_qr_iban_asks_for_the_amount_with_a_qr_reference(
     assert bill.debtor is not None and bill.debtor.name == "CUST01 Customer plc"
 
 
+def test_a_company_in_liechtenstein_prints_qr_bills_too() -> None:
+    vaduz = {"line1": "Städtle 1", "city": "Vaduz", "postal_code": "9490", "country": "LI"}
+    bill = payment_part(make_document(currency="CHF"), swiss(address=vaduz), None, Decimal(5))
+    assert bill is not None and bill.creditor.country == "LI" and bill.creditor.city == "Vaduz"
+
+
 def test_with_an_iban_alone_it_takes_a_creditor_reference() -> None:
     company = swiss(qr_iban=None, iban="CH9300762011623852957")
     bill = payment_part(make_document(currency="EUR"), company, None, Decimal("10"))

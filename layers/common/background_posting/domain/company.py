@@ -146,7 +146,9 @@ class Company(Strict):
                 "Company",
                 [
                     InitErrorDetails(
-                        type=PydanticCustomError(problem.code, problem.message),
+                        type=PydanticCustomError(
+                            problem.code, "{sentence}", {"sentence": problem.message}
+                        ),
                         loc=problem.field,
                         input=self._entered(problem.field),
                     )
