@@ -246,12 +246,26 @@ def test_a_company_outside_switzerland_prints_as_before(api: Any) -> None:
 
 
 def test_the_html_print_shows_the_same_payment_part(helv: Any) -> None:
-    invoice = created(helv, invoice_body())
+    # Given an invoice to a customer whose name holds markup
+    customer = account_body(
+        "MARK01",
+        company="HELV",
+        name="<b>Bold</b> & Co",
+        trading_currencies=["CHF"],
+        address=CUSTOMER_ADDRESS,
+    )
+    assert invoke_api(helv, "POST", "/accounts", "admin", customer).status == 201
+    invoice = created(helv, invoice_body(account="MARK01"))
+    # When it is printed as HTML
     html = invoke_api(helv, "GET", f"/documents/{invoice['id']}/print", "clerk").body
+    # Then the page holds the payment part as an inline SVG, with what the PDF shows
     assert 'aria-label="QR-bill payment part"' in html and "<svg" in html
     assert "<?xml" not in html  # the SVG element inline, not a document
     assert "Payment part" in html and "CH44 3199 9123 0008 8901 2" in html
     assert "00 00000 00000 00000 00000 00011" in html and "434.66" in html
+    # and the customer's name as text, in the payment part as above it
+    assert "<b>Bold</b>" not in html
+    assert html.count("&lt;b&gt;Bold&lt;/b&gt; &amp; Co") >= 3  # To, receipt, payment part
 
 
 # --- the company's IBAN, QR-IBAN and address ---------------------------------------------
