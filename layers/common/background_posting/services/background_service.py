@@ -6,7 +6,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from background_posting.domain.background import PlannedItem, background_reasons, plan_items
+from background_posting.domain.background import (
+    PlannedItem,
+    background_reasons,
+    plan_items,
+    with_maximum_in_force,
+)
 from background_posting.domain.documents import DISCARDED, IN_PROGRESS, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
@@ -123,7 +128,13 @@ def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Doc
 
 
 def worker_items(caller: Caller, reference: str) -> list[WorkerItem]:
-    return [i for i in item_store.by_reference(reference) if caller.may_use(i.company)]
+    items = [i for i in item_store.by_reference(reference) if caller.may_use(i.company)]
+    return _shown(items)
+
+
+def _shown(items: list[WorkerItem]) -> list[WorkerItem]:
+    """Worker items as an answer shows them: with the maximum attempts in force now."""
+    return with_maximum_in_force(items, org_store.background_posting_settings()) if items else []
 
 
 def discard(caller: Caller, document_id: str) -> Document:
@@ -170,7 +181,7 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
             f"{'' if len(remaining) == 1 else 's'}: remove them first (Remove worker items, on "
             "the document's page), then set it back to In Progress.",
             code="worker_items_remain",
-            details={"worker_items": remaining},
+            details={"worker_items": _shown(remaining)},
         )
     return document_store.change_status(document, document.moved_to(IN_PROGRESS, datetime.now(UTC)))
 
@@ -185,7 +196,7 @@ def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:
         raise Conflict(
             f"A worker is processing {document.number} now; try again when it has finished.",
             code="worker_item_in_progress",
-            details={"worker_items": held},
+            details={"worker_items": _shown(held)},
         )
     return {"removed": len(items), "reference": document.number}
 
