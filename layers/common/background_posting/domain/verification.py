@@ -114,10 +114,14 @@ def verify(
     settings: InvoiceVerificationSettings,
     currency: str,
     at: datetime,
+    *,
+    online: bool = False,
 ) -> Verification:
     """The verification of an invoice's referencing lines against the order lines' receipts.
 
     Every referenced order line must be in `order_lines` (the caller reports missing ones).
+    `online`: verified at the screen (`mode: immediate`), so its errors say that nothing was
+    posted rather than that it waits for the next run.
     """
     invoiced_by_line: dict[OrderKey, Decimal] = {}
     first_index: dict[OrderKey, int] = {}
@@ -160,7 +164,9 @@ def verify(
     }
     if abs(difference) > tolerance:
         return Verification(
-            status="with_errors", errors=_errors(checks, first_index, currency, **base), **base
+            status="with_errors",
+            errors=_errors(checks, first_index, currency, online=online, **base),
+            **base,
         )
     if difference == 0:
         return Verification(status="verified", outcome="matched", **base)
@@ -174,6 +180,7 @@ def _errors(
     first_index: Mapping[OrderKey, int],
     currency: str,
     *,
+    online: bool,
     expected: Decimal,
     invoiced: Decimal,
     difference: Decimal,
@@ -187,8 +194,13 @@ def _errors(
             "message": f"The invoice charges {_money(invoiced, currency)} for goods received "
             f"and not yet invoiced worth {_money(expected, currency)}: a difference of "
             f"{_money(difference, currency)}, beyond the tolerance of "
-            f"{_money(tolerance, currency)}. It is verified again in every run (goods may "
-            "arrive meanwhile); reschedule, change or discard it.",
+            f"{_money(tolerance, currency)}. "
+            + (
+                "Nothing was posted: post it in the background to wait for the goods, or change it."
+                if online
+                else "It is verified again in every run (goods may arrive meanwhile); "
+                "reschedule, change or discard it."
+            ),
             "field": "lines",
             "expected": format(expected, "f"),
             "invoiced": format(invoiced, "f"),

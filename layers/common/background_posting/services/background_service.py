@@ -15,6 +15,7 @@ from background_posting.domain.background import (
 from background_posting.domain.documents import DISCARDED, IN_PROGRESS, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
+from background_posting.domain.verification import needs_verification
 from background_posting.domain.work import LogGroup, WorkerItem
 from background_posting.services import document_service, posting, tax_service, verification_service
 from background_posting.store import companies as company_store
@@ -78,7 +79,8 @@ def post_with_button(caller: Caller, document_id: str, mode: str) -> tuple[Docum
         if reasons:
             title = f"{document.number} sent to the background ({'; '.join(reasons)})"
             return _queue(document, caller, None, title), True
-    verification_service.refuse_immediate(document)
+    if needs_verification(document):  # online invoice verification, then posted at once
+        return verification_service.post_online(caller, document), False
     return posting.post_with_follow_up(caller, document), False
 
 

@@ -34,6 +34,7 @@ from background_posting.domain.errors import NotFound as NotFoundError
 from background_posting.domain.identity import Caller
 from background_posting.domain.purchasing import OrderLine
 from background_posting.domain.verification import (
+    SHORT_OF_GOODS,
     InvoiceLineRef,
     Verification,
     allocations,
@@ -115,15 +116,48 @@ def on_queue(document: Document, changed: Document) -> Document:
     return changed.model_copy(update={"verification": Verification(status="pending")})
 
 
-def refuse_immediate(document: Document) -> None:
-    """The integration API posts at once; an invoice to verify against receipts cannot."""
-    if needs_verification(document):
-        raise Conflict(
-            f"{document.number} references purchase order lines: it is verified against goods "
-            'receipts in the background. Post it with {"mode": "auto"}.',
-            code="verification_required",
-            details={"number": document.number},
+def verification_now(document: Document, *, online: bool = False) -> Verification:
+    """What verification says of the invoice now, by the background step's own rule (online
+    verification and the preview); writes nothing. ValidationFailed when an order it names
+    does not match."""
+    refs, lines = _checked(document)
+    settings = company_store.get_settings(document.company).invoice_verification
+    return verify_invoice(
+        refs, lines, settings, document.currency, datetime.now(UTC), online=online
+    )
+
+
+def _verified_online(document: Document) -> tuple[Document, list[Write]]:
+    """The invoice verified now, and its order lines marked invoiced in the posting's commit;
+    with errors, 422 listing them (nothing written)."""
+    result = verification_now(document, online=True)
+    if result.status == "with_errors":
+        raise ValidationFailed(
+            f"{document.number} does not match its goods receipts, so it was not posted: "
+            f"{result.errors[0]['message']}",
+            code=SHORT_OF_GOODS,
+            details={"errors": result.errors, "verification": result.model_dump(mode="json")},
         )
+    verified = document.model_copy(update={"verification": result})
+    return verified, purchasing_store.invoiced(allocations(result))
+
+
+def post_online(caller: Caller, document: Document) -> Document:
+    """`{"mode": "immediate"}` on an invoice that references order lines: verified now by the
+    same rule as in the background. Verified, it posts at once (its commit marks the order
+    lines invoiced, conditionally, as the step's does); with errors, 422 and nothing changes.
+    Another invoice taking the same receipts meanwhile makes it verify again."""
+    for _ in range(REVERIFY_LIMIT):
+        try:
+            return posting.post_with_follow_up(caller, document, _verified_online)
+        except purchasing_store.ReceiptsTaken:
+            logger.info("online verification overtaken", extra={"reference": document.number})
+            document = document_service.read_document(caller, document.id)
+            document.require_postable()
+    raise Conflict(
+        f"{document.number}: other invoices kept using the same goods receipts; post it again.",
+        code="verification_contention",
+    )
 
 
 # -- the worker step ----------------------------------------------------------------------------
