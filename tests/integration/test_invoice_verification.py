@@ -355,9 +355,10 @@ def test_the_openapi_document_describes_purchasing_and_verification(api: Any) ->
     assert {"status", "expected", "invoiced", "difference", "checked_at", "errors"} <= set(
         schemas["Verification"]["properties"]
     )
-    assert {"tolerance_amount", "tolerance_percent", "within_tolerance"} == set(
+    assert {"tolerance_amount", "tolerance_percent", "within_tolerance", "after_posting"} == set(
         schemas["InvoiceVerificationSettings"]["properties"]
     )
+    assert {"post"} <= set(paths["/documents/{document_id}/complete-verification"])
 
 
 def test_online_verification_says_what_the_background_would_and_changes_nothing_until_verified(
@@ -414,3 +415,57 @@ def test_online_verification_says_what_the_background_would_and_changes_nothing_
     second = office.invoice()
     again = office.post_online(second)
     assert (again.status, again.error_code) == (422, "invoice_verification_failed")
+
+
+def test_a_company_may_post_verified_invoices_not_completed_until_someone_completes_them(
+    api: Any, aws: Settings
+) -> None:
+    # Given a company that wants a second look at verified invoices before they are done
+    office = Purchasing(api, aws, invoice_verification={"after_posting": "posted_not_completed"})
+    office.receive(1, "100")
+    office.receive(2, "50")
+    queued, online = office.invoice(), office.invoice([("1", "10.00", 1)])
+
+    # When one invoice is verified in a run and... (the receipts cover only one of them)
+    office.post(queued)
+    office.run()
+
+    # Then it is posted, its verification not completed, and the list finds it
+    posted = office.read(queued)
+    assert posted["status"] == "Complete" and posted["transaction_number"]
+    assert posted["verification"]["status"] == "posted_not_completed"
+    waiting = office.call(
+        "GET", "/documents?company=ACME&type=payable_invoice&verification=posted_not_completed"
+    ).body["documents"]
+    assert [d["id"] for d in waiting] == [queued["id"]]
+
+    # When the clerk completes it
+    done = office.call("POST", f"/documents/{queued['id']}/complete-verification")
+
+    # Then its verification is posted, with who and when; once only
+    assert done.status == 200, done.body
+    assert done.body["verification"]["status"] == "posted"
+    assert done.body["verification"]["completed_by"] == "clerk"
+    assert done.body["verification"]["completed_at"]
+    again = office.call("POST", f"/documents/{queued['id']}/complete-verification")
+    assert (again.status, again.error_code) == (409, "verification_not_open")
+    assert "posted_not_completed" not in str(
+        office.call("GET", "/documents?company=ACME&verification=posted_not_completed").body[
+            "documents"
+        ]
+    )
+    # ...and an invoice with nothing left to verify against is refused online, unchanged
+    refused = office.post_online(online)
+    assert (refused.status, refused.error_code) == (422, "invoice_verification_failed")
+    # ...nor can an In Progress invoice be completed
+    open_one = office.call("POST", f"/documents/{online['id']}/complete-verification")
+    assert (open_one.status, open_one.error_code) == (409, "verification_not_open")
+
+
+def test_by_default_a_verified_invoice_is_posted_and_done(api: Any, aws: Settings) -> None:
+    office = Purchasing(api, aws)
+    office.receive(1, "100")
+    office.receive(2, "50")
+    posted = office.post_online(office.invoice())
+    assert posted.status == 200, posted.body
+    assert posted.body["verification"]["status"] == "verified"

@@ -58,6 +58,13 @@ class InvoiceVerificationSettings(LazyModel):
     )
     tolerance_percent: Percent = Field(default=Decimal(0), description="Of the expected total.")
     within_tolerance: Literal["accept", "reduce"] = "accept"
+    after_posting: Literal["posted", "posted_not_completed"] = Field(
+        default="posted",
+        description="posted: a verified invoice is posted and done (`verification.status` "
+        "verified); posted_not_completed: it posts with `verification.status` "
+        "posted_not_completed until someone completes it (POST "
+        "/documents/{id}/complete-verification), for a second look before payment",
+    )
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,14 @@ def _errors(
     return errors
 
 
+def as_posted(result: Verification, settings: InvoiceVerificationSettings) -> Verification:
+    """A verified invoice's verification as it posts: `posted_not_completed` when the company
+    wants a person to complete it, else as verified."""
+    if result.status == "verified" and settings.after_posting == "posted_not_completed":
+        return result.model_copy(update={"status": "posted_not_completed"})
+    return result
+
+
 def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str) -> Document:
     """The document as it posts after verification: its own lines (those without a GL account
     on their order line's), then the adjustment.
@@ -247,7 +262,7 @@ def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str
     the vendor is owed what it invoiced and the expense is what the receipts are worth.
     """
     verification = document.verification
-    if verification is None or verification.status != "verified":
+    if verification is None or not verification.verified:
         return document
     order_gl = {(c.purchase_order, c.line): c.gl_account for c in verification.order_lines}
     own: list[Any] = []

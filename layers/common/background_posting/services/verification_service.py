@@ -38,6 +38,7 @@ from background_posting.domain.verification import (
     InvoiceLineRef,
     Verification,
     allocations,
+    as_posted,
     needs_verification,
     references,
 )
@@ -118,13 +119,14 @@ def on_queue(document: Document, changed: Document) -> Document:
 
 def verification_now(document: Document, *, online: bool = False) -> Verification:
     """What verification says of the invoice now, by the background step's own rule (online
-    verification and the preview); writes nothing. ValidationFailed when an order it names
-    does not match."""
+    verification and the preview), as it would post; writes nothing. ValidationFailed when an
+    order it names does not match."""
     refs, lines = _checked(document)
     settings = company_store.get_settings(document.company).invoice_verification
-    return verify_invoice(
+    result = verify_invoice(
         refs, lines, settings, document.currency, datetime.now(UTC), online=online
     )
+    return as_posted(result, settings)
 
 
 def _verified_online(document: Document) -> tuple[Document, list[Write]]:
@@ -178,7 +180,7 @@ def verify(attempt: Attempt, document: Document | None) -> StepResult:
         if result.status == "with_errors":
             return _wait_for_goods(attempt, document, result)
         try:
-            return _post_verified(attempt, document, result)
+            return _post_verified(attempt, document, as_posted(result, settings))
         except purchasing_store.ReceiptsTaken:
             logger.info("verification overtaken", extra={"reference": document.number})
             try:  # verify again against what is left
@@ -305,6 +307,33 @@ def reschedule(caller: Caller, document_id: str) -> Document:
         }
     )
     _write(document, changed, [purchasing_store.due_now(item)])
+    return changed
+
+
+def complete(caller: Caller, document_id: str) -> Document:
+    """A verified invoice posted, not completed, is completed (`verification.status` posted):
+    who and when are kept; once only, whatever two people pressed at once."""
+    document = document_service.read_document(caller, document_id, with_lines=False)
+    verification = document.verification
+    if verification is None or verification.status != "posted_not_completed":
+        state = verification.status if verification else "not verified"
+        raise Conflict(
+            f"{document.number} is {document.status} (verification: {state}): only an invoice "
+            "posted with its verification not completed can be completed.",
+            code="verification_not_open",
+            details={"number": document.number, "verification": state},
+        )
+    at = datetime.now(UTC)
+    changed = document.model_copy(
+        update={
+            "verification": verification.model_copy(
+                update={"status": "posted", "completed_by": caller.user_id, "completed_at": at}
+            ),
+            "version": document.version + 1,
+            "updated_at": at,
+        }
+    )
+    _write(document, changed, [])
     return changed
 
 
