@@ -228,7 +228,11 @@ class Verification(LazyModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["pending", "with_errors", "verified"]
+    status: Literal["pending", "with_errors", "verified", "posted_not_completed", "posted"] = Field(
+        description="pending, then with_errors (waiting for goods) or verified; once posted, "
+        "`verified` (the company's `after_posting: posted`), or `posted_not_completed` until "
+        "someone completes the verification, then `posted`"
+    )
     expected: Amount | None = None
     invoiced: Amount | None = None
     difference: Amount | None = Field(default=None, description="invoiced - expected")
@@ -243,6 +247,15 @@ class Verification(LazyModel):
     checked_at: datetime | None = None
     errors: list[dict[str, Any]] = Field(default_factory=list)
     order_lines: list[OrderLineCheck] = Field(default_factory=list)
+    completed_by: str | None = Field(
+        default=None, description="Who completed a verification posted, not completed"
+    )
+    completed_at: datetime | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Verified within tolerance (posted or about to be), whatever its status after."""
+        return self.status in ("verified", "posted_not_completed", "posted")
 
 
 class Document(LazyModel):

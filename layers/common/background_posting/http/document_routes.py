@@ -94,6 +94,13 @@ def list_documents(
     outstanding: Annotated[
         bool, Query(description="Only posted invoices and credit notes with an amount open")
     ] = False,
+    verification: Annotated[
+        Literal["pending", "with_errors", "verified", "posted_not_completed", "posted"] | None,
+        Query(
+            description="Only payable invoices whose invoice verification has this status "
+            "(posted_not_completed: posted, waiting for someone to complete the verification)"
+        ),
+    ] = None,
 ) -> DocumentPage:
     caller = caller_from(router.current_event)
     if account is not None or outstanding:  # the open-items list (services/matching_service.py)
@@ -102,7 +109,7 @@ def list_documents(
         )
     else:
         page = document_service.list_documents(
-            caller, company, type, status, limit, next, has_background_errors
+            caller, company, type, status, limit, next, has_background_errors, verification
         )
     return DocumentPage(
         documents=[d.model_dump(mode="json", exclude={"lines"}) for d in page.documents],
