@@ -120,8 +120,8 @@ def prepare_posting(
     staged = ledger_store.stage_lines(document, line_rows(draft), also)
     return ledger_store.Posting(
         document,
-        # Invoices and credit notes: the control line's value, unsigned, less what is matched
-        # in this very commit (Post & Match); see domain/matching.py.
+        # Invoices and credit notes: their gross (negative when its sign does not fit the
+        # type), less what is matched in this very commit (Post & Match); see domain/matching.py.
         document.completed(actor, at, outstanding=posted_outstanding(document, draft)),
         _header_body(draft, document, actor, at),
         staged,
@@ -142,11 +142,13 @@ def commit_postings(
 
 
 def posted_outstanding(document: Document, draft: TransactionDraft) -> Decimal | None:
-    """What a posted invoice or credit note has outstanding (None for a journal)."""
+    """What a posted invoice or credit note has outstanding (None for a journal): its gross,
+    which is the control line's value signed the way its type has it (an invoice that credits
+    the account, or a credit note that charges it, has a negative outstanding that no match
+    takes), less what is matched."""
     if document.is_journal:
         return None
-    control = draft.control_value or Decimal(0)
-    return abs(control) - sum((m.amount for m in document.matches), Decimal(0))
+    return draft.totals["gross"] - sum((m.amount for m in document.matches), Decimal(0))
 
 
 def post_now(
