@@ -8,7 +8,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 ## The browser the console's tests drive (Debian's; Playwright cannot download its own here).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test soak lint typecheck cfn-lint checkov fuzz unit integration e2e browser screenshots deploy-console bench requirements clean
+.PHONY: install run test soak lint typecheck cfn-lint checkov fuzz unit integration e2e browser screenshots deploy-console bench requirements build clean
+
+## The SAM CLI in a venv of its own: its pins (boto3, pydantic, cfn-lint) cannot share the
+## product's lock (docs/dependencies.md)
+SAM_CLI_VERSION := 1.170.0
+SAM_VENV := .venv-sam
 
 $(STAMP):
 	@command -v javac >/dev/null || (apt-get update -q && apt-get install -y -q openjdk-17-jdk-headless)
@@ -17,6 +22,9 @@ $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check uv==0.13.9
 	$(BIN)/uv sync --frozen --inexact --quiet
+	$(SAM_VENV)/bin/sam --version 2>/dev/null | grep -q $(SAM_CLI_VERSION) || \
+		($(BIN)/uv venv -q --allow-existing -p 3.11 $(SAM_VENV) && \
+		 $(BIN)/uv pip install -q -p $(SAM_VENV)/bin/python aws-sam-cli==$(SAM_CLI_VERSION))
 	npm ci --prefix infra --no-audit --no-fund --loglevel=error
 	npm ci --prefix console --no-audit --no-fund --loglevel=error
 	mkdir -p console/vendor
@@ -99,9 +107,13 @@ fuzz: install
 bench: install
 	$(BIN)/python -m bench.run
 
+## make build: `sam build` of template.yaml into .aws-sam/build (the layer: layers/common/Makefile)
+build: install
+	$(SAM_VENV)/bin/sam build --template template.yaml --build-dir .aws-sam/build
+
 ## The layer's requirements.txt (what `sam build` installs) comes from the lock file.
 requirements: install
 	$(BIN)/uv export --frozen --no-dev --no-hashes --no-emit-project --quiet -o layers/common/requirements.txt
 
 clean:
-	rm -rf $(VENV) infra/node_modules console/node_modules console/vendor .local .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam infra/node_modules console/node_modules console/vendor .local .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -55,10 +55,6 @@ ACTION = "verify_invoice"
 REVERIFY_LIMIT = 3  # a verification overtaken by another invoice's posting is redone this often
 
 
-class ReceiptsTaken(Conflict):
-    """Another invoice's posting invoiced these order lines after this verification read them."""
-
-
 # -- when the Post button sends the invoice to the background ---------------------------------
 
 
