@@ -17,6 +17,7 @@ from background_posting.domain.documents import (
 )
 from background_posting.domain.identity import Caller
 from background_posting.domain.ledger import TransactionDraft, build_transaction
+from background_posting.domain.money import Rate
 from background_posting.domain.tax import calculated_externally, tax_override
 from background_posting.domain.verification import lines_to_post
 from background_posting.services import tax_service
@@ -93,11 +94,19 @@ def draft_json(draft: TransactionDraft) -> dict[str, Any]:
     }
 
 
+def _fraction(rate: Rate) -> list[str]:
+    return [format(rate.numerator, "f"), format(rate.denominator, "f")]
+
+
 def _header_body(
     draft: TransactionDraft, document: Document, actor: str, at: datetime
 ) -> dict[str, Any]:
     """The transaction header's body (the store adds its number at the commit)."""
     return draft_json(draft) | {
+        "exact_rates": {  # as fractions: what a reversal posts at (services/reversal.py)
+            "document_to_home": _fraction(draft.rate_document_to_home),
+            "home_to_dual": _fraction(draft.rate_home_to_dual),
+        },
         "document_id": document.id,
         "document_number": document.number,
         "document_type": document.type,
