@@ -8,6 +8,7 @@ from background_posting.config import Settings
 from background_posting.domain.company import CompanyPatch, Period
 from background_posting.domain.document_input import DocumentPatch
 from background_posting.domain.documents import Document
+from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.services import (
     background_service,
     document_service,
@@ -76,7 +77,9 @@ def test_an_invoice_with_an_income_schedule_posts_then_recognises_its_income(
     due, _ = item_store.due_documents(shard, None, None, now=late_january)
     assert [d.document_id for d in due] == [journals[january].id]
     # And doing the work again creates nothing twice
-    assert income_schedules.recognise(invoice.id, "admin", group.id, 3) == [
+    assert income_schedules.recognise(
+        invoice.id, "admin", group.id, BackgroundPostingSettings()
+    ) == [
         adjustment,
         november,
         january,

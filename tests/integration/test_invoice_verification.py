@@ -52,6 +52,10 @@ class Purchasing:
     def post(self, document: dict[str, Any]) -> Answer:
         return self.call("POST", f"/documents/{document['id']}/post", "clerk", {"mode": "auto"})
 
+    def post_online(self, document: dict[str, Any]) -> Answer:
+        path = f"/documents/{document['id']}/post"
+        return self.call("POST", path, "clerk", {"mode": "immediate"})
+
     def run(self) -> dict[str, Any]:
         """Run Now, with the run, worker and notification functions until the queues drain."""
         run_id = self.call("POST", "/scheduler/run", "runner").body["run_id"]
@@ -273,9 +277,7 @@ def test_purchase_orders_are_checked_and_seen_only_in_their_company(
     ]
 
 
-def test_an_invoice_referencing_orders_is_checked_at_post_and_never_posted_at_once(
-    api: Any, aws: Settings
-) -> None:
+def test_an_invoice_referencing_orders_is_checked_at_post(api: Any, aws: Settings) -> None:
     office = Purchasing(api, aws)
     unknown = office.call("POST", "/documents", "clerk", invoice_body([("1", "10.00", 9)])).body
     good = office.invoice()
@@ -284,9 +286,9 @@ def test_an_invoice_referencing_orders_is_checked_at_post_and_never_posted_at_on
     assert (refused.status, refused.error_code) == (422, "posting_validation_failed")
     assert refused.body["error"]["details"]["errors"][0]["field"] == "lines[0].purchase_order_line"
     assert office.read(unknown)["status"] == "In Progress"
-    # The integration API cannot skip the verification
-    immediate = office.call("POST", f"/documents/{good['id']}/post", "clerk", {"mode": "immediate"})
-    assert (immediate.status, immediate.error_code) == (409, "verification_required")
+    # Posted online (the integration API) it is verified now: no goods yet, so 422 and nothing
+    immediate = office.post_online(good)
+    assert (immediate.status, immediate.error_code) == (422, "invoice_verification_failed")
     assert office.read(good)["status"] == "In Progress"
     # Only payable invoices reference purchase orders; both fields or none
     sales = {**invoice_body(), "type": "sales_invoice", "account": "CUST01"}
@@ -353,6 +355,117 @@ def test_the_openapi_document_describes_purchasing_and_verification(api: Any) ->
     assert {"status", "expected", "invoiced", "difference", "checked_at", "errors"} <= set(
         schemas["Verification"]["properties"]
     )
-    assert {"tolerance_amount", "tolerance_percent", "within_tolerance"} == set(
+    assert {"tolerance_amount", "tolerance_percent", "within_tolerance", "after_posting"} == set(
         schemas["InvoiceVerificationSettings"]["properties"]
     )
+    assert {"post"} <= set(paths["/documents/{document_id}/complete-verification"])
+
+
+def test_online_verification_says_what_the_background_would_and_changes_nothing_until_verified(
+    api: Any, aws: Settings
+) -> None:
+    # Given the source's order with only the first receipt, and the vendor's invoice of 1,600
+    office = Purchasing(api, aws)
+    office.receive(1, "100")
+    invoice = office.invoice()
+    before = office.read(invoice)
+
+    # When the clerk previews it: the preview says what verification would say
+    preview = office.call("POST", f"/documents/{invoice['id']}/preview").body
+    assert preview["verification"]["status"] == "with_errors"
+    assert preview["verification"]["expected"] == "1000.00"
+
+    # When the clerk posts it online
+    refused = office.post_online(invoice)
+
+    # Then 422 with the same errors the background run gives, and nothing changed
+    assert (refused.status, refused.error_code) == (422, "invoice_verification_failed"), (
+        refused.body
+    )
+    errors = refused.body["error"]["details"]["errors"]
+    assert [e["code"] for e in errors] == [
+        "invoice_verification_failed",
+        "order_line_difference",
+        "order_line_difference",
+    ]
+    assert "Nothing was posted" in errors[0]["message"]
+    assert errors[2]["field"] == "lines[1]" and errors[2]["not_received"] == "50"
+    after = office.read(invoice)
+    assert (after["status"], after["version"]) == ("In Progress", before["version"])
+    assert after.get("verification") is None and office.items(invoice) == []
+    order = office.order()
+    assert [order[n]["invoiced_quantity"] for n in (1, 2)] == ["0", "0"]
+
+    # When the second receipt arrives and the clerk posts it online again
+    office.receive(2, "50")
+    assert (
+        office.call("POST", f"/documents/{invoice['id']}/preview").body["verification"]["status"]
+        == "verified"
+    )
+    posted = office.post_online(invoice)
+
+    # Then it is verified and Complete at once, its order lines invoiced, nothing queued
+    assert posted.status == 200, posted.body
+    assert posted.body["status"] == "Complete"
+    assert posted.body["verification"]["status"] == "verified"
+    assert office.items(invoice) == []
+    order = office.order()
+    assert [order[n]["invoiced_quantity"] for n in (1, 2)] == ["100", "50"]
+    # ...and the receipts cannot be invoiced again, online or in the background
+    second = office.invoice()
+    again = office.post_online(second)
+    assert (again.status, again.error_code) == (422, "invoice_verification_failed")
+
+
+def test_a_company_may_post_verified_invoices_not_completed_until_someone_completes_them(
+    api: Any, aws: Settings
+) -> None:
+    # Given a company that wants a second look at verified invoices before they are done
+    office = Purchasing(api, aws, invoice_verification={"after_posting": "posted_not_completed"})
+    office.receive(1, "100")
+    office.receive(2, "50")
+    queued, online = office.invoice(), office.invoice([("1", "10.00", 1)])
+
+    # When one invoice is verified in a run and... (the receipts cover only one of them)
+    office.post(queued)
+    office.run()
+
+    # Then it is posted, its verification not completed, and the list finds it
+    posted = office.read(queued)
+    assert posted["status"] == "Complete" and posted["transaction_number"]
+    assert posted["verification"]["status"] == "posted_not_completed"
+    waiting = office.call(
+        "GET", "/documents?company=ACME&type=payable_invoice&verification=posted_not_completed"
+    ).body["documents"]
+    assert [d["id"] for d in waiting] == [queued["id"]]
+
+    # When the clerk completes it
+    done = office.call("POST", f"/documents/{queued['id']}/complete-verification")
+
+    # Then its verification is posted, with who and when; once only
+    assert done.status == 200, done.body
+    assert done.body["verification"]["status"] == "posted"
+    assert done.body["verification"]["completed_by"] == "clerk"
+    assert done.body["verification"]["completed_at"]
+    again = office.call("POST", f"/documents/{queued['id']}/complete-verification")
+    assert (again.status, again.error_code) == (409, "verification_not_open")
+    assert "posted_not_completed" not in str(
+        office.call("GET", "/documents?company=ACME&verification=posted_not_completed").body[
+            "documents"
+        ]
+    )
+    # ...and an invoice with nothing left to verify against is refused online, unchanged
+    refused = office.post_online(online)
+    assert (refused.status, refused.error_code) == (422, "invoice_verification_failed")
+    # ...nor can an In Progress invoice be completed
+    open_one = office.call("POST", f"/documents/{online['id']}/complete-verification")
+    assert (open_one.status, open_one.error_code) == (409, "verification_not_open")
+
+
+def test_by_default_a_verified_invoice_is_posted_and_done(api: Any, aws: Settings) -> None:
+    office = Purchasing(api, aws)
+    office.receive(1, "100")
+    office.receive(2, "50")
+    posted = office.post_online(office.invoice())
+    assert posted.status == 200, posted.body
+    assert posted.body["verification"]["status"] == "verified"

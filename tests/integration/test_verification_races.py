@@ -15,7 +15,7 @@ import pytest
 
 from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
-from background_posting.domain.errors import Conflict
+from background_posting.domain.errors import Conflict, ValidationFailed
 from background_posting.domain.purchasing import GoodsReceiptInput, PurchaseOrderInput
 from background_posting.services import (
     background_service,
@@ -107,6 +107,42 @@ def test_two_invoices_for_the_same_receipts_never_invoice_them_twice(
     # ...and the waiting invoice keeps its verification item, its attempts not counted
     (item, _posting) = item_store.items_of(waiting.id)
     assert item.action == "verify_invoice" and item.attempts == 0
+
+
+def test_two_invoices_posted_online_for_the_same_receipts_never_invoice_them_twice(
+    local_store: Settings, verified_together: None
+) -> None:
+    # Given the received order and two In Progress invoices of 1,600.00 for the same receipts
+    from background_posting.services import document_service
+
+    given_company()
+    given_received_order()
+    invoices = [
+        document_service.create_document(ADMIN, _documents.validate_python(invoice_body()))
+        for _ in range(2)
+    ]
+
+    # When two clerks post them online at the same moment (both verify before either commits)
+    results = race(
+        *(
+            lambda d=d: background_service.post_with_button(ADMIN, d.id, "immediate")
+            for d in invoices
+        )
+    )
+
+    # Then one posts; the other verifies again, finds the receipts used and is refused
+    posted = [r for r in results if isinstance(r, tuple)]
+    refused = [r for r in results if isinstance(r, ValidationFailed)]
+    assert len(posted) == 1 and len(refused) == 1, results
+    assert refused[0].code == "invoice_verification_failed"
+    statuses = sorted(read(d).status for d in invoices)
+    assert statuses == [COMPLETE, "In Progress"]
+    assert counters.current("ACME", "TRN") == 1
+    order = purchasing_service.read_order(ADMIN, ORDER_ID)
+    assert [(ln.received_quantity, ln.invoiced_quantity) for ln in order.lines] == [
+        (Decimal(100), Decimal(100)),
+        (Decimal(50), Decimal(50)),
+    ]
 
 
 def test_two_goods_receipts_at_once_never_exceed_the_ordered_quantity(

@@ -214,6 +214,7 @@ def avatax_stages(api: Any, settings: Settings, drain: Drain) -> dict[str, Any]:
         seen["avatax_discarded"] = invoke_api(
             api, "POST", f"/documents/{refused['id']}/discard", "clerk"
         )
+        standin.fail_next("commit", 400)  # the first commit fails: an attempt is counted
         for run_number in (1, 2):
             run = invoke_api(api, "POST", "/scheduler/run", "runner").body
             with acting_as("ScheduledPostingFunction"):
@@ -238,7 +239,8 @@ def avatax_stages(api: Any, settings: Settings, drain: Drain) -> dict[str, Any]:
     assert seen["avatax_button"].status == 202 and seen["avatax_at_once"].status == 200
     assert seen["avatax_refused"].status == 422
     assert seen["avatax_discarded"].body["tax"]["status"] == "voided"
-    assert seen["avatax_run1"]["at_once"]["tax"]["status"] == "committed"
+    assert seen["avatax_run1"]["at_once"]["tax"]["status"] == "calculated"  # failed once
+    assert seen["avatax_run2"]["at_once"]["tax"]["status"] == "committed"
     assert seen["avatax_run2"]["button"]["tax"]["status"] == "committed"
     assert sorted(seen["avatax_transactions"].values()) == ["Cancelled", "Committed", "Committed"]
     return seen

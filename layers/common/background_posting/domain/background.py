@@ -5,18 +5,23 @@ Pure rules over plain data (docs/design.md "When posting goes to the background"
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal
 
 from background_posting.domain.documents import Document, DocumentLine
-from background_posting.domain.settings import BackgroundPostingSettings, CompanySettings
+from background_posting.domain.settings import (
+    AttemptsSetting,
+    BackgroundPostingSettings,
+    CompanySettings,
+)
 from background_posting.domain.verification import needs_verification
 from background_posting.domain.work import (
     ACTION_ORDER,
     POSTING_ACTIONS,
     TAX_COMMIT_ACTIONS,
     Action,
+    WorkerItem,
 )
 
 Origin = Literal["button", "list_view", "integration"]
@@ -87,11 +92,35 @@ class PlannedItem:
     sequence: int
     action: Action
     max_attempts: int
+    """The maximum in force when it is queued (what the item shows until it is read again)."""
+    attempts_setting: AttemptsSetting
 
     @classmethod
-    def of(cls, action: Action, max_attempts: int) -> PlannedItem:
+    def of(
+        cls, action: Action, settings: BackgroundPostingSettings, attempts_setting: AttemptsSetting
+    ) -> PlannedItem:
         """The item doing `action`, in its place among a document's items."""
-        return cls(ACTION_ORDER.index(action), action, max_attempts)
+        return cls(
+            ACTION_ORDER.index(action), action, settings.maximum(attempts_setting), attempts_setting
+        )
+
+
+def maximum_attempts(item: WorkerItem, settings: BackgroundPostingSettings) -> int:
+    """The maximum attempts that count for `item` now: the setting in force at this attempt, so
+    that lowering or raising it reaches work already queued (an item queued before items named
+    their setting keeps the maximum it was queued with)."""
+    if item.attempts_setting == "max_attempts_avatax":
+        return settings.max_attempts_avatax
+    if item.attempts_setting == "max_attempts":
+        return settings.max_attempts
+    return item.max_attempts
+
+
+def with_maximum_in_force(
+    items: list[WorkerItem], settings: BackgroundPostingSettings
+) -> list[WorkerItem]:
+    """The items as shown: each with the maximum attempts that count for it now."""
+    return [replace(item, max_attempts=maximum_attempts(item, settings)) for item in items]
 
 
 def plan_items(
@@ -104,7 +133,7 @@ def plan_items(
     follow-up work: the tax commit, income schedule journals.
     """
     avatax = document.tax_mode == "avatax" and not document.is_journal  # journals have no tax
-    attempts = settings.max_attempts_avatax if avatax else settings.max_attempts
+    counted_against: AttemptsSetting = "max_attempts_avatax" if avatax else "max_attempts"
     actions: list[Action] = []
     if not posted_already:
         if avatax:
@@ -116,4 +145,4 @@ def plan_items(
         actions.append(Action.COMMIT_TAX)
     if document.type == "sales_invoice" and has_income_schedule(document):
         actions.append(Action.INCOME_SCHEDULE_JOURNALS)
-    return [PlannedItem.of(action, attempts) for action in actions]
+    return [PlannedItem.of(action, settings, counted_against) for action in actions]

@@ -228,7 +228,11 @@ class Verification(LazyModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["pending", "with_errors", "verified"]
+    status: Literal["pending", "with_errors", "verified", "posted_not_completed", "posted"] = Field(
+        description="pending, then with_errors (waiting for goods) or verified; once posted, "
+        "`verified` (the company's `after_posting: posted`), or `posted_not_completed` until "
+        "someone completes the verification, then `posted`"
+    )
     expected: Amount | None = None
     invoiced: Amount | None = None
     difference: Amount | None = Field(default=None, description="invoiced - expected")
@@ -243,6 +247,26 @@ class Verification(LazyModel):
     checked_at: datetime | None = None
     errors: list[dict[str, Any]] = Field(default_factory=list)
     order_lines: list[OrderLineCheck] = Field(default_factory=list)
+    completed_by: str | None = Field(
+        default=None, description="Who completed a verification posted, not completed"
+    )
+    completed_at: datetime | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Verified within tolerance (posted or about to be), whatever its status after."""
+        return self.status in ("verified", "posted_not_completed", "posted")
+
+
+class PostingRates(LazyModel):
+    """The exchange rates a document posts at instead of those of its date, each as a fraction
+    (numerator, denominator): a reversal's are its original's, so that it negates it exactly
+    in home and dual currency too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_to_home: tuple[Decimal, Decimal]
+    home_to_dual: tuple[Decimal, Decimal]
 
 
 class Document(LazyModel):
@@ -288,6 +312,15 @@ class Document(LazyModel):
         default=None, description="The invoice a credit note was created from"
     )
     verification: Verification | None = None
+    posting_rates: PostingRates | None = Field(
+        default=None,
+        description="The rates it posts at instead of those of its date (a reversal: the "
+        "original's)",
+    )
+    reverses: str | None = Field(default=None, description="The journal this one reverses")
+    reversed_by: str | None = Field(
+        default=None, description="The journal that reverses this one (posted or queued)"
+    )
 
     @model_validator(mode="before")
     @classmethod

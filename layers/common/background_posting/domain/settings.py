@@ -64,6 +64,10 @@ class CompanySettings(LazyModel):
         return self.line_thresholds.get(document_type, DEFAULT_LINE_THRESHOLD)
 
 
+AttemptsSetting = Literal["max_attempts", "max_attempts_avatax"]
+"""Which background posting setting a worker item's attempts count against."""
+
+
 class BackgroundPostingSettings(LazyModel):
     """How many runs may fail on a document before it goes back to In Progress."""
 
@@ -71,3 +75,7 @@ class BackgroundPostingSettings(LazyModel):
 
     max_attempts_avatax: Attempts = 3
     max_attempts: Attempts = 3
+
+    def maximum(self, setting: AttemptsSetting) -> int:
+        """The maximum attempts the named setting holds now."""
+        return self.max_attempts_avatax if setting == "max_attempts_avatax" else self.max_attempts

@@ -58,6 +58,13 @@ class InvoiceVerificationSettings(LazyModel):
     )
     tolerance_percent: Percent = Field(default=Decimal(0), description="Of the expected total.")
     within_tolerance: Literal["accept", "reduce"] = "accept"
+    after_posting: Literal["posted", "posted_not_completed"] = Field(
+        default="posted",
+        description="posted: a verified invoice is posted and done (`verification.status` "
+        "verified); posted_not_completed: it posts with `verification.status` "
+        "posted_not_completed until someone completes it (POST "
+        "/documents/{id}/complete-verification), for a second look before payment",
+    )
 
 
 @dataclass(frozen=True)
@@ -114,10 +121,14 @@ def verify(
     settings: InvoiceVerificationSettings,
     currency: str,
     at: datetime,
+    *,
+    online: bool = False,
 ) -> Verification:
     """The verification of an invoice's referencing lines against the order lines' receipts.
 
     Every referenced order line must be in `order_lines` (the caller reports missing ones).
+    `online`: verified at the screen (`mode: immediate`), so its errors say that nothing was
+    posted rather than that it waits for the next run.
     """
     invoiced_by_line: dict[OrderKey, Decimal] = {}
     first_index: dict[OrderKey, int] = {}
@@ -160,7 +171,9 @@ def verify(
     }
     if abs(difference) > tolerance:
         return Verification(
-            status="with_errors", errors=_errors(checks, first_index, currency, **base), **base
+            status="with_errors",
+            errors=_errors(checks, first_index, currency, online=online, **base),
+            **base,
         )
     if difference == 0:
         return Verification(status="verified", outcome="matched", **base)
@@ -174,6 +187,7 @@ def _errors(
     first_index: Mapping[OrderKey, int],
     currency: str,
     *,
+    online: bool,
     expected: Decimal,
     invoiced: Decimal,
     difference: Decimal,
@@ -187,8 +201,13 @@ def _errors(
             "message": f"The invoice charges {_money(invoiced, currency)} for goods received "
             f"and not yet invoiced worth {_money(expected, currency)}: a difference of "
             f"{_money(difference, currency)}, beyond the tolerance of "
-            f"{_money(tolerance, currency)}. It is verified again in every run (goods may "
-            "arrive meanwhile); reschedule, change or discard it.",
+            f"{_money(tolerance, currency)}. "
+            + (
+                "Nothing was posted: post it in the background to wait for the goods, or change it."
+                if online
+                else "It is verified again in every run (goods may arrive meanwhile); "
+                "reschedule, change or discard it."
+            ),
             "field": "lines",
             "expected": format(expected, "f"),
             "invoiced": format(invoiced, "f"),
@@ -225,6 +244,14 @@ def _errors(
     return errors
 
 
+def as_posted(result: Verification, settings: InvoiceVerificationSettings) -> Verification:
+    """A verified invoice's verification as it posts: `posted_not_completed` when the company
+    wants a person to complete it, else as verified."""
+    if result.status == "verified" and settings.after_posting == "posted_not_completed":
+        return result.model_copy(update={"status": "posted_not_completed"})
+    return result
+
+
 def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str) -> Document:
     """The document as it posts after verification: its own lines (those without a GL account
     on their order line's), then the adjustment.
@@ -235,7 +262,7 @@ def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str
     the vendor is owed what it invoiced and the expense is what the receipts are worth.
     """
     verification = document.verification
-    if verification is None or verification.status != "verified":
+    if verification is None or not verification.verified:
         return document
     order_gl = {(c.purchase_order, c.line): c.gl_account for c in verification.order_lines}
     own: list[Any] = []

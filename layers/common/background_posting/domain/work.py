@@ -110,6 +110,10 @@ class WorkerItem:
     not_before: float
     lease_owner: str | None
     lease_until: float | None
+    attempts_setting: str | None = None
+    """The background posting setting its attempts count against (`max_attempts` or
+    `max_attempts_avatax`), read at each attempt; None on items queued before items named it,
+    which keep `max_attempts`, the maximum in force when they were queued."""
 
     def held_at(self, now: float) -> bool:
         """A worker holds the item's lease at `now` (a POSIX time)."""

@@ -83,3 +83,29 @@ def reschedule_verification(document_id: DocumentId) -> RescheduledInvoice:
         status=document.status,
         verification=document.verification,
     )
+
+
+class CompletedInvoice(LazyModel):
+    """The invoice with its verification completed (`verification.status` posted, with
+    `completed_by` and `completed_at`)."""
+
+    id: str
+    number: str
+    status: str
+    verification: Verification
+
+
+@router.post(
+    "/documents/<document_id>/complete-verification",
+    tags=["Purchasing"],
+    summary="Complete the verification of an invoice posted, not completed",
+)
+def complete_verification(document_id: DocumentId) -> CompletedInvoice:
+    document = verification_service.complete(caller_from(router.current_event), document_id)
+    assert document.verification is not None
+    return CompletedInvoice(
+        id=document.id,
+        number=document.number,
+        status=document.status,
+        verification=document.verification,
+    )

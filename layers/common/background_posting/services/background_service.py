@@ -6,10 +6,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from background_posting.domain.background import PlannedItem, background_reasons, plan_items
+from background_posting.domain.background import (
+    PlannedItem,
+    background_reasons,
+    plan_items,
+    with_maximum_in_force,
+)
 from background_posting.domain.documents import DISCARDED, IN_PROGRESS, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
+from background_posting.domain.verification import needs_verification
 from background_posting.domain.work import LogGroup, WorkerItem
 from background_posting.services import document_service, posting, tax_service, verification_service
 from background_posting.store import companies as company_store
@@ -22,8 +28,14 @@ from background_posting.store.writes import Write, transact
 MAX_LIST_VIEW_DOCUMENTS = 100
 
 
-def _queue(document: Document, caller: Caller, group_id: str | None, title: str) -> Document:
-    """In Progress -> Ready to Post with its worker items, in one transaction."""
+def _queue(
+    document: Document,
+    caller: Caller,
+    group_id: str | None,
+    title: str,
+    also: Sequence[Write] = (),
+) -> Document:
+    """In Progress -> Ready to Post with its worker items (and `also`), in one transaction."""
     settings = org_store.background_posting_settings()
     planned = plan_items(document, settings, posted_already=False)
     changed = document.moved_to(READY_TO_POST, datetime.now(UTC))
@@ -34,6 +46,7 @@ def _queue(document: Document, caller: Caller, group_id: str | None, title: str)
         writes.append(created)
     writes.append(document_store.moved(document, changed))
     writes.extend(item_store.items_added(document, planned, caller.user_id, group_id))
+    writes.extend(also)
     try:
         transact(writes)
     except document_store.DocumentMoved as exc:
@@ -43,6 +56,12 @@ def _queue(document: Document, caller: Caller, group_id: str | None, title: str)
             f"{document.number} changed meanwhile; try again.", code="concurrent_update"
         ) from exc
     return changed
+
+
+def queue(document: Document, caller: Caller, title: str, also: Sequence[Write] = ()) -> Document:
+    """Send the document to the background in a log group of its own, with `also` in the
+    same transaction (a reversal: its original marked reversed)."""
+    return _queue(document, caller, None, title, also)
 
 
 def queue_for_later(
@@ -73,7 +92,8 @@ def post_with_button(caller: Caller, document_id: str, mode: str) -> tuple[Docum
         if reasons:
             title = f"{document.number} sent to the background ({'; '.join(reasons)})"
             return _queue(document, caller, None, title), True
-    verification_service.refuse_immediate(document)
+    if needs_verification(document):  # online invoice verification, then posted at once
+        return verification_service.post_online(caller, document), False
     return posting.post_with_follow_up(caller, document), False
 
 
@@ -123,7 +143,13 @@ def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Doc
 
 
 def worker_items(caller: Caller, reference: str) -> list[WorkerItem]:
-    return [i for i in item_store.by_reference(reference) if caller.may_use(i.company)]
+    items = [i for i in item_store.by_reference(reference) if caller.may_use(i.company)]
+    return _shown(items)
+
+
+def _shown(items: list[WorkerItem]) -> list[WorkerItem]:
+    """Worker items as an answer shows them: with the maximum attempts in force now."""
+    return with_maximum_in_force(items, org_store.background_posting_settings()) if items else []
 
 
 def discard(caller: Caller, document_id: str) -> Document:
@@ -170,7 +196,7 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
             f"{'' if len(remaining) == 1 else 's'}: remove them first (Remove worker items, on "
             "the document's page), then set it back to In Progress.",
             code="worker_items_remain",
-            details={"worker_items": remaining},
+            details={"worker_items": _shown(remaining)},
         )
     return document_store.change_status(document, document.moved_to(IN_PROGRESS, datetime.now(UTC)))
 
@@ -185,7 +211,7 @@ def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:
         raise Conflict(
             f"A worker is processing {document.number} now; try again when it has finished.",
             code="worker_item_in_progress",
-            details={"worker_items": held},
+            details={"worker_items": _shown(held)},
         )
     return {"removed": len(items), "reference": document.number}
 

@@ -116,9 +116,12 @@ def list_documents(
     limit: int,
     token: str | None,
     has_background_errors: bool | None = None,
+    verification: str | None = None,
 ) -> listings.Page:
     companies = companies_to_list(caller, company)
-    return listings.list_documents(companies, doc_type, status, limit, token, has_background_errors)
+    return listings.list_documents(
+        companies, doc_type, status, limit, token, has_background_errors, verification
+    )
 
 
 def companies_to_list(caller: Caller, company: str | None) -> list[str]:

@@ -3,8 +3,9 @@
 Each failure is one transaction: the attempt counted on the item (conditional on the
 attempts read and on the lease, so an attempt made by two overlapping workers counts once,
 and an item already removed gets no more), the log entry with every error, and the run's
-count. At the maximum attempts the limit policy (`domain.background.at_limit`) decides, in
-the same transaction:
+count. The maximum is the background posting setting in force at this attempt (not the one
+the item was queued with). At the maximum attempts the limit policy
+(`domain.background.at_limit`) decides, in the same transaction:
 
 * not posted yet (`calculate_tax`, `post_document`): the document goes back to In Progress,
   loses its worker items, and keeps its last errors; the errors stay in its worker log group;
@@ -21,7 +22,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from background_posting.config import get_settings
-from background_posting.domain.background import AtLimit, at_limit
+from background_posting.domain.background import AtLimit, at_limit, maximum_attempts
 from background_posting.domain.documents import (
     IN_PROGRESS,
     READY_TO_POST,
@@ -32,6 +33,7 @@ from background_posting.domain.errors import DomainError
 from background_posting.domain.work import Outcome
 from background_posting.services.attempts import Attempt, StepResult
 from background_posting.store import document_store, log_groups
+from background_posting.store import org as org_store
 from background_posting.store import worker_items as item_store
 from background_posting.store.worker_items import WorkerItem
 from background_posting.store.writes import Write, transact
@@ -53,7 +55,8 @@ def fail(attempt: Attempt, document: Document | None, errors: list[dict[str, Any
     now = datetime.now(UTC).timestamp()
     summary = "; ".join(str(e.get("message", "")) for e in errors)
     failed = attempt.entry(Outcome.FAILED, errors, attempts)
-    policy = at_limit(item.action) if attempts >= item.max_attempts else None
+    maximum = maximum_attempts(item, org_store.background_posting_settings())  # as it is now
+    policy = at_limit(item.action) if attempts >= maximum else None
     try:
         if policy is AtLimit.RETURN_DOCUMENT and document is not None:
             if document.status == READY_TO_POST:
@@ -73,7 +76,7 @@ def fail(attempt: Attempt, document: Document | None, errors: list[dict[str, Any
             *attempt.counted(Outcome.FAILED),
         ]
         if policy is AtLimit.KEEP_TRYING:
-            writes.append(_commit_overdue(attempt, attempts))
+            writes.append(_commit_overdue(attempt, attempts, maximum))
         transact(writes)
     except item_store.ItemGone:
         # another worker counted this very attempt, or the item was removed meanwhile
@@ -158,12 +161,12 @@ def _abandon(attempt: Attempt, failed: Write, attempts: int, now: float) -> None
     )
 
 
-def _commit_overdue(attempt: Attempt, attempts: int) -> Write:
+def _commit_overdue(attempt: Attempt, attempts: int, maximum: int) -> Write:
     """A tax commit failed its maximum attempts: still tried in every run, and now an alarm."""
     item = attempt.item
     message = (
         f"The tax of {item.reference} is still not committed in AvaTax after {attempts} "
-        f"attempts (the maximum is {item.max_attempts}). {item.reference} stays Complete and "
+        f"attempts (the maximum is {maximum}). {item.reference} stays Complete and "
         "the commit is tried again in every run; correct what the errors above say, or remove "
         f"the worker item (DELETE /documents/{item.document_id}/worker-items) and commit it in "
         "AvaTax by hand."

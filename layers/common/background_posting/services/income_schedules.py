@@ -13,13 +13,16 @@ from background_posting.domain.background import PlannedItem
 from background_posting.domain.documents import IN_PROGRESS, Document
 from background_posting.domain.errors import Conflict
 from background_posting.domain.income_schedule import PlannedJournal, plan_journals
+from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.domain.work import Action
 from background_posting.services import background_service, posting
 from background_posting.store import companies as company_store
 from background_posting.store import document_store
 
 
-def recognise(invoice_id: str, actor: str, log_group: str, max_attempts: int) -> list[str]:
+def recognise(
+    invoice_id: str, actor: str, log_group: str, settings: BackgroundPostingSettings
+) -> list[str]:
     """Create and post (or queue for their date) the invoice's income schedule journals."""
     invoice = document_store.get_document(invoice_id).document
     company = company_store.get_company(invoice.company)[0]
@@ -34,7 +37,7 @@ def recognise(invoice_id: str, actor: str, log_group: str, max_attempts: int) ->
                     journal,
                     actor,
                     log_group,
-                    PlannedItem.of(Action.POST_DOCUMENT, max_attempts),
+                    PlannedItem.of(Action.POST_DOCUMENT, settings, "max_attempts"),
                     due.timestamp(),
                 )
             else:

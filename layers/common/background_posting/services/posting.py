@@ -4,7 +4,7 @@ reference data changed meanwhile."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,6 +17,7 @@ from background_posting.domain.documents import (
 )
 from background_posting.domain.identity import Caller
 from background_posting.domain.ledger import TransactionDraft, build_transaction
+from background_posting.domain.money import Rate
 from background_posting.domain.tax import calculated_externally, tax_override
 from background_posting.domain.verification import lines_to_post
 from background_posting.services import tax_service
@@ -93,11 +94,19 @@ def draft_json(draft: TransactionDraft) -> dict[str, Any]:
     }
 
 
+def _fraction(rate: Rate) -> list[str]:
+    return [format(rate.numerator, "f"), format(rate.denominator, "f")]
+
+
 def _header_body(
     draft: TransactionDraft, document: Document, actor: str, at: datetime
 ) -> dict[str, Any]:
     """The transaction header's body (the store adds its number at the commit)."""
     return draft_json(draft) | {
+        "exact_rates": {  # as fractions: what a reversal posts at (services/reversal.py)
+            "document_to_home": _fraction(draft.rate_document_to_home),
+            "home_to_dual": _fraction(draft.rate_home_to_dual),
+        },
         "document_id": document.id,
         "document_number": document.number,
         "document_type": document.type,
@@ -178,19 +187,31 @@ def post_now(
             reference_store.refresh(reference)  # built again from what the company says now
 
 
-def post_with_follow_up(caller: Caller, document: Document) -> Document:
+Prepare = Callable[[Document], tuple[Document, Sequence[Write]]]
+"""A last step before an online posting: the document as it posts and the writes its commit
+must also make (online invoice verification: the verified invoice and its order lines
+marked invoiced)."""
+
+
+def post_with_follow_up(
+    caller: Caller, document: Document, prepare: Prepare | None = None
+) -> Document:
     """Post at once; follow-up work (tax commit, income schedule journals) becomes worker items
     in the same transaction, so it can never be lost. AvaTax calculates the tax first (saved on
-    the document, uncommitted); a later run commits it."""
+    the document, uncommitted); a later run commits it. `prepare` runs after the tax is known
+    and may refuse (nothing is written then)."""
     if calculated_externally(document):
         document = tax_service.calculate_and_save(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
+    also: Sequence[Write] = ()
+    if prepare is not None:
+        document, also = prepare(document)
     planned = plan_items(document, org_store.background_posting_settings(), posted_already=True)
-    follow_up: list[Write] = []
+    follow_up: list[Write] = list(also)
     if planned:
         group, created = log_groups.group_created(
             caller.user_id, caller.email, f"Follow-up work for {document.number}"
         )
-        follow_up = [created, *item_store.items_added(document, planned, caller.user_id, group)]
+        follow_up += [created, *item_store.items_added(document, planned, caller.user_id, group)]
     try:
         return post_now(document, caller.user_id, follow_up)
     except document_store.DocumentMoved:

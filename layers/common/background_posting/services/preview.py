@@ -7,7 +7,9 @@ reads the document, the company, its settings and the accounts, and writes nothi
 number is taken, no ledger item, counter, worker item or log entry is written, and the
 document keeps its version. An AvaTax document whose tax has not been calculated is not sent
 to AvaTax (that would create a transaction there): the preview says the tax is calculated when
-the document posts.
+the document posts. A payable invoice that references purchase order lines is verified
+against its receipts by the background step's own rule (`verification`), and the transaction
+shown is the one the verified invoice would post (a reduction or small difference included).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from background_posting.domain.documents import IN_PROGRESS, READY_TO_POST
 from background_posting.domain.errors import ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.posting_checks import DocumentTotals, document_totals
-from background_posting.services import document_service, posting
+from background_posting.domain.verification import needs_verification
+from background_posting.services import document_service, posting, verification_service
 from background_posting.store import companies as company_store
 
 
@@ -51,6 +54,10 @@ def preview(caller: Caller, document_id: str, offset: int, limit: int) -> dict[s
         "totals": _totals_json(document_totals(document, company)),
     }
     try:
+        if needs_verification(document):  # what the verification would say, and post
+            verification = verification_service.verification_now(document)
+            body["verification"] = verification.model_dump(mode="json")
+            document = document.model_copy(update={"verification": verification})
         draft = posting.draft_for(document)
     except ValidationFailed as failed:
         return body | {

@@ -29,6 +29,7 @@ from background_posting.services import (
 )
 from background_posting.services.attempts import Attempt, StepResult
 from background_posting.store import document_store, work_log
+from background_posting.store import org as org_store
 from background_posting.store import worker_items as item_store
 from background_posting.store.transient import is_aws_error, is_transient
 from background_posting.store.writes import transact
@@ -167,7 +168,7 @@ def income_schedule_journals(attempt: Attempt, document: Document | None) -> Ste
     """Income schedule journals for a posted invoice; the invoice stays Complete whatever."""
     item = attempt.item
     numbers = income_schedules.recognise(
-        item.document_id, item.submitted_by, item.log_group, item.max_attempts
+        item.document_id, item.submitted_by, item.log_group, org_store.background_posting_settings()
     )
     transact(
         [

@@ -34,9 +34,11 @@ from background_posting.domain.errors import NotFound as NotFoundError
 from background_posting.domain.identity import Caller
 from background_posting.domain.purchasing import OrderLine
 from background_posting.domain.verification import (
+    SHORT_OF_GOODS,
     InvoiceLineRef,
     Verification,
     allocations,
+    as_posted,
     needs_verification,
     references,
 )
@@ -115,15 +117,49 @@ def on_queue(document: Document, changed: Document) -> Document:
     return changed.model_copy(update={"verification": Verification(status="pending")})
 
 
-def refuse_immediate(document: Document) -> None:
-    """The integration API posts at once; an invoice to verify against receipts cannot."""
-    if needs_verification(document):
-        raise Conflict(
-            f"{document.number} references purchase order lines: it is verified against goods "
-            'receipts in the background. Post it with {"mode": "auto"}.',
-            code="verification_required",
-            details={"number": document.number},
+def verification_now(document: Document, *, online: bool = False) -> Verification:
+    """What verification says of the invoice now, by the background step's own rule (online
+    verification and the preview), as it would post; writes nothing. ValidationFailed when an
+    order it names does not match."""
+    refs, lines = _checked(document)
+    settings = company_store.get_settings(document.company).invoice_verification
+    result = verify_invoice(
+        refs, lines, settings, document.currency, datetime.now(UTC), online=online
+    )
+    return as_posted(result, settings)
+
+
+def _verified_online(document: Document) -> tuple[Document, list[Write]]:
+    """The invoice verified now, and its order lines marked invoiced in the posting's commit;
+    with errors, 422 listing them (nothing written)."""
+    result = verification_now(document, online=True)
+    if result.status == "with_errors":
+        raise ValidationFailed(
+            f"{document.number} does not match its goods receipts, so it was not posted: "
+            f"{result.errors[0]['message']}",
+            code=SHORT_OF_GOODS,
+            details={"errors": result.errors, "verification": result.model_dump(mode="json")},
         )
+    verified = document.model_copy(update={"verification": result})
+    return verified, purchasing_store.invoiced(allocations(result))
+
+
+def post_online(caller: Caller, document: Document) -> Document:
+    """`{"mode": "immediate"}` on an invoice that references order lines: verified now by the
+    same rule as in the background. Verified, it posts at once (its commit marks the order
+    lines invoiced, conditionally, as the step's does); with errors, 422 and nothing changes.
+    Another invoice taking the same receipts meanwhile makes it verify again."""
+    for _ in range(REVERIFY_LIMIT):
+        try:
+            return posting.post_with_follow_up(caller, document, _verified_online)
+        except purchasing_store.ReceiptsTaken:
+            logger.info("online verification overtaken", extra={"reference": document.number})
+            document = document_service.read_document(caller, document.id)
+            document.require_postable()
+    raise Conflict(
+        f"{document.number}: other invoices kept using the same goods receipts; post it again.",
+        code="verification_contention",
+    )
 
 
 # -- the worker step ----------------------------------------------------------------------------
@@ -144,7 +180,7 @@ def verify(attempt: Attempt, document: Document | None) -> StepResult:
         if result.status == "with_errors":
             return _wait_for_goods(attempt, document, result)
         try:
-            return _post_verified(attempt, document, result)
+            return _post_verified(attempt, document, as_posted(result, settings))
         except purchasing_store.ReceiptsTaken:
             logger.info("verification overtaken", extra={"reference": document.number})
             try:  # verify again against what is left
@@ -271,6 +307,33 @@ def reschedule(caller: Caller, document_id: str) -> Document:
         }
     )
     _write(document, changed, [purchasing_store.due_now(item)])
+    return changed
+
+
+def complete(caller: Caller, document_id: str) -> Document:
+    """A verified invoice posted, not completed, is completed (`verification.status` posted):
+    who and when are kept; once only, whatever two people pressed at once."""
+    document = document_service.read_document(caller, document_id, with_lines=False)
+    verification = document.verification
+    if verification is None or verification.status != "posted_not_completed":
+        state = verification.status if verification else "not verified"
+        raise Conflict(
+            f"{document.number} is {document.status} (verification: {state}): only an invoice "
+            "posted with its verification not completed can be completed.",
+            code="verification_not_open",
+            details={"number": document.number, "verification": state},
+        )
+    at = datetime.now(UTC)
+    changed = document.model_copy(
+        update={
+            "verification": verification.model_copy(
+                update={"status": "posted", "completed_by": caller.user_id, "completed_at": at}
+            ),
+            "version": document.version + 1,
+            "updated_at": at,
+        }
+    )
+    _write(document, changed, [])
     return changed
 
 

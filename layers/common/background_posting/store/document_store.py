@@ -87,6 +87,12 @@ WITH_BACKGROUND_ERRORS = '"last_background_errors":{'
 writes it): what `list_documents(has_background_errors=...)` filters on."""
 
 
+def with_verification(status: str) -> str:
+    """How a header whose verification has `status` reads in its JSON (status is the first
+    field of a verification): what `list_documents(verification=...)` filters on."""
+    return f'"verification":{{"status":"{status}"'
+
+
 def _chunks(document: Document, revision: int) -> list[DocumentRecord]:
     rows = (line.model_dump(mode="json", exclude_defaults=True) for line in document.lines)
     return _chunk_records(document.id, revision, rows)

@@ -20,7 +20,11 @@ from pynamodb.expressions.condition import Condition
 
 from background_posting.domain.documents import COMPLETE, DOCUMENT_TYPES, TRADING_TYPES, Document
 from background_posting.domain.errors import InvalidRequest
-from background_posting.store.document_store import WITH_BACKGROUND_ERRORS, DocumentRecord
+from background_posting.store.document_store import (
+    WITH_BACKGROUND_ERRORS,
+    DocumentRecord,
+    with_verification,
+)
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,12 @@ def list_documents(
     limit: int,
     token: str | None,
     has_background_errors: bool | None = None,
+    verification: str | None = None,
 ) -> Page:
     """Headers of the given companies (in order), filtered; `next` resumes where this stopped.
+
+    `verification`: only payable invoices whose verification has that status (e.g.
+    `posted_not_completed`, the invoices waiting for someone to complete them).
 
     `has_background_errors`: only the documents that carry (True) or do not carry (False) the
     errors of a background attempt (`last_background_errors`, an object in the stored header
@@ -106,7 +114,9 @@ def list_documents(
     A token is bound to its query: one from another list (other companies or filters), or
     one that does not decode to a position, is refused rather than starting again.
     """
-    query = _query_hash("documents", companies, doc_type, status, has_background_errors)
+    query = _query_hash(
+        "documents", companies, doc_type, status, has_background_errors, verification
+    )
     index, _, last_key = _decode(token, query, companies, 1) if token else (0, 0, None)
     found: list[Document] = []
     while index < len(companies) and len(found) < limit:
@@ -123,6 +133,9 @@ def list_documents(
             carries = DocumentRecord.body.contains(WITH_BACKGROUND_ERRORS)
             wanted = carries if has_background_errors else ~carries
             filter_condition = wanted if filter_condition is None else filter_condition & wanted
+        if verification is not None:
+            shows = DocumentRecord.body.contains(with_verification(verification))
+            filter_condition = shows if filter_condition is None else filter_condition & shows
         result = DocumentRecord.by_company.query(
             companies[index],
             condition,

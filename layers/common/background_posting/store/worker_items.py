@@ -70,6 +70,7 @@ class WorkerItemRecord(StoreModel):
     created_at = UnicodeAttribute()
     attempts = NumberAttribute(default=0)
     max_attempts = NumberAttribute(default=3)
+    attempts_setting = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
     not_before = NumberAttribute(default=0)
     lease_owner = UnicodeAttribute(null=True)
@@ -111,6 +112,7 @@ def _item(record: WorkerItemRecord) -> WorkerItem:
         not_before=float(record.not_before or 0),
         lease_owner=record.lease_owner,
         lease_until=None if record.lease_until is None else float(record.lease_until),
+        attempts_setting=record.attempts_setting,
     )
 
 
@@ -137,6 +139,7 @@ def item_records(
             created_at=created,
             attempts=0,
             max_attempts=item.max_attempts,
+            attempts_setting=item.attempts_setting,
             not_before=not_before,
             due_pk=shard_of(document.id),
             due_sk=f"{document.company}#{document.type}#{created}#{document.id}#{item.sequence:02d}",
