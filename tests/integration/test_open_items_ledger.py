@@ -20,8 +20,7 @@ from background_posting.domain.company import Account
 from background_posting.domain.document_input import DocumentInput
 from background_posting.domain.documents import Document
 from background_posting.domain.errors import Conflict, ValidationFailed
-from background_posting.services import document_service, matching_service, posting
-from background_posting.services import reference_data
+from background_posting.services import document_service, matching_service, posting, reference_data
 from background_posting.store import document_store, ledger_store
 from background_posting.store import matches as match_store
 from tests.support.data import account_body, document_body

@@ -91,8 +91,10 @@ def require_open(document: Document, amount: Decimal) -> None:
     document.require_status("matched", COMPLETE)
     outstanding = document.outstanding or Decimal(0)
     if outstanding < 0:
-        kind = "a credit note that charges" if document.type in CREDIT_NOTE_TYPES else (
-            "an invoice that credits"
+        kind = (
+            "a credit note that charges"
+            if document.type in CREDIT_NOTE_TYPES
+            else "an invoice that credits"
         )
         raise Conflict(
             f"{document.number} has {outstanding} {document.currency} outstanding: it is {kind} "
