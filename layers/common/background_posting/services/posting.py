@@ -14,6 +14,7 @@ from background_posting.domain.documents import (
     TRANSACTION_PREFIX,
     Document,
     JournalLine,
+    PostingRates,
 )
 from background_posting.domain.identity import Caller
 from background_posting.domain.ledger import TransactionDraft, build_transaction
@@ -92,6 +93,26 @@ def draft_json(draft: TransactionDraft) -> dict[str, Any]:
         "line_count": len(draft.lines),
         "discount": draft.discount.as_json() if draft.discount is not None else None,
     }
+
+
+def rates_posted(original: Document) -> PostingRates:
+    """The rates a posted document posted at, as its transaction recorded them: exact
+    fractions, or (a transaction posted before they were recorded) the decimal rates it
+    shows. A reversal posts at its original's, an income schedule journal at its invoice's."""
+    header: dict[str, Any] = ledger_store.get_transaction(
+        original.company, original.transaction_number or "", 0, 0
+    ).header
+    exact = header.get("exact_rates")
+    if exact:
+        home, dual = exact["document_to_home"], exact["home_to_dual"]
+        return PostingRates(
+            document_to_home=(Decimal(home[0]), Decimal(home[1])),
+            home_to_dual=(Decimal(dual[0]), Decimal(dual[1])),
+        )
+    return PostingRates(
+        document_to_home=(Decimal(header["rate_document_to_home"]), Decimal(1)),
+        home_to_dual=(Decimal(header["rate_home_to_dual"]), Decimal(1)),
+    )
 
 
 def _fraction(rate: Rate) -> list[str]:
