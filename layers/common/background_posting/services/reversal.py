@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from background_posting.domain.company import Company
@@ -29,13 +27,12 @@ from background_posting.domain.documents import (
     IN_PROGRESS,
     Document,
     JournalLine,
-    PostingRates,
 )
 from background_posting.domain.errors import Conflict
 from background_posting.domain.identity import Caller
 from background_posting.services import background_service, document_service, posting
 from background_posting.store import companies as company_store
-from background_posting.store import document_store, ledger_store
+from background_posting.store import document_store
 
 _NAMESPACE = uuid.UUID("6f1d3c52-8a8e-4a53-9d40-2f0a52e0c1b7")
 
@@ -98,25 +95,6 @@ def _require_open_period(original: Document, company: Company, on: date) -> None
         )
 
 
-def _rates_of(original: Document) -> PostingRates:
-    """The rates the original posted at, as its transaction recorded them: exact fractions,
-    or (a transaction posted before they were recorded) the decimal rates it shows."""
-    header: dict[str, Any] = ledger_store.get_transaction(
-        original.company, original.transaction_number or "", 0, 0
-    ).header
-    exact = header.get("exact_rates")
-    if exact:
-        home, dual = exact["document_to_home"], exact["home_to_dual"]
-        return PostingRates(
-            document_to_home=(Decimal(home[0]), Decimal(home[1])),
-            home_to_dual=(Decimal(dual[0]), Decimal(dual[1])),
-        )
-    return PostingRates(
-        document_to_home=(Decimal(header["rate_document_to_home"]), Decimal(1)),
-        home_to_dual=(Decimal(header["rate_home_to_dual"]), Decimal(1)),
-    )
-
-
 def _reversal_of(original: Document, caller: Caller, on: date, reason: str) -> Document:
     stamp = document_service.now()
     lines = [
@@ -141,7 +119,7 @@ def _reversal_of(original: Document, caller: Caller, on: date, reason: str) -> D
         created_at=stamp,
         created_by=caller.user_id,
         updated_at=stamp,
-        posting_rates=_rates_of(original),
+        posting_rates=posting.rates_posted(original),
         reverses=original.id,
     )
 
