@@ -59,6 +59,7 @@ def settings_for(
         SCHEDULE_GROUP=SCHEDULE_GROUP,
         SCHEDULE_TARGET_ARN=SCHEDULED_POSTING_ARN,
         SCHEDULER_ROLE_ARN="arn:aws:iam::123456789012:role/test-SchedulerRole",
+        SCHEDULE_DEAD_LETTER_ARN="arn:aws:sqs:us-east-1:123456789012:test-ScheduleDeliveryDeadLetterQueue",
         ORGANISATION_TIMEZONE="Europe/London",
         POSTING_QUEUE_URL=queues.get("PostingQueue", ""),
         RUN_QUEUE_URL=queues.get("RunQueue", ""),

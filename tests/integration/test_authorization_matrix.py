@@ -339,6 +339,8 @@ MATRIX: dict[str, tuple[str, Request]] = {
         ("201/201 201/201 201/201 201/201 201/403", new_receipt),
     "POST /documents/{document_id}/reschedule-verification":
         ("409/409 409/409 409/409 409/409 409/404", with_document("queued", "/reschedule-verification")),
+    "POST /documents/{document_id}/reverse":
+        ("409/409 409/409 409/409 409/409 409/404", with_document("posted", "/reverse", {"date": "2026-11-28"})),
     "POST /documents/{document_id}/complete-verification":
         ("409/409 409/409 409/409 409/409 409/404", with_document("posted", "/complete-verification")),
 }

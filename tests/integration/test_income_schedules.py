@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from background_posting.config import Settings
-from background_posting.domain.company import CompanyPatch, Period
+from background_posting.domain.company import CompanyPatch, ExchangeRate, Period
 from background_posting.domain.document_input import DocumentPatch
 from background_posting.domain.documents import Document
 from background_posting.domain.settings import BackgroundPostingSettings
@@ -16,7 +17,7 @@ from background_posting.services import (
     reference_data,
     worker,
 )
-from background_posting.store import document_store, listings, log_groups
+from background_posting.store import document_store, ledger_store, listings, log_groups
 from background_posting.store import worker_items as item_store
 from tests.support.scenario import ADMIN, given_company, given_document
 
@@ -89,3 +90,76 @@ def test_an_invoice_with_an_income_schedule_posts_then_recognises_its_income(
 def by_number(number: str) -> Document:
     page = listings.list_documents(["ACME"], "journal", None, 50, None)
     return next(d for d in page.documents if d.number == number)
+
+
+def _deferred_income(document: Document) -> tuple[Decimal, Decimal, Decimal]:
+    """What the document's transaction put on deferred income (2300), in each currency."""
+    stored = ledger_store.get_transaction("ACME", document.transaction_number or "")
+    lines = [line for line in stored.lines if line["gl_account"] == "2300"]
+    return tuple(  # type: ignore[return-value]
+        sum((Decimal(line[field]) for line in lines), Decimal(0))
+        for field in ("document_value", "home_value", "dual_value")
+    )
+
+
+def test_deferred_income_is_released_at_the_rate_it_was_deferred_at(local_store: Settings) -> None:
+    # Given a USD invoice of 200.00 over 2 months at 0.79 USD->GBP and 1.15 GBP->EUR, and rates
+    # that change (0.85, 1.30) before the second journal's date
+    given_company()
+    december = Period(name="2026-12", start=date(2026, 12, 1), end=date(2026, 12, 31))
+    company = reference_data.get_company(ADMIN, "ACME")
+    reference_data.amend_company(
+        ADMIN,
+        "ACME",
+        CompanyPatch(
+            periods=[*company.periods, december],
+            exchange_rates=[
+                *company.exchange_rates,
+                ExchangeRate.model_validate(
+                    {
+                        "from_currency": "USD",
+                        "to_currency": "GBP",
+                        "date": "2026-12-01",
+                        "rate": "0.85",
+                    }
+                ),
+                ExchangeRate.model_validate(
+                    {
+                        "from_currency": "GBP",
+                        "to_currency": "EUR",
+                        "date": "2026-12-01",
+                        "rate": "1.30",
+                    }
+                ),
+            ],
+        ),
+    )
+    line = {
+        "description": "Support contract",
+        "quantity": "1",
+        "unit_price": "200.00",
+        "tax_code": "ZERO",
+        "income_schedule": {"periods": 2, "frequency": "monthly"},
+    }
+    invoice = given_document(currency="USD", lines=None)
+    document_service.amend_document(ADMIN, invoice.id, DocumentPatch(lines=[line]))
+    # When it is posted and a worker recognises its income
+    background_service.post_with_button(ADMIN, invoice.id, "auto")
+    assert worker.process(worker.Message(None, invoice.id), "w", FOREVER) == "posted"
+    posted = document_store.get_document(invoice.id).document
+    (group,) = log_groups.groups_of(ADMIN.user_id)
+    november, december_journal = (
+        by_number(number) for number in log_groups.get_group(group.id).entries[1].documents
+    )
+    # Then the invoice deferred 200.00 USD = 158.00 GBP = 181.70 EUR
+    assert _deferred_income(posted) == (Decimal("-200.00"), Decimal("-158.00"), Decimal("-181.70"))
+    # and December's journal released its half at the invoice's rates, not December's
+    assert december_journal.document_date == date(2026, 12, 20)
+    assert _deferred_income(december_journal) == (
+        Decimal("100.00"),
+        Decimal("79.00"),
+        Decimal("90.85"),
+    )
+    # so deferred income is zero again in every currency
+    totals = [_deferred_income(d) for d in (posted, november, december_journal)]
+    assert tuple(sum(column, Decimal(0)) for column in zip(*totals, strict=True)) == (0, 0, 0)

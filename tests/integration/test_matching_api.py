@@ -296,3 +296,58 @@ def test_the_openapi_document_lists_the_payables_routes(api: Any) -> None:
     assert set(paths["/recurring-invoices/{template_id}"]) == {"get", "delete"}
     listed = {p["name"] for p in paths["/documents"]["get"]["parameters"]}
     assert {"account", "outstanding"} <= listed
+
+
+def _note_of(api: Any, invoice: dict[str, Any], quantity: str, price: str) -> dict[str, Any]:
+    body = {
+        "document_date": "2026-11-25",
+        "lines": [
+            {"description": "Goods", "quantity": quantity, "unit_price": price, "tax_code": "STD"}
+        ],
+    }
+    answer = invoke_api(api, "POST", f"/documents/{invoice['id']}/credit-note", "clerk", body)
+    assert answer.status == 201, answer.body
+    return dict(answer.body)
+
+
+def test_post_and_match_refuses_a_credit_note_that_charges_the_account(acme: Any) -> None:
+    # Given an invoice of 1,200.00 and a credit note from it of -1 x 50.00 (+ tax: -60.00)
+    invoice = posted_invoice(acme, "sales_invoice")
+    note = _note_of(acme, invoice, "-1", "50.00")
+    # When it is Post & Matched
+    answer = invoke_api(acme, "POST", f"/documents/{note['id']}/post-and-match", "clerk")
+    # Then it is refused, naming why, and nothing changed
+    assert answer.status == 409 and answer.error_code == "nothing_to_credit", answer.body
+    assert "charges the account" in answer.body["error"]["message"]
+    assert read(acme, invoice)["outstanding"] == "1200.00"
+    assert read(acme, note)["status"] == "In Progress"
+
+
+def test_post_and_match_refuses_a_zero_credit_note_so_the_real_one_can_follow(acme: Any) -> None:
+    invoice = posted_invoice(acme, "sales_invoice")
+    zero = _note_of(acme, invoice, "0", "50.00")
+    answer = invoke_api(acme, "POST", f"/documents/{zero['id']}/post-and-match", "clerk")
+    assert answer.status == 409 and answer.error_code == "nothing_to_credit"
+    # and the invoice is not blocked by a match of nothing
+    real = _note_of(acme, invoice, "1", "100.00")
+    matched = invoke_api(acme, "POST", f"/documents/{real['id']}/post-and-match", "clerk")
+    assert matched.status == 200, matched.body
+    assert read(acme, invoice)["outstanding"] == "1080.00"
+
+
+def test_a_posted_credit_note_that_charges_has_a_negative_outstanding_no_match_takes(
+    acme: Any,
+) -> None:
+    # Given an invoice and a credit note from it that charges 60.00 more, posted plainly
+    invoice = posted_invoice(acme, "sales_invoice")
+    note = _note_of(acme, invoice, "-1", "50.00")
+    posted = invoke_api(acme, "POST", f"/documents/{note['id']}/post", "clerk")
+    assert posted.status == 200, posted.body
+    assert posted.body["outstanding"] == "-60.00"
+    # When it is matched with the invoice, then it is refused and both keep what they had
+    answer = invoke_api(
+        acme, "POST", f"/documents/{invoice['id']}/match", "clerk", {"with": note["id"]}
+    )
+    assert answer.status == 409 and answer.error_code == "not_outstanding", answer.body
+    assert read(acme, invoice)["outstanding"] == "1200.00"
+    assert read(acme, note)["outstanding"] == "-60.00"

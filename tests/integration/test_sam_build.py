@@ -110,6 +110,8 @@ def _dummy(value: Any, parameters: dict[str, str]) -> Any:
         parts = argument if isinstance(argument, list) else argument.split(".")
         if parts[-1].endswith("Url"):
             return f"https://sqs.{REGION}.amazonaws.com/123456789012/dummy-{parts[0]}"
+        if parts[-1].endswith("QueueArn"):  # a nested queue stack's (dead-letter) queue
+            return f"arn:aws:sqs:{REGION}:123456789012:dummy-{parts[0]}"
         if parts[-1].endswith("Arn"):
             return f"arn:aws:lambda:{REGION}:123456789012:function:dummy-{parts[0]}"
         return f"dummy-{'-'.join(parts)}"

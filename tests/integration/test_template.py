@@ -180,6 +180,7 @@ QUEUES = {
     "Posting": (540, 1209600, 5),
     "Run": (540, 345600, 5),
     "ScheduledPosting": None,
+    "ScheduleDelivery": None,  # the schedule target's DeadLetterConfig
     "Notification": (360, 345600, 5),
     "TaxCommit": (540, 1209600, 5),
 }
@@ -274,4 +275,4 @@ def test_every_nested_stack_output_the_template_reads_exists() -> None:
     for logical_id, attribute in outputs:
         # Then each names an output of infra/queue.yaml that the stack has (raises otherwise)
         target, target_attribute = follow_outputs(logical_id, attribute)
-        assert target.startswith(logical_id) and target_attribute in {"Ref", "Arn"}
+        assert target.startswith(logical_id) and target_attribute in {"Ref", "Arn", "QueueName"}

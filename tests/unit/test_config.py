@@ -47,6 +47,7 @@ EVERY_SETTING = {
     "SCHEDULE_GROUP": "bp-prod-schedule",
     "SCHEDULE_TARGET_ARN": "arn:aws:lambda:eu-west-2:111122223333:function:bp-prod-run",
     "SCHEDULER_ROLE_ARN": "arn:aws:iam::111122223333:role/bp-prod-scheduler",
+    "SCHEDULE_DEAD_LETTER_ARN": "arn:aws:sqs:eu-west-2:111122223333:bp-prod-schedule-dlq",
     "SES_FROM_ADDRESS": "books@example.com",
     "LOG_GROUP_BASE_URL": "https://books.example.com/console/",
 }

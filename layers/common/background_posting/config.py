@@ -111,6 +111,11 @@ class ApiFunctionSettings(OrganisationTimeSettings):
     schedule_group: str = Field(validation_alias="SCHEDULE_GROUP")
     schedule_target_arn: str = Field(validation_alias="SCHEDULE_TARGET_ARN")
     scheduler_role_arn: str = Field(validation_alias="SCHEDULER_ROLE_ARN")
+    schedule_dead_letter_arn: str = Field(
+        validation_alias="SCHEDULE_DEAD_LETTER_ARN",
+        pattern=r"^arn:aws[a-z-]*:sqs:",
+        description="The SQS queue Scheduler sends a firing it could not deliver to.",
+    )
 
 
 class ScheduledPostingFunctionSettings(OrganisationTimeSettings):

@@ -17,11 +17,13 @@ SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 @dataclass(frozen=True)
 class Target:
-    """What a schedule invokes (the scheduled posting function) and the role it uses."""
+    """What a schedule invokes (the scheduled posting function), the role it uses, and the
+    dead-letter queue a firing goes to when it cannot be delivered after its retries."""
 
     group: str
     function_arn: str
     role_arn: str
+    dead_letter_arn: str
 
 
 class EventBridgeScheduler:
@@ -104,6 +106,7 @@ class EventBridgeScheduler:
                 "RoleArn": self.target.role_arn,
                 "Input": json.dumps({"scheduled_time": SCHEDULED_TIME, "schedule": name}),
                 "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600},
+                "DeadLetterConfig": {"Arn": self.target.dead_letter_arn},
             },
         }
         if expression.start_date is not None:

@@ -258,6 +258,17 @@ class Verification(LazyModel):
         return self.status in ("verified", "posted_not_completed", "posted")
 
 
+class PostingRates(LazyModel):
+    """The exchange rates a document posts at instead of those of its date, each as a fraction
+    (numerator, denominator): a reversal's are its original's, so that it negates it exactly
+    in home and dual currency too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_to_home: tuple[Decimal, Decimal]
+    home_to_dual: tuple[Decimal, Decimal]
+
+
 class Document(LazyModel):
     """A stored document. `lines` are DocumentLine or JournalLine by `type`."""
 
@@ -301,6 +312,15 @@ class Document(LazyModel):
         default=None, description="The invoice a credit note was created from"
     )
     verification: Verification | None = None
+    posting_rates: PostingRates | None = Field(
+        default=None,
+        description="The rates it posts at instead of those of its date (a reversal: the "
+        "original's)",
+    )
+    reverses: str | None = Field(default=None, description="The journal this one reverses")
+    reversed_by: str | None = Field(
+        default=None, description="The journal that reverses this one (posted or queued)"
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -22,7 +22,8 @@ zero by construction (a journal must balance to post).
 
 Home and dual currency: each line converts on its own,
 `home = round(document x rate(document -> home))`, `dual = round(home x rate(home -> dual))`,
-with the rates in force on the document date. Rounding line by line can leave the home or
+with the rates in force on the document date (a document with `posting_rates`, a reversal,
+uses those instead: its original's). Rounding line by line can leave the home or
 dual column a few minor units away from zero. The residue rule: when it does, ONE extra
 line of kind `rounding` goes to the company's currency rounding GL account with document
 value 0 and home and dual values equal to minus each column's residue, so every column sums
@@ -154,10 +155,18 @@ def build_transaction(
         )
     period = check_period(document, company, problems)
     account = check_account(document, company, accounts, problems)
-    rate_home = exchange_rate(document, company, document.currency, company.home_currency, problems)
-    rate_dual = exchange_rate(
-        document, company, company.home_currency, company.dual_currency, problems
-    )
+    fixed = document.posting_rates  # a reversal posts at its original's rates
+    rate_home: Rate | None
+    rate_dual: Rate | None
+    if fixed is not None:
+        rate_home, rate_dual = Rate(*fixed.document_to_home), Rate(*fixed.home_to_dual)
+    else:
+        rate_home = exchange_rate(
+            document, company, document.currency, company.home_currency, problems
+        )
+        rate_dual = exchange_rate(
+            document, company, company.home_currency, company.dual_currency, problems
+        )
     terms = terms_for(document.type, company, account)
     rate_account = None
     if terms is not None and account is not None:

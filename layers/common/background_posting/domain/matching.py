@@ -1,9 +1,15 @@
 """Matching an invoice with a credit note of the same account: pure rules over documents.
 
 Sign convention: `outstanding` is what a posted invoice or credit note still has open, in
-document currency, always zero or positive (a credit note's credit is positive too). Posting
-sets it to the control line's value without its sign (the document's gross); a match of
-`amount` takes `amount` off both documents; undoing the match gives it back to both.
+document currency, signed by the document's type: positive when it charges the account as an
+invoice does or credits it as a credit note does (a credit note's credit is positive too).
+Posting sets it to the document's gross, which is the control line's value signed that way: an
+invoice whose total is negative (it credits the account) or a credit note whose total is
+negative (it charges it) has a negative outstanding. A match of `amount` (always positive)
+takes `amount` off both documents, so it is refused unless both have at least `amount`
+outstanding: a match never moves an outstanding amount the wrong way, and an account's open
+items, each signed as its control line (invoices +, credit notes -, for sales), always add
+up to the account's control balance in the ledger. Undoing a match gives it back to both.
 """
 
 from __future__ import annotations
@@ -84,6 +90,22 @@ def require_open(document: Document, amount: Decimal) -> None:
     """The document is Complete with at least `amount` outstanding."""
     document.require_status("matched", COMPLETE)
     outstanding = document.outstanding or Decimal(0)
+    if outstanding < 0:
+        kind = (
+            "a credit note that charges"
+            if document.type in CREDIT_NOTE_TYPES
+            else "an invoice that credits"
+        )
+        raise Conflict(
+            f"{document.number} has {outstanding} {document.currency} outstanding: it is {kind} "
+            "the account, and a match only takes a credit off what an invoice charges.",
+            code="not_outstanding",
+            details={
+                "number": document.number,
+                "outstanding": format(outstanding, "f"),
+                "amount": format(amount, "f"),
+            },
+        )
     if outstanding < amount:
         raise Conflict(
             f"{document.number} has {outstanding} {document.currency} outstanding, less than "
@@ -101,7 +123,7 @@ def match_amount(pair: Pair, requested: Decimal | None) -> Decimal:
     """What a Match matches: the amount asked for, or (none asked) all that both have open."""
     if requested is None:
         for document in (pair.invoice, pair.credit_note):
-            require_open(document, Decimal(0))
+            require_open(document, Decimal(0))  # Complete, and not of the wrong sign
             if not document.outstanding:
                 raise Conflict(
                     f"{document.number} has nothing outstanding: it is fully matched.",
@@ -171,6 +193,15 @@ def post_and_match_pair(credit_note: Document, invoice: Document, gross: Decimal
             f"Match needs an unmatched invoice. Post {credit_note.number} and Match it instead.",
             code="invoice_already_matched",
             details={"number": invoice.number, "matches": [m.id for m in invoice.matches]},
+        )
+    if gross <= 0:
+        raise Conflict(
+            f"{credit_note.number} totals {gross} {credit_note.currency}: it credits nothing "
+            f"to match with {invoice.number}"
+            + (" (it charges the account more)." if gross < 0 else ".")
+            + " Change its lines, or Post it without matching.",
+            code="nothing_to_credit",
+            details={"number": credit_note.number, "gross": format(gross, "f")},
         )
     require_open(invoice, gross)
 

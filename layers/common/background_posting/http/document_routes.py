@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -25,6 +26,7 @@ from background_posting.services import (
     matching_service,
     preview,
 )
+from background_posting.services import reversal as reversal_service
 
 router = Router()
 
@@ -179,6 +181,35 @@ def post_document(
     mode = request.mode if request else "auto"
     document, queued = background_service.post_with_button(caller, document_id, mode)
     return _json(202 if queued else 200, _document_json(document))
+
+
+class ReverseRequest(LazyModel):
+    model_config = ConfigDict(extra="forbid")
+
+    date: dt.date | None = Field(
+        default=None,
+        description="The reversal's date (its period must be open); today in the company's "
+        "time zone when absent",
+    )
+    reason: str = Field(default="", max_length=400, description="Why, shown in its description")
+
+
+@router.post(
+    "/documents/<document_id>/reverse",
+    tags=["Posting"],
+    summary="Reverse a Complete journal: a journal negating every line at the original's rates",
+    description="201 with the reversal, posted (`reverses` names the original, which shows "
+    "`reversed_by`); 202 when it is over the journal line limit and posts in the background. "
+    "409 `journal_reversed` when it is reversed already (of requests made at once, one "
+    "reverses it), `period_closed`/`period_missing` for the date, `not_a_journal`.",
+)
+def reverse_journal(
+    document_id: DocumentId, request: Annotated[ReverseRequest | None, Body()] = None
+) -> Response[Any]:
+    caller = caller_from(router.current_event)
+    asked = request or ReverseRequest()
+    reversal, queued = reversal_service.reverse(caller, document_id, asked.date, asked.reason)
+    return _json(202 if queued else 201, _document_json(reversal))
 
 
 @router.post(

@@ -26,6 +26,7 @@ SUCCESS: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/scheduler/run"): (202,),
     ("delete", "/worker-log-groups/{group_id}"): (204,),
     ("post", "/documents/{document_id}/credit-note"): (201,),
+    ("post", "/documents/{document_id}/reverse"): (201, 202),
     ("post", "/documents/save-and-post"): (200, 202),
     ("post", "/recurring-invoices"): (201,),
     ("post", "/purchase-orders"): (201,),

@@ -28,8 +28,14 @@ from background_posting.store.writes import Write, transact
 MAX_LIST_VIEW_DOCUMENTS = 100
 
 
-def _queue(document: Document, caller: Caller, group_id: str | None, title: str) -> Document:
-    """In Progress -> Ready to Post with its worker items, in one transaction."""
+def _queue(
+    document: Document,
+    caller: Caller,
+    group_id: str | None,
+    title: str,
+    also: Sequence[Write] = (),
+) -> Document:
+    """In Progress -> Ready to Post with its worker items (and `also`), in one transaction."""
     settings = org_store.background_posting_settings()
     planned = plan_items(document, settings, posted_already=False)
     changed = document.moved_to(READY_TO_POST, datetime.now(UTC))
@@ -40,6 +46,7 @@ def _queue(document: Document, caller: Caller, group_id: str | None, title: str)
         writes.append(created)
     writes.append(document_store.moved(document, changed))
     writes.extend(item_store.items_added(document, planned, caller.user_id, group_id))
+    writes.extend(also)
     try:
         transact(writes)
     except document_store.DocumentMoved as exc:
@@ -49,6 +56,12 @@ def _queue(document: Document, caller: Caller, group_id: str | None, title: str)
             f"{document.number} changed meanwhile; try again.", code="concurrent_update"
         ) from exc
     return changed
+
+
+def queue(document: Document, caller: Caller, title: str, also: Sequence[Write] = ()) -> Document:
+    """Send the document to the background in a log group of its own, with `also` in the
+    same transaction (a reversal: its original marked reversed)."""
+    return _queue(document, caller, None, title, also)
 
 
 def queue_for_later(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from background_posting.domain.background import PlannedItem
-from background_posting.domain.documents import IN_PROGRESS, Document
+from background_posting.domain.documents import IN_PROGRESS, Document, PostingRates
 from background_posting.domain.errors import Conflict
 from background_posting.domain.income_schedule import PlannedJournal, plan_journals
 from background_posting.domain.settings import BackgroundPostingSettings
@@ -27,8 +27,9 @@ def recognise(
     invoice = document_store.get_document(invoice_id).document
     company = company_store.get_company(invoice.company)[0]
     numbers = []
+    rates = posting.rates_posted(invoice)  # deferred income leaves at the rate it came in
     for plan in plan_journals(invoice, company):
-        journal = _journal(invoice, plan, actor)
+        journal = _journal(invoice, plan, actor, rates)
         if journal.status == IN_PROGRESS:
             if plan.when == "later":
                 zone = ZoneInfo(company.timezone)
@@ -46,7 +47,7 @@ def recognise(
     return numbers
 
 
-def _journal(invoice: Document, plan: PlannedJournal, actor: str) -> Document:
+def _journal(invoice: Document, plan: PlannedJournal, actor: str, rates: PostingRates) -> Document:
     """The planned journal: created now, or as it was created by an earlier attempt."""
     stamp = datetime.now(UTC)
     document = Document(
@@ -65,6 +66,7 @@ def _journal(invoice: Document, plan: PlannedJournal, actor: str) -> Document:
         created_at=stamp,
         created_by=actor,
         updated_at=stamp,
+        posting_rates=rates,
     )
     try:
         return document_store.insert_document(document)

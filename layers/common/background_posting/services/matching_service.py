@@ -111,7 +111,7 @@ def post_and_match(caller: Caller, credit_note_id: str) -> tuple[Document, Docum
             details={"number": note.number, "reasons": reasons},
         )
     draft = posting.draft_for(note)  # every posting validation, before anything
-    gross = abs(draft.control_value or Decimal(0))
+    gross = draft.totals["gross"]  # negative when the credit note charges the account
     post_and_match_pair(note, invoice, gross)
 
     match_id = uuid.uuid4().hex

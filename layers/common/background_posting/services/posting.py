@@ -14,9 +14,11 @@ from background_posting.domain.documents import (
     TRANSACTION_PREFIX,
     Document,
     JournalLine,
+    PostingRates,
 )
 from background_posting.domain.identity import Caller
 from background_posting.domain.ledger import TransactionDraft, build_transaction
+from background_posting.domain.money import Rate
 from background_posting.domain.tax import calculated_externally, tax_override
 from background_posting.domain.verification import lines_to_post
 from background_posting.services import tax_service
@@ -93,11 +95,39 @@ def draft_json(draft: TransactionDraft) -> dict[str, Any]:
     }
 
 
+def rates_posted(original: Document) -> PostingRates:
+    """The rates a posted document posted at, as its transaction recorded them: exact
+    fractions, or (a transaction posted before they were recorded) the decimal rates it
+    shows. A reversal posts at its original's, an income schedule journal at its invoice's."""
+    header: dict[str, Any] = ledger_store.get_transaction(
+        original.company, original.transaction_number or "", 0, 0
+    ).header
+    exact = header.get("exact_rates")
+    if exact:
+        home, dual = exact["document_to_home"], exact["home_to_dual"]
+        return PostingRates(
+            document_to_home=(Decimal(home[0]), Decimal(home[1])),
+            home_to_dual=(Decimal(dual[0]), Decimal(dual[1])),
+        )
+    return PostingRates(
+        document_to_home=(Decimal(header["rate_document_to_home"]), Decimal(1)),
+        home_to_dual=(Decimal(header["rate_home_to_dual"]), Decimal(1)),
+    )
+
+
+def _fraction(rate: Rate) -> list[str]:
+    return [format(rate.numerator, "f"), format(rate.denominator, "f")]
+
+
 def _header_body(
     draft: TransactionDraft, document: Document, actor: str, at: datetime
 ) -> dict[str, Any]:
     """The transaction header's body (the store adds its number at the commit)."""
     return draft_json(draft) | {
+        "exact_rates": {  # as fractions: what a reversal posts at (services/reversal.py)
+            "document_to_home": _fraction(draft.rate_document_to_home),
+            "home_to_dual": _fraction(draft.rate_home_to_dual),
+        },
         "document_id": document.id,
         "document_number": document.number,
         "document_type": document.type,
@@ -120,8 +150,8 @@ def prepare_posting(
     staged = ledger_store.stage_lines(document, line_rows(draft), also)
     return ledger_store.Posting(
         document,
-        # Invoices and credit notes: the control line's value, unsigned, less what is matched
-        # in this very commit (Post & Match); see domain/matching.py.
+        # Invoices and credit notes: their gross (negative when its sign does not fit the
+        # type), less what is matched in this very commit (Post & Match); see domain/matching.py.
         document.completed(actor, at, outstanding=posted_outstanding(document, draft)),
         _header_body(draft, document, actor, at),
         staged,
@@ -142,11 +172,13 @@ def commit_postings(
 
 
 def posted_outstanding(document: Document, draft: TransactionDraft) -> Decimal | None:
-    """What a posted invoice or credit note has outstanding (None for a journal)."""
+    """What a posted invoice or credit note has outstanding (None for a journal): its gross,
+    which is the control line's value signed the way its type has it (an invoice that credits
+    the account, or a credit note that charges it, has a negative outstanding that no match
+    takes), less what is matched."""
     if document.is_journal:
         return None
-    control = draft.control_value or Decimal(0)
-    return abs(control) - sum((m.amount for m in document.matches), Decimal(0))
+    return draft.totals["gross"] - sum((m.amount for m in document.matches), Decimal(0))
 
 
 def post_now(

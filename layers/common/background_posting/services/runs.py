@@ -15,7 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from background_posting.adapters.sqs import Queue
 from background_posting.domain.errors import Conflict, Forbidden, NotFound
@@ -32,6 +33,9 @@ SAFETY_MARGIN_SECONDS = 15.0
 RECOVERY_WINDOW = timedelta(days=14)
 
 logger = Logger(child=True)
+OLDEST_DUE_METRIC = "OldestDueWorkerItemAgeSeconds"
+"""Published by every invocation of a run: the age of the oldest due worker item its scan saw
+(0 when none); template.yaml's OldestDueWorkerItemAlarm fires when work is not draining."""
 
 
 def run_now(caller: Caller) -> Run:
@@ -132,9 +136,11 @@ def execute_run(run_id: str, seconds_left: Callable[[], float]) -> Run:
     ):
         recurring_service.create_due(run.companies, seconds_left)  # first: the invoices now due
     queue = posting_queue()
+    oldest = 0.0
     while not run.scan_complete:
         if seconds_left() < SAFETY_MARGIN_SECONDS:
             run_queue().send({"run_id": run.id})
+            _publish_oldest_due(oldest)
             return run
         cursor = run.cursor or {"shard": 0, "key": None}
         shard, key = int(cursor.get("shard", 0)), cursor.get("key")
@@ -144,6 +150,7 @@ def execute_run(run_id: str, seconds_left: Callable[[], float]) -> Run:
             pass
         else:
             found, next_key = item_store.due_documents(shard, _prefix(run), key)
+        oldest = max(oldest, oldest_due_age(found, datetime.now(UTC)))
         documents = [d for d in found if _matches(run, d)]
         _fan_out(run, documents, queue)
         next_shard = shard if next_key is not None else shard + 1
@@ -154,7 +161,24 @@ def execute_run(run_id: str, seconds_left: Callable[[], float]) -> Run:
         run = work_log.get_run(run.id)
     # The workers may have finished every queued document before the scan completed
     request_digests(run)
+    _publish_oldest_due(oldest)
     return run
+
+
+def oldest_due_age(found: list[item_store.DueDocument], now: datetime) -> float:
+    """Seconds the oldest of these due items has been due (since it was created, or since its
+    `not_before` when that is later); 0 when none."""
+    ages = [
+        now.timestamp() - max(datetime.fromisoformat(item.created_at).timestamp(), item.not_before)
+        for document in found
+        for item in document.items or ()
+    ]
+    return max([0.0, *ages])
+
+
+def _publish_oldest_due(seconds: float) -> None:
+    # Metrics() shares the function's metric set: the handler's log_metrics flushes it (EMF)
+    Metrics().add_metric(name=OLDEST_DUE_METRIC, unit=MetricUnit.Seconds, value=round(seconds))
 
 
 def recover_interrupted_runs(now: datetime | None = None) -> list[str]:

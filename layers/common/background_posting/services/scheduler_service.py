@@ -36,6 +36,7 @@ def eventbridge() -> EventBridgeScheduler:
             group=settings.schedule_group,
             function_arn=settings.schedule_target_arn,
             role_arn=settings.scheduler_role_arn,
+            dead_letter_arn=settings.schedule_dead_letter_arn,
         )
     )
 
