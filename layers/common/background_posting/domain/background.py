@@ -6,8 +6,10 @@ Pure rules over plain data (docs/design.md "When posting goes to the background"
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from background_posting.domain.documents import Document, DocumentLine
 from background_posting.domain.settings import (
@@ -94,15 +96,42 @@ class PlannedItem:
     max_attempts: int
     """The maximum in force when it is queued (what the item shows until it is read again)."""
     attempts_setting: AttemptsSetting
+    on: date | None = None
+    """A date before which no run does it, in the company's time zone (an accrual's reversal)."""
 
     @classmethod
     def of(
-        cls, action: Action, settings: BackgroundPostingSettings, attempts_setting: AttemptsSetting
+        cls,
+        action: Action,
+        settings: BackgroundPostingSettings,
+        attempts_setting: AttemptsSetting,
+        on: date | None = None,
     ) -> PlannedItem:
         """The item doing `action`, in its place among a document's items."""
         return cls(
-            ACTION_ORDER.index(action), action, settings.maximum(attempts_setting), attempts_setting
+            ACTION_ORDER.index(action),
+            action,
+            settings.maximum(attempts_setting),
+            attempts_setting,
+            on,
         )
+
+    @property
+    def not_before(self) -> float:
+        """When a run may first reach it: the start of `on` in the earliest time zone there is
+        (UTC+14), so no zone's run misses it; its step waits for the company's own midnight
+        (`starts_in`)."""
+        if self.on is None:
+            return 0.0
+        return datetime.combine(self.on, time(0, 0), _EARLIEST_ZONE).timestamp()
+
+
+_EARLIEST_ZONE = timezone(timedelta(hours=14))
+
+
+def starts_in(on: date, zone: str) -> float:
+    """The instant `on` begins in the time zone `zone` (seconds since the epoch)."""
+    return datetime.combine(on, time(0, 0), ZoneInfo(zone)).timestamp()
 
 
 def maximum_attempts(item: WorkerItem, settings: BackgroundPostingSettings) -> int:
@@ -145,4 +174,11 @@ def plan_items(
         actions.append(Action.COMMIT_TAX)
     if document.type == "sales_invoice" and has_income_schedule(document):
         actions.append(Action.INCOME_SCHEDULE_JOURNALS)
-    return [PlannedItem.of(action, settings, counted_against) for action in actions]
+    planned = [PlannedItem.of(action, settings, counted_against) for action in actions]
+    if document.is_journal and document.auto_reverse_on is not None and document.reverses is None:
+        planned.append(
+            PlannedItem.of(
+                Action.REVERSE_JOURNAL, settings, counted_against, on=document.auto_reverse_on
+            )
+        )
+    return planned

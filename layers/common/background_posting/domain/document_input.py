@@ -132,6 +132,21 @@ class JournalInput(_DocumentFields):
     type: Literal["journal"]
     account: Identifier | None = None
     lines: list[JournalLine] = Field(default_factory=list, max_length=MAX_LINES)
+    auto_reverse_on: date | None = Field(
+        default=None,
+        description="An accrual: once posted, the first run on or after this date (in the "
+        "company's time zone) reverses it. After `document_date`.",
+    )
+
+    @model_validator(mode="after")
+    def _reversed_after_it_is_dated(self) -> JournalInput:
+        if self.auto_reverse_on is not None and self.auto_reverse_on <= self.document_date:
+            raise ValueError(
+                f"The journal's auto_reverse_on ({self.auto_reverse_on.isoformat()}) must "
+                f"be after its document_date ({self.document_date.isoformat()}): an accrual "
+                "is reversed in a later period."
+            )
+        return self
 
     @field_validator("lines")
     @classmethod
@@ -188,6 +203,9 @@ class DocumentPatch(StrictModel):
     tax_mode: Literal["builtin", "avatax"] | None = None
     reference: str | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, max_length=500)
+    auto_reverse_on: date | None = Field(
+        default=None, description="Journals only; null stops an automatic reversal"
+    )
     lines: list[dict[str, Any]] | None = Field(
         default=None,
         max_length=LINES_PER_REQUEST,
@@ -224,6 +242,7 @@ def new_document(
         reference=data.reference,
         description=data.description,
         recurring=getattr(data, "recurring", False),
+        auto_reverse_on=getattr(data, "auto_reverse_on", None),
         lines=list(data.lines),
         line_count=len(data.lines),
         created_at=at,

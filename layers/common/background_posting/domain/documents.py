@@ -318,6 +318,10 @@ class Document(LazyModel):
         "original's)",
     )
     reverses: str | None = Field(default=None, description="The journal this one reverses")
+    auto_reverse_on: date | None = Field(
+        default=None,
+        description="A journal reversed by the first run on or after this date, once posted",
+    )
     reversed_by: str | None = Field(
         default=None, description="The journal that reverses this one (posted or queued)"
     )

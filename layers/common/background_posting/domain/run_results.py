@@ -45,6 +45,7 @@ STEP_NAMES: dict[str, str] = {
     Action.POST_DOCUMENT: "posting",
     Action.COMMIT_TAX: "tax commit",
     Action.INCOME_SCHEDULE_JOURNALS: "income schedule journals",
+    Action.REVERSE_JOURNAL: "journal reversal",
 }
 
 

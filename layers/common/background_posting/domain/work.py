@@ -26,6 +26,8 @@ class Action(StrEnum):
     """Also makes the income schedule's adjustment journal, when some of its periods are closed
     already: it comes from the same schedule in the same idempotent step, so it is no item of
     its own."""
+    REVERSE_JOURNAL = "reverse_journal"
+    """A posted accrual (`auto_reverse_on`) reversed by the first run on or after its date."""
 
 
 ACTION_ORDER: tuple[Action, ...] = tuple(Action)

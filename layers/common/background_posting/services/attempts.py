@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,8 @@ class Attempt:
     reference: Callable[[Document], reference_store.Reference]
     finishing: bool = False
     """This is the message's last item: its transaction also counts the message done."""
+    clock: Callable[[], float] = time.time
+    """The worker's clock (seconds since the epoch): what a step compares dates with."""
     _last_at: datetime | None = None
 
     def _at(self) -> datetime:

@@ -183,6 +183,8 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
                 "reference",
                 "description",
                 "lines",
+                # a trading document refuses it as a field it does not have (400 naming it)
+                *(["auto_reverse_on"] if amended.auto_reverse_on is not None else []),
             }
         )
     )

@@ -33,6 +33,7 @@ from background_posting.domain.identity import Caller
 from background_posting.services import background_service, document_service, posting
 from background_posting.store import companies as company_store
 from background_posting.store import document_store
+from background_posting.store.writes import Write
 
 _NAMESPACE = uuid.UUID("6f1d3c52-8a8e-4a53-9d40-2f0a52e0c1b7")
 
@@ -95,7 +96,7 @@ def _require_open_period(original: Document, company: Company, on: date) -> None
         )
 
 
-def _reversal_of(original: Document, caller: Caller, on: date, reason: str) -> Document:
+def _reversal_of(original: Document, actor: str, on: date, reason: str) -> Document:
     stamp = document_service.now()
     lines = [
         line.model_copy(update={"value": -line.value})
@@ -117,7 +118,7 @@ def _reversal_of(original: Document, caller: Caller, on: date, reason: str) -> D
         lines=lines,
         line_count=len(lines),
         created_at=stamp,
-        created_by=caller.user_id,
+        created_by=actor,
         updated_at=stamp,
         posting_rates=posting.rates_posted(original),
         reverses=original.id,
@@ -144,6 +145,39 @@ def _created(original: Document, reversal: Document) -> Document:
     return existing
 
 
+def _created_and_marked(
+    original: Document, actor: str, on: date, reason: str
+) -> tuple[Document, Write]:
+    """Step 1 done, and step 2's write on the original (its `reversed_by`, conditional)."""
+    reversal = _created(original, _reversal_of(original, actor, on, reason))
+    marked = original.model_copy(
+        update={
+            "reversed_by": reversal.id,
+            "version": original.version + 1,
+            "updated_at": document_service.now(),
+        }
+    )
+    return reversal, document_store.moved(original, marked, refusal=_reversed_already(original))
+
+
+def reverse_accrual(original: Document, actor: str) -> Document | None:
+    """A run's reversal of a posted accrual on its `auto_reverse_on` date, posted at once (a
+    worker is the background already): the reversal, or None when it is reversed already (by
+    hand, or by an earlier attempt that stopped after its commit). Raises Conflict when the
+    date's period is closed or missing: the item counts an attempt and the log says why."""
+    if original.reversed_by is not None:
+        return None
+    _require_reversible(original)
+    on = original.auto_reverse_on or original.document_date
+    _require_open_period(original, company_store.get_company(original.company)[0], on)
+    reason = f"automatic reversal on {on.isoformat()}"
+    reversal, mark = _created_and_marked(original, actor, on, reason)
+    try:
+        return posting.post_now(reversal, actor, [mark])
+    except document_store.DocumentMoved as exc:
+        raise _reversed_already(original) from exc
+
+
 def reverse(
     caller: Caller, document_id: str, on: date | None, reason: str
 ) -> tuple[Document, bool]:
@@ -154,15 +188,7 @@ def reverse(
     company = company_store.get_company(original.company)[0]
     day = on or document_service.now().astimezone(ZoneInfo(company.timezone)).date()
     _require_open_period(original, company, day)
-    reversal = _created(original, _reversal_of(original, caller, day, reason))
-    marked = original.model_copy(
-        update={
-            "reversed_by": reversal.id,
-            "version": original.version + 1,
-            "updated_at": document_service.now(),
-        }
-    )
-    mark = document_store.moved(original, marked, refusal=_reversed_already(original))
+    reversal, mark = _created_and_marked(original, caller.user_id, day, reason)
     settings = company_store.get_settings(original.company)
     try:
         if reversal.line_count > settings.journal_line_limit:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from aws_lambda_powertools import Logger
 
+from background_posting.domain.background import starts_in
 from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
 from background_posting.domain.errors import Conflict, DomainError
 from background_posting.domain.work import Outcome
@@ -24,10 +25,12 @@ from background_posting.services import (
     failures,
     income_schedules,
     posting,
+    reversal,
     tax_service,
     verification_service,
 )
 from background_posting.services.attempts import Attempt, StepResult
+from background_posting.store import companies as company_store
 from background_posting.store import document_store, work_log
 from background_posting.store import org as org_store
 from background_posting.store import worker_items as item_store
@@ -180,10 +183,38 @@ def income_schedule_journals(attempt: Attempt, document: Document | None) -> Ste
     return StepResult(Outcome.COMPLETED, attempt.finishing and attempt.run_id is not None)
 
 
+def reverse_journal(attempt: Attempt, document: Document | None) -> StepResult:
+    """A posted accrual reversed on its `auto_reverse_on` date (services/reversal.py). The run
+    reaches the item from the date's start in the earliest time zone; before midnight in the
+    company's own zone the item waits for then, its attempts not counted."""
+    if document is None:
+        return attempt.nothing_to_do("the journal no longer exists")
+    if document.status != COMPLETE or document.auto_reverse_on is None:
+        return attempt.nothing_to_do(f"{document.number} is {document.status}, not to reverse")
+    company = company_store.get_company(document.company)[0]
+    starts = starts_in(document.auto_reverse_on, company.timezone)
+    if attempt.clock() < starts:
+        transact([item_store.postponed(attempt.item, starts)])
+        return StepResult(Outcome.SKIPPED)
+    reversed_now = reversal.reverse_accrual(document, attempt.item.submitted_by)
+    if reversed_now is None:
+        return attempt.nothing_to_do(f"{document.number} is reversed already")
+    transact(
+        [
+            item_store.deleted(attempt.item),
+            *attempt.counted(Outcome.COMPLETED),
+            attempt.entry(Outcome.COMPLETED, documents=[reversed_now.number]),
+        ]
+    )
+    logger.info("accrual reversed", extra={"reference": document.number, "by": reversed_now.number})
+    return StepResult(Outcome.COMPLETED, attempt.finishing and attempt.run_id is not None)
+
+
 STEPS: dict[str, Callable[[Attempt, Document | None], StepResult]] = {
     "calculate_tax": calculate_tax,
     "verify_invoice": verification_service.verify,
     "post_document": post_document,
     "commit_tax": commit_tax,
     "income_schedule_journals": income_schedule_journals,
+    "reverse_journal": reverse_journal,
 }

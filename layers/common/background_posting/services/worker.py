@@ -217,7 +217,14 @@ def _process(message: Message, batch: Batch, tax_commit: bool) -> str:
             if not item_store.lease(item, batch.worker_id, now + get_settings().lease_seconds, now):
                 break  # another worker holds this document's work
             owner = batch.worker_id
-        attempt = Attempt(item, run_id, owner, batch.reference, finishing=index == len(items) - 1)
+        attempt = Attempt(
+            item,
+            run_id,
+            owner,
+            batch.reference,
+            finishing=index == len(items) - 1,
+            clock=batch.clock,
+        )
         try:
             result = steps.perform(attempt, document)
         except work_log.RunMissing:

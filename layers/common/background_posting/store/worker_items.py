@@ -140,7 +140,7 @@ def item_records(
             attempts=0,
             max_attempts=item.max_attempts,
             attempts_setting=item.attempts_setting,
-            not_before=not_before,
+            not_before=max(not_before, item.not_before),
             due_pk=shard_of(document.id),
             due_sk=f"{document.company}#{document.type}#{created}#{document.id}#{item.sequence:02d}",
         )
@@ -257,6 +257,21 @@ def release(item: WorkerItem, owner: str) -> None:
     except UpdateError as exc:
         if not is_condition_failure(exc):
             raise
+
+
+def postponed(item: WorkerItem, not_before: float) -> Write:
+    """The item waits until `not_before`, its attempts not counted and its lease released
+    (condition: it still exists)."""
+    return Write.update(
+        WorkerItemRecord(_pk(item.document_id), _sk(item.sequence, item.action)),
+        [
+            WorkerItemRecord.not_before.set(not_before),
+            WorkerItemRecord.lease_owner.remove(),
+            WorkerItemRecord.lease_until.remove(),
+        ],
+        WorkerItemRecord.pk.exists(),
+        refusal=_gone(item),
+    )
 
 
 class ItemGone(Conflict):
