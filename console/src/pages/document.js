@@ -5,6 +5,7 @@ import { html } from "../html.js";
 import { call, get, post, query } from "../api.js";
 import { ErrorMessage, Loading, Money, Notice, Status, typeName, useLoad, when } from "../ui.js";
 import { WayOut } from "./way_out.js";
+import { Reversal } from "./reverse.js";
 
 const LINES = 50;
 const LOG_GROUPS_SEARCHED = 10;
@@ -231,6 +232,7 @@ export function DocumentPage({ id, me }) {
     </dl>
     <${Actions} document=${d} me=${me} onChanged=${doc.reload} />
     <${WayOut} document=${d} me=${me} onChanged=${doc.reload} />
+    <${Reversal} document=${d} onChanged=${doc.reload} />
     <${Lines} id=${id} document=${d} />
     ${d.status === "Complete" && html`<${Transaction} id=${id} />`}
     <${WorkerItems} key=${`${d.number}-${d.version}`} number=${d.number} />
