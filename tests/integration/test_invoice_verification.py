@@ -469,3 +469,80 @@ def test_by_default_a_verified_invoice_is_posted_and_done(api: Any, aws: Setting
     posted = office.post_online(office.invoice())
     assert posted.status == 200, posted.body
     assert posted.body["verification"]["status"] == "verified"
+
+
+def _invoice_of_orders(office: Purchasing, *orders: str) -> dict[str, Any]:
+    body = invoice_body(purchase_orders=list(orders))
+    body["lines"] = []
+    answer = office.call("POST", "/documents", "clerk", body)
+    assert answer.status == 201, answer.body
+    return dict(answer.body)
+
+
+def test_an_invoice_naming_only_its_orders_posts_the_suggested_lines(
+    api: Any, aws: Settings
+) -> None:
+    # Given the order with 100 bolts received and 20 of the 50 nuts, and an invoice that names
+    # the order but keys no lines
+    office = Purchasing(api, aws)
+    office.receive(1, "100")
+    office.receive(2, "20")
+    invoice = _invoice_of_orders(office, ORDER_ID)
+    assert invoice["purchase_orders"] == [ORDER_ID] and invoice["lines"] == []
+    # When it is posted, it is verified in the background and posted by a run
+    posted = office.post(invoice)
+    assert posted.status == 202, posted.body
+    assert [i["action"] for i in office.items(invoice)] == ["verify_invoice", "post_document"]
+    assert office.run()["counts"]["posted"] == 1
+    # Then verification built its lines from what was received, at the order's prices
+    done = office.read(invoice)
+    assert done["status"] == "Complete"
+    verification = done["verification"]
+    assert verification["outcome"] == "matched"
+    assert [
+        (s["purchase_order_line"], s["quantity"], s["unit_price"])
+        for s in verification["suggested"]
+    ] == [(1, "100", "10.00"), (2, "20", "12.00")]
+    # and the ledger posts those values: 1,000.00 and 240.00
+    transaction = office.transaction(invoice)
+    nets = sorted(
+        line["document_value"] for line in transaction["lines"] if line["kind"] == "analysis"
+    )
+    assert nets == ["1000.00", "240.00"]
+    # and the order lines are invoiced for what was received
+    assert [(n, line["invoiced_quantity"]) for n, line in office.order().items()] == [
+        (1, "100"),
+        (2, "20"),
+    ]
+
+
+def test_an_invoice_naming_orders_with_nothing_received_waits_and_says_so(
+    api: Any, aws: Settings
+) -> None:
+    office = Purchasing(api, aws)
+    invoice = _invoice_of_orders(office, ORDER_ID)
+    # Online: 422 and nothing changes
+    online = office.post_online(invoice)
+    assert online.status == 422, online.body
+    assert "Nothing has been received" in online.body["error"]["message"]
+    assert office.read(invoice)["status"] == "In Progress"
+    # In the background: it waits for the goods
+    assert office.post(invoice).status == 202
+    office.run()
+    waiting = office.read(invoice)
+    assert waiting["status"] == "Ready to Post"
+    assert waiting["verification"]["errors"][0]["field"] == "purchase_orders"
+
+
+def test_purchase_orders_are_refused_where_they_do_not_belong(api: Any, aws: Settings) -> None:
+    office = Purchasing(api, aws)
+    unknown = _invoice_of_orders(office, "PO-NONE")
+    refused = office.post(unknown)
+    assert refused.status == 422, refused.body
+    assert refused.body["error"]["details"]["errors"][0]["field"] == "purchase_orders[0]"
+    sales = invoice_body(purchase_orders=[ORDER_ID], type="sales_invoice")
+    sales["lines"] = []
+    assert office.call("POST", "/documents", "clerk", sales).status == 400
+    both = invoice_body(purchase_orders=[ORDER_ID])  # and lines referencing the order
+    answer = office.call("POST", "/documents", "clerk", both)
+    assert answer.status == 400 and "purchase_orders" in answer.body["error"]["message"]

@@ -61,6 +61,10 @@ def refuse_income_schedules(
         raise ValidationError.from_exception_data(document_type, errors)
 
 
+MAX_SUGGESTED_ORDERS = 20
+"""Purchase orders one invoice may name for verification to build its lines from."""
+
+
 class TradingDocumentInput(_DocumentFields):
     type: Literal["sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note"]
     account: Identifier
@@ -68,9 +72,27 @@ class TradingDocumentInput(_DocumentFields):
     recurring: bool = Field(
         default=False, description="A recurring invoice created with Save & Post."
     )
+    purchase_orders: list[Identifier] = Field(
+        default_factory=list,
+        max_length=MAX_SUGGESTED_ORDERS,
+        description="Payable invoices: the purchase orders whose received and not yet "
+        "invoiced lines verification turns into the invoice's lines (give no lines that "
+        "reference orders then).",
+    )
 
     @model_validator(mode="after")
     def _orders_on_payable_invoices_only(self) -> TradingDocumentInput:
+        if self.purchase_orders:
+            if self.type != "payable_invoice":
+                raise ValueError("purchase_orders: only a payable invoice names purchase orders")
+            if len(set(self.purchase_orders)) != len(self.purchase_orders):
+                raise ValueError("purchase_orders: an order is named twice")
+            for index, line in enumerate(self.lines):
+                if line.purchase_order is not None:
+                    raise ValueError(
+                        f"lines[{index}].purchase_order: an invoice that names purchase_orders "
+                        "gets its order lines from verification; its own lines reference none"
+                    )
         if self.type != "payable_invoice":
             for index, line in enumerate(self.lines):
                 if line.purchase_order is not None:
@@ -206,6 +228,11 @@ class DocumentPatch(StrictModel):
     auto_reverse_on: date | None = Field(
         default=None, description="Journals only; null stops an automatic reversal"
     )
+    purchase_orders: list[Identifier] | None = Field(
+        default=None,
+        max_length=MAX_SUGGESTED_ORDERS,
+        description="Payable invoices: the orders verification builds the lines from",
+    )
     lines: list[dict[str, Any]] | None = Field(
         default=None,
         max_length=LINES_PER_REQUEST,
@@ -243,6 +270,7 @@ def new_document(
         description=data.description,
         recurring=getattr(data, "recurring", False),
         auto_reverse_on=getattr(data, "auto_reverse_on", None),
+        purchase_orders=list(getattr(data, "purchase_orders", [])),
         lines=list(data.lines),
         line_count=len(data.lines),
         created_at=at,

@@ -247,6 +247,12 @@ class Verification(LazyModel):
     checked_at: datetime | None = None
     errors: list[dict[str, Any]] = Field(default_factory=list)
     order_lines: list[OrderLineCheck] = Field(default_factory=list)
+    suggested: list[DocumentLine] = Field(
+        default_factory=list,
+        description="An invoice that names `purchase_orders` and no order lines of its own: "
+        "the lines verification built from what was received and not yet invoiced, at the "
+        "orders' prices (what it posts)",
+    )
     completed_by: str | None = Field(
         default=None, description="Who completed a verification posted, not completed"
     )
@@ -321,6 +327,11 @@ class Document(LazyModel):
     auto_reverse_on: date | None = Field(
         default=None,
         description="A journal reversed by the first run on or after this date, once posted",
+    )
+    purchase_orders: list[str] = Field(
+        default_factory=list,
+        description="A payable invoice's purchase orders, when verification is to build its "
+        "lines from what was received and not yet invoiced (`verification.suggested`)",
     )
     reversed_by: str | None = Field(
         default=None, description="The journal that reverses this one (posted or queued)"

@@ -38,7 +38,7 @@ from background_posting.domain.documents import (
 )
 from background_posting.domain.model import LazyModel
 from background_posting.domain.money import round_money
-from background_posting.domain.purchasing import OrderLine
+from background_posting.domain.purchasing import OrderLine, PurchaseOrder
 from background_posting.domain.types import Amount, Percent
 
 SHORT_OF_GOODS = "invoice_verification_failed"
@@ -88,8 +88,38 @@ def references(document: Document) -> list[InvoiceLineRef]:
 
 
 def needs_verification(document: Document) -> bool:
-    return document.type == "payable_invoice" and any(
-        isinstance(line, DocumentLine) and line.purchase_order for line in document.lines
+    return document.type == "payable_invoice" and (
+        bool(document.purchase_orders)
+        or any(isinstance(line, DocumentLine) and line.purchase_order for line in document.lines)
+    )
+
+
+def suggested_lines(orders: Sequence[PurchaseOrder]) -> list[DocumentLine]:
+    """The lines of an invoice that names its orders and not their lines: one per order line
+    with something received and not invoiced yet, for that quantity at the order's price, to
+    the order line's GL account (the order's and line's numbers in the description)."""
+    return [
+        DocumentLine(
+            description=(line.description or f"{order.id} line {line.line}")[:255],
+            quantity=line.available,
+            unit_price=line.unit_price,
+            gl_account=line.gl_account,
+            purchase_order=order.id,
+            purchase_order_line=line.line,
+        )
+        for order in orders
+        for line in order.lines
+        if line.available > 0
+    ]
+
+
+def with_suggestion(document: Document, suggested: list[DocumentLine]) -> Document:
+    """The invoice as verification sees it: the suggested lines after its own."""
+    return document.model_copy(
+        update={
+            "lines": [*document.lines, *suggested],
+            "line_count": document.line_count + len(suggested),
+        }
     )
 
 
@@ -264,6 +294,8 @@ def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str
     verification = document.verification
     if verification is None or not verification.verified:
         return document
+    if verification.suggested:
+        document = with_suggestion(document, verification.suggested)
     order_gl = {(c.purchase_order, c.line): c.gl_account for c in verification.order_lines}
     own: list[Any] = []
     for line in document.lines:  # a line without an account takes its order line's

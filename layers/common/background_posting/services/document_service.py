@@ -185,6 +185,7 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
                 "lines",
                 # a trading document refuses it as a field it does not have (400 naming it)
                 *(["auto_reverse_on"] if amended.auto_reverse_on is not None else []),
+                *(["purchase_orders"] if amended.purchase_orders else []),
             }
         )
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -27,6 +28,7 @@ from background_posting.domain.documents import (
     IN_PROGRESS,
     READY_TO_POST,
     Document,
+    DocumentLine,
     Status,
 )
 from background_posting.domain.errors import Conflict, ValidationFailed
@@ -41,6 +43,8 @@ from background_posting.domain.verification import (
     as_posted,
     needs_verification,
     references,
+    suggested_lines,
+    with_suggestion,
 )
 from background_posting.domain.verification import verify as verify_invoice
 from background_posting.domain.work import Outcome, WorkerItem
@@ -93,6 +97,75 @@ def reference_problems(
     return problems
 
 
+def _suggested(document: Document) -> list[DocumentLine]:
+    """The lines verification builds for an invoice that names its purchase orders (none for
+    one whose lines reference order lines themselves); 422 naming an order that is missing."""
+    orders = []
+    for index, order_id in enumerate(document.purchase_orders):
+        try:
+            order = purchasing_store.get_order(order_id)
+        except NotFoundError:
+            order = None
+        if order is None or order.company != document.company:
+            raise ValidationFailed(
+                f"{document.number} cannot be verified: purchase order {order_id} does not "
+                f"exist in {document.company}.",
+                code="posting_validation_failed",
+                details={
+                    "errors": [
+                        {
+                            "code": "purchase_order_mismatch",
+                            "field": f"purchase_orders[{index}]",
+                            "message": f"purchase order {order_id} does not exist in "
+                            f"{document.company}",
+                        }
+                    ]
+                },
+            )
+        orders.append(order)
+    return suggested_lines(orders)
+
+
+def _nothing_received(document: Document, at: datetime, online: bool) -> Verification:
+    """An invoice naming orders with nothing received and not invoiced on any of them."""
+    names = ", ".join(document.purchase_orders)
+    return Verification(
+        status="with_errors",
+        expected=Decimal(0),
+        invoiced=Decimal(0),
+        difference=Decimal(0),
+        tolerance=Decimal(0),
+        checked_at=at,
+        errors=[
+            {
+                "code": SHORT_OF_GOODS,
+                "message": f"Nothing has been received and not yet invoiced on {names}, so "
+                "there is nothing to invoice. "
+                + (
+                    "Nothing was posted: post it in the background to wait for the goods."
+                    if online
+                    else "It is verified again in every run (goods may arrive meanwhile); "
+                    "reschedule or discard it."
+                ),
+                "field": "purchase_orders",
+            }
+        ],
+    )
+
+
+def _verification(document: Document, *, online: bool = False) -> Verification:
+    """The verification of the invoice now (its suggested lines built first), by one rule
+    for the background step, online posting and the preview."""
+    at = datetime.now(UTC)
+    suggested = _suggested(document)
+    if document.purchase_orders and not suggested:
+        return _nothing_received(document, at, online)
+    refs, lines = _checked(with_suggestion(document, suggested))
+    settings = company_store.get_settings(document.company).invoice_verification
+    result = verify_invoice(refs, lines, settings, document.currency, at, online=online)
+    return result.model_copy(update={"suggested": suggested}) if suggested else result
+
+
 def _checked(document: Document) -> tuple[list[InvoiceLineRef], dict[tuple[str, int], OrderLine]]:
     refs = references(document)
     headers, lines = purchasing_store.order_headers_and_lines(
@@ -113,7 +186,7 @@ def on_queue(document: Document, changed: Document) -> Document:
     exist and match) and waits for verification (`verification.status: pending`)."""
     if not needs_verification(document):
         return changed
-    _checked(document)
+    _checked(with_suggestion(document, _suggested(document)))
     return changed.model_copy(update={"verification": Verification(status="pending")})
 
 
@@ -121,12 +194,8 @@ def verification_now(document: Document, *, online: bool = False) -> Verificatio
     """What verification says of the invoice now, by the background step's own rule (online
     verification and the preview), as it would post; writes nothing. ValidationFailed when an
     order it names does not match."""
-    refs, lines = _checked(document)
     settings = company_store.get_settings(document.company).invoice_verification
-    result = verify_invoice(
-        refs, lines, settings, document.currency, datetime.now(UTC), online=online
-    )
-    return as_posted(result, settings)
+    return as_posted(_verification(document, online=online), settings)
 
 
 def _verified_online(document: Document) -> tuple[Document, list[Write]]:
@@ -174,9 +243,8 @@ def verify(attempt: Attempt, document: Document | None) -> StepResult:
             return attempt.nothing_to_do("the document no longer exists")
         if document.status != READY_TO_POST:
             return attempt.nothing_to_do(f"{document.number} is {document.status}")
-        refs, lines = _checked(document)
         settings = company_store.get_settings(document.company).invoice_verification
-        result = verify_invoice(refs, lines, settings, document.currency, datetime.now(UTC))
+        result = _verification(document)
         if result.status == "with_errors":
             return _wait_for_goods(attempt, document, result)
         try:
