@@ -177,12 +177,12 @@ def test_every_policy_statement_has_a_sid_that_says_what_it_grants() -> None:
 # Each queue's own settings, as template.yaml passes them to infra/queue.yaml: visibility
 # timeout, retention and receives before the dead-letter queue (None: the dead-letter queue alone)
 QUEUES = {
-    "Posting": (540, 1209600, 5),
+    "Posting": (540, 604800, 5),
     "Run": (540, 345600, 5),
     "ScheduledPosting": None,
     "ScheduleDelivery": None,  # the schedule target's DeadLetterConfig
     "Notification": (360, 345600, 5),
-    "TaxCommit": (540, 1209600, 5),
+    "TaxCommit": (540, 604800, 5),
 }
 
 
@@ -577,3 +577,59 @@ def test_the_async_path_check_fails_on_a_template_missing_a_piece(
     # Then the check names what is missing
     problems = _async_path_problems(template)
     assert [p for p in problems if p.startswith(problem)], problems
+
+
+# ---------------------------------------------------------------------------
+# State that survives a stack change
+# ---------------------------------------------------------------------------
+
+
+def test_every_table_and_the_user_pool_survive_deleting_or_replacing_the_stack() -> None:
+    from infra.template import load_template
+
+    declared = load_template()["Resources"]
+    stateful = {
+        name: resource
+        for name, resource in declared.items()
+        if resource["Type"] in {"AWS::DynamoDB::Table", "AWS::Cognito::UserPool"}
+    }
+    assert len(stateful) == 1 + len(resources("AWS::DynamoDB::Table")) >= 9
+    for name, resource in stateful.items():
+        # Then CloudFormation keeps each when the stack is deleted or the resource replaced
+        assert resource.get("DeletionPolicy") == "Retain", name
+        assert resource.get("UpdateReplacePolicy") == "Retain", name
+        # and nobody deletes it by hand without first turning its protection off
+        properties = resource["Properties"]
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            assert properties.get("DeletionProtectionEnabled") is True, name
+            # with point-in-time recovery (the idempotency table's 24-hour records excepted,
+            # with the reason its checkov skip gives)
+            recovery = properties.get("PointInTimeRecoverySpecification", {})
+            if name == "IdempotencyTable":
+                skips = resource["Metadata"]["checkov"]["skip"]
+                assert [skip["id"] for skip in skips] == ["CKV_AWS_28"]
+            else:
+                assert recovery == {"PointInTimeRecoveryEnabled": True}, name
+        else:
+            assert properties.get("DeletionProtection") == "ACTIVE", name
+
+
+def test_every_dead_letter_queue_keeps_a_message_longer_than_its_queue() -> None:
+    from infra.template import nested_stacks
+
+    queues = resources("AWS::SQS::Queue")
+    redriven = {name: q for name, q in queues.items() if "RedrivePolicy" in q["Properties"]}
+    assert len(redriven) == 4
+    for name, queue in redriven.items():
+        dead_letter = _named(queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        assert dead_letter in queues, name
+        kept = int(queue["Properties"]["MessageRetentionPeriod"])
+        kept_dead = int(queues[dead_letter]["Properties"]["MessageRetentionPeriod"])
+        # Then a message dead-lettered just before its queue would drop it (SQS ages it from
+        # its first send) still waits in the dead-letter queue for at least two days
+        assert kept_dead - kept >= 2 * 86400, (name, kept, dead_letter, kept_dead)
+    # And the queue pattern refuses a retention that would not leave that margin
+    for stack in nested_stacks().values():
+        limit = stack.template["Parameters"]["MessageRetentionPeriod"]["MaxValue"]
+        dead = stack.template["Resources"]["DeadLetterQueue"]["Properties"]
+        assert dead["MessageRetentionPeriod"] - limit >= 2 * 86400
