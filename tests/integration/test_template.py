@@ -633,3 +633,39 @@ def test_every_dead_letter_queue_keeps_a_message_longer_than_its_queue() -> None
         limit = stack.template["Parameters"]["MessageRetentionPeriod"]["MaxValue"]
         dead = stack.template["Resources"]["DeadLetterQueue"]["Properties"]
         assert dead["MessageRetentionPeriod"] - limit >= 2 * 86400
+
+
+def test_the_posting_worker_and_tax_commit_have_a_maximum_concurrency_from_a_parameter() -> None:
+    import math
+
+    from bench import scale
+    from infra.template import load_template
+
+    declared = load_template()
+    parameters = declared["Parameters"]
+    functions_ = declared["Resources"]
+    for function, event, parameter in [
+        ("PostingWorkerFunction", "Documents", "PostingWorkerMaximumConcurrency"),
+        ("TaxCommitFunction", "DueCommits", "TaxCommitMaximumConcurrency"),
+    ]:
+        source = functions_[function]["Properties"]["Events"][event]
+        # Then SQS scales each function up to a parameter's value, not the account's limit
+        assert source["Type"] == "SQS"
+        assert source["Properties"]["ScalingConfig"] == {"MaximumConcurrency": {"Ref": parameter}}
+        # within what Lambda accepts for an SQS event source, with a default
+        spec = parameters[parameter]
+        assert (spec["Type"], spec["MinValue"], spec["MaxValue"]) == ("Number", 2, 1000)
+        assert 2 <= spec["Default"] <= 1000
+    # And the worker's default is what the model of docs/at-scale.md sizes: enough workers for
+    # one company's numbering limit, and no more than the tables' write quota takes
+    model = scale.model(1_000_000, [1, 100], scale.RESULTS)
+    per_worker = 1000 / (
+        model["inputs"]["cpu_ms_per_document"]
+        + model["inputs"]["requests_per_document"] * model["inputs"]["read_latency_ms"]
+        + model["inputs"]["commit_latency_ms"] / model["documents_per_commit_built"]
+    )
+    default = parameters["PostingWorkerMaximumConcurrency"]["Default"]
+    one_company = model["company_limit_batched"]["numbering"]
+    table = model["drains_batched"][1]["limits_docs_per_s"]["table_writes"]
+    assert math.ceil(one_company / per_worker) <= default <= math.ceil(table / per_worker)
+    assert model["inputs"]["lambda_concurrency"] == default  # the model drains with it
