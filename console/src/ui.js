@@ -85,7 +85,7 @@ export function Loading({ what }) {
 const FINISHED = (run) => run && run.status.startsWith("completed");
 
 /** A run's counts, polled until it finishes: a <progress> bar and the numbers beside it. */
-export function RunProgress({ runId, heading = "h3" }) {
+export function RunProgress({ runId, heading = "h3", onFinished }) {
   const [run, setRun] = useState(null);
   const [error, setError] = useState(null);
   const timer = useRef(null);
@@ -98,6 +98,7 @@ export function RunProgress({ runId, heading = "h3" }) {
         setRun(latest);
         setError(null);
         if (!FINISHED(latest)) timer.current = setTimeout(poll, 1000);
+        else onFinished?.(latest);
       } catch (failure) {
         if (!live) return;
         setError(failure);

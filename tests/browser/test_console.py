@@ -247,7 +247,8 @@ def failed_journal(stack: RunningStack) -> dict[str, Any]:
             (
                 e
                 for e in reversed(sent_emails(stack.url))
-                if e["to"] == ["clerk@example.com"] and journal["number"] in e["text"]
+                if e["to"] == ["clerk@example.com"]
+                and f"{journal['number']} - Journal - {company}" in e["text"]
             ),
             None,
         ),

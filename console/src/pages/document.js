@@ -2,8 +2,9 @@
 // its worker items and the errors of its last background attempt.
 import { useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { call, get, post, put, query } from "../api.js";
+import { call, get, post, query } from "../api.js";
 import { ErrorMessage, Loading, Money, Notice, Status, typeName, useLoad, when } from "../ui.js";
+import { WayOut } from "./way_out.js";
 
 const LINES = 50;
 const LOG_GROUPS_SEARCHED = 10;
@@ -171,10 +172,6 @@ function Actions({ document, me, onChanged }) {
     return `${d.number} is posted and matched with ${answer.source_document_number || "its invoice"}.`;
   });
   const discard = () => act(async () => { await post(`/documents/${d.id}/discard`); return `${d.number} is discarded.`; });
-  const backToInProgress = () => act(async () => {
-    await put(`/documents/${d.id}/status`, { status: "In Progress" });
-    return `${d.number} is In Progress again: correct it before posting it again.`;
-  });
   const print = async () => {
     setError(null);
     try {
@@ -196,7 +193,6 @@ function Actions({ document, me, onChanged }) {
       ${inProgress && creditNote && d.source_document && html`<button type="button" disabled=${busy} onClick=${postAndMatch}>Post & Match</button>`}
       ${(inProgress || d.status === "Complete") && html`<button type="button" class="secondary" disabled=${busy} onClick=${print}>Print</button>`}
       ${inProgress && !confirming && html`<button type="button" class="danger" disabled=${busy} onClick=${() => setConfirming(true)}>Discard</button>`}
-      ${d.status === "Ready to Post" && me.may.set_back_to_in_progress && html`<button type="button" disabled=${busy} onClick=${backToInProgress}>Set back to In Progress</button>`}
     </div>
     ${confirming && html`<div class="confirm" role="group" aria-label="Confirm discard">
       <p>Discard ${d.number}? A discarded document cannot be posted.</p>
@@ -204,7 +200,6 @@ function Actions({ document, me, onChanged }) {
       <button type="button" class="secondary" onClick=${() => setConfirming(false)}>Keep it</button>
     </div>`}
     <${ErrorMessage} error=${error} />
-    ${error?.details?.worker_items && html`<ul>${error.details.worker_items.map((i) => html`<li>${i.action}: attempt ${i.attempts} of ${i.max_attempts}${i.last_error ? ` – ${i.last_error}` : ""}</li>`)}</ul>`}
     <${Notice} text=${message} />
     ${printable && html`<div class="printable">
       <iframe title=${`Printable ${d.number}`} srcdoc=${printable} ref=${frame}></iframe>
@@ -235,6 +230,7 @@ export function DocumentPage({ id, me }) {
       ${d.posted_at && html`<div><dt>Posted</dt><dd>${when(d.posted_at)} by ${d.posted_by}</dd></div>`}
     </dl>
     <${Actions} document=${d} me=${me} onChanged=${doc.reload} />
+    <${WayOut} document=${d} me=${me} onChanged=${doc.reload} />
     <${Lines} id=${id} document=${d} />
     ${d.status === "Complete" && html`<${Transaction} id=${id} />`}
     <${WorkerItems} key=${`${d.number}-${d.version}`} number=${d.number} />

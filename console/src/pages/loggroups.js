@@ -34,6 +34,7 @@ export function LogGroupPage({ id }) {
   const group = useLoad(() => get(`/worker-log-groups/${id}`), [id]);
   const [error, setError] = useState(null);
   const [deleted, setDeleted] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   if (group.loading && !group.data) return html`<h1>Worker Log Group</h1><${Loading} what="the worker log group" />`;
   if (group.error) return html`<h1>Worker Log Group</h1><${ErrorMessage} error=${group.error} /><p><a href="#/worker-log-groups">All worker log groups</a></p>`;
   const g = group.data;
@@ -74,7 +75,12 @@ export function LogGroupPage({ id }) {
     <section aria-labelledby="delete-heading">
       <h2 id="delete-heading">Delete</h2>
       <p>Deleting the worker log group stops notifications about these results.</p>
-      <button type="button" class="danger" onClick=${remove}>Delete worker log group</button>
+      ${!confirming && html`<button type="button" class="danger" onClick=${() => setConfirming(true)}>Delete worker log group</button>`}
+      ${confirming && html`<div class="confirm" role="group" aria-label="Confirm deleting the worker log group">
+        <p>Delete ${g.title}? Its results are gone, and its e-mails stop: nobody is notified about these documents again.</p>
+        <button type="button" class="danger" onClick=${remove} ref=${(b) => b && b.focus()}>Delete ${g.title}</button>
+        <button type="button" class="secondary" onClick=${() => setConfirming(false)}>Keep it</button>
+      </div>`}
       <${ErrorMessage} error=${error} />
     </section>`;
 }

@@ -61,6 +61,8 @@ export function SchedulerPage({ me }) {
   const [busy, setBusy] = useState(false);
   const [runId, setRunId] = useState(null);
   const [runError, setRunError] = useState(null);
+  const [starting, setStarting] = useState(false);
+  const [running, setRunning] = useState(false);
   useEffect(() => {
     if (view.data && form === null) setForm(formFrom(view.data.settings));
   }, [view.data]);
@@ -97,11 +99,15 @@ export function SchedulerPage({ me }) {
     }
   };
   const runNow = async () => {
-    setRunError(null);
+    if (starting || running) return; // a double click starts one run, not two
+    setRunError(null); setStarting(true);
     try {
-      setRunId((await post("/scheduler/run")).run_id);
+      const started = (await post("/scheduler/run")).run_id;
+      setRunId(started); setRunning(true);
     } catch (failure) {
       setRunError(failure);
+    } finally {
+      setStarting(false);
     }
   };
   const f = form.frequency;
@@ -170,8 +176,9 @@ export function SchedulerPage({ me }) {
     <section aria-labelledby="run-now-heading">
       <h2 id="run-now-heading">Run Now</h2>
       <p>Posts every Ready to Post document in the organisation now, as well as at the scheduled times.</p>
-      <button type="button" onClick=${runNow}>Run Now</button>
+      <button type="button" onClick=${runNow} disabled=${starting || running} aria-describedby="run-now-state">Run Now</button>
+      <p id="run-now-state" class="muted">${starting ? "Starting a run…" : running ? "A run is under way (below): Run Now is available again when it has finished." : ""}</p>
       <${ErrorMessage} error=${runError} />
-      ${runId && html`<${RunProgress} key=${runId} runId=${runId} />`}
+      ${runId && html`<${RunProgress} key=${runId} runId=${runId} onFinished=${() => setRunning(false)} />`}
     </section>`;
 }
