@@ -669,3 +669,42 @@ def test_the_posting_worker_and_tax_commit_have_a_maximum_concurrency_from_a_par
     table = model["drains_batched"][1]["limits_docs_per_s"]["table_writes"]
     assert math.ceil(one_company / per_worker) <= default <= math.ceil(table / per_worker)
     assert model["inputs"]["lambda_concurrency"] == default  # the model drains with it
+
+
+# ---------------------------------------------------------------------------
+# Identity fit for production
+# ---------------------------------------------------------------------------
+
+
+def test_the_user_pool_has_no_self_sign_up_requires_mfa_and_mails_through_ses() -> None:
+    from infra.template import load_template
+
+    declared = load_template()
+    pool = declared["Resources"]["UserPool"]["Properties"]
+    # Then only an administrator creates users
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    # every user signs in with a second factor, an authenticator app (no SMS: no SNS role)
+    assert pool["MfaConfiguration"] == "ON"  # the string: YAML reads a bare ON as True
+    assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    # invitations and resets go through SES, from the identity the notifications use
+    assert pool["EmailConfiguration"] == {
+        "EmailSendingAccount": "DEVELOPER",
+        "SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+            ":identity/${SesIdentity}"
+        },
+        "From": {"Ref": "SesFromAddress"},
+    }
+    assert {"SesIdentity", "SesFromAddress"} <= set(declared["Parameters"])
+    # And the app client's tokens have set lifetimes: an hour, refreshed for 12 hours
+    client = declared["Resources"]["UserPoolClient"]["Properties"]
+    units = {"minutes": 60, "hours": 3600, "days": 86400}
+    lifetimes = {
+        token: client[f"{token}Validity"] * units[client["TokenValidityUnits"][token]]
+        for token in ("IdToken", "AccessToken", "RefreshToken")
+    }
+    assert lifetimes == {"IdToken": 3600, "AccessToken": 3600, "RefreshToken": 12 * 3600}
+    assert client["EnableTokenRevocation"] is True
+    assert client["GenerateSecret"] is False  # a browser client (PKCE) cannot keep one
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
