@@ -111,7 +111,7 @@ def test_every_template_queue_is_created_with_its_attributes_and_redrive_policy(
     )
     posting = attributes_of(sqs, queues["PostingQueue"])
     assert posting["VisibilityTimeout"] == "540"
-    assert posting["MessageRetentionPeriod"] == "1209600"
+    assert posting["MessageRetentionPeriod"] == "604800"
     assert json.loads(posting["RedrivePolicy"]) == {
         "deadLetterTargetArn": queues["PostingDeadLetterQueue"].arn,
         "maxReceiveCount": 5,
