@@ -211,7 +211,7 @@ def test_the_template_builds_and_every_built_handler_imports_from_the_built_laye
         for name, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     ]
-    assert len(handlers) == 5
+    assert len(handlers) == 6
     for logical_id in handlers:
         loaded = import_built_handler(built, template, logical_id)
         assert "handler" in loaded and "background_posting" in loaded, (logical_id, loaded)

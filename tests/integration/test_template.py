@@ -12,7 +12,7 @@ from infra.lambda_runtime import LocalFunction
 from infra.resources import queue_name, table_names
 from infra.template import follow_outputs, functions, parameter_defaults, resources
 from tests.support.cold_start import cold_start, deployed_environment
-from tests.support.flows import payables_day, working_day
+from tests.support.flows import payables_day, upgrade_day, working_day
 from tests.support.iam import granted_actions, recorded_actions, to_logical
 
 
@@ -42,6 +42,7 @@ def _names(prefix: str = "test") -> dict[str, str]:
         "PostingWorkerFunction",
         "NotificationFunction",
         "TaxCommitFunction",
+        "MigrationFunction",
     ],
 )
 def test_each_policy_allows_exactly_what_its_function_uses(
@@ -52,6 +53,7 @@ def test_each_policy_allows_exactly_what_its_function_uses(
     with recorded_actions(monkeypatch) as used:
         working_day(api, aws)
         payables_day(api, aws)
+        upgrade_day()
     assert to_logical(used[function], _names()) == granted_actions(function)
 
 
