@@ -22,9 +22,12 @@ from background_posting.adapters.sqs import Queue
 from background_posting.domain.errors import Conflict, Forbidden, NotFound
 from background_posting.domain.identity import Caller
 from background_posting.domain.work import TAX_COMMIT_ACTIONS, Run
-from background_posting.services import recurring_service
-from background_posting.services.notification_service import request_digests
-from background_posting.services.queues import posting_queue, run_queue, tax_commit_queue
+from background_posting.services.queues import (
+    posting_queue,
+    request_digests,
+    run_queue,
+    tax_commit_queue,
+)
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
 
@@ -134,6 +137,10 @@ def execute_run(run_id: str, seconds_left: Callable[[], float]) -> Run:
         and not run.scan_complete
         and run.document_type in (None, "sales_invoice")
     ):
+        # Imported here: only the scheduled posting function starts a run's scan; the worker
+        # (which finishes runs through this module) need not load the recurring invoices'.
+        from background_posting.services import recurring_service
+
         recurring_service.create_due(run.companies, seconds_left)  # first: the invoices now due
     queue = posting_queue()
     oldest = 0.0
