@@ -59,6 +59,9 @@ class Outcome(StrEnum):
     """Follow-up work given up at its maximum attempts (the document stays Complete)."""
     SKIPPED = "skipped"
     """Nothing to do by the time a worker reached it."""
+    CANCELLED = "cancelled"
+    """Taken out of the background by its submitter or an administrator (Cancel background
+    posting): the document is In Progress again, its worker items gone."""
     WAITING_FOR_GOODS = "waiting_for_goods"
     """A payable invoice short of goods received: its verification item failed (logged as
     `failed`, with what was expected and invoiced), and it is verified again in every run

@@ -81,6 +81,21 @@ def set_status(document_id: DocumentId, change: Annotated[StatusChange, Body()])
     return _json(200, document.model_dump(mode="json", exclude={"lines"}))
 
 
+@router.post(
+    "/documents/<document_id>/cancel-background",
+    tags=["Background posting"],
+    summary="Cancel background posting: a Ready to Post document In Progress again (its "
+    "submitter or a System Administrator)",
+    description="Its worker items are removed and it is `In Progress` again in one "
+    "transaction, logged in its worker log group. 409 `worker_item_held` while a worker holds "
+    "one of its items, `document_in_progress`/`document_complete`/... when it is not Ready to "
+    "Post; 403 for anyone but the submitter of its worker items or an administrator.",
+)
+def cancel_background(document_id: DocumentId) -> Response[Any]:
+    document = background_service.cancel_background(caller_from(router.current_event), document_id)
+    return _json(200, document.model_dump(mode="json", exclude={"lines"}))
+
+
 @router.delete(
     "/documents/<document_id>/worker-items",
     tags=["Background posting"],

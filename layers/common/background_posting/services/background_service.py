@@ -16,8 +16,9 @@ from background_posting.domain.documents import DISCARDED, IN_PROGRESS, READY_TO
 from background_posting.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.verification import needs_verification
-from background_posting.domain.work import LogGroup, WorkerItem
+from background_posting.domain.work import LogGroup, Outcome, WorkerItem
 from background_posting.services import document_service, posting, tax_service, verification_service
+from background_posting.services.attempts import log_entry
 from background_posting.store import companies as company_store
 from background_posting.store import document_store
 from background_posting.store import log_groups as group_store
@@ -199,6 +200,65 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
             details={"worker_items": _shown(remaining)},
         )
     return document_store.change_status(document, document.moved_to(IN_PROGRESS, datetime.now(UTC)))
+
+
+def _require_submitter(
+    caller: Caller, document: Document, items: Sequence[WorkerItem], action: str
+) -> None:
+    """The submitter of the document's worker items, or an administrator."""
+    if caller.is_admin or caller.user_id in {item.submitted_by for item in items}:
+        return
+    submitters = sorted({item.submitted_by for item in items})
+    raise Forbidden(
+        f"Only the user who submitted {document.number}"
+        f"{' (' + ', '.join(submitters) + ')' if submitters else ''} or a System "
+        f"Administrator may {action}.",
+        code="permission_denied",
+        details={"number": document.number, "submitted_by": submitters},
+    )
+
+
+def cancel_background(caller: Caller, document_id: str) -> Document:
+    """Cancel background posting: the submitter (or an administrator) takes a Ready to Post
+    document out of the background. Its worker items go and it is In Progress again in one
+    transaction, conditional on the document's version and on no worker holding an item
+    (409 `worker_item_held`); the cancellation is logged in the items' worker log groups."""
+    document = document_service.read_document(caller, document_id, with_lines=False)
+    document.require_status("taken out of the background", READY_TO_POST)
+    items = item_store.items_of(document.id)
+    _require_submitter(caller, document, items, f"take {document.number} out of the background")
+    at = datetime.now(UTC)
+    changed = document.moved_to(IN_PROGRESS, at)
+    note = [
+        {
+            "code": "cancelled",
+            "message": f"{caller.user_id} took {document.number} out of the background: it is "
+            "In Progress again and its worker items are removed.",
+        }
+    ]
+    entries = [
+        group_store.entry_added(
+            group, log_entry(item, None, Outcome.CANCELLED, note, item.attempts, at=at)
+        )
+        for group, item in {item.log_group: item for item in reversed(items)}.items()
+    ]
+    try:
+        transact(
+            [
+                document_store.moved(document, changed),
+                *(item_store.withdrawn(item, at.timestamp()) for item in items),
+                *entries,
+            ]
+        )
+    except document_store.DocumentMoved as exc:
+        latest = document_store.get_document(document.id, with_lines=False).document
+        latest.require_status("taken out of the background", READY_TO_POST)
+        raise Conflict(
+            f"{document.number} changed meanwhile; read it again.",
+            code="concurrent_update",
+            details={"number": document.number},
+        ) from exc
+    return changed
 
 
 def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:

@@ -308,6 +308,23 @@ def removed(item: WorkerItem) -> Write:
     return Write.delete(_record(item))
 
 
+def withdrawn(item: WorkerItem, now: float) -> Write:
+    """The item's removal when its document leaves the background (Cancel background posting):
+    refused with 409 `worker_item_held` while a worker holds its lease at `now`; an item gone
+    meanwhile is nothing to remove (the document's own condition says whether it moved)."""
+    return Write.delete(
+        _record(item),
+        _held(None, now),
+        refusal=Conflict(
+            f"A worker is processing {item.reference} now ({item.action.replace('_', ' ')}): it "
+            "cannot be taken out of the background until that has finished; try again in a "
+            "moment.",
+            code="worker_item_held",
+            details={"worker_items": [item]},
+        ),
+    )
+
+
 def failure_counted(
     item: WorkerItem, owner: str | None, error: str, retry_after: float, now: float
 ) -> Write:

@@ -1,0 +1,81 @@
+"""Steering one's own queued work through the API (moto): Cancel background posting, Retry now
+and Post on a date (docs/api.md "The job queue")."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from background_posting.config import Settings
+from background_posting.store import worker_items as item_store
+from tests.support.api import invoke_api
+from tests.support.data import account_body, company_body, document_body
+
+
+def given(api: Any) -> dict[str, Any]:
+    """ACME with its customer, and an In Progress sales invoice entered by the clerk."""
+    invoke_api(api, "POST", "/companies", "admin", company_body("ACME"))
+    invoke_api(api, "POST", "/accounts", "admin", account_body("CUST01"))
+    return dict(invoke_api(api, "POST", "/documents", "clerk", document_body()).body)
+
+
+def queued_by_clerk(api: Any) -> dict[str, Any]:
+    """The clerk's invoice, posted from a list view: Ready to Post with a worker item."""
+    document = given(api)
+    answer = invoke_api(api, "POST", "/documents/post", "clerk", {"ids": [document["id"]]})
+    assert answer.status == 202, answer.body
+    return document
+
+
+def test_the_submitter_cancels_background_posting_and_the_log_says_so(api: Any) -> None:
+    # Given the clerk's invoice waiting in the background
+    document = queued_by_clerk(api)
+    path = f"/documents/{document['id']}/cancel-background"
+    # When someone else tries to take it out, they are refused and nothing changes
+    refused = invoke_api(api, "POST", path, "lister")
+    assert (refused.status, refused.error_code) == (403, "permission_denied")
+    assert "clerk" in refused.body["error"]["message"]
+    assert invoke_api(api, "GET", f"/documents/{document['id']}", "clerk").body["status"] == (
+        "Ready to Post"
+    )
+    # When the clerk cancels it
+    answer = invoke_api(api, "POST", path, "clerk")
+    # Then it is In Progress again, without worker items, and may be amended
+    assert answer.status == 200, answer.body
+    assert answer.body["status"] == "In Progress"
+    items = invoke_api(api, "GET", f"/worker-items?reference={document['number']}", "clerk")
+    assert items.body["worker_items"] == []
+    amended = invoke_api(api, "PATCH", f"/documents/{document['id']}", "clerk", {"reference": "x"})
+    assert amended.status == 200, amended.body
+    # ...and the clerk's worker log group records who took it out
+    (group,) = invoke_api(api, "GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
+    entries = invoke_api(api, "GET", f"/worker-log-groups/{group['id']}", "clerk").body["entries"]
+    assert [(e["reference"], e["outcome"]) for e in entries] == [(document["number"], "cancelled")]
+    assert "clerk took" in entries[0]["errors"][0]["message"]
+    # When it is cancelled again, it is no longer Ready to Post: 409 saying so
+    again = invoke_api(api, "POST", path, "clerk")
+    assert (again.status, again.error_code) == (409, "document_in_progress")
+    assert "In Progress" in again.body["error"]["message"]
+
+
+def test_an_administrator_may_cancel_anyones_queued_document(api: Any) -> None:
+    document = queued_by_clerk(api)
+    answer = invoke_api(api, "POST", f"/documents/{document['id']}/cancel-background", "admin")
+    assert answer.status == 200 and answer.body["status"] == "In Progress"
+
+
+def test_cancel_is_refused_while_a_worker_holds_an_item(api: Any, aws: Settings) -> None:
+    # Given the clerk's queued invoice whose item a worker has leased
+    document = queued_by_clerk(api)
+    (item,) = item_store.items_of(document["id"])
+    assert item_store.lease(item, "worker-1", time.time() + 300, time.time())
+    # When the clerk cancels it
+    answer = invoke_api(api, "POST", f"/documents/{document['id']}/cancel-background", "clerk")
+    # Then 409 worker_item_held with a sentence, and nothing changed
+    assert (answer.status, answer.error_code) == (409, "worker_item_held")
+    assert document["number"] in answer.body["error"]["message"]
+    assert answer.body["error"]["details"]["worker_items"][0]["held_by_worker"] is True
+    assert invoke_api(api, "GET", f"/documents/{document['id']}", "clerk").body["status"] == (
+        "Ready to Post"
+    )
+    assert len(item_store.items_of(document["id"])) == 1

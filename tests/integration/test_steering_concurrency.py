@@ -1,0 +1,105 @@
+"""Steering queued work under real overlap: threads against DynamoDB Local (issue 28, item 6).
+
+Cancel background posting racing a worker, round after round: either the cancel wins (nothing
+posted, the document In Progress without worker items) or the worker does (the cancel is
+refused with a 409, the document posted once); never both, never a document lost between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from background_posting.config import Settings
+from background_posting.domain.documents import COMPLETE, IN_PROGRESS, READY_TO_POST, Document
+from background_posting.domain.errors import Conflict
+from background_posting.domain.identity import Caller
+from background_posting.domain.purchasing import GoodsReceiptInput, PurchaseOrderInput
+from background_posting.services import (
+    background_service,
+    document_service,
+    purchasing_service,
+    worker,
+)
+from background_posting.store import counters, document_store
+from background_posting.store import worker_items as item_store
+from tests.support.concurrency import race
+from tests.support.purchasing import invoice_body, order_body, receipt_body
+from tests.support.scenario import ADMIN, _documents, given_company, given_document
+
+FOREVER = lambda: 900.0  # noqa: E731 - an invocation with plenty of time left
+ROUNDS = 12
+CLERK = Caller("clerk", "clerk@example.com", allowed_companies=frozenset({"*"}))
+
+
+def plain_posting(round_: int) -> Document:
+    """A sales invoice the clerk posted from a list view: one post_document item, done without
+    a lease (the commit's own conditions decide)."""
+    document = given_document()
+    (queued,) = background_service.post_from_list_view(CLERK, [document.id])
+    return queued
+
+
+def verified_first(round_: int) -> Document:
+    """A payable invoice against its own received order: its verify_invoice item is leased by
+    the worker, which verifies and posts it."""
+    order_id = f"PO-{round_}"
+    purchasing_service.create_order(ADMIN, PurchaseOrderInput.model_validate(order_body(order_id)))
+    for line, quantity in ((1, "100"), (2, "50")):
+        purchasing_service.receive_goods(
+            ADMIN, GoodsReceiptInput.model_validate(receipt_body(line, quantity, order_id))
+        )
+    created = document_service.create_document(
+        CLERK, _documents.validate_python(invoice_body(order_id=order_id))
+    )
+    queued, in_background = background_service.post_with_button(CLERK, created.id, "auto")
+    assert in_background
+    return queued
+
+
+KINDS: dict[str, Callable[[int], Document]] = {
+    "a plain posting": plain_posting,
+    "an invoice the worker leases to verify": verified_first,
+}
+
+
+def read(document: Document) -> Document:
+    return document_store.get_document(document.id, with_lines=False).document
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_cancel_racing_a_worker_either_cancels_or_posts_never_both(
+    kind: str, local_store: Settings
+) -> None:
+    given_company()
+    cancelled = posted = 0
+    for round_ in range(ROUNDS):
+        # Given the clerk's document in the background, as a run's message carries it
+        document = KINDS[kind](round_)
+        assert document.status == READY_TO_POST
+        message = worker.Message(None, document.id, tuple(item_store.items_of(document.id)))
+
+        # When the clerk cancels it while a worker takes it
+        cancel, work = race(
+            lambda d=document: background_service.cancel_background(CLERK, d.id),
+            lambda m=message, n=round_: worker.process(m, f"w{n}", FOREVER),
+        )
+
+        # Then exactly one of them had its way, and the document is whole
+        assert not isinstance(work, Exception), work
+        after = read(document)
+        assert item_store.items_of(document.id) == [], (round_, cancel, work)
+        if isinstance(cancel, Document):
+            assert cancel.status == IN_PROGRESS
+            assert (after.status, after.transaction_number) == (IN_PROGRESS, None), round_
+            assert work == "skipped", (round_, work)
+            cancelled += 1
+        else:
+            assert isinstance(cancel, Conflict), cancel
+            assert cancel.code in {"worker_item_held", "document_complete", "concurrent_update"}
+            assert after.status == COMPLETE and after.transaction_number is not None, round_
+            assert work == "posted", (round_, work)
+            posted += 1
+        assert counters.current("ACME", "TRN") == posted, round_
+    assert cancelled + posted == ROUNDS
