@@ -223,9 +223,11 @@ def cancel_background(caller: Caller, document_id: str) -> Document:
     document out of the background. Its worker items go and it is In Progress again in one
     transaction, conditional on the document's version and on no worker holding an item
     (409 `worker_item_held`); the cancellation is logged in the items' worker log groups."""
+    # the items before the document: a worker's commit removes them as it posts, so items read
+    # gone mean a document read after them is no longer Ready to Post (a 409, not a 403)
+    items = item_store.items_of(document_id)
     document = document_service.read_document(caller, document_id, with_lines=False)
     document.require_status("taken out of the background", READY_TO_POST)
-    items = item_store.items_of(document.id)
     _require_submitter(caller, document, items, f"take {document.number} out of the background")
     at = datetime.now(UTC)
     changed = document.moved_to(IN_PROGRESS, at)
