@@ -8,8 +8,10 @@ from typing import Any
 
 from background_posting.config import Settings
 from background_posting.store import worker_items as item_store
+from background_posting.store.writes import transact
 from tests.support.api import invoke_api
 from tests.support.data import account_body, company_body, document_body
+from tests.support.queues import Drain
 
 
 def given(api: Any) -> dict[str, Any]:
@@ -79,3 +81,68 @@ def test_cancel_is_refused_while_a_worker_holds_an_item(api: Any, aws: Settings)
         "Ready to Post"
     )
     assert len(item_store.items_of(document["id"])) == 1
+
+
+def test_the_submitter_retries_a_failed_document_now_in_a_run_of_its_own(
+    api: Any, aws: Settings
+) -> None:
+    # Given the clerk's invoice, dated in a closed period, failed once and waiting out a
+    # retry delay of an hour
+    invoke_api(api, "POST", "/companies", "admin", company_body("ACME"))
+    invoke_api(api, "POST", "/accounts", "admin", account_body("CUST01"))
+    document = invoke_api(
+        api, "POST", "/documents", "clerk", document_body(document_date="2026-10-10")
+    ).body
+    invoke_api(api, "POST", "/documents/post", "clerk", {"ids": [document["id"]]})
+    (item,) = item_store.items_of(document["id"])
+    now = time.time()
+    transact([item_store.failure_counted(item, None, "period 2026-10 is closed", now + 3600, now)])
+    # ...and the period reopened meanwhile
+    reopened = invoke_api(
+        api, "PATCH", "/companies/ACME/periods/2026-10", "admin", {"status": "open"}
+    )
+    assert reopened.status == 200, reopened.body
+    path = f"/documents/{document['id']}/retry-now"
+    # When the lister (neither submitter nor Run Now) asks, they are refused
+    assert invoke_api(api, "POST", path, "lister").error_code == "permission_denied"
+    # When the clerk presses Retry now
+    answer = invoke_api(api, "POST", path, "clerk")
+    # Then a run over that one document starts now, and posts it
+    assert answer.status == 202, answer.body
+    run_id = answer.body["run_id"]
+    Drain(aws).all()
+    assert invoke_api(api, "GET", f"/documents/{document['id']}", "clerk").body["status"] == (
+        "Complete"
+    )
+    run = invoke_api(api, "GET", f"/runs/{run_id}", "clerk").body
+    assert run["trigger"] == "document" and run["requested_by"] == "clerk"
+    assert run["scope"]["document"] == document["id"]
+    assert run["scope"]["reference"] == document["number"]
+    assert run["scope"]["companies"] == ["ACME"]
+    assert (run["status"], run["counts"]["queued"], run["counts"]["posted"]) == ("completed", 1, 1)
+    # When it is retried again, nothing of it waits: 409 no_worker_items
+    again = invoke_api(api, "POST", path, "clerk")
+    assert (again.status, again.error_code) == (409, "no_worker_items")
+
+
+def test_a_run_now_user_may_retry_anyones_document(api: Any, aws: Settings) -> None:
+    document = queued_by_clerk(api)
+    answer = invoke_api(api, "POST", f"/documents/{document['id']}/retry-now", "runner")
+    assert answer.status == 202, answer.body
+    Drain(aws).all()
+    assert invoke_api(api, "GET", f"/documents/{document['id']}", "clerk").body["status"] == (
+        "Complete"
+    )
+
+
+def test_retry_now_is_refused_for_work_that_waits_for_its_date(api: Any, aws: Settings) -> None:
+    # Given the clerk's queued invoice whose item no run may take before tomorrow
+    document = queued_by_clerk(api)
+    (item,) = item_store.items_of(document["id"])
+    transact([item_store.postponed(item, time.time() + 86_400)])
+    # When the clerk presses Retry now
+    answer = invoke_api(api, "POST", f"/documents/{document['id']}/retry-now", "clerk")
+    # Then 409 worker_items_not_due saying until when, and no run starts
+    assert (answer.status, answer.error_code) == (409, "worker_items_not_due")
+    assert "not due yet" in answer.body["error"]["message"]
+    assert Drain(aws).once("RunQueue") == 0

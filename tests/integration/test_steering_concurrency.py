@@ -3,6 +3,7 @@
 Cancel background posting racing a worker, round after round: either the cancel wins (nothing
 posted, the document In Progress without worker items) or the worker does (the cancel is
 refused with a 409, the document posted once); never both, never a document lost between.
+Two Retry nows at once: two runs, one posting.
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ from background_posting.domain.documents import COMPLETE, IN_PROGRESS, READY_TO_
 from background_posting.domain.errors import Conflict
 from background_posting.domain.identity import Caller
 from background_posting.domain.purchasing import GoodsReceiptInput, PurchaseOrderInput
+from background_posting.domain.work import Run
 from background_posting.services import (
     background_service,
     document_service,
     purchasing_service,
+    runs,
     worker,
 )
-from background_posting.store import counters, document_store
+from background_posting.store import counters, document_store, work_log
 from background_posting.store import worker_items as item_store
 from tests.support.concurrency import race
 from tests.support.purchasing import invoice_body, order_body, receipt_body
+from tests.support.queues import RecordingQueue
 from tests.support.scenario import ADMIN, _documents, given_company, given_document
 
 FOREVER = lambda: 900.0  # noqa: E731 - an invocation with plenty of time left
@@ -103,3 +107,37 @@ def test_cancel_racing_a_worker_either_cancels_or_posts_never_both(
             posted += 1
         assert counters.current("ACME", "TRN") == posted, round_
     assert cancelled + posted == ROUNDS
+
+
+def test_two_retry_nows_at_once_post_the_document_once(local_store: Settings) -> None:
+    given_company()
+    for round_ in range(ROUNDS // 2):
+        # Given the clerk's document in the background
+        document = plain_posting(round_)
+        runs_queue, posting = RecordingQueue(), RecordingQueue()
+
+        # When the clerk presses Retry now twice at once, and both runs and their workers go
+        started = race(
+            *(lambda d=document, q=runs_queue: runs.retry_now(CLERK, d.id, q) for _ in "ab")
+        )
+        assert all(isinstance(r, Run) for r in started), started
+        race(*(lambda r=r, q=posting: runs.execute_run(r.id, FOREVER, q) for r in started))
+        assert len(posting.messages) == 2  # both runs found it due: two workers race
+        outcomes = race(
+            *(
+                # each worker's own batch, left unfinished: the digests' queue is not here
+                lambda m=m, n=n: worker.process(
+                    worker.Message.parse(m), f"w{n}", FOREVER, batch=worker.Batch(f"w{n}", FOREVER)
+                )
+                for n, m in enumerate(posting.messages)
+            )
+        )
+
+        # Then it is posted once, and the runs between them count one posting
+        assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+        assert read(document).status == COMPLETE
+        assert counters.current("ACME", "TRN") == round_ + 1
+        assert item_store.items_of(document.id) == []
+        finished = [work_log.get_run(r.id) for r in started]
+        assert sum(r.counts["posted"] for r in finished) == 1, [r.counts for r in finished]
+        assert all(r.trigger == "document" and r.document == document.id for r in finished)

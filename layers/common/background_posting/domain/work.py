@@ -140,6 +140,10 @@ class Run:
     scan_complete: bool
     counts: dict[str, int] = field(default_factory=dict)
     """Keyed by `COUNTER_NAMES`."""
+    document: str | None = None
+    """A run over one document (Retry now, trigger `document`): its id."""
+    reference: str | None = None
+    """That document's number."""
 
     @property
     def finished(self) -> bool:

@@ -96,6 +96,21 @@ def cancel_background(document_id: DocumentId) -> Response[Any]:
     return _json(200, document.model_dump(mode="json", exclude={"lines"}))
 
 
+@router.post(
+    "/documents/<document_id>/retry-now",
+    tags=["Background posting"],
+    summary="Retry now: a run over this one document, started now (its submitter, a Run Now "
+    "user or a System Administrator)",
+    description='202 `{"run_id"}`; the run\'s `trigger` is `document` and its `scope` names '
+    "the document. A failed item's retry delay is waived. 409 `no_worker_items` when nothing of "
+    "it waits in the background, `worker_items_not_due` when its next item waits for its date "
+    "(Post on a date), `worker_item_held` while a worker holds it.",
+)
+def retry_now(document_id: DocumentId) -> Response[Any]:
+    run = runs.retry_now(caller_from(router.current_event), document_id)
+    return _json(202, {"run_id": run.id})
+
+
 @router.delete(
     "/documents/<document_id>/worker-items",
     tags=["Background posting"],

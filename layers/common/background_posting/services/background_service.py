@@ -202,17 +202,25 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
     return document_store.change_status(document, document.moved_to(IN_PROGRESS, datetime.now(UTC)))
 
 
-def _require_submitter(
-    caller: Caller, document: Document, items: Sequence[WorkerItem], action: str
+def require_submitter(
+    caller: Caller,
+    document: Document,
+    items: Sequence[WorkerItem],
+    action: str,
+    *,
+    run_now_too: bool = False,
 ) -> None:
-    """The submitter of the document's worker items, or an administrator."""
+    """The submitter of the document's worker items, or an administrator (`run_now_too`: or a
+    Run Now user, who may run every document's work anyway)."""
     if caller.is_admin or caller.user_id in {item.submitted_by for item in items}:
         return
+    if run_now_too and caller.may_run_now:
+        return
     submitters = sorted({item.submitted_by for item in items})
+    others = "a Run Now user or a System Administrator" if run_now_too else "a System Administrator"
     raise Forbidden(
         f"Only the user who submitted {document.number}"
-        f"{' (' + ', '.join(submitters) + ')' if submitters else ''} or a System "
-        f"Administrator may {action}.",
+        f"{' (' + ', '.join(submitters) + ')' if submitters else ''} or {others} may {action}.",
         code="permission_denied",
         details={"number": document.number, "submitted_by": submitters},
     )
@@ -228,7 +236,7 @@ def cancel_background(caller: Caller, document_id: str) -> Document:
     items = item_store.items_of(document_id)
     document = document_service.read_document(caller, document_id, with_lines=False)
     document.require_status("taken out of the background", READY_TO_POST)
-    _require_submitter(caller, document, items, f"take {document.number} out of the background")
+    require_submitter(caller, document, items, f"take {document.number} out of the background")
     at = datetime.now(UTC)
     changed = document.moved_to(IN_PROGRESS, at)
     note = [

@@ -325,6 +325,19 @@ def withdrawn(item: WorkerItem, now: float) -> Write:
     )
 
 
+def retry_delay_waived(item: WorkerItem, now: float) -> Write:
+    """Retry now: a failed item due at `now` instead of after its retry delay (conditional on
+    the attempts read and on no worker holding it; ItemGone if it went or moved meanwhile)."""
+    return Write.update(
+        _record(item),
+        [WorkerItemRecord.not_before.set(now)],
+        WorkerItemRecord.pk.exists()
+        & (WorkerItemRecord.attempts == item.attempts)
+        & _held(None, now),
+        refusal=_gone(item),
+    )
+
+
 def failure_counted(
     item: WorkerItem, owner: str | None, error: str, retry_after: float, now: float
 ) -> Write:
