@@ -4,7 +4,11 @@ and Post on a date (docs/api.md "The job queue")."""
 from __future__ import annotations
 
 import time
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from background_posting.config import Settings
 from background_posting.store import worker_items as item_store
@@ -146,3 +150,93 @@ def test_retry_now_is_refused_for_work_that_waits_for_its_date(api: Any, aws: Se
     assert (answer.status, answer.error_code) == (409, "worker_items_not_due")
     assert "not due yet" in answer.body["error"]["message"]
     assert Drain(aws).once("RunQueue") == 0
+
+
+def london_today() -> date:
+    return datetime.now(ZoneInfo("Europe/London")).date()
+
+
+def test_post_on_a_date_queues_the_document_until_that_day_begins_in_the_companys_zone(
+    api: Any, aws: Settings
+) -> None:
+    # Given the clerk's In Progress invoice (ACME keeps Europe/London time)
+    document = given(api)
+    on = london_today() + timedelta(days=3)
+    # When the clerk posts it on a date three days ahead
+    answer = invoke_api(
+        api, "POST", f"/documents/{document['id']}/post", "clerk",
+        {"mode": "auto", "post_on": on.isoformat()},
+    )  # fmt: skip
+    # Then it is Ready to Post now and says when it posts
+    assert answer.status == 202, answer.body
+    assert (answer.body["status"], answer.body["post_on"]) == ("Ready to Post", on.isoformat())
+    shown = invoke_api(api, "GET", f"/documents/{document['id']}", "clerk").body
+    assert shown["post_on"] == on.isoformat()
+    # ...its worker item waits for London's midnight of that day
+    (item,) = item_store.items_of(document["id"])
+    midnight = datetime.combine(on, datetime.min.time(), ZoneInfo("Europe/London"))
+    assert item.not_before == midnight.timestamp()
+    # ...a Run Now before then leaves it alone, and Retry now says it is not due
+    assert invoke_api(api, "POST", "/scheduler/run", "admin").status == 202
+    Drain(aws).all()
+    assert invoke_api(api, "GET", f"/documents/{document['id']}", "clerk").body["status"] == (
+        "Ready to Post"
+    )
+    early = invoke_api(api, "POST", f"/documents/{document['id']}/retry-now", "clerk")
+    assert (early.status, early.error_code) == (409, "worker_items_not_due")
+    # When the clerk cancels it, it no longer names a date
+    cancelled = invoke_api(api, "POST", f"/documents/{document['id']}/cancel-background", "clerk")
+    assert (cancelled.body["status"], cancelled.body["post_on"]) == ("In Progress", None)
+
+
+def test_post_on_today_is_posted_by_the_next_run(api: Any, aws: Settings) -> None:
+    document = given(api)
+    answer = invoke_api(
+        api, "POST", f"/documents/{document['id']}/post", "clerk",
+        {"mode": "auto", "post_on": london_today().isoformat()},
+    )  # fmt: skip
+    assert answer.status == 202, answer.body
+    assert invoke_api(api, "POST", "/scheduler/run", "admin").status == 202
+    Drain(aws).all()
+    assert invoke_api(api, "GET", f"/documents/{document['id']}", "clerk").body["status"] == (
+        "Complete"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"mode": "auto", "post_on": "YESTERDAY"}, "date_in_past"),
+        ({"mode": "auto", "post_on": "IN_91_DAYS"}, "date_too_far"),
+        ({"mode": "immediate", "post_on": "TOMORROW"}, "mode"),
+        ({"mode": "auto", "post_on": "2026-02-30"}, None),
+    ],
+)
+def test_post_on_outside_today_and_90_days_ahead_is_refused_naming_it(
+    api: Any, body: dict[str, str], code: str | None
+) -> None:
+    document = given(api)
+    today = london_today()
+    days = {"YESTERDAY": -1, "IN_91_DAYS": 91, "TOMORROW": 1}
+    if body["post_on"] in days:
+        body = body | {"post_on": (today + timedelta(days=days[body["post_on"]])).isoformat()}
+    answer = invoke_api(api, "POST", f"/documents/{document['id']}/post", "clerk", body)
+    assert answer.status == 400, answer.body
+    (error,) = answer.body["error"]["details"]["errors"]
+    assert error["field"] == "post_on"
+    if code is not None:
+        assert error["code"] == code
+        assert answer.body["error"]["message"].startswith("Post on:")
+    shown = invoke_api(api, "GET", f"/documents/{document['id']}", "clerk").body
+    assert (shown["status"], shown["post_on"]) == ("In Progress", None)
+    assert item_store.items_of(document["id"]) == []
+
+
+def test_post_on_90_days_ahead_is_the_last_date_taken(api: Any) -> None:
+    document = given(api)
+    on = london_today() + timedelta(days=90)
+    answer = invoke_api(
+        api, "POST", f"/documents/{document['id']}/post", "clerk",
+        {"mode": "auto", "post_on": on.isoformat()},
+    )  # fmt: skip
+    assert answer.status == 202, answer.body

@@ -3,12 +3,14 @@
 Cancel background posting racing a worker, round after round: either the cancel wins (nothing
 posted, the document In Progress without worker items) or the worker does (the cancel is
 refused with a 409, the document posted once); never both, never a document lost between.
-Two Retry nows at once: two runs, one posting.
+Two Retry nows at once: two runs, one posting. Post on a date next to London's clock changes:
+due from that day's midnight in London, not an hour either side, and posted once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -141,3 +143,64 @@ def test_two_retry_nows_at_once_post_the_document_once(local_store: Settings) ->
         finished = [work_log.get_run(r.id) for r in started]
         assert sum(r.counts["posted"] for r in finished) == 1, [r.counts for r in finished]
         assert all(r.trigger == "document" and r.document == document.id for r in finished)
+
+
+def at(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("post_on", "day_starts"),
+    [
+        ("2027-03-28", "2027-03-28T00:00:00+00:00"),  # the clocks go forward at 01:00 GMT
+        ("2027-03-29", "2027-03-28T23:00:00+00:00"),  # the first day on BST
+        ("2027-10-31", "2027-10-30T23:00:00+00:00"),  # back at 02:00 BST: it starts on BST
+        ("2027-11-01", "2027-11-01T00:00:00+00:00"),  # the first day on GMT again
+    ],
+)
+def test_post_on_a_day_next_to_londons_clock_change_posts_once_from_its_midnight(
+    post_on: str, day_starts: str, local_store: Settings
+) -> None:
+    # Given ACME (Europe/London) and the clerk's invoice posted on that date, a week before
+    given_company()
+    document = given_document()
+    on = date.fromisoformat(post_on)
+    week_before = datetime.fromisoformat(day_starts) - timedelta(days=7)
+    queued, in_background = background_service.post_with_button(
+        CLERK, document.id, "auto", on, now=week_before
+    )
+    assert in_background and (queued.status, queued.post_on) == (READY_TO_POST, on)
+    boundary = at(day_starts)
+    (item,) = item_store.items_of(document.id)
+    assert item.not_before == boundary
+    # When a run looks a second before London's midnight of that day, it is not due
+    assert _due(boundary - 1) == []
+    assert (
+        worker.process(worker.Message(None, document.id), "w", FOREVER, clock=lambda: boundary - 1)
+        == "skipped"
+    )
+    assert read(document).status == READY_TO_POST
+    # When two workers reach it a second after, at the same moment
+    assert _due(boundary + 1) == [document.id]
+    outcomes = race(
+        *(
+            lambda n=n: worker.process(
+                worker.Message(None, document.id), f"w{n}", FOREVER, clock=lambda: boundary + 1
+            )
+            for n in range(2)
+        )
+    )
+    # Then it is posted once
+    assert sorted(outcomes) == ["posted", "skipped"], outcomes
+    after = read(document)
+    assert (after.status, after.post_on) == (COMPLETE, on)
+    assert counters.current("ACME", "TRN") == 1
+
+
+def _due(now: float) -> list[str]:
+    """The documents a run's scan finds due at `now` (every shard of the due index)."""
+    return [
+        due.document_id
+        for shard in range(item_store.DUE_SHARDS)
+        for due in item_store.due_documents(shard, None, None, now=now)[0]
+    ]
