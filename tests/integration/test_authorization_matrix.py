@@ -265,6 +265,10 @@ MATRIX: dict[str, tuple[str, Request]] = {
         ("200/200 200/200 200/200 200/200 200/404", with_document("document", "/print")),
     "PUT /documents/{document_id}/status":
         ("409/409 403/403 403/403 403/403 403/404", with_document("queued", "/status", {"status": "In Progress"})),
+    "POST /documents/{document_id}/cancel-background":
+        ("200/200 403/403 403/403 403/403 403/404", with_document("queued", "/cancel-background")),
+    "POST /documents/{document_id}/retry-now":
+        ("202/202 202/202 403/403 403/403 403/404", with_document("queued", "/retry-now")),
     "DELETE /documents/{document_id}/worker-items":
         ("200/200 403/403 403/403 403/403 403/403", with_document("queued", "/worker-items")),
     "GET /runs/{run_id}":

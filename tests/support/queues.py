@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
 
+from background_posting.adapters.sqs import Queue
 from background_posting.config import Settings
 from background_posting.handlers.worker_queue import worker_function
 from background_posting.services.queues import posting_queue, tax_commit_queue
@@ -83,3 +84,18 @@ class Drain:
             if not sum(self.once(queue) for queue in ROUTES):
                 return
         raise AssertionError("the queues did not drain")
+
+
+class RecordingQueue(Queue):
+    """A queue that keeps what is sent to it, in order (DynamoDB Local has no SQS beside it);
+    safe to send to from several threads at once."""
+
+    def __init__(self) -> None:
+        super().__init__("recorded://queue")
+        self.messages: list[dict[str, Any]] = []
+
+    def send(self, message: dict[str, Any], delay_seconds: int = 0) -> None:
+        self.messages.append(message)  # list.append is atomic under the GIL
+
+    def send_all(self, messages: Sequence[dict[str, Any]]) -> None:
+        self.messages.extend(messages)

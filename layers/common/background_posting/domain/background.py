@@ -12,6 +12,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from background_posting.domain.documents import Document, DocumentLine
+from background_posting.domain.errors import InvalidRequest
 from background_posting.domain.settings import (
     AttemptsSetting,
     BackgroundPostingSettings,
@@ -132,6 +133,36 @@ _EARLIEST_ZONE = timezone(timedelta(hours=14))
 def starts_in(on: date, zone: str) -> float:
     """The instant `on` begins in the time zone `zone` (seconds since the epoch)."""
     return datetime.combine(on, time(0, 0), ZoneInfo(zone)).timestamp()
+
+
+POST_ON_MAX_DAYS = 90
+"""How far ahead a document may be queued to post on a date."""
+
+
+def check_post_on(post_on: date, today: date) -> None:
+    """A date to post on: today (the company's) or later, at most `POST_ON_MAX_DAYS` ahead;
+    InvalidRequest naming `post_on` otherwise."""
+    latest = today + timedelta(days=POST_ON_MAX_DAYS)
+    if post_on < today:
+        message = (
+            f"Post on: {post_on.isoformat()} is in the past (today is {today.isoformat()} in "
+            "the company's time zone); choose today or a later date."
+        )
+        code = "date_in_past"
+    elif post_on > latest:
+        message = (
+            f"Post on: {post_on.isoformat()} is more than {POST_ON_MAX_DAYS} days ahead; "
+            f"choose a date up to {latest.isoformat()}."
+        )
+        code = "date_too_far"
+    else:
+        return
+    raise InvalidRequest(
+        message,
+        details={
+            "errors": [{"field": "post_on", "label": "Post on", "message": message, "code": code}]
+        },
+    )
 
 
 def maximum_attempts(item: WorkerItem, settings: BackgroundPostingSettings) -> int:

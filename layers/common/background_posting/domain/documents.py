@@ -337,6 +337,11 @@ class Document(LazyModel):
     reversed_by: str | None = Field(
         default=None, description="The journal that reverses this one (posted or queued)"
     )
+    post_on: date | None = Field(
+        default=None,
+        description="Posted on a date (Post with `post_on`): the first run on or after this "
+        "date in the company's time zone posts it; null when it was not queued for a date",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -59,6 +59,9 @@ class Outcome(StrEnum):
     """Follow-up work given up at its maximum attempts (the document stays Complete)."""
     SKIPPED = "skipped"
     """Nothing to do by the time a worker reached it."""
+    CANCELLED = "cancelled"
+    """Taken out of the background by its submitter or an administrator (Cancel background
+    posting): the document is In Progress again, its worker items gone."""
     WAITING_FOR_GOODS = "waiting_for_goods"
     """A payable invoice short of goods received: its verification item failed (logged as
     `failed`, with what was expected and invoiced), and it is verified again in every run
@@ -137,6 +140,10 @@ class Run:
     scan_complete: bool
     counts: dict[str, int] = field(default_factory=dict)
     """Keyed by `COUNTER_NAMES`."""
+    document: str | None = None
+    """A run over one document (Retry now, trigger `document`): its id."""
+    reference: str | None = None
+    """That document's number."""
 
     @property
     def finished(self) -> bool:

@@ -81,6 +81,36 @@ def set_status(document_id: DocumentId, change: Annotated[StatusChange, Body()])
     return _json(200, document.model_dump(mode="json", exclude={"lines"}))
 
 
+@router.post(
+    "/documents/<document_id>/cancel-background",
+    tags=["Background posting"],
+    summary="Cancel background posting: a Ready to Post document In Progress again (its "
+    "submitter or a System Administrator)",
+    description="Its worker items are removed and it is `In Progress` again in one "
+    "transaction, logged in its worker log group. 409 `worker_item_held` while a worker holds "
+    "one of its items, `document_in_progress`/`document_complete`/... when it is not Ready to "
+    "Post; 403 for anyone but the submitter of its worker items or an administrator.",
+)
+def cancel_background(document_id: DocumentId) -> Response[Any]:
+    document = background_service.cancel_background(caller_from(router.current_event), document_id)
+    return _json(200, document.model_dump(mode="json", exclude={"lines"}))
+
+
+@router.post(
+    "/documents/<document_id>/retry-now",
+    tags=["Background posting"],
+    summary="Retry now: a run over this one document, started now (its submitter, a Run Now "
+    "user or a System Administrator)",
+    description='202 `{"run_id"}`; the run\'s `trigger` is `document` and its `scope` names '
+    "the document. A failed item's retry delay is waived. 409 `no_worker_items` when nothing of "
+    "it waits in the background, `worker_items_not_due` when its next item waits for its date "
+    "(Post on a date), `worker_item_held` while a worker holds it.",
+)
+def retry_now(document_id: DocumentId) -> Response[Any]:
+    run = runs.retry_now(caller_from(router.current_event), document_id)
+    return _json(202, {"run_id": run.id})
+
+
 @router.delete(
     "/documents/<document_id>/worker-items",
     tags=["Background posting"],

@@ -171,6 +171,12 @@ class PostRequest(LazyModel):
         default="auto",
         description="auto: the Post button; immediate: the integration API (completes at once)",
     )
+    post_on: dt.date | None = Field(
+        default=None,
+        description="With mode auto: Ready to Post now, posted by the first run on or after "
+        "this date in the company's time zone (today or later, at most 90 days ahead; else 400 "
+        "naming post_on); the document shows it",
+    )
 
 
 @router.post("/documents/<document_id>/post", tags=["Posting"], summary="Post a document")
@@ -179,7 +185,8 @@ def post_document(
 ) -> Response[Any]:
     caller = caller_from(router.current_event)
     mode = request.mode if request else "auto"
-    document, queued = background_service.post_with_button(caller, document_id, mode)
+    post_on = request.post_on if request else None
+    document, queued = background_service.post_with_button(caller, document_id, mode, post_on)
     return _json(202 if queued else 200, _document_json(document))
 
 

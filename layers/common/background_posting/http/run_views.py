@@ -88,18 +88,27 @@ RunCounts = _counts_model()
 class RunScope(LazyModel):
     companies: list[str] | Literal["all"] = Field(description="The companies the run covers")
     document_type: str | None = Field(
-        default=None, description="The document type of a list view's Background Post"
+        default=None,
+        description="The document type of a list view's Background Post (or of the one document "
+        "of a Retry now)",
     )
+    document: str | None = Field(
+        default=None, description="Retry now (trigger `document`): the id of the run's one document"
+    )
+    reference: str | None = Field(default=None, description="That document's number")
 
 
 class RunView(LazyModel):
-    """A run of background posting: the schedule, Run Now, or a list view's Background Post."""
+    """A run of background posting: the schedule, Run Now, a list view's Background Post, or a
+    document's Retry now."""
 
     id: str
-    trigger: Literal["schedule", "run_now", "list_view"] | str = Field(
-        description="What started it: schedule, run_now or list_view"
+    trigger: Literal["schedule", "run_now", "list_view", "document"] | str = Field(
+        description="What started it: schedule, run_now, list_view or document (Retry now)"
     )
-    requested_by: str = Field(description="The user who pressed Run Now or Background Post")
+    requested_by: str = Field(
+        description="The user who pressed Run Now, Background Post or Retry now"
+    )
     created_at: str = Field(description="When it started (ISO 8601)")
     scheduled_for: str | None = Field(description="The scheduled time it ran for, if scheduled")
     scope: RunScope

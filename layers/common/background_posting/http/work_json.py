@@ -54,7 +54,12 @@ def run_json(run: Run) -> dict[str, Any]:
         "requested_by": run.requested_by,
         "created_at": run.created_at,
         "scheduled_for": run.scheduled_for,
-        "scope": {"companies": run.companies or "all", "document_type": run.document_type},
+        "scope": {
+            "companies": run.companies or "all",
+            "document_type": run.document_type,
+            "document": run.document,
+            "reference": run.reference,
+        },
         "status": run.status,
         "counts": {key: run.counts.get(counter, 0) for key, counter in RUN_COUNT_KEYS},
     }

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from background_posting.domain.background import (
     PlannedItem,
     background_reasons,
+    check_post_on,
     plan_items,
+    starts_in,
     with_maximum_in_force,
 )
 from background_posting.domain.documents import DISCARDED, IN_PROGRESS, READY_TO_POST, Document
-from background_posting.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from background_posting.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    ValidationFailed,
+)
 from background_posting.domain.identity import Caller
 from background_posting.domain.verification import needs_verification
-from background_posting.domain.work import LogGroup, WorkerItem
+from background_posting.domain.work import LogGroup, Outcome, WorkerItem
 from background_posting.services import document_service, posting, tax_service, verification_service
+from background_posting.services.attempts import log_entry
 from background_posting.store import companies as company_store
 from background_posting.store import document_store
 from background_posting.store import log_groups as group_store
@@ -34,18 +44,29 @@ def _queue(
     group_id: str | None,
     title: str,
     also: Sequence[Write] = (),
+    *,
+    at: datetime | None = None,
+    post_on: tuple[date, float] | None = None,
 ) -> Document:
-    """In Progress -> Ready to Post with its worker items (and `also`), in one transaction."""
+    """In Progress -> Ready to Post with its worker items (and `also`), in one transaction;
+    `post_on`: (the date, the instant it starts in the company's time zone) before which no run
+    takes its items."""
     settings = org_store.background_posting_settings()
     planned = plan_items(document, settings, posted_already=False)
-    changed = document.moved_to(READY_TO_POST, datetime.now(UTC))
+    changed = document.moved_to(
+        READY_TO_POST, at or datetime.now(UTC), post_on=post_on[0] if post_on else None
+    )
     changed = verification_service.on_queue(document, changed)  # verification pending
     writes: list[Write] = []
     if group_id is None:
         group_id, created = group_store.group_created(caller.user_id, caller.email, title)
         writes.append(created)
     writes.append(document_store.moved(document, changed))
-    writes.extend(item_store.items_added(document, planned, caller.user_id, group_id))
+    writes.extend(
+        item_store.items_added(
+            document, planned, caller.user_id, group_id, not_before=post_on[1] if post_on else 0
+        )
+    )
     writes.extend(also)
     try:
         transact(writes)
@@ -82,10 +103,22 @@ def queue_for_later(
     return changed
 
 
-def post_with_button(caller: Caller, document_id: str, mode: str) -> tuple[Document, bool]:
-    """The Post button (`auto`) or the integration API (`immediate`): (document, queued)."""
+def post_with_button(
+    caller: Caller,
+    document_id: str,
+    mode: str,
+    post_on: date | None = None,
+    now: datetime | None = None,
+) -> tuple[Document, bool]:
+    """The Post button (`auto`) or the integration API (`immediate`): (document, queued).
+
+    With `post_on` (the Post button only): Ready to Post now, its worker items due from the
+    start of that date in the company's time zone, so the first run on or after it posts it.
+    """
     document = document_service.read_document(caller, document_id)
     document.require_postable()
+    if post_on is not None:
+        return _queue_for_date(caller, document, mode, post_on, now or datetime.now(UTC)), True
     if mode == "auto":
         settings = company_store.get_settings(document.company)
         reasons = background_reasons(document, settings, "button")
@@ -95,6 +128,39 @@ def post_with_button(caller: Caller, document_id: str, mode: str) -> tuple[Docum
     if needs_verification(document):  # online invoice verification, then posted at once
         return verification_service.post_online(caller, document), False
     return posting.post_with_follow_up(caller, document), False
+
+
+def _queue_for_date(
+    caller: Caller, document: Document, mode: str, post_on: date, now: datetime
+) -> Document:
+    if mode != "auto":
+        message = (
+            "Post on: a date to post on is for the Post button (mode auto); the integration "
+            "API's immediate mode posts at once."
+        )
+        raise InvalidRequest(
+            message,
+            details={
+                "errors": [
+                    {"field": "post_on", "label": "Post on", "message": message, "code": "mode"}
+                ]
+            },
+        )
+    company, _ = company_store.get_company(document.company)
+    check_post_on(post_on, now.astimezone(ZoneInfo(company.timezone)).date())
+    reasons = background_reasons(document, company_store.get_settings(document.company), "button")
+    title = (
+        f"{document.number} to be posted on {post_on.isoformat()}"
+        f"{' (' + '; '.join(reasons) + ')' if reasons else ''}"
+    )
+    return _queue(
+        document,
+        caller,
+        None,
+        title,
+        at=now,
+        post_on=(post_on, starts_in(post_on, company.timezone)),
+    )
 
 
 def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Document]:
@@ -198,7 +264,78 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
             code="worker_items_remain",
             details={"worker_items": _shown(remaining)},
         )
-    return document_store.change_status(document, document.moved_to(IN_PROGRESS, datetime.now(UTC)))
+    return document_store.change_status(
+        document, document.moved_to(IN_PROGRESS, datetime.now(UTC), post_on=None)
+    )
+
+
+def require_submitter(
+    caller: Caller,
+    document: Document,
+    items: Sequence[WorkerItem],
+    action: str,
+    *,
+    run_now_too: bool = False,
+) -> None:
+    """The submitter of the document's worker items, or an administrator (`run_now_too`: or a
+    Run Now user, who may run every document's work anyway)."""
+    if caller.is_admin or caller.user_id in {item.submitted_by for item in items}:
+        return
+    if run_now_too and caller.may_run_now:
+        return
+    submitters = sorted({item.submitted_by for item in items})
+    others = "a Run Now user or a System Administrator" if run_now_too else "a System Administrator"
+    raise Forbidden(
+        f"Only the user who submitted {document.number}"
+        f"{' (' + ', '.join(submitters) + ')' if submitters else ''} or {others} may {action}.",
+        code="permission_denied",
+        details={"number": document.number, "submitted_by": submitters},
+    )
+
+
+def cancel_background(caller: Caller, document_id: str) -> Document:
+    """Cancel background posting: the submitter (or an administrator) takes a Ready to Post
+    document out of the background. Its worker items go and it is In Progress again in one
+    transaction, conditional on the document's version and on no worker holding an item
+    (409 `worker_item_held`); the cancellation is logged in the items' worker log groups."""
+    # the items before the document: a worker's commit removes them as it posts, so items read
+    # gone mean a document read after them is no longer Ready to Post (a 409, not a 403)
+    items = item_store.items_of(document_id)
+    document = document_service.read_document(caller, document_id, with_lines=False)
+    document.require_status("taken out of the background", READY_TO_POST)
+    require_submitter(caller, document, items, f"take {document.number} out of the background")
+    at = datetime.now(UTC)
+    changed = document.moved_to(IN_PROGRESS, at, post_on=None)
+    note = [
+        {
+            "code": "cancelled",
+            "message": f"{caller.user_id} took {document.number} out of the background: it is "
+            "In Progress again and its worker items are removed.",
+        }
+    ]
+    entries = [
+        group_store.entry_added(
+            group, log_entry(item, None, Outcome.CANCELLED, note, item.attempts, at=at)
+        )
+        for group, item in {item.log_group: item for item in reversed(items)}.items()
+    ]
+    try:
+        transact(
+            [
+                document_store.moved(document, changed),
+                *(item_store.withdrawn(item, at.timestamp()) for item in items),
+                *entries,
+            ]
+        )
+    except document_store.DocumentMoved as exc:
+        latest = document_store.get_document(document.id, with_lines=False).document
+        latest.require_status("taken out of the background", READY_TO_POST)
+        raise Conflict(
+            f"{document.number} changed meanwhile; read it again.",
+            code="concurrent_update",
+            details={"number": document.number},
+        ) from exc
+    return changed
 
 
 def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ worker.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from background_posting.adapters.sqs import Queue
 from background_posting.domain.errors import Conflict, Forbidden, NotFound
 from background_posting.domain.identity import Caller
 from background_posting.domain.work import TAX_COMMIT_ACTIONS, Run
+from background_posting.services import background_service, document_service
 from background_posting.services.queues import (
     posting_queue,
     request_digests,
@@ -30,6 +32,7 @@ from background_posting.services.queues import (
 )
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
+from background_posting.store.writes import transact
 
 SAFETY_MARGIN_SECONDS = 15.0
 # How far back runs are looked at for recovery: SQS keeps a message at most 14 days.
@@ -77,6 +80,56 @@ def _request(
 ) -> Run:
     run, _ = work_log.create_run(trigger, caller.user_id, companies, document_type)
     run_queue().send({"run_id": run.id})
+    return run
+
+
+def retry_now(caller: Caller, document_id: str, queue: Queue | None = None) -> Run:
+    """Retry now: a run over this one document, started now (trigger `document`), by the
+    submitter of its worker items, a Run Now user or an administrator.
+
+    409 `no_worker_items` when nothing of it waits in the background, `worker_item_held` while
+    a worker holds its next item, `worker_items_not_due` when that item waits for its date
+    (Post on a date, a journal's date); a failed item's retry delay is waived.
+    """
+    items = item_store.items_of(document_id)  # before the document: see cancel_background
+    document = document_service.read_document(caller, document_id, with_lines=False)
+    if not items:
+        raise Conflict(
+            f"{document.number} has no worker items: nothing of it waits in the background "
+            f"(it is {document.status}).",
+            code="no_worker_items",
+            details={"number": document.number, "status": document.status},
+        )
+    background_service.require_submitter(
+        caller, document, items, f"retry {document.number} now", run_now_too=True
+    )
+    now = time.time()
+    first = items[0]  # a document's items run in order: the first decides
+    if first.held_at(now):
+        raise Conflict(
+            f"A worker is processing {document.number} now; its result will be in the worker "
+            "log shortly.",
+            code="worker_item_held",
+            details={"worker_items": [first]},
+        )
+    if first.not_before > now:
+        if first.last_error is None:  # waiting for its date, not for a retry delay
+            when = datetime.fromtimestamp(first.not_before, UTC).isoformat()
+            raise Conflict(
+                f"{document.number} is not due yet: its {first.action.replace('_', ' ')} "
+                f"waits until {when}, and no run takes it before then.",
+                code="worker_items_not_due",
+                details={"number": document.number, "not_before": when},
+            )
+        transact([item_store.retry_delay_waived(first, now)])
+    run, _ = work_log.create_run(
+        "document",
+        caller.user_id,
+        [document.company],
+        document.type,
+        document=(document.id, document.number),
+    )
+    (queue or run_queue()).send({"run_id": run.id})
     return run
 
 
@@ -129,9 +182,38 @@ def _message(run: Run, due: item_store.DueDocument) -> dict[str, Any]:
     return message
 
 
-def execute_run(run_id: str, seconds_left: Callable[[], float]) -> Run:
-    """Queue the run's documents until done or out of time (then hand on to a continuation)."""
+def _execute_document_run(run: Run, document_id: str, posting: Queue) -> Run:
+    """A run over one document (Retry now): its scan is one read of that document's items,
+    queued when its next item is due."""
+    if not run.scan_complete:
+        now = time.time()
+        items = item_store.items_of(document_id)
+        due = tuple(item for item in items if item.not_before <= now)
+        found = (
+            [
+                item_store.DueDocument(
+                    document_id, due[0].company, due[0].document_type, due[0].action, due
+                )
+            ]
+            if items and due and due[0] == items[0]
+            else []
+        )
+        _fan_out(run, found, posting)
+        with contextlib.suppress(Conflict):  # a redelivered message moved it on already
+            work_log.advance_run(run, None, len(found), True)
+        run = work_log.get_run(run.id)
+    request_digests(run)
+    return run
+
+
+def execute_run(
+    run_id: str, seconds_left: Callable[[], float], posting: Queue | None = None
+) -> Run:
+    """Queue the run's documents until done or out of time (then hand on to a continuation);
+    `posting` is the posting workers' queue (the configured one if None)."""
     run = work_log.get_run(run_id)
+    if run.document is not None:
+        return _execute_document_run(run, run.document, posting or posting_queue())
     if (
         run.cursor is None
         and not run.scan_complete
@@ -142,7 +224,7 @@ def execute_run(run_id: str, seconds_left: Callable[[], float]) -> Run:
         from background_posting.services import recurring_service
 
         recurring_service.create_due(run.companies, seconds_left)  # first: the invoices now due
-    queue = posting_queue()
+    queue = posting or posting_queue()
     oldest = 0.0
     while not run.scan_complete:
         if seconds_left() < SAFETY_MARGIN_SECONDS:

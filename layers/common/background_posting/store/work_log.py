@@ -101,8 +101,10 @@ def create_run(
     document_type: str | None,
     run_id: str | None = None,
     scheduled_for: str | None = None,
+    document: tuple[str, str] | None = None,
 ) -> tuple[Run, bool]:
-    """Record a new run; with a given id (a scheduled time), only once: (run, created)."""
+    """Record a new run; with a given id (a scheduled time), only once: (run, created). A run
+    over one document (Retry now) names it: `document` = (its id, its number)."""
     at = now()
     run_id = run_id or uuid.uuid4().hex
     body = {
@@ -112,6 +114,8 @@ def create_run(
         "document_type": document_type,
         "scheduled_for": scheduled_for,
     }
+    if document is not None:
+        body["document"], body["reference"] = document
     record = WorkLogRecord(
         *_run_key(run_id),
         owner=RUNS_OWNER,  # listed, so that runs a restart interrupted can be found
@@ -156,6 +160,8 @@ def _run_of(run_id: str, record: WorkLogRecord) -> Run:
         cursor=json.loads(record.cursor) if record.cursor else None,
         scan_complete=bool(record.scan_complete),
         counts={name: int(getattr(record, name) or 0) for name in COUNTER_NAMES},
+        document=body.get("document"),
+        reference=body.get("reference"),
     )
 
 

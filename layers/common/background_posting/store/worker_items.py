@@ -308,6 +308,36 @@ def removed(item: WorkerItem) -> Write:
     return Write.delete(_record(item))
 
 
+def withdrawn(item: WorkerItem, now: float) -> Write:
+    """The item's removal when its document leaves the background (Cancel background posting):
+    refused with 409 `worker_item_held` while a worker holds its lease at `now`; an item gone
+    meanwhile is nothing to remove (the document's own condition says whether it moved)."""
+    return Write.delete(
+        _record(item),
+        _held(None, now),
+        refusal=Conflict(
+            f"A worker is processing {item.reference} now ({item.action.replace('_', ' ')}): it "
+            "cannot be taken out of the background until that has finished; try again in a "
+            "moment.",
+            code="worker_item_held",
+            details={"worker_items": [item]},
+        ),
+    )
+
+
+def retry_delay_waived(item: WorkerItem, now: float) -> Write:
+    """Retry now: a failed item due at `now` instead of after its retry delay (conditional on
+    the attempts read and on no worker holding it; ItemGone if it went or moved meanwhile)."""
+    return Write.update(
+        _record(item),
+        [WorkerItemRecord.not_before.set(now)],
+        WorkerItemRecord.pk.exists()
+        & (WorkerItemRecord.attempts == item.attempts)
+        & _held(None, now),
+        refusal=_gone(item),
+    )
+
+
 def failure_counted(
     item: WorkerItem, owner: str | None, error: str, retry_after: float, now: float
 ) -> Write:
