@@ -371,3 +371,63 @@ def test_a_query_parameter_the_route_does_not_take_is_a_400_naming_it(acme: Any)
     assert answer.status == 400 and _fields(answer) == ["x", "y"]
     # The parameters a route declares are taken as before
     assert invoke_api(acme, "GET", "/documents?company=ACME&limit=1", "clerk").status == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("POST", "/documents", {"Content-Type": "text/plain"}),
+        ("POST", "/companies", {"Content-Type": "text/plain; charset=utf-8"}),
+        ("PATCH", "/companies/ACME", {"Content-Type": "application/octet-stream"}),
+        ("POST", "/documents", {"Content-Type": "multipart/form-data; boundary=x"}),
+    ],
+)
+def test_a_write_without_a_body_that_says_it_is_not_json_is_a_415(
+    acme: Any, method: str, path: str, headers: dict[str, str]
+) -> None:
+    # Given a write with no body and a Content-Type that is not JSON (found by a tryout: a 500)
+    answer = invoke_api(acme, method, path, "admin", None, headers=headers)
+    # Then it is refused as not JSON, in the error shape, and nothing is made
+    assert answer.status == 415, answer.body
+    assert _is_error_shape(answer) and answer.error_code == "unsupported_media_type"
+    assert _no_documents(acme)
+    # A write without a body and without a Content-Type is still a 400 naming the body
+    bare = invoke_api(acme, "POST", "/documents", "clerk", None)
+    assert bare.status == 400 and _fields(bare) == ["body"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/documents/../companies/ACME",
+        "/documents/%2E%2E/companies/ACME",
+        "/documents/./../companies/ACME",
+        "/accounts/../companies/ACME",
+    ],
+)
+def test_paths_are_routed_as_sent_never_normalised_into_another_route(acme: Any, path: str) -> None:
+    answer = invoke_api(acme, "GET", path, "clerk")
+    assert answer.status == 404, answer.body
+    assert "ACME" not in json.dumps(answer.body.get("id", ""))
+    assert answer.error_code == "route_not_found"
+
+
+@pytest.mark.parametrize("code", ["XTS", "XXX", "xts"])
+def test_iso_codes_that_are_no_money_are_refused_naming_the_field(acme: Any, code: str) -> None:
+    document = invoke_api(acme, "POST", "/documents", "clerk", document_body(currency=code))
+    company = invoke_api(
+        acme, "POST", "/companies", "admin", company_body("GAMMA", dual_currency=code)
+    )
+    account = invoke_api(
+        acme,
+        "PATCH",
+        "/accounts/CUST01",
+        "clerk",
+        {"trading_currencies": ["GBP", code]},
+    )
+    assert document.status == 400 and _fields(document) == ["currency"], document.body
+    assert "no currency" in document.body["error"]["message"]
+    assert company.status == 400 and _fields(company) == ["dual_currency"], company.body
+    assert account.status == 400 and _fields(account) == ["trading_currencies[1]"], account.body
+    assert _no_documents(acme)
+    assert invoke_api(acme, "GET", "/companies/GAMMA", "admin").status == 404

@@ -12,9 +12,15 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, Wi
 
 from background_posting.domain.money import is_currency
 
+# ISO 4217's codes that are no money to keep books in: XTS is reserved for testing, XXX means
+# "no currency".
+NOT_MONEY = frozenset({"XTS", "XXX"})
+
 
 def _check_currency(code: str) -> str:
     code = code.upper()
+    if code in NOT_MONEY:
+        raise ValueError(f"{code!r} is ISO 4217's code for no currency or testing, not money")
     if not is_currency(code):
         raise ValueError(f"{code!r} is not an ISO 4217 currency code")
     return code

@@ -45,11 +45,17 @@ def _refusal(
     }
 
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
 def unsupported_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A body must be JSON: a form-encoded one would otherwise be read field by field."""
+    """A body must be JSON: a form-encoded one would otherwise be read field by field. A write
+    that says its (empty) body is something else is refused alike, never routed to a 500."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "")
-    if not event.get("body") or not content_type or "json" in content_type.lower():
+    content_type = str(headers.get("content-type") or "").strip()
+    if not content_type or "json" in content_type.lower():
+        return None
+    if not event.get("body") and str(event.get("httpMethod", "")).upper() not in BODY_METHODS:
         return None
     return _refusal(
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
