@@ -94,8 +94,8 @@ def parse_json_body(text: str) -> Any:
 def handle(
     app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext
 ) -> dict[str, Any]:
-    """The API's entry point: who is calling, refuse what is not JSON text, then route (once
-    per Idempotency-Key)."""
+    """The API's entry point: who is calling, refuse what is not JSON text, then check the query
+    and route (once per Idempotency-Key)."""
     method = str(event.get("httpMethod", "")).upper()
     path = str(event.get("path", ""))
     allowed = route_index(app).methods(path)
@@ -104,9 +104,14 @@ def handle(
         or unsupported_body(event)
         or undecodable_body(event)
         or not_allowed(method, path, allowed)
-        or unknown_query(app, event)
         or (
-            idempotency.once(event, context, lambda: app.resolve(event, context))
+            # The query is checked under the key: a key used for another request (its query
+            # included) is a 422 `idempotency_key_reused` before its new query is looked at.
+            idempotency.once(
+                event,
+                context,
+                lambda: unknown_query(app, event) or app.resolve(event, context),
+            )
             if method in allowed
             else app.resolve(event, context)  # no such route: 404, nothing kept
         )
