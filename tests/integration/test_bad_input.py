@@ -431,3 +431,81 @@ def test_iso_codes_that_are_no_money_are_refused_naming_the_field(acme: Any, cod
     assert account.status == 400 and _fields(account) == ["trading_currencies[1]"], account.body
     assert _no_documents(acme)
     assert invoke_api(acme, "GET", "/companies/GAMMA", "admin").status == 404
+
+
+OUT_OF_RANGE_DATES = ["9999-12-31", "3000-01-01", "1899-12-31", "0001-01-01"]
+
+
+@pytest.mark.parametrize("day", OUT_OF_RANGE_DATES)
+def test_a_date_outside_1900_to_2999_is_refused_where_it_is_entered(acme: Any, day: str) -> None:
+    # Given dates the books cannot take (found by a tryout: 9999-12-31 was created, then its
+    # preview, print and post answered 500)
+    invoice = invoke_api(acme, "POST", "/documents", "clerk", document_body(document_date=day))
+    journal = invoke_api(
+        acme, "POST", "/documents", "clerk", document_body("journal", auto_reverse_on=day)
+    )
+    rate = {"from_currency": "USD", "to_currency": "GBP", "date": day, "rate": "0.8"}
+    period = {"name": "far", "start": "2026-12-01", "end": day, "status": "open"}
+    company = invoke_api(
+        acme, "POST", "/companies", "admin", company_body("GAMMA", exchange_rates=[rate])
+    )
+    amended = invoke_api(acme, "PATCH", "/companies/ACME", "admin", {"periods": [period]})
+    template = document_body()
+    template.pop("document_date")
+    recurring = invoke_api(
+        acme,
+        "POST",
+        "/recurring-invoices",
+        "clerk",
+        {"template": template, "frequency": "monthly", "start": day},
+    )
+    # Then each is a 400 naming the field and saying the range, and nothing is made
+    for answer, field in [
+        (invoice, "document_date"),
+        (journal, "auto_reverse_on"),
+        (company, "exchange_rates[0].date"),
+        (amended, "periods[0].end"),
+        (recurring, "start"),
+    ]:
+        assert answer.status == 400, (field, answer.body)
+        assert field in _fields(answer), (field, answer.body)
+        assert "1900-01-01 to 2999-12-31" in answer.body["error"]["message"], answer.body
+    assert _no_documents(acme)
+    assert invoke_api(acme, "GET", "/companies/GAMMA", "admin").status == 404
+    periods = invoke_api(acme, "GET", "/companies/ACME", "admin").body["periods"]
+    assert [p["name"] for p in periods] == ["2026-11", "2026-10"]
+
+
+def test_a_document_amended_or_reversed_to_a_date_out_of_range_is_refused(acme: Any) -> None:
+    created = invoke_api(acme, "POST", "/documents", "clerk", document_body()).body
+    amended = invoke_api(
+        acme, "PATCH", f"/documents/{created['id']}", "clerk", {"document_date": "9999-12-31"}
+    )
+    assert amended.status == 400 and _fields(amended) == ["document_date"], amended.body
+    after = invoke_api(acme, "GET", f"/documents/{created['id']}", "clerk").body
+    assert after["document_date"] == created["document_date"] and after["version"] == 1
+    reverse = invoke_api(
+        acme, "POST", f"/documents/{created['id']}/reverse", "clerk", {"date": "9999-12-31"}
+    )
+    assert reverse.status == 400 and _fields(reverse) == ["date"], reverse.body
+
+
+def test_the_last_date_the_books_take_previews_prints_and_posts(acme: Any) -> None:
+    # Given a company with a period holding 2999-12-31, and an invoice dated that day
+    period = {"name": "2999-12", "start": "2999-12-01", "end": "2999-12-31", "status": "open"}
+    assert (
+        invoke_api(acme, "PATCH", "/companies/ACME", "admin", {"periods": [period]}).status == 200
+    )
+    created = invoke_api(
+        acme, "POST", "/documents", "clerk", document_body(document_date="2999-12-31")
+    )
+    assert created.status == 201, created.body
+    doc = created.body["id"]
+    # Then its preview, print and post answer (its due date is in 3000), never a 500
+    preview = invoke_api(acme, "POST", f"/documents/{doc}/preview", "clerk")
+    printed = invoke_api(acme, "GET", f"/documents/{doc}/print", "clerk")
+    posted = invoke_api(acme, "POST", f"/documents/{doc}/post", "admin")
+    assert preview.status == 200, preview.body
+    assert printed.status == 200
+    assert posted.status == 200, posted.body
+    assert posted.body["status"] == "Complete"

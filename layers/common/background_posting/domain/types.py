@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated
@@ -41,6 +42,22 @@ def _check_timezone(name: str) -> str:
     return name
 
 
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
+def _check_book_date(value: date) -> date:
+    """A date a person enters into the books (a document's, a rate's, a period's, a post's):
+    1900-01-01 to 2999-12-31, so that a due date, a period or a schedule computed from it
+    is a date too (9999-12-31 plus 30 days is none)."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(
+            f"{value.isoformat()} is outside the dates the books take: enter a date from "
+            f"{EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}"
+        )
+    return value
+
+
 DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
 _DECIMAL = re.compile(DECIMAL_PATTERN)
 
@@ -65,6 +82,17 @@ def _decimal_schema(description: str) -> WithJsonSchema:
 
 
 Currency = Annotated[str, AfterValidator(_check_currency)]
+BookDate = Annotated[
+    date,
+    AfterValidator(_check_book_date),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "description": "YYYY-MM-DD, from 1900-01-01 to 2999-12-31.",
+        }
+    ),
+]
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
 GLAccountCode = Annotated[str, Field(min_length=1, max_length=40)]
