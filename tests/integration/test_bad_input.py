@@ -509,3 +509,75 @@ def test_the_last_date_the_books_take_previews_prints_and_posts(acme: Any) -> No
     assert printed.status == 200
     assert posted.status == 200, posted.body
     assert posted.body["status"] == "Complete"
+
+
+BIG = "1" + "0" * 15  # 16 digits before the point
+TOO_BIG = [
+    ("lines[0].unit_price", lambda b: b["lines"][0].update(unit_price=BIG)),
+    ("lines[0].quantity", lambda b: b["lines"][0].update(quantity="-" + BIG + ".5")),
+    ("lines[1].unit_price", lambda b: b["lines"][1].update(unit_price="9" * 27)),
+    ("lines[0]", lambda b: b["lines"][0].update(quantity="99999999", unit_price="99999999.99")),
+]
+
+
+@pytest.mark.parametrize(("field", "spoil"), TOO_BIG)
+def test_amounts_over_15_whole_digits_are_refused_where_they_enter(
+    acme: Any, field: str, spoil: Any
+) -> None:
+    # Given amounts near Decimal's 28 digits (found by a tryout: created, then its preview,
+    # print and post answered 500, and in the background it failed with InvalidOperation)
+    body = document_body()
+    spoil(body)
+    answer = invoke_api(acme, "POST", "/documents", "clerk", body)
+    assert answer.status == 400, answer.body
+    assert _fields(answer) == [field]
+    assert "15 digits before the decimal point" in answer.body["error"]["message"]
+    assert _no_documents(acme)
+
+
+def test_journal_values_rates_and_order_prices_over_15_whole_digits_are_refused(acme: Any) -> None:
+    journal = document_body("journal")
+    journal["lines"][0]["value"], journal["lines"][1]["value"] = "9" * 27, "-" + "9" * 27
+    refused = invoke_api(acme, "POST", "/documents", "clerk", journal)
+    assert refused.status == 400, refused.body
+    assert _fields(refused) == ["lines[0].value", "lines[1].value"]
+    rate = {"from_currency": "USD", "to_currency": "GBP", "date": "2026-01-01", "rate": BIG}
+    company = invoke_api(acme, "PATCH", "/companies/ACME", "admin", {"exchange_rates": [rate]})
+    assert company.status == 400 and _fields(company) == ["exchange_rates[0].rate"]
+    order = {
+        "company": "ACME",
+        "vendor": "VEND01",
+        "currency": "GBP",
+        "lines": [{"line": 1, "quantity": "1", "unit_price": BIG}],
+    }
+    ordered = invoke_api(acme, "POST", "/purchase-orders", "clerk", order)
+    assert ordered.status == 400 and _fields(ordered) == ["lines[0].unit_price"], ordered.body
+    assert _no_documents(acme)
+    rates = invoke_api(acme, "GET", "/companies/ACME", "admin").body["exchange_rates"]
+    assert [r["rate"] for r in rates] == ["1.15", "0.79"]
+
+
+def test_the_largest_amounts_the_books_take_preview_print_and_post(acme: Any) -> None:
+    # Given an invoice in USD at the largest rate, with the largest line net and price
+    rate = "9" * 15
+    rates = [
+        {"from_currency": "USD", "to_currency": "GBP", "date": "2026-01-01", "rate": rate},
+        {"from_currency": "GBP", "to_currency": "EUR", "date": "2026-01-01", "rate": rate},
+    ]
+    assert (
+        invoke_api(acme, "PATCH", "/companies/ACME", "admin", {"exchange_rates": rates}).status
+        == 200
+    )
+    body = document_body(currency="USD")
+    body["lines"][0].update(quantity="1", unit_price="9" * 15 + ".99")
+    body["lines"][1].update(quantity="0.000001", unit_price="9" * 15)
+    created = invoke_api(acme, "POST", "/documents", "clerk", body)
+    assert created.status == 201, created.body
+    doc = created.body["id"]
+    # Then its preview, print and post answer, never a 500
+    preview = invoke_api(acme, "POST", f"/documents/{doc}/preview", "clerk")
+    printed = invoke_api(acme, "GET", f"/documents/{doc}/print", "clerk")
+    posted = invoke_api(acme, "POST", f"/documents/{doc}/post", "admin")
+    assert preview.status == 200, preview.body
+    assert printed.status == 200
+    assert posted.status == 200, posted.body

@@ -18,11 +18,12 @@ from background_posting.domain.types import (
     Amount,
     BookDate,
     Currency,
+    EnteredAmount,
     GLAccountCode,
     Identifier,
 )
 
-Quantity = Annotated[Amount, Field(gt=0, max_digits=20, decimal_places=6)]
+Quantity = Annotated[EnteredAmount, Field(gt=0, max_digits=20, decimal_places=6)]
 LineNumber = Annotated[int, Field(ge=1, le=100_000)]
 MAX_ORDER_LINES = 90  # an order is written in one transaction with its lines
 
@@ -35,7 +36,7 @@ class OrderLineInput(_Strict):
     line: LineNumber
     description: str = Field(default="", max_length=255)
     quantity: Quantity
-    unit_price: Annotated[Amount, Field(ge=0, decimal_places=6)]
+    unit_price: Annotated[EnteredAmount, Field(ge=0, decimal_places=6)]
     gl_account: GLAccountCode | None = None
 
 

@@ -75,6 +75,22 @@ def _decimal_text(value: object) -> object:
     return value
 
 
+MAX_WHOLE_DIGITS = 15
+"""Digits an entered amount, quantity, price or rate may have before its decimal point: a
+quantity x price, a total of many lines, a value at a rate all stay far inside the 28 digits of
+Decimal's arithmetic and the 38 of a DynamoDB number."""
+_WHOLE_LIMIT = Decimal(10) ** MAX_WHOLE_DIGITS
+
+
+def within_whole_digits(value: Decimal) -> Decimal:
+    if value.is_finite() and abs(value) >= _WHOLE_LIMIT:
+        raise ValueError(
+            f"has more than {MAX_WHOLE_DIGITS} digits before the decimal point: enter an "
+            f"amount below 1,000,000,000,000,000 ({MAX_WHOLE_DIGITS} digits)"
+        )
+    return value
+
+
 def _decimal_schema(description: str) -> WithJsonSchema:
     return WithJsonSchema(
         {"type": "string", "pattern": DECIMAL_PATTERN, "description": description}
@@ -110,10 +126,13 @@ Percent = Annotated[
     Field(ge=0, le=100, allow_inf_nan=False),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
+EnteredAmount = Annotated[Amount, AfterValidator(within_whole_digits)]
+"""An amount, quantity or price a person enters: at most 15 digits before the decimal point."""
 RateValue = Annotated[
     Decimal,
     BeforeValidator(_decimal_text),
     _decimal_schema('A positive rate as a decimal string, e.g. "1.15".'),
     Field(gt=0, allow_inf_nan=False),
+    AfterValidator(within_whole_digits),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
