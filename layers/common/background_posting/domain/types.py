@@ -32,9 +32,28 @@ def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+# Names a host's zone database answers that are no place, and that EventBridge Scheduler
+# refuses as a ScheduleExpressionTimezone: the "Factory" zone (tzdata's placeholder), the
+# host's own zone ("localtime"), the POSIX rules template, and the copies of the database
+# under posix/ and right/ (leap seconds).
+NOT_PLACES = frozenset({"Factory", "localtime", "posixrules"})
+_NOT_PLACE_PREFIXES = ("posix/", "right/", "SystemV/")
+
+
+def is_place_zone(name: str) -> bool:
+    """An IANA time zone of a place (or UTC), as EventBridge Scheduler accepts it."""
+    return (
+        name not in NOT_PLACES
+        and not name.startswith(_NOT_PLACE_PREFIXES)
+        and name in _zone_names()
+    )
+
+
 def _check_timezone(name: str) -> str:
-    if name not in _zone_names():
-        raise ValueError(f"{name!r} is not an IANA time zone (for example 'Europe/London')")
+    if not is_place_zone(name):
+        raise ValueError(
+            f"{name!r} is not the IANA time zone of a place: use one such as 'Europe/London'"
+        )
     try:
         ZoneInfo(name)
     except ZoneInfoNotFoundError as exc:  # pragma: no cover - available_timezones agrees
