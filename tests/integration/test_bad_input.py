@@ -581,3 +581,45 @@ def test_the_largest_amounts_the_books_take_preview_print_and_post(acme: Any) ->
     assert preview.status == 200, preview.body
     assert printed.status == 200
     assert posted.status == 200, posted.body
+
+
+def _with_key(token: str, **values: str) -> str:
+    decoded = json.loads(base64.urlsafe_b64decode(token))
+    for name, value in values.items():
+        decoded["key"][name] = {"S": value}
+    return base64.urlsafe_b64encode(json.dumps(decoded).encode()).decode()
+
+
+FORGED_KEYS = [
+    {"pk": ""},  # an empty partition key
+    {"pk": "junk"},  # a partition key no header has
+    {"list_pk": ""},
+    {"list_sk": ""},  # an empty sort key of the index
+    {"list_sk": "journal#Complete#JNL000001"},  # outside the list's prefix (sales_invoice#)
+    {"sk": "LINES#000001#0000"},  # a lines item, not a header
+    {"list_sk": "sales_invoice#"},  # the prefix itself, no document under it
+]
+
+
+@pytest.mark.parametrize("listed", ["", OPEN_ITEMS])
+@pytest.mark.parametrize("forged", FORGED_KEYS)
+def test_a_page_token_with_a_forged_start_key_is_a_400_on_dynamodb(
+    local_store: Any, listed: str, forged: dict[str, str]
+) -> None:
+    # Given the API on DynamoDB Local (which refuses such start keys: the tryout's 500s), and a
+    # genuine token of a list of sales invoices
+    from functions.api import handler
+
+    api = handler.lambda_handler
+    assert invoke_api(api, "POST", "/companies", "admin", company_body("ACME")).status == 201
+    assert invoke_api(api, "POST", "/accounts", "admin", account_body("CUST01")).status == 201
+    for _ in range(3):
+        assert invoke_api(api, "POST", "/documents", "clerk", document_body()).status == 201
+    query = f"/documents?company=ACME&type=sales_invoice{listed}&limit=1"
+    token = invoke_api(api, "GET", query, "clerk").body["next"]
+    assert token and invoke_api(api, "GET", f"{query}&next={token}", "clerk").status == 200
+    # When its start key is forged
+    answer = invoke_api(api, "GET", f"{query}&next={_with_key(token, **forged)}", "clerk")
+    # Then it is refused naming the token, never a 500
+    assert answer.status == 400, (forged, answer.body)
+    assert _fields(answer) == ["next"] and _is_error_shape(answer)
