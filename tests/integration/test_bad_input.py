@@ -311,6 +311,7 @@ def test_a_page_token_of_another_query_or_forged_is_a_400(acme: Any, query: str,
     answer = invoke_api(acme, "GET", f"/documents?{query}&limit=1&next={bad}", "clerk")
     assert answer.status == 400, (query, bad, answer.body)
     assert _fields(answer) == ["next"] and _is_error_shape(answer)
+    assert answer.error_code == "invalid_page_token"
 
 
 @pytest.mark.parametrize(
@@ -623,3 +624,4 @@ def test_a_page_token_with_a_forged_start_key_is_a_400_on_dynamodb(
     # Then it is refused naming the token, never a 500
     assert answer.status == 400, (forged, answer.body)
     assert _fields(answer) == ["next"] and _is_error_shape(answer)
+    assert answer.error_code == "invalid_page_token"

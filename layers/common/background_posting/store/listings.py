@@ -56,7 +56,8 @@ def _encode(query: str, company: int, prefix: int, key: dict[str, Any] | None) -
 def _bad_token(reason: str) -> InvalidRequest:
     return InvalidRequest(
         f"next: the page token {reason}; start again from the first page.",
-        details={"errors": [{"field": "next", "message": reason}]},
+        code="invalid_page_token",
+        details={"errors": [{"field": "next", "message": reason, "code": "invalid_page_token"}]},
     )
 
 
