@@ -85,6 +85,9 @@ NUMBERS = [
     ("lines[0].unit_price", lambda b: b["lines"][0].update(unit_price="12.")),
     ("lines[0].unit_price", lambda b: b["lines"][0].update(unit_price="Infinity")),
     ("lines[0].quantity", lambda b: b["lines"][0].update(quantity=True)),
+    ("lines[0].quantity", lambda b: b["lines"][0].update(quantity="\u0663")),  # Arabic-Indic 3
+    ("lines[0].unit_price", lambda b: b["lines"][0].update(unit_price="\uff11\uff12.50")),
+    ("lines[1].unit_price", lambda b: b["lines"][1].update(unit_price="7.\u0669\u0669")),
 ]
 
 

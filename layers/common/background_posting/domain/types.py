@@ -77,7 +77,9 @@ def _check_book_date(value: date) -> date:
     return value
 
 
-DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
+# ASCII digits only: `\d` would also take Arabic-Indic (U+0660..U+0669) and full-width
+# (U+FF10..U+FF19) digits, which Decimal() reads as numbers; the contract's pattern is ASCII.
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 _DECIMAL = re.compile(DECIMAL_PATTERN)
 
 
