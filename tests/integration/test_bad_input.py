@@ -628,3 +628,38 @@ def test_a_page_token_with_a_forged_start_key_is_a_400_on_dynamodb(
     assert answer.status == 400, (forged, answer.body)
     assert _fields(answer) == ["next"] and _is_error_shape(answer)
     assert answer.error_code == "invalid_page_token"
+
+
+def test_a_journal_line_naming_another_company_s_account_is_refused_when_entered(
+    acme: Any,
+) -> None:
+    # Given an account of BETA, and a journal of ACME whose second line names it
+    assert (
+        invoke_api(acme, "POST", "/accounts", "admin", account_body("BCUST", "BETA")).status == 201
+    )
+    body = document_body("journal")
+    body["lines"][0]["account"] = "CUST01"
+    body["lines"][1]["account"] = "BCUST"
+    # When it is created, or a journal is amended or given lines naming it, or an unknown one
+    created = invoke_api(acme, "POST", "/documents", "clerk", body)
+    journal = invoke_api(acme, "POST", "/documents", "clerk", document_body("journal")).body
+    line = {"gl_account": "6000", "value": "1.00", "account": "NOSUCH"}
+    amended = invoke_api(
+        acme, "PATCH", f"/documents/{journal['id']}", "clerk", {"lines": [body["lines"][1]]}
+    )
+    appended = invoke_api(
+        acme, "POST", f"/documents/{journal['id']}/lines", "clerk", {"lines": [line]}
+    )
+    # Then each is refused naming the line's account (as the document's own account is)
+    assert created.status == 422 and created.error_code == "account_not_found", created.body
+    assert _fields(created) == ["lines[1].account"]
+    assert "BCUST does not exist in company ACME" in created.body["error"]["message"]
+    assert amended.status == 422 and _fields(amended) == ["lines[0].account"], amended.body
+    assert appended.status == 422 and _fields(appended) == ["lines[2].account"], appended.body
+    after = invoke_api(acme, "GET", f"/documents/{journal['id']}", "clerk").body
+    assert after["version"] == 1 and after["line_count"] == 2
+    listed = invoke_api(acme, "GET", "/documents?company=ACME", "clerk").body["documents"]
+    assert [d["id"] for d in listed] == [journal["id"]]
+    # A line naming ACME's own account is taken
+    body["lines"][1]["account"] = "CUST01"
+    assert invoke_api(acme, "POST", "/documents", "clerk", body).status == 201
