@@ -85,6 +85,9 @@ NUMBERS = [
     ("lines[0].unit_price", lambda b: b["lines"][0].update(unit_price="12.")),
     ("lines[0].unit_price", lambda b: b["lines"][0].update(unit_price="Infinity")),
     ("lines[0].quantity", lambda b: b["lines"][0].update(quantity=True)),
+    ("lines[0].quantity", lambda b: b["lines"][0].update(quantity="\u0663")),  # Arabic-Indic 3
+    ("lines[0].unit_price", lambda b: b["lines"][0].update(unit_price="\uff11\uff12.50")),
+    ("lines[1].unit_price", lambda b: b["lines"][1].update(unit_price="7.\u0669\u0669")),
 ]
 
 
@@ -311,6 +314,7 @@ def test_a_page_token_of_another_query_or_forged_is_a_400(acme: Any, query: str,
     answer = invoke_api(acme, "GET", f"/documents?{query}&limit=1&next={bad}", "clerk")
     assert answer.status == 400, (query, bad, answer.body)
     assert _fields(answer) == ["next"] and _is_error_shape(answer)
+    assert answer.error_code == "invalid_page_token"
 
 
 @pytest.mark.parametrize(
@@ -371,3 +375,291 @@ def test_a_query_parameter_the_route_does_not_take_is_a_400_naming_it(acme: Any)
     assert answer.status == 400 and _fields(answer) == ["x", "y"]
     # The parameters a route declares are taken as before
     assert invoke_api(acme, "GET", "/documents?company=ACME&limit=1", "clerk").status == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("POST", "/documents", {"Content-Type": "text/plain"}),
+        ("POST", "/companies", {"Content-Type": "text/plain; charset=utf-8"}),
+        ("PATCH", "/companies/ACME", {"Content-Type": "application/octet-stream"}),
+        ("POST", "/documents", {"Content-Type": "multipart/form-data; boundary=x"}),
+    ],
+)
+def test_a_write_without_a_body_that_says_it_is_not_json_is_a_415(
+    acme: Any, method: str, path: str, headers: dict[str, str]
+) -> None:
+    # Given a write with no body and a Content-Type that is not JSON (found by a tryout: a 500)
+    answer = invoke_api(acme, method, path, "admin", None, headers=headers)
+    # Then it is refused as not JSON, in the error shape, and nothing is made
+    assert answer.status == 415, answer.body
+    assert _is_error_shape(answer) and answer.error_code == "unsupported_media_type"
+    assert _no_documents(acme)
+    # A write without a body and without a Content-Type is still a 400 naming the body
+    bare = invoke_api(acme, "POST", "/documents", "clerk", None)
+    assert bare.status == 400 and _fields(bare) == ["body"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/documents/../companies/ACME",
+        "/documents/%2E%2E/companies/ACME",
+        "/documents/./../companies/ACME",
+        "/accounts/../companies/ACME",
+    ],
+)
+def test_paths_are_routed_as_sent_never_normalised_into_another_route(acme: Any, path: str) -> None:
+    answer = invoke_api(acme, "GET", path, "clerk")
+    assert answer.status == 404, answer.body
+    assert "ACME" not in json.dumps(answer.body.get("id", ""))
+    assert answer.error_code == "route_not_found"
+
+
+@pytest.mark.parametrize("code", ["XTS", "XXX", "xts"])
+def test_iso_codes_that_are_no_money_are_refused_naming_the_field(acme: Any, code: str) -> None:
+    document = invoke_api(acme, "POST", "/documents", "clerk", document_body(currency=code))
+    company = invoke_api(
+        acme, "POST", "/companies", "admin", company_body("GAMMA", dual_currency=code)
+    )
+    account = invoke_api(
+        acme,
+        "PATCH",
+        "/accounts/CUST01",
+        "clerk",
+        {"trading_currencies": ["GBP", code]},
+    )
+    assert document.status == 400 and _fields(document) == ["currency"], document.body
+    assert "no currency" in document.body["error"]["message"]
+    assert company.status == 400 and _fields(company) == ["dual_currency"], company.body
+    assert account.status == 400 and _fields(account) == ["trading_currencies[1]"], account.body
+    assert _no_documents(acme)
+    assert invoke_api(acme, "GET", "/companies/GAMMA", "admin").status == 404
+
+
+OUT_OF_RANGE_DATES = ["9999-12-31", "3000-01-01", "1899-12-31", "0001-01-01"]
+
+
+@pytest.mark.parametrize("day", OUT_OF_RANGE_DATES)
+def test_a_date_outside_1900_to_2999_is_refused_where_it_is_entered(acme: Any, day: str) -> None:
+    # Given dates the books cannot take (found by a tryout: 9999-12-31 was created, then its
+    # preview, print and post answered 500)
+    invoice = invoke_api(acme, "POST", "/documents", "clerk", document_body(document_date=day))
+    journal = invoke_api(
+        acme, "POST", "/documents", "clerk", document_body("journal", auto_reverse_on=day)
+    )
+    rate = {"from_currency": "USD", "to_currency": "GBP", "date": day, "rate": "0.8"}
+    period = {"name": "far", "start": "2026-12-01", "end": day, "status": "open"}
+    company = invoke_api(
+        acme, "POST", "/companies", "admin", company_body("GAMMA", exchange_rates=[rate])
+    )
+    amended = invoke_api(acme, "PATCH", "/companies/ACME", "admin", {"periods": [period]})
+    template = document_body()
+    template.pop("document_date")
+    recurring = invoke_api(
+        acme,
+        "POST",
+        "/recurring-invoices",
+        "clerk",
+        {"template": template, "frequency": "monthly", "start": day},
+    )
+    # Then each is a 400 naming the field and saying the range, and nothing is made
+    for answer, field in [
+        (invoice, "document_date"),
+        (journal, "auto_reverse_on"),
+        (company, "exchange_rates[0].date"),
+        (amended, "periods[0].end"),
+        (recurring, "start"),
+    ]:
+        assert answer.status == 400, (field, answer.body)
+        assert field in _fields(answer), (field, answer.body)
+        assert "1900-01-01 to 2999-12-31" in answer.body["error"]["message"], answer.body
+    assert _no_documents(acme)
+    assert invoke_api(acme, "GET", "/companies/GAMMA", "admin").status == 404
+    periods = invoke_api(acme, "GET", "/companies/ACME", "admin").body["periods"]
+    assert [p["name"] for p in periods] == ["2026-11", "2026-10"]
+
+
+def test_a_document_amended_or_reversed_to_a_date_out_of_range_is_refused(acme: Any) -> None:
+    created = invoke_api(acme, "POST", "/documents", "clerk", document_body()).body
+    amended = invoke_api(
+        acme, "PATCH", f"/documents/{created['id']}", "clerk", {"document_date": "9999-12-31"}
+    )
+    assert amended.status == 400 and _fields(amended) == ["document_date"], amended.body
+    after = invoke_api(acme, "GET", f"/documents/{created['id']}", "clerk").body
+    assert after["document_date"] == created["document_date"] and after["version"] == 1
+    reverse = invoke_api(
+        acme, "POST", f"/documents/{created['id']}/reverse", "clerk", {"date": "9999-12-31"}
+    )
+    assert reverse.status == 400 and _fields(reverse) == ["date"], reverse.body
+
+
+def test_the_last_date_the_books_take_previews_prints_and_posts(acme: Any) -> None:
+    # Given a company with a period holding 2999-12-31, and an invoice dated that day
+    period = {"name": "2999-12", "start": "2999-12-01", "end": "2999-12-31", "status": "open"}
+    assert (
+        invoke_api(acme, "PATCH", "/companies/ACME", "admin", {"periods": [period]}).status == 200
+    )
+    created = invoke_api(
+        acme, "POST", "/documents", "clerk", document_body(document_date="2999-12-31")
+    )
+    assert created.status == 201, created.body
+    doc = created.body["id"]
+    # Then its preview, print and post answer (its due date is in 3000), never a 500
+    preview = invoke_api(acme, "POST", f"/documents/{doc}/preview", "clerk")
+    printed = invoke_api(acme, "GET", f"/documents/{doc}/print", "clerk")
+    posted = invoke_api(acme, "POST", f"/documents/{doc}/post", "admin")
+    assert preview.status == 200, preview.body
+    assert printed.status == 200
+    assert posted.status == 200, posted.body
+    assert posted.body["status"] == "Complete"
+
+
+BIG = "1" + "0" * 15  # 16 digits before the point
+TOO_BIG = [
+    ("lines[0].unit_price", lambda b: b["lines"][0].update(unit_price=BIG)),
+    ("lines[0].quantity", lambda b: b["lines"][0].update(quantity="-" + BIG + ".5")),
+    ("lines[1].unit_price", lambda b: b["lines"][1].update(unit_price="9" * 27)),
+    ("lines[0]", lambda b: b["lines"][0].update(quantity="99999999", unit_price="99999999.99")),
+]
+
+
+@pytest.mark.parametrize(("field", "spoil"), TOO_BIG)
+def test_amounts_over_15_whole_digits_are_refused_where_they_enter(
+    acme: Any, field: str, spoil: Any
+) -> None:
+    # Given amounts near Decimal's 28 digits (found by a tryout: created, then its preview,
+    # print and post answered 500, and in the background it failed with InvalidOperation)
+    body = document_body()
+    spoil(body)
+    answer = invoke_api(acme, "POST", "/documents", "clerk", body)
+    assert answer.status == 400, answer.body
+    assert _fields(answer) == [field]
+    assert "15 digits before the decimal point" in answer.body["error"]["message"]
+    assert _no_documents(acme)
+
+
+def test_journal_values_rates_and_order_prices_over_15_whole_digits_are_refused(acme: Any) -> None:
+    journal = document_body("journal")
+    journal["lines"][0]["value"], journal["lines"][1]["value"] = "9" * 27, "-" + "9" * 27
+    refused = invoke_api(acme, "POST", "/documents", "clerk", journal)
+    assert refused.status == 400, refused.body
+    assert _fields(refused) == ["lines[0].value", "lines[1].value"]
+    rate = {"from_currency": "USD", "to_currency": "GBP", "date": "2026-01-01", "rate": BIG}
+    company = invoke_api(acme, "PATCH", "/companies/ACME", "admin", {"exchange_rates": [rate]})
+    assert company.status == 400 and _fields(company) == ["exchange_rates[0].rate"]
+    order = {
+        "company": "ACME",
+        "vendor": "VEND01",
+        "currency": "GBP",
+        "lines": [{"line": 1, "quantity": "1", "unit_price": BIG}],
+    }
+    ordered = invoke_api(acme, "POST", "/purchase-orders", "clerk", order)
+    assert ordered.status == 400 and _fields(ordered) == ["lines[0].unit_price"], ordered.body
+    assert _no_documents(acme)
+    rates = invoke_api(acme, "GET", "/companies/ACME", "admin").body["exchange_rates"]
+    assert [r["rate"] for r in rates] == ["1.15", "0.79"]
+
+
+def test_the_largest_amounts_the_books_take_preview_print_and_post(acme: Any) -> None:
+    # Given an invoice in USD at the largest rate, with the largest line net and price
+    rate = "9" * 15
+    rates = [
+        {"from_currency": "USD", "to_currency": "GBP", "date": "2026-01-01", "rate": rate},
+        {"from_currency": "GBP", "to_currency": "EUR", "date": "2026-01-01", "rate": rate},
+    ]
+    assert (
+        invoke_api(acme, "PATCH", "/companies/ACME", "admin", {"exchange_rates": rates}).status
+        == 200
+    )
+    body = document_body(currency="USD")
+    body["lines"][0].update(quantity="1", unit_price="9" * 15 + ".99")
+    body["lines"][1].update(quantity="0.000001", unit_price="9" * 15)
+    created = invoke_api(acme, "POST", "/documents", "clerk", body)
+    assert created.status == 201, created.body
+    doc = created.body["id"]
+    # Then its preview, print and post answer, never a 500
+    preview = invoke_api(acme, "POST", f"/documents/{doc}/preview", "clerk")
+    printed = invoke_api(acme, "GET", f"/documents/{doc}/print", "clerk")
+    posted = invoke_api(acme, "POST", f"/documents/{doc}/post", "admin")
+    assert preview.status == 200, preview.body
+    assert printed.status == 200
+    assert posted.status == 200, posted.body
+
+
+def _with_key(token: str, **values: str) -> str:
+    decoded = json.loads(base64.urlsafe_b64decode(token))
+    for name, value in values.items():
+        decoded["key"][name] = {"S": value}
+    return base64.urlsafe_b64encode(json.dumps(decoded).encode()).decode()
+
+
+FORGED_KEYS = [
+    {"pk": ""},  # an empty partition key
+    {"pk": "junk"},  # a partition key no header has
+    {"list_pk": ""},
+    {"list_sk": ""},  # an empty sort key of the index
+    {"list_sk": "journal#Complete#JNL000001"},  # outside the list's prefix (sales_invoice#)
+    {"sk": "LINES#000001#0000"},  # a lines item, not a header
+    {"list_sk": "sales_invoice#"},  # the prefix itself, no document under it
+]
+
+
+@pytest.mark.parametrize("listed", ["", OPEN_ITEMS])
+@pytest.mark.parametrize("forged", FORGED_KEYS)
+def test_a_page_token_with_a_forged_start_key_is_a_400_on_dynamodb(
+    local_store: Any, listed: str, forged: dict[str, str]
+) -> None:
+    # Given the API on DynamoDB Local (which refuses such start keys: the tryout's 500s), and a
+    # genuine token of a list of sales invoices
+    from functions.api import handler
+
+    api = handler.lambda_handler
+    assert invoke_api(api, "POST", "/companies", "admin", company_body("ACME")).status == 201
+    assert invoke_api(api, "POST", "/accounts", "admin", account_body("CUST01")).status == 201
+    for _ in range(3):
+        assert invoke_api(api, "POST", "/documents", "clerk", document_body()).status == 201
+    query = f"/documents?company=ACME&type=sales_invoice{listed}&limit=1"
+    token = invoke_api(api, "GET", query, "clerk").body["next"]
+    assert token and invoke_api(api, "GET", f"{query}&next={token}", "clerk").status == 200
+    # When its start key is forged
+    answer = invoke_api(api, "GET", f"{query}&next={_with_key(token, **forged)}", "clerk")
+    # Then it is refused naming the token, never a 500
+    assert answer.status == 400, (forged, answer.body)
+    assert _fields(answer) == ["next"] and _is_error_shape(answer)
+    assert answer.error_code == "invalid_page_token"
+
+
+def test_a_journal_line_naming_another_company_s_account_is_refused_when_entered(
+    acme: Any,
+) -> None:
+    # Given an account of BETA, and a journal of ACME whose second line names it
+    assert (
+        invoke_api(acme, "POST", "/accounts", "admin", account_body("BCUST", "BETA")).status == 201
+    )
+    body = document_body("journal")
+    body["lines"][0]["account"] = "CUST01"
+    body["lines"][1]["account"] = "BCUST"
+    # When it is created, or a journal is amended or given lines naming it, or an unknown one
+    created = invoke_api(acme, "POST", "/documents", "clerk", body)
+    journal = invoke_api(acme, "POST", "/documents", "clerk", document_body("journal")).body
+    line = {"gl_account": "6000", "value": "1.00", "account": "NOSUCH"}
+    amended = invoke_api(
+        acme, "PATCH", f"/documents/{journal['id']}", "clerk", {"lines": [body["lines"][1]]}
+    )
+    appended = invoke_api(
+        acme, "POST", f"/documents/{journal['id']}/lines", "clerk", {"lines": [line]}
+    )
+    # Then each is refused naming the line's account (as the document's own account is)
+    assert created.status == 422 and created.error_code == "account_not_found", created.body
+    assert _fields(created) == ["lines[1].account"]
+    assert "BCUST does not exist in company ACME" in created.body["error"]["message"]
+    assert amended.status == 422 and _fields(amended) == ["lines[0].account"], amended.body
+    assert appended.status == 422 and _fields(appended) == ["lines[2].account"], appended.body
+    after = invoke_api(acme, "GET", f"/documents/{journal['id']}", "clerk").body
+    assert after["version"] == 1 and after["line_count"] == 2
+    listed = invoke_api(acme, "GET", "/documents?company=ACME", "clerk").body["documents"]
+    assert [d["id"] for d in listed] == [journal["id"]]
+    # A line naming ACME's own account is taken
+    body["lines"][1]["account"] = "CUST01"
+    assert invoke_api(acme, "POST", "/documents", "clerk", body).status == 201

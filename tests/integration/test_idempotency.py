@@ -217,3 +217,41 @@ def test_the_openapi_offers_the_header_on_every_write_and_describes_its_answers(
         p for p in document["paths"]["/documents"]["post"]["parameters"] if p["in"] == "header"
     )
     assert header["schema"]["maxLength"] == 128
+
+
+def test_the_same_key_with_another_query_is_refused_as_reused(api: Any) -> None:
+    # Given a document created under a key, and a preview of it under another
+    given_company()
+    first = create(api, "k-query", document_body("sales_invoice"))
+    assert first.status == 201
+    document_id = first.body["id"]
+    preview = f"/documents/{document_id}/preview"
+    kept = invoke_api(
+        api, "POST", f"{preview}?lines_limit=1", "clerk", headers={"Idempotency-Key": "k-pre"}
+    )
+    assert kept.status == 200, kept.body
+
+    # When each key comes again with another query (one the route does not take, one it does)
+    unknown = invoke_api(
+        api,
+        "POST",
+        "/documents?x=1",
+        "clerk",
+        document_body(),
+        headers={"Idempotency-Key": "k-query"},
+    )
+    other = invoke_api(
+        api, "POST", f"{preview}?lines_limit=2", "clerk", headers={"Idempotency-Key": "k-pre"}
+    )
+
+    # Then both are 422 idempotency_key_reused (the contract's answer), and nothing more exists
+    assert unknown.status == 422 and unknown.error_code == "idempotency_key_reused", unknown.body
+    assert other.status == 422 and other.error_code == "idempotency_key_reused", other.body
+    assert len(listed(api)) == 1
+    # A new key with a query the route does not take is still a 400 naming it, and not kept
+    fresh = invoke_api(
+        api, "POST", "/documents?x=1", "clerk", document_body(), headers={"Idempotency-Key": "k-x"}
+    )
+    assert fresh.status == 400 and fresh.body["error"]["details"]["errors"][0]["field"] == "x"
+    again = create(api, "k-x", document_body("sales_invoice"))
+    assert again.status == 201 and len(listed(api)) == 2

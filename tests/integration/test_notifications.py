@@ -328,3 +328,30 @@ def test_the_email_shows_times_in_the_time_zone_the_reader_chose(office: Office)
     assert email["subject"].endswith(" JST)")
     assert " JST: 1 posted, 0 failed." in email["text"].splitlines()[0]
     assert "Times are in Asia/Tokyo time." in email["text"]
+
+
+def test_one_document_whose_amounts_cannot_be_read_never_silences_the_digest(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the clerk queued two invoices, one of which holds data its amounts cannot be worked
+    # out from (as an invoice of more than 10^28 did before amounts were bounded at entry)
+    good, bad = office.queue("clerk")[0], office.queue("clerk")[0]
+    office.run_now()
+    office.process()
+    real_totals = notification_service.document_totals
+
+    def totals(document: Any, company: Any) -> Any:
+        if document.id == bad["id"]:
+            raise ArithmeticError("[<class 'decimal.InvalidOperation'>]")
+        return real_totals(document, company)
+
+    monkeypatch.setattr(notification_service, "document_totals", totals)
+    # When the digests go
+    office.send_digests()
+    # Then the clerk still has the one e-mail, with both results; the bad row says what failed
+    (email,) = emails_to("clerk@example.com")
+    assert email["subject"].startswith("Background posting: 2 posted, 0 failed")
+    for part in ("text", "html"):
+        assert good["number"] in email[part] and bad["number"] in email[part]
+        assert "Amounts not shown: its amounts could not be read (ArithmeticError)" in email[part]
+    assert "Net £45.49, tax £7.50, total £52.99" in email["text"]

@@ -18,6 +18,7 @@ from background_posting.services import scheduler_service
 from infra.scheduler_local import LocalScheduler, firings
 from tests.conftest import SCHEDULE_GROUP, SCHEDULED_POSTING_ARN
 from tests.support.api import invoke_api
+from tests.support.data import company_body
 
 ADMIN = Caller(
     "admin", "", groups=frozenset({"SystemAdministrator"}), allowed_companies=frozenset("*")
@@ -209,3 +210,29 @@ def test_what_the_api_shows_is_what_eventbridge_fires(
     # Then the next 200 firings are the next 200 runs the API shows
     shown = scheduler_service.view(ADMIN, count=200, now=set_at)["next_runs"]
     assert sorted(fired)[:200] == [datetime.fromisoformat(r["utc"]) for r in shown]
+
+
+NOT_PLACES = ["Factory", "posixrules", "localtime", "posix/Europe/London", "right/UTC"]
+
+
+@pytest.mark.parametrize("zone", NOT_PLACES)
+def test_zones_eventbridge_refuses_are_refused_for_the_schedule_and_companies(
+    api: Any, zone: str
+) -> None:
+    # Given zone names a host's database may answer but EventBridge Scheduler refuses (a
+    # tryout scheduled "next run ... (Factory)")
+    schedule = invoke_api(
+        api, "PUT", "/scheduler", "admin", {"frequency": "daily", "time": "02:00", "timezone": zone}
+    )
+    company = invoke_api(api, "POST", "/companies", "admin", company_body("ZONED", timezone=zone))
+    # Then each is a 400 naming timezone, and nothing is scheduled or created
+    for answer in (schedule, company):
+        assert answer.status == 400, answer.body
+        assert [e["field"] for e in answer.body["error"]["details"]["errors"]] == ["timezone"]
+    assert invoke_api(api, "GET", "/scheduler", "admin").body["scheduled"] is False
+    assert invoke_api(api, "GET", "/companies/ZONED", "admin").status == 404
+    created = invoke_api(api, "POST", "/companies", "admin", company_body("ZONED"))
+    assert created.status == 201
+    amended = invoke_api(api, "PATCH", "/companies/ZONED", "admin", {"timezone": zone})
+    assert amended.status == 400, amended.body
+    assert invoke_api(api, "GET", "/companies/ZONED", "admin").body["timezone"] == "Europe/London"

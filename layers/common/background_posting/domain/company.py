@@ -14,6 +14,7 @@ from background_posting.domain.bank_account import Iban, QrIban
 from background_posting.domain.model import LazyModel
 from background_posting.domain.money import Rate
 from background_posting.domain.types import (
+    BookDate,
     Currency,
     GLAccountCode,
     Identifier,
@@ -32,8 +33,8 @@ PeriodStatus = Literal["open", "closed"]
 
 class Period(Strict):
     name: str = Field(min_length=1, max_length=40)
-    start: date
-    end: date
+    start: BookDate
+    end: BookDate
     status: PeriodStatus = "open"
 
     @model_validator(mode="after")
@@ -48,7 +49,7 @@ class ExchangeRate(Strict):
 
     from_currency: Currency
     to_currency: Currency
-    date: date
+    date: BookDate
     rate: RateValue
 
 

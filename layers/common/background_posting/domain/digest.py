@@ -9,6 +9,8 @@ their documents into a `Digest`; `services.digest_email` renders it with Jinja2.
 * **Times**: in the recipient's time zone when they chose one, else the company's when all the
   documents of the e-mail are of one company, else the organisation's; with the zone's
   abbreviation (`1 Dec 2026 06:41 GMT`).
+* **One document's bad data never silences the e-mail**: a document whose amounts cannot be
+  worked out is listed with what went wrong instead of its amounts; the rest are as usual.
 * **Subject and first line** say what happened and when (`2 posted, 1 failed`, `1 waiting for
   goods`), so the e-mails of one morning differ from the first words.
 """
@@ -54,6 +56,7 @@ class DocumentFacts:
     tax: Decimal | None = None  # None: not known (AvaTax has not calculated it yet)
     total: Decimal | None = None  # net + tax
     timezone: str | None = None  # the company's
+    problem: str | None = None  # why its amounts cannot be shown (its data could not be read)
 
     @property
     def net(self) -> Decimal | None:

@@ -4,7 +4,7 @@ their checks (the stored document and its lines: `documents`)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -26,12 +26,12 @@ from background_posting.domain.documents import (
     StrictModel,
 )
 from background_posting.domain.money import minor_units, round_money
-from background_posting.domain.types import Currency, Identifier
+from background_posting.domain.types import BookDate, Currency, Identifier
 
 
 class _DocumentFields(StrictModel):
     company: Identifier
-    document_date: date
+    document_date: BookDate
     currency: Currency
     tax_mode: Literal["builtin", "avatax"] = "builtin"
     reference: str = Field(default="", max_length=100)
@@ -154,7 +154,7 @@ class JournalInput(_DocumentFields):
     type: Literal["journal"]
     account: Identifier | None = None
     lines: list[JournalLine] = Field(default_factory=list, max_length=MAX_LINES)
-    auto_reverse_on: date | None = Field(
+    auto_reverse_on: BookDate | None = Field(
         default=None,
         description="An accrual: once posted, the first run on or after this date (in the "
         "company's time zone) reverses it. After `document_date`.",
@@ -219,13 +219,13 @@ class JournalLines(StrictModel):
 class DocumentPatch(StrictModel):
     """What an amendment may change while the document is In Progress."""
 
-    document_date: date | None = None
+    document_date: BookDate | None = None
     currency: Currency | None = None
     account: Identifier | None = None
     tax_mode: Literal["builtin", "avatax"] | None = None
     reference: str | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, max_length=500)
-    auto_reverse_on: date | None = Field(
+    auto_reverse_on: BookDate | None = Field(
         default=None, description="Journals only; null stops an automatic reversal"
     )
     purchase_orders: list[Identifier] | None = Field(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from typing import Any, Literal
 
 from pydantic import (
@@ -15,7 +15,13 @@ from pydantic import (
 
 from background_posting.domain.errors import Conflict
 from background_posting.domain.model import LazyModel
-from background_posting.domain.types import Amount, GLAccountCode, Identifier
+from background_posting.domain.types import (
+    MAX_WHOLE_DIGITS,
+    Amount,
+    EnteredAmount,
+    GLAccountCode,
+    Identifier,
+)
 
 DocumentType = Literal[
     "sales_invoice", "sales_credit_note", "payable_invoice", "payable_credit_note", "journal"
@@ -93,8 +99,8 @@ class DocumentLine(StrictModel):
     """A sales or payable document line: quantity x unit price, net of tax."""
 
     description: str = Field(default="", max_length=255)
-    quantity: Amount
-    unit_price: Amount
+    quantity: EnteredAmount
+    unit_price: EnteredAmount
     gl_account: GLAccountCode | None = None
     tax_code: str | None = Field(default=None, min_length=1, max_length=20)
     income_schedule: IncomeSchedule | None = None
@@ -113,6 +119,17 @@ class DocumentLine(StrictModel):
     )
 
     @model_validator(mode="after")
+    def _net_within_whole_digits(self) -> DocumentLine:
+        with localcontext(Context(prec=60)):
+            net = self.quantity * self.unit_price
+        if abs(net) >= Decimal(10) ** MAX_WHOLE_DIGITS:
+            raise ValueError(
+                f"its net (quantity x unit price, {net:,f}) has more than {MAX_WHOLE_DIGITS} "
+                "digits before the decimal point: enter a smaller quantity or unit price"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _order_reference_whole(self) -> DocumentLine:
         if (self.purchase_order is None) != (self.purchase_order_line is None):
             raise ValueError("purchase_order and purchase_order_line go together: give both")
@@ -123,7 +140,7 @@ class JournalLine(StrictModel):
     """A journal line: a signed value (debit positive) to a GL account, optionally an account."""
 
     gl_account: GLAccountCode
-    value: Amount
+    value: EnteredAmount
     account: Identifier | None = None
     description: str = Field(default="", max_length=255)
 

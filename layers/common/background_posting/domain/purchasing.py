@@ -14,9 +14,16 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from background_posting.domain.model import LazyModel
-from background_posting.domain.types import Amount, Currency, GLAccountCode, Identifier
+from background_posting.domain.types import (
+    Amount,
+    BookDate,
+    Currency,
+    EnteredAmount,
+    GLAccountCode,
+    Identifier,
+)
 
-Quantity = Annotated[Amount, Field(gt=0, max_digits=20, decimal_places=6)]
+Quantity = Annotated[EnteredAmount, Field(gt=0, max_digits=20, decimal_places=6)]
 LineNumber = Annotated[int, Field(ge=1, le=100_000)]
 MAX_ORDER_LINES = 90  # an order is written in one transaction with its lines
 
@@ -29,7 +36,7 @@ class OrderLineInput(_Strict):
     line: LineNumber
     description: str = Field(default="", max_length=255)
     quantity: Quantity
-    unit_price: Annotated[Amount, Field(ge=0, decimal_places=6)]
+    unit_price: Annotated[EnteredAmount, Field(ge=0, decimal_places=6)]
     gl_account: GLAccountCode | None = None
 
 
@@ -40,7 +47,7 @@ class PurchaseOrderInput(_Strict):
     company: Identifier
     vendor: Identifier
     currency: Currency
-    order_date: date | None = None
+    order_date: BookDate | None = None
     lines: list[OrderLineInput] = Field(min_length=1, max_length=MAX_ORDER_LINES)
 
     @model_validator(mode="after")
@@ -98,7 +105,7 @@ class GoodsReceiptInput(_Strict):
     )
     company: Identifier
     purchase_order: Identifier
-    date: date
+    date: BookDate
     reference: str = Field(default="", max_length=100, description="The delivery note.")
     lines: list[ReceiptLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
 

@@ -21,6 +21,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from background_posting.domain.document_input import TradingDocumentInput
 from background_posting.domain.model import LazyModel
+from background_posting.domain.types import BookDate
 
 Frequency = Literal["monthly", "quarterly", "yearly"]
 MONTHS: dict[str, int] = {"monthly": 1, "quarterly": 3, "yearly": 12}
@@ -95,8 +96,8 @@ class RecurringInvoiceInput(LazyModel):
         "`document_date` from the schedule (the template's own date is ignored)."
     )
     frequency: Frequency
-    start: date = Field(description="The date of the first invoice")
-    until: date | None = Field(default=None, description="No invoice is dated after it")
+    start: BookDate = Field(description="The date of the first invoice")
+    until: BookDate | None = Field(default=None, description="No invoice is dated after it")
     save_and_post: bool = Field(
         default=False,
         description="Post each invoice as Save & Post of a recurring invoice does: Ready to "

@@ -79,6 +79,7 @@ from dateutil import rrule
 from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, model_validator
 
 from background_posting.domain.model import LazyModel
+from background_posting.domain.types import is_place_zone
 
 Weekday = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
@@ -120,8 +121,6 @@ _MONTHS = range(1, 13)
 # Years in which February has its most (29) and fewest (28) days.
 _LEAP_YEAR = 2000
 _COMMON_YEAR = 2001
-# Some hosts accept this file name as a zone; it is the host's zone, not a place.
-_HOST_ZONE_ALIASES = frozenset({"localtime"})
 
 
 # --------------------------------------------------------------------------- settings
@@ -137,8 +136,10 @@ def _check_wall_time(value: str) -> str:
 def _check_zone_name(value: str | None) -> str | None:
     if value is None:
         return None
-    if value in _HOST_ZONE_ALIASES or not _is_zone_name(value):
-        raise ValueError(f"unknown time zone {value!r}: use an IANA name such as 'Europe/London'")
+    if not is_place_zone(value) or not _is_zone_name(value):
+        raise ValueError(
+            f"unknown time zone {value!r}: use the IANA name of a place such as 'Europe/London'"
+        )
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated
@@ -12,9 +13,15 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, Wi
 
 from background_posting.domain.money import is_currency
 
+# ISO 4217's codes that are no money to keep books in: XTS is reserved for testing, XXX means
+# "no currency".
+NOT_MONEY = frozenset({"XTS", "XXX"})
+
 
 def _check_currency(code: str) -> str:
     code = code.upper()
+    if code in NOT_MONEY:
+        raise ValueError(f"{code!r} is ISO 4217's code for no currency or testing, not money")
     if not is_currency(code):
         raise ValueError(f"{code!r} is not an ISO 4217 currency code")
     return code
@@ -25,9 +32,28 @@ def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+# Names a host's zone database answers that are no place, and that EventBridge Scheduler
+# refuses as a ScheduleExpressionTimezone: the "Factory" zone (tzdata's placeholder), the
+# host's own zone ("localtime"), the POSIX rules template, and the copies of the database
+# under posix/ and right/ (leap seconds).
+NOT_PLACES = frozenset({"Factory", "localtime", "posixrules"})
+_NOT_PLACE_PREFIXES = ("posix/", "right/", "SystemV/")
+
+
+def is_place_zone(name: str) -> bool:
+    """An IANA time zone of a place (or UTC), as EventBridge Scheduler accepts it."""
+    return (
+        name not in NOT_PLACES
+        and not name.startswith(_NOT_PLACE_PREFIXES)
+        and name in _zone_names()
+    )
+
+
 def _check_timezone(name: str) -> str:
-    if name not in _zone_names():
-        raise ValueError(f"{name!r} is not an IANA time zone (for example 'Europe/London')")
+    if not is_place_zone(name):
+        raise ValueError(
+            f"{name!r} is not the IANA time zone of a place: use one such as 'Europe/London'"
+        )
     try:
         ZoneInfo(name)
     except ZoneInfoNotFoundError as exc:  # pragma: no cover - available_timezones agrees
@@ -35,7 +61,25 @@ def _check_timezone(name: str) -> str:
     return name
 
 
-DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
+def _check_book_date(value: date) -> date:
+    """A date a person enters into the books (a document's, a rate's, a period's, a post's):
+    1900-01-01 to 2999-12-31, so that a due date, a period or a schedule computed from it
+    is a date too (9999-12-31 plus 30 days is none)."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(
+            f"{value.isoformat()} is outside the dates the books take: enter a date from "
+            f"{EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}"
+        )
+    return value
+
+
+# ASCII digits only: `\d` would also take Arabic-Indic (U+0660..U+0669) and full-width
+# (U+FF10..U+FF19) digits, which Decimal() reads as numbers; the contract's pattern is ASCII.
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 _DECIMAL = re.compile(DECIMAL_PATTERN)
 
 
@@ -52,6 +96,22 @@ def _decimal_text(value: object) -> object:
     return value
 
 
+MAX_WHOLE_DIGITS = 15
+"""Digits an entered amount, quantity, price or rate may have before its decimal point: a
+quantity x price, a total of many lines, a value at a rate all stay far inside the 28 digits of
+Decimal's arithmetic and the 38 of a DynamoDB number."""
+_WHOLE_LIMIT = Decimal(10) ** MAX_WHOLE_DIGITS
+
+
+def within_whole_digits(value: Decimal) -> Decimal:
+    if value.is_finite() and abs(value) >= _WHOLE_LIMIT:
+        raise ValueError(
+            f"has more than {MAX_WHOLE_DIGITS} digits before the decimal point: enter an "
+            f"amount below 1,000,000,000,000,000 ({MAX_WHOLE_DIGITS} digits)"
+        )
+    return value
+
+
 def _decimal_schema(description: str) -> WithJsonSchema:
     return WithJsonSchema(
         {"type": "string", "pattern": DECIMAL_PATTERN, "description": description}
@@ -59,6 +119,17 @@ def _decimal_schema(description: str) -> WithJsonSchema:
 
 
 Currency = Annotated[str, AfterValidator(_check_currency)]
+BookDate = Annotated[
+    date,
+    AfterValidator(_check_book_date),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "description": "YYYY-MM-DD, from 1900-01-01 to 2999-12-31.",
+        }
+    ),
+]
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
 GLAccountCode = Annotated[str, Field(min_length=1, max_length=40)]
@@ -76,10 +147,13 @@ Percent = Annotated[
     Field(ge=0, le=100, allow_inf_nan=False),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
+EnteredAmount = Annotated[Amount, AfterValidator(within_whole_digits)]
+"""An amount, quantity or price a person enters: at most 15 digits before the decimal point."""
 RateValue = Annotated[
     Decimal,
     BeforeValidator(_decimal_text),
     _decimal_schema('A positive rate as a decimal string, e.g. "1.15".'),
     Field(gt=0, allow_inf_nan=False),
+    AfterValidator(within_whole_digits),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]

@@ -45,11 +45,17 @@ def _refusal(
     }
 
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
 def unsupported_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A body must be JSON: a form-encoded one would otherwise be read field by field."""
+    """A body must be JSON: a form-encoded one would otherwise be read field by field. A write
+    that says its (empty) body is something else is refused alike, never routed to a 500."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "")
-    if not event.get("body") or not content_type or "json" in content_type.lower():
+    content_type = str(headers.get("content-type") or "").strip()
+    if not content_type or "json" in content_type.lower():
+        return None
+    if not event.get("body") and str(event.get("httpMethod", "")).upper() not in BODY_METHODS:
         return None
     return _refusal(
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
@@ -88,8 +94,8 @@ def parse_json_body(text: str) -> Any:
 def handle(
     app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext
 ) -> dict[str, Any]:
-    """The API's entry point: who is calling, refuse what is not JSON text, then route (once
-    per Idempotency-Key)."""
+    """The API's entry point: who is calling, refuse what is not JSON text, then check the query
+    and route (once per Idempotency-Key)."""
     method = str(event.get("httpMethod", "")).upper()
     path = str(event.get("path", ""))
     allowed = route_index(app).methods(path)
@@ -98,9 +104,14 @@ def handle(
         or unsupported_body(event)
         or undecodable_body(event)
         or not_allowed(method, path, allowed)
-        or unknown_query(app, event)
         or (
-            idempotency.once(event, context, lambda: app.resolve(event, context))
+            # The query is checked under the key: a key used for another request (its query
+            # included) is a 422 `idempotency_key_reused` before its new query is looked at.
+            idempotency.once(
+                event,
+                context,
+                lambda: unknown_query(app, event) or app.resolve(event, context),
+            )
             if method in allowed
             else app.resolve(event, context)  # no such route: 404, nothing kept
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -18,6 +17,7 @@ from background_posting.domain.documents import (
     Document,
 )
 from background_posting.domain.model import LazyModel
+from background_posting.domain.types import BookDate
 from background_posting.http.claims import caller_from
 from background_posting.http.printing import render_html, render_pdf
 from background_posting.services import (
@@ -193,7 +193,7 @@ def post_document(
 class ReverseRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date | None = Field(
+    date: BookDate | None = Field(
         default=None,
         description="The reversal's date (its period must be open); today in the company's "
         "time zone when absent",

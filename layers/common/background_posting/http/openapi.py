@@ -56,7 +56,8 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 ERRORS: dict[int, str] = {
-    400: "The request is not valid: `invalid_request`, each bad field in `details.errors`.",
+    400: "The request is not valid: `invalid_request` (a page token: `invalid_page_token`), "
+    "each bad field in `details.errors`.",
     401: "No identity: sign in first.",
     403: "`permission_denied` or `company_not_allowed`.",
     404: "What the path names does not exist (`*_not_found`).",

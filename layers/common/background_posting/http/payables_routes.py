@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -14,7 +13,7 @@ from background_posting.domain.document_input import DocumentInput
 from background_posting.domain.documents import Document, DocumentLine
 from background_posting.domain.model import LazyModel
 from background_posting.domain.recurring import RecurringInvoice, RecurringInvoiceInput
-from background_posting.domain.types import Amount
+from background_posting.domain.types import BookDate, EnteredAmount
 from background_posting.http.claims import caller_from
 from background_posting.services import matching_service, recurring_service
 
@@ -49,7 +48,7 @@ class CreditNoteRequest(LazyModel):
     lines: list[DocumentLine] | None = Field(
         default=None, max_length=LINES_PAGE, description="Default: the invoice's lines"
     )
-    document_date: date | None = Field(
+    document_date: BookDate | None = Field(
         default=None, description="Default: today in the company's time zone"
     )
     reference: str | None = Field(
@@ -91,7 +90,7 @@ class MatchRequest(LazyModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     with_: str = Field(alias="with", pattern=r"^[0-9a-f]{32}$", description="The other document")
-    amount: Amount | None = Field(
+    amount: EnteredAmount | None = Field(
         default=None, description="Document currency; default: all that both have outstanding"
     )
 

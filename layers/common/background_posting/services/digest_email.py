@@ -20,7 +20,10 @@ def money(amount: Decimal | None, currency: str) -> str:
     rounded half away from zero as the ledger rounds (Babel alone would round half to even)."""
     if amount is None:
         return "-"
-    return str(format_currency(round_money(amount, currency), currency, locale=LOCALE))
+    try:
+        return str(format_currency(round_money(amount, currency), currency, locale=LOCALE))
+    except (ArithmeticError, ValueError):  # one amount past what can be shown: not the e-mail
+        return f"{amount} {currency}"
 
 
 @lru_cache(maxsize=1)

@@ -40,33 +40,55 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _in_company(company_id: str, account_id: str) -> bool:
+    try:
+        return account_store.get_account(account_id)[0].company == company_id
+    except NotFound:
+        return False
+
+
+def _not_found(company_id: str, account_id: str, field: str, label: str) -> dict[str, str]:
+    return {
+        "field": field,
+        "label": label,
+        "message": f"Account {account_id} does not exist in company {company_id}: choose one "
+        f"of {company_id}'s customers or vendors.",
+        "code": "account_not_found",
+    }
+
+
+def _refuse(errors: list[dict[str, str]]) -> None:
+    if errors:
+        raise ValidationFailed(
+            errors[0]["message"], code="account_not_found", details={"errors": errors}
+        )
+
+
 def _check_account(company_id: str, account_id: str | None, field: str = "account") -> None:
     """An account named on a document must exist in the document's company."""
-    if account_id is None:
-        return
-    try:
-        account = account_store.get_account(account_id)[0]
-    except NotFound:
-        account = None
-    if account is None or account.company != company_id:
-        message = (
-            f"Account {account_id} does not exist in company {company_id}: choose one of "
-            f"{company_id}'s customers or vendors."
-        )
-        raise ValidationFailed(
-            message,
-            code="account_not_found",
-            details={
-                "errors": [
-                    {
-                        "field": field,
-                        "label": "Account",
-                        "message": message,
-                        "code": "account_not_found",
-                    }
-                ]
-            },
-        )
+    if account_id is not None and not _in_company(company_id, account_id):
+        _refuse([_not_found(company_id, account_id, field, "Account")])
+
+
+def _check_line_accounts(company_id: str, lines: list[Any], first_index: int = 0) -> None:
+    """A journal line's account must exist in the journal's company too (found when it is
+    entered, not only when it posts): each line naming another company's is named."""
+    known: dict[str, bool] = {}
+    errors = []
+    for index, line in enumerate(lines):
+        account_id = line.account if isinstance(line, JournalLine) else None
+        if account_id is None:
+            continue
+        if account_id not in known:
+            known[account_id] = _in_company(company_id, account_id)
+        if not known[account_id]:
+            field = f"lines[{first_index + index}].account"
+            errors.append(
+                _not_found(
+                    company_id, account_id, field, f"Account on line {first_index + index + 1}"
+                )
+            )
+    _refuse(errors)
 
 
 def create_document(caller: Caller, data: Any, document_id: str | None = None) -> Document:
@@ -75,6 +97,7 @@ def create_document(caller: Caller, data: Any, document_id: str | None = None) -
     caller.require_company(data.company)
     company_store.get_company(data.company)
     _check_account(data.company, data.account)
+    _check_line_accounts(data.company, list(data.lines))
     document = new_document(data, caller.user_id, now(), document_id)
     return document_store.insert_document(document)
 
@@ -191,6 +214,8 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
     )
     if "account" in changes:
         _check_account(current.company, amended.account)
+    if "lines" in changes:
+        _check_line_accounts(current.company, list(amended.lines))
     return document_store.save_amendment(
         stored, amended, lines_changed="lines" in changes or stale_tax
     )
@@ -217,6 +242,7 @@ def append_lines(
         parsed: list[DocumentLine] | list[JournalLine]
         if current.is_journal:
             parsed = JournalLines.model_validate({"lines": lines}).lines
+            _check_line_accounts(current.company, parsed, current.line_count)
         else:
             trading = TradingLines.model_validate({"lines": lines}).lines
             refuse_income_schedules(current.type, trading)

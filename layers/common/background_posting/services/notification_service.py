@@ -236,26 +236,45 @@ def _facts(results: list[DocumentResult]) -> dict[str, DocumentFacts]:
     companies: dict[str, Company | None] = {}
     for document_id in dict.fromkeys(r.document_id for r in results):
         try:
-            document = document_store.get_document(document_id).document
-        except NotFound:
-            continue
-        if document.company not in companies:
-            try:
-                companies[document.company] = company_store.get_company(document.company)[0]
-            except NotFound:
-                companies[document.company] = None
-        company = companies[document.company]
-        if company is None:
-            facts[document_id] = document_facts(document)
-            continue
-        totals = document_totals(document, company)
-        facts[document_id] = document_facts(
-            document,
-            tax=totals.tax if totals.tax_known else None,
-            total=totals.gross if totals.tax_known else None,
-            timezone=company.timezone,
-        )
+            found = _document_facts(document_id, companies)
+        except Exception as exc:  # one document's bad data must not silence the digest
+            logger.exception(
+                "a digest row's amounts could not be read", extra={"document": document_id}
+            )
+            found = DocumentFacts(
+                company="",
+                account=None,
+                currency="",
+                amount=None,
+                problem=f"its amounts could not be read ({type(exc).__name__}); open it in "
+                "the console",
+            )
+        if found is not None:
+            facts[document_id] = found
     return facts
+
+
+def _document_facts(document_id: str, companies: dict[str, Company | None]) -> DocumentFacts | None:
+    """One document's facts (None: it is gone)."""
+    try:
+        document = document_store.get_document(document_id).document
+    except NotFound:
+        return None
+    if document.company not in companies:
+        try:
+            companies[document.company] = company_store.get_company(document.company)[0]
+        except NotFound:
+            companies[document.company] = None
+    company = companies[document.company]
+    if company is None:
+        return document_facts(document)
+    totals = document_totals(document, company)
+    return document_facts(
+        document,
+        tax=totals.tax if totals.tax_known else None,
+        total=totals.gross if totals.tax_known else None,
+        timezone=company.timezone,
+    )
 
 
 # -- the reminders setting ------------------------------------------------------------------

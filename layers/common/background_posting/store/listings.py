@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from pynamodb.expressions.condition import Condition
 from background_posting.domain.documents import COMPLETE, DOCUMENT_TYPES, TRADING_TYPES, Document
 from background_posting.domain.errors import InvalidRequest
 from background_posting.store.document_store import (
+    HEADER,
     WITH_BACKGROUND_ERRORS,
     DocumentRecord,
     with_verification,
@@ -37,6 +39,7 @@ class Page:
 
 _TOKEN_FIELDS = frozenset({"company", "prefix", "key", "query"})
 _KEY_FIELDS = frozenset({"pk", "sk", "list_pk", "list_sk"})
+_HEADER_PK = re.compile(r"DOC#[0-9a-f]{32}")
 
 
 def _query_hash(*query: object) -> str:
@@ -53,7 +56,8 @@ def _encode(query: str, company: int, prefix: int, key: dict[str, Any] | None) -
 def _bad_token(reason: str) -> InvalidRequest:
     return InvalidRequest(
         f"next: the page token {reason}; start again from the first page.",
-        details={"errors": [{"field": "next", "message": reason}]},
+        code="invalid_page_token",
+        details={"errors": [{"field": "next", "message": reason, "code": "invalid_page_token"}]},
     )
 
 
@@ -61,8 +65,32 @@ def _is_index(value: Any, size: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < size
 
 
+def _is_header_key(key: Any, company: str, prefix: str | None) -> bool:
+    """A position this list gives out: a document header's key in the company's part of the
+    index, under the list's prefix (a DynamoDB start key outside the query's key range, or an
+    empty key attribute, would otherwise reach DynamoDB and fail as a 500)."""
+    if not (
+        isinstance(key, dict)
+        and set(key) == _KEY_FIELDS
+        and all(
+            isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str)
+            for v in key.values()
+        )
+    ):
+        return False
+    values = {name: v["S"] for name, v in key.items()}
+    return (
+        _HEADER_PK.fullmatch(values["pk"]) is not None
+        and values["sk"] == HEADER
+        and values["list_pk"] == company
+        and values["list_sk"].count("#") >= 2
+        and values["list_sk"].startswith(prefix or "")
+        and len(values["list_sk"]) > len(prefix or "")
+    )
+
+
 def _decode(
-    token: str, query: str, companies: Sequence[str], prefixes: int
+    token: str, query: str, companies: Sequence[str], prefixes: Sequence[str | None]
 ) -> tuple[int, int, dict[str, Any] | None]:
     """The position (company, prefix, key) a token of this query stands for, or a 400."""
     try:
@@ -74,19 +102,10 @@ def _decode(
     if value["query"] != query:
         raise _bad_token("belongs to another query (other companies or filters)")
     company, prefix, key = value["company"], value["prefix"], value["key"]
-    if not _is_index(company, len(companies)) or not _is_index(prefix, prefixes):
+    if not _is_index(company, len(companies)) or not _is_index(prefix, len(prefixes)):
         raise _bad_token("is not one this API gave out")
-    if key is not None:
-        well_formed = (
-            isinstance(key, dict)
-            and set(key) == _KEY_FIELDS
-            and all(
-                isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str)
-                for v in key.values()
-            )
-        )
-        if not well_formed or key["list_pk"]["S"] != companies[company]:
-            raise _bad_token("is not one this API gave out")
+    if key is not None and not _is_header_key(key, companies[company], prefixes[prefix]):
+        raise _bad_token("is not one this API gave out")
     return company, prefix, key
 
 
@@ -117,14 +136,12 @@ def list_documents(
     query = _query_hash(
         "documents", companies, doc_type, status, has_background_errors, verification
     )
-    index, _, last_key = _decode(token, query, companies, 1) if token else (0, 0, None)
+    prefix = (
+        f"{doc_type}#{status}#" if doc_type and status else (f"{doc_type}#" if doc_type else None)
+    )
+    index, _, last_key = _decode(token, query, companies, [prefix]) if token else (0, 0, None)
     found: list[Document] = []
     while index < len(companies) and len(found) < limit:
-        prefix = (
-            f"{doc_type}#{status}#"
-            if doc_type and status
-            else (f"{doc_type}#" if doc_type else None)
-        )
         condition = DocumentRecord.list_sk.startswith(prefix) if prefix else None
         filter_condition: Condition | None = (
             DocumentRecord.status == status if status and not doc_type else None
@@ -220,7 +237,7 @@ def list_by_account(
     prefixes = _prefixes(doc_type, status, outstanding)
     query = _query_hash("by-account", companies, doc_type, status, account, outstanding)
     company_index, prefix_index, start = (
-        _decode(token, query, companies, len(prefixes)) if token else (0, 0, None)
+        _decode(token, query, companies, prefixes) if token else (0, 0, None)
     )
     found: list[Document] = []
     while company_index < len(companies) and prefix_index < len(prefixes):
