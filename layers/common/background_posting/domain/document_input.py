@@ -216,6 +216,19 @@ class JournalLines(StrictModel):
     lines: list[JournalLine] = Field(min_length=1, max_length=LINES_PER_REQUEST)
 
 
+class AmendedTradingLines(StrictModel):
+    """The lines of `PATCH /documents/{id}` of a trading document (replacing every line): a
+    problem is named by its place, `lines[2].quantity`, as when the document was created."""
+
+    lines: list[DocumentLine] = Field(max_length=LINES_PER_REQUEST)
+
+
+class AmendedJournalLines(StrictModel):
+    """The lines of `PATCH /documents/{id}` of a journal (see AmendedTradingLines)."""
+
+    lines: list[JournalLine] = Field(max_length=LINES_PER_REQUEST)
+
+
 class DocumentPatch(StrictModel):
     """What an amendment may change while the document is In Progress."""
 
