@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.support.api import http
-from tests.support.console import sign_in
+from tests.support.console import NARROW, sign_in
 from tests.support.http_steps import given_company, given_documents_of_type
 from tests.support.stack import RunningStack
 
@@ -245,3 +245,143 @@ def test_a_saved_journal_opens_with_its_debits_and_credits_and_is_amended(
         re.compile("balance", re.IGNORECASE)
     )
     assert http(stack.url, "GET", f"/documents/{journal['id']}", "clerk").body["version"] == 2
+
+
+def _new_invoice(page: Page, stack: RunningStack, company: str, account: str) -> Locator:
+    sign_in(page, stack.url, "clerk", "/documents/sales_invoice/new")
+    header = _header(page)
+    header.get_by_label("Company", exact=True).fill(company)
+    header.get_by_label("Company", exact=True).blur()
+    header.get_by_label("Account", exact=True).fill(account)
+    header.get_by_label("Currency", exact=True).fill("GBP")
+    line = _line(page, 1)
+    line.get_by_label("Description", exact=True).fill("Widgets")
+    line.get_by_label("Unit price", exact=True).fill("12.50")
+    return header
+
+
+def test_an_unknown_company_or_account_is_shown_at_its_field(
+    page: Page, stack: RunningStack
+) -> None:
+    # Given a new invoice for a company that does not exist
+    company = given_company(stack.url)
+    header = _new_invoice(page, stack, "NOSUCHCO", f"C-{company}")
+    page.get_by_role("button", name="Save", exact=True).click()
+    # Then the refusal stands at Company
+    field = header.get_by_label("Company", exact=True)
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(header).to_contain_text("does not exist")
+    # When the company is corrected but the account is unknown
+    field.fill(company)
+    header.get_by_label("Account", exact=True).fill("NOBODY")
+    page.get_by_role("button", name="Save", exact=True).click()
+    # Then the refusal moves to Account; nothing was created
+    account = header.get_by_label("Account", exact=True)
+    expect(account).to_have_attribute("aria-invalid", "true")
+    expect(header).to_contain_text("Account NOBODY does not exist")
+    expect(field).not_to_have_attribute("aria-invalid", "true")
+    assert _documents(stack.url, company, "sales_invoice") == []
+
+
+def test_save_and_post_of_a_new_invoice_that_cannot_post_opens_it_with_the_problem(
+    page: Page, stack: RunningStack
+) -> None:
+    # Given a new invoice dated in no accounting period
+    company = given_company(stack.url)
+    header = _new_invoice(page, stack, company, f"C-{company}")
+    header.get_by_label("Document date", exact=True).fill("2026-12-05")
+    # When Save & Post is pressed
+    page.get_by_role("button", name="Save & Post", exact=True).click()
+    # Then it is saved In Progress, its page opens, and the problem stands at its date
+    expect(page.get_by_role("heading", level=1)).to_contain_text("In Progress")
+    expect(page.get_by_role("alert").first).to_contain_text(
+        "was saved (In Progress) but not posted"
+    )
+    date = _header(page).get_by_label("Document date", exact=True)
+    expect(date).to_have_attribute("aria-invalid", "true")
+    expect(_header(page)).to_contain_text("falls in no accounting period")
+    (saved,) = _documents(stack.url, company, "sales_invoice")
+    assert saved["status"] == "In Progress" and page.url.endswith(f"#/document/{saved['id']}")
+
+
+def test_a_line_on_the_second_page_of_the_grid_is_corrected(
+    page: Page, stack: RunningStack
+) -> None:
+    # Given an invoice of 60 lines (the grid shows 50 a page)
+    company = given_company(stack.url)
+    (invoice,) = given_documents_of_type(stack.url, company, 1)
+    lines = [
+        {"description": f"Item {n}", "quantity": "1", "unit_price": "1.00", "tax_code": "ZERO"}
+        for n in range(1, 61)
+    ]
+    assert (
+        http(stack.url, "PATCH", f"/documents/{invoice['id']}", "clerk", {"lines": lines}).status
+        == 200
+    )
+    sign_in(page, stack.url, "clerk", f"/document/{invoice['id']}")
+    expect(page.get_by_role("table", name=re.compile("^Lines 1\u201350 of 60"))).to_be_visible()
+    # When the clerk turns to the second page and corrects line 55
+    page.get_by_role("button", name="Next lines").click()
+    line = _line(page, 55)
+    expect(line.get_by_label("Description", exact=True)).to_have_value("Item 55")
+    line.get_by_label("Quantity", exact=True).fill("4")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="is saved")).to_be_visible()
+    # Then line 55 holds the new quantity and the other 59 are unchanged
+    after = http(stack.url, "GET", f"/documents/{invoice['id']}", "clerk").body
+    assert after["line_count"] == 60
+    assert [line["quantity"] for line in after["lines"]] == ["1"] * 54 + ["4"] + ["1"] * 5
+    expect(page.get_by_role("region", name="Totals")).to_contain_text("63.00")
+
+
+def test_a_document_of_more_than_1000_lines_gets_lines_appended(
+    page: Page, stack: RunningStack
+) -> None:
+    # Given an invoice of 1,002 lines (more than one save can send)
+    company = given_company(stack.url)
+    (invoice,) = given_documents_of_type(stack.url, company, 1)
+    line = {"description": "Item", "quantity": "1", "unit_price": "1.00", "tax_code": "ZERO"}
+    for _ in range(2):  # its 2 lines and 1,000 more, in pages
+        appended = http(
+            stack.url, "POST", f"/documents/{invoice['id']}/lines", "clerk", {"lines": [line] * 500}
+        )
+        assert appended.status == 200, appended.body
+    sign_in(page, stack.url, "clerk", f"/document/{invoice['id']}")
+    # Then its lines are listed and the grid holds lines to add
+    expect(page.get_by_role("region", name="Lines", exact=True)).to_contain_text("of 1002")
+    expect(page.get_by_role("heading", name="Lines to add")).to_be_visible()
+    # When a line is added with a bad unit price and saved, the refusal stands at it
+    page.get_by_role("button", name="Add line", exact=True).click()
+    new = _line(page, 1003)
+    new.get_by_label("Description", exact=True).fill("Late item")
+    new.get_by_label("Unit price", exact=True).fill("ten")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(new.get_by_label("Unit price", exact=True)).to_have_attribute("aria-invalid", "true")
+    # When it is corrected and saved, it is appended once, after the others
+    new.get_by_label("Unit price", exact=True).fill("10.00")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="is saved")).to_be_visible()
+    after = http(stack.url, "GET", f"/documents/{invoice['id']}?lines_offset=1000", "clerk").body
+    assert after["line_count"] == 1003
+    assert [(line["description"], line["unit_price"]) for line in after["lines"]][-1] == (
+        "Late item",
+        "10.00",
+    )
+
+
+def test_the_form_fits_a_400_pixel_screen(browser: Browser, stack: RunningStack) -> None:
+    # Given an invoice In Progress, on a narrow screen
+    company = given_company(stack.url)
+    (invoice,) = given_documents_of_type(stack.url, company, 1)
+    context = browser.new_context(viewport=NARROW)
+    page = context.new_page()
+    try:
+        sign_in(page, stack.url, "clerk", f"/document/{invoice['id']}")
+        expect(_line(page, 2).get_by_label("Quantity", exact=True)).to_have_value("1")
+        page.get_by_role("button", name="Preview", exact=True).click()
+        expect(page.get_by_role("region", name="Posting preview")).to_be_visible()
+        # Then nothing is wider than the screen (the grids scroll within their frame)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= NARROW["width"], width
+    finally:
+        context.close()

@@ -236,7 +236,7 @@ export function DocumentPage({ id, me }) {
       ${d.posted_at && html`<div><dt>Posted</dt><dd>${when(d.posted_at)} by ${d.posted_by}</dd></div>`}
     </dl>
     <${Outcome} outcome=${outcome} />
-    ${inProgress && html`<${DocumentForm} key=${d.version} type=${d.type} document=${d} me=${me}
+    ${inProgress && html`<${DocumentForm} type=${d.type} document=${d} me=${me}
       outcome=${outcome} setOutcome=${setOutcome} onSaved=${doc.reload} />`}
     ${(inProgress || d.status === "Ready to Post") && html`<${Totals} id=${id} version=${d.version} />`}
     <${Actions} document=${d} me=${me} onChanged=${doc.reload} />

@@ -125,7 +125,13 @@ function formError(problems) {
   return error;
 }
 
-const problemsOf = (error) => (Array.isArray(error?.details?.errors) ? error.details.errors : []);
+// A refusal about the company names no field (its details carry the id): it is the Company field's.
+const COMPANY_CODES = ["company_not_found", "company_not_allowed"];
+function problemsOf(error) {
+  if (Array.isArray(error?.details?.errors)) return error.details.errors;
+  if (COMPANY_CODES.includes(error?.code)) return [{ field: "company", message: error.message }];
+  return [];
+}
 
 // --- handing an outcome to the document page after Save of a new document ---------------------
 
@@ -205,8 +211,8 @@ function LinesGrid({ type, lines, setLines, offset, problems, taxCodes, appendOn
   const balance = journal ? sum(values) : null;
   const balanced = journal && /^-?0\.0+$/.test(balance);
   const whole = problems.filter((p) => p.field === "lines").map((p) => p.message).join(" ");
-  return html`<section aria-labelledby="lines-heading">
-    <h2 id="lines-heading">${appendOnly ? "Lines to add" : "Lines"}</h2>
+  return html`<section aria-labelledby="entry-lines-heading">
+    <h2 id="entry-lines-heading">${appendOnly ? "Lines to add" : "Lines"}</h2>
     ${whole && html`<p class="field-error">${whole}</p>`}
     ${lines.length === 0
       ? html`<p>${appendOnly ? "No lines to add yet." : "This document has no lines yet."} Add line adds one.</p>`
@@ -425,10 +431,16 @@ export function DocumentForm({ type, document: saved, me, outcome, setOutcome, o
       if (headerDirty || (linesDirty && !appendOnly)) {
         await patch(`/documents/${saved.id}`, { ...body(), ...(linesDirty && !appendOnly ? { lines: apiLines() } : {}) });
         changed = true;
+        // The form now holds what is saved: it stays as it is (a later edit is not lost to the
+        // page's reload), only no longer unsaved.
+        setHeaderDirty(false);
+        if (!appendOnly) setLinesDirty(false);
       }
       if (appendOnly && lines.length) {
         await post(`/documents/${saved.id}/lines`, { lines: apiLines(), line_count: saved.line_count });
         changed = true;
+        setLinesState([]); // appended: they are listed with the others now
+        setLinesDirty(false);
       }
       let message = changed ? `${saved.number} is saved.` : `${saved.number} has no unsaved changes.`;
       if (andPost) {
