@@ -385,3 +385,44 @@ def test_the_form_fits_a_400_pixel_screen(browser: Browser, stack: RunningStack)
         assert width <= NARROW["width"], width
     finally:
         context.close()
+
+
+def test_a_sales_line_takes_an_income_schedule_and_its_error_stands_at_it(
+    page: Page, stack: RunningStack
+) -> None:
+    # Given a new sales invoice whose line is to be recognised over 0 months
+    company = given_company(stack.url)
+    _new_invoice(page, stack, company, f"C-{company}")
+    line = _line(page, 1)
+    periods = line.get_by_label("Income schedule periods", exact=True)
+    periods.fill("0")
+    page.get_by_role("button", name="Save", exact=True).click()
+    # Then the API's refusal stands at the periods
+    expect(periods).to_have_attribute("aria-invalid", "true")
+    expect(line).to_contain_text("Periods on line 1 must be 1 or more")
+    # When 4 quarters are entered, the line is saved with that schedule
+    periods.fill("4")
+    line.get_by_label("Income schedule frequency", exact=True).select_option("quarterly")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("In Progress")
+    (saved,) = _documents(stack.url, company, "sales_invoice")
+    lines = http(stack.url, "GET", f"/documents/{saved['id']}", "clerk").body["lines"]
+    assert lines[0]["income_schedule"] == {"periods": 4, "frequency": "quarterly"}
+
+
+def test_the_types_own_fields_are_saved(page: Page, stack: RunningStack) -> None:
+    # Given a journal In Progress; When the clerk sets it to reverse on 1 December
+    company = given_company(stack.url)
+    (journal,) = given_documents_of_type(stack.url, company, 1, "journal")
+    sign_in(page, stack.url, "clerk", f"/document/{journal['id']}")
+    reverse_on = _header(page).get_by_label("Reverse automatically on", exact=True)
+    reverse_on.fill("2026-11-01")
+    page.get_by_role("button", name="Save", exact=True).click()
+    # Then a date before the journal's own is refused at the field
+    expect(reverse_on).to_have_attribute("aria-invalid", "true")
+    # When it is corrected, the accrual is saved
+    reverse_on.fill("2026-12-01")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="is saved")).to_be_visible()
+    after = http(stack.url, "GET", f"/documents/{journal['id']}", "clerk").body
+    assert after["auto_reverse_on"] == "2026-12-01" and after["version"] == 2
