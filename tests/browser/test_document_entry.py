@@ -48,6 +48,7 @@ def test_every_list_view_has_new_which_opens_a_blank_document_of_its_type(
     page.get_by_role("button", name="New", exact=True).click()
     # Then a blank document of that type opens: its header and one empty line
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
     header = _header(page)
     for label in ("Company", "Account", "Document date", "Currency"):
         expect(header.get_by_label(label, exact=True)).to_be_visible()
@@ -107,6 +108,7 @@ def test_a_clerk_enters_corrects_previews_and_posts_a_sales_invoice(
     # Then the invoice is saved In Progress with both lines, and its page is the form
     expect(page.get_by_role("heading", level=1)).to_contain_text("In Progress")
     expect(page.get_by_role("status").filter(has_text="is saved")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_focused()  # the page it opened
     (saved,) = _documents(stack.url, company, "sales_invoice")
     document = http(stack.url, "GET", f"/documents/{saved['id']}", "clerk").body
     assert [
@@ -341,9 +343,10 @@ def test_a_document_of_more_than_1000_lines_gets_lines_appended(
     company = given_company(stack.url)
     (invoice,) = given_documents_of_type(stack.url, company, 1)
     line = {"description": "Item", "quantity": "1", "unit_price": "1.00", "tax_code": "ZERO"}
-    for _ in range(2):  # its 2 lines and 1,000 more, in pages
+    unknown_tax = line | {"tax_code": "NOPE"}  # its line 3: a problem posting would report
+    for lines in ([unknown_tax] + [line] * 499, [line] * 500):  # its 2 lines and 1,000 more
         appended = http(
-            stack.url, "POST", f"/documents/{invoice['id']}/lines", "clerk", {"lines": [line] * 500}
+            stack.url, "POST", f"/documents/{invoice['id']}/lines", "clerk", {"lines": lines}
         )
         assert appended.status == 200, appended.body
     sign_in(page, stack.url, "clerk", f"/document/{invoice['id']}")
@@ -366,6 +369,17 @@ def test_a_document_of_more_than_1000_lines_gets_lines_appended(
     assert [(line["description"], line["unit_price"]) for line in after["lines"]][-1] == (
         "Late item",
         "10.00",
+    )
+    # When three more lines are added and Preview is pressed
+    expect(page.get_by_role("region", name="Lines", exact=True)).to_contain_text("of 1003")
+    for _ in range(3):
+        page.get_by_role("button", name="Add line", exact=True).click()
+    page.get_by_role("button", name="Preview", exact=True).click()
+    # Then the problem of line 3 is listed, and not put on the third line to add
+    preview = page.get_by_role("region", name="Posting preview")
+    expect(preview.get_by_role("list", name="Problems")).to_contain_text("Line 3 of")
+    expect(_line(page, 1006).get_by_label("Tax code", exact=True)).not_to_have_attribute(
+        "aria-invalid", "true"
     )
 
 

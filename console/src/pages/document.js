@@ -1,7 +1,7 @@
 // One document: header, lines (paged), status and the actions it allows, its transaction,
 // its worker items and the errors of its last background attempt. An In Progress document is
 // a form (document_form.js): its header and lines can be corrected, saved, previewed, posted.
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { call, get, post, query } from "../api.js";
 import { ErrorMessage, Loading, Money, Notice, Status, typeName, useLoad, when } from "../ui.js";
@@ -215,6 +215,12 @@ function Actions({ document, me, onChanged }) {
 export function DocumentPage({ id, me }) {
   const doc = useLoad(() => get(`/documents/${id}${query({ lines_limit: LINES })}`), [id]);
   const [outcome, setOutcome] = useState(() => takeOutcome(id)); // kept across reloads
+  const arrived = useRef(Boolean(outcome) && !outcome.error); // saved on the new document's page
+  useEffect(() => { // then the focus moves to this page's heading (a refusal focuses its field)
+    if (!doc.data || !arrived.current) return;
+    arrived.current = false;
+    document.querySelector("main h1")?.focus();
+  }, [doc.data]);
   if (doc.loading && !doc.data) return html`<${Loading} what="the document" />`;
   if (doc.error) return html`<h1>Document</h1><${ErrorMessage} error=${doc.error} />`;
   const d = doc.data;

@@ -384,8 +384,20 @@ export function DocumentForm({ type, document: saved, me, outcome, setOutcome, o
 
   const setLines = (next) => { setLinesState(next); setLinesDirty(true); };
   const set = (field) => (e) => { setHeader({ ...header, [field]: e.target.value }); setHeaderDirty(true); };
+  // Where a problem stands: a large document's grid holds only the lines to add, so a
+  // problem of the whole document (posting, preview) at `lines[k]` is at grid row k - line_count
+  // (an earlier line's stays in the message above); POST /lines names its own lines from 0.
+  const inGrid = (list, relative) => (appendOnly && !relative ? list.map((p) => {
+    const at = /^lines\[(\d+)\](.*)$/.exec(p.field || "");
+    if (!at) return p;
+    const row = Number(at[1]) - saved.line_count;
+    return { ...p, field: row >= 0 ? `lines[${row}]${at[2]}` : null };
+  }) : list);
   // A journal line's `value` is shown at its debit or its credit, whichever was entered.
-  const problems = [...problemsOf(outcome?.error), ...(preview?.problems || []).filter((p) => p.field)].map((p) => {
+  const problems = [
+    ...inGrid(problemsOf(outcome?.error), outcome?.error?.appended),
+    ...inGrid((preview?.problems || []).filter((p) => p.field), false),
+  ].map((p) => {
     const at = journal && /^lines\[(\d+)\]\.value$/.exec(p.field || "");
     if (!at) return p;
     const line = lines?.[Number(at[1])];
@@ -416,8 +428,8 @@ export function DocumentForm({ type, document: saved, me, outcome, setOutcome, o
     setBusy(true); setOutcome(null); setPreview(null);
     try {
       if (journal) {
-        const own = journalProblems(lines);
-        if (own.length) throw formError(own);
+        const own = journalProblems(lines, appendOnly ? saved.line_count : 0);
+        if (own.length) throw Object.assign(formError(own), { appended: true }); // grid rows
       }
       if (isNew) {
         const company = header.company.trim();
@@ -437,7 +449,12 @@ export function DocumentForm({ type, document: saved, me, outcome, setOutcome, o
         if (!appendOnly) setLinesDirty(false);
       }
       if (appendOnly && lines.length) {
-        await post(`/documents/${saved.id}/lines`, { lines: apiLines(), line_count: saved.line_count });
+        try {
+          await post(`/documents/${saved.id}/lines`, { lines: apiLines(), line_count: saved.line_count });
+        } catch (failure) {
+          failure.appended = true; // its fields name the lines sent, from 0
+          throw failure;
+        }
         changed = true;
         setLinesState([]); // appended: they are listed with the others now
         setLinesDirty(false);
@@ -534,6 +551,7 @@ export function DocumentForm({ type, document: saved, me, outcome, setOutcome, o
 /** #/documents/<type>/new: a blank document of that type. */
 export function NewDocumentPage({ type, me }) {
   const [outcome, setOutcome] = useState(null);
+  useEffect(() => document.querySelector("main h1")?.focus(), []); // a new page: its heading
   const names = typeName(type);
   return html`<h1 tabindex="-1">New ${names}</h1>
     <p><a href=${`#/documents/${type}`}>Back to the list</a></p>
