@@ -440,3 +440,28 @@ def test_the_types_own_fields_are_saved(page: Page, stack: RunningStack) -> None
     expect(page.get_by_role("status").filter(has_text="is saved")).to_be_visible()
     after = http(stack.url, "GET", f"/documents/{journal['id']}", "clerk").body
     assert after["auto_reverse_on"] == "2026-12-01" and after["version"] == 2
+
+
+def test_a_payable_invoice_from_an_unknown_purchase_order_shows_it_at_purchase_orders(
+    page: Page, stack: RunningStack
+) -> None:
+    # Given a new payable invoice that names a purchase order that does not exist, no lines
+    company = given_company(stack.url)
+    sign_in(page, stack.url, "clerk", "/documents/payable_invoice/new")
+    header = _header(page)
+    header.get_by_label("Company", exact=True).fill(company)
+    header.get_by_label("Account", exact=True).fill(f"V-{company}")
+    header.get_by_label("Currency", exact=True).fill("GBP")
+    header.get_by_label("Document date", exact=True).fill("2026-11-20")
+    header.get_by_label("Purchase orders", exact=True).fill("PO-NOPE")
+    page.get_by_role("button", name="Remove line 1").click()
+    # When Save & Post is pressed
+    page.get_by_role("button", name="Save & Post", exact=True).click()
+    # Then it is saved In Progress, and verification's refusal stands at Purchase orders
+    expect(page.get_by_role("heading", level=1)).to_contain_text("In Progress")
+    orders = _header(page).get_by_label("Purchase orders", exact=True)
+    expect(orders).to_have_attribute("aria-invalid", "true")
+    expect(_header(page)).to_contain_text("purchase order PO-NOPE does not exist")
+    (saved,) = _documents(stack.url, company, "payable_invoice")
+    document = http(stack.url, "GET", f"/documents/{saved['id']}", "clerk").body
+    assert document["purchase_orders"] == ["PO-NOPE"] and document["line_count"] == 0
