@@ -11,6 +11,7 @@ import { DOCUMENT_TYPES, ErrorMessage, Loading } from "./ui.js";
 import { SchedulerPage } from "./pages/scheduler.js";
 import { ListView } from "./pages/listview.js";
 import { DocumentPage } from "./pages/document.js";
+import { NewDocumentPage } from "./pages/document_form.js";
 import { LogGroupList, LogGroupPage } from "./pages/loggroups.js";
 import { RunPage } from "./pages/run.js";
 import { CompaniesPage } from "./pages/companies.js";
@@ -101,10 +102,11 @@ function NotAllowed() {
 }
 
 function Page({ route, me, onMeChanged }) {
-  const [first, second] = route.parts;
+  const [first, second, third] = route.parts;
   if (!first) return html`<${ListView} type="sales_invoice" me=${me} />`;
   if (first === "scheduler") return me.may.view_scheduler ? html`<${SchedulerPage} me=${me} />` : html`<${NotAllowed} />`;
-  if (first === "documents" && DOCUMENT_TYPES.some((t) => t.type === second)) return html`<${ListView} key=${second} type=${second} me=${me} />`;
+  if (first === "documents" && third === "new" && DOCUMENT_TYPES.some((t) => t.type === second)) return html`<${NewDocumentPage} key=${`new-${second}`} type=${second} me=${me} />`;
+  if (first === "documents" && !third && DOCUMENT_TYPES.some((t) => t.type === second)) return html`<${ListView} key=${second} type=${second} me=${me} />`;
   if (first === "document" && second) return html`<${DocumentPage} key=${second} id=${second} me=${me} />`;
   if (first === "worker-log-groups" && second) return html`<${LogGroupPage} key=${second} id=${second} me=${me} />`;
   if (first === "worker-log-groups") return html`<${LogGroupList} me=${me} />`;

@@ -134,7 +134,22 @@ def test_auto_reverse_on_is_kept_on_a_journal_and_refused_elsewhere(acme: Any) -
     # not on or before its own date
     same_day = document_body("journal", auto_reverse_on="2026-11-20")
     refused = invoke_api(acme, "POST", "/documents", "clerk", same_day)
-    assert refused.status == 400 and "auto_reverse_on" in refused.body["error"]["message"]
+    assert refused.status == 400, refused.body
+    (problem,) = refused.body["error"]["details"]["errors"]
+    assert problem["field"] == "auto_reverse_on"  # at the field, so a form shows it there
+    assert refused.body["error"]["message"] == (
+        "Reverse automatically on: 2026-11-20 must be after the journal's document date "
+        "(2026-11-20): an accrual is reversed in a later period."
+    )
+    too_early = invoke_api(
+        acme,
+        "PATCH",
+        f"/documents/{created.body['id']}",
+        "clerk",
+        {"auto_reverse_on": "2026-11-01"},
+    )
+    assert too_early.status == 400
+    assert [e["field"] for e in too_early.body["error"]["details"]["errors"]] == ["auto_reverse_on"]
     amended = invoke_api(
         acme, "PATCH", f"/documents/{created.body['id']}", "clerk", {"auto_reverse_on": None}
     )

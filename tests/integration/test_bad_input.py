@@ -663,3 +663,33 @@ def test_a_journal_line_naming_another_company_s_account_is_refused_when_entered
     # A line naming ACME's own account is taken
     body["lines"][1]["account"] = "CUST01"
     assert invoke_api(acme, "POST", "/documents", "clerk", body).status == 201
+
+
+def test_an_amended_lines_problem_is_named_by_its_line(acme: Any) -> None:
+    # Given an invoice and a journal In Progress
+    invoice = invoke_api(acme, "POST", "/documents", "clerk", document_body()).body
+    journal = invoke_api(acme, "POST", "/documents", "clerk", document_body("journal")).body
+    good = {"description": "Widgets", "quantity": "1", "unit_price": "5.00"}
+    # When their lines are amended with a bad quantity on the second line and a bad value
+    amended = invoke_api(
+        acme,
+        "PATCH",
+        f"/documents/{invoice['id']}",
+        "clerk",
+        {"lines": [good, good | {"quantity": "two"}]},
+    )
+    journal_amended = invoke_api(
+        acme,
+        "PATCH",
+        f"/documents/{journal['id']}",
+        "clerk",
+        {"lines": [{"gl_account": "6000", "value": "x"}]},
+    )
+    # Then each problem is named by its place, as when the document was created
+    assert amended.status == 400 and _fields(amended) == ["lines[1].quantity"]
+    assert amended.body["error"]["message"].startswith("Quantity on line 2:")
+    assert journal_amended.status == 400 and _fields(journal_amended) == ["lines[0].value"]
+    # And nothing changed
+    for document in (invoice, journal):
+        after = invoke_api(acme, "GET", f"/documents/{document['id']}", "clerk").body
+        assert after["version"] == 1 and after["line_count"] == 2

@@ -1,11 +1,13 @@
 // One document: header, lines (paged), status and the actions it allows, its transaction,
-// its worker items and the errors of its last background attempt.
-import { useRef, useState } from "preact/hooks";
+// its worker items and the errors of its last background attempt. An In Progress document is
+// a form (document_form.js): its header and lines can be corrected, saved, previewed, posted.
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { call, get, post, query } from "../api.js";
 import { ErrorMessage, Loading, Money, Notice, Status, typeName, useLoad, when } from "../ui.js";
 import { WayOut } from "./way_out.js";
 import { Reversal } from "./reverse.js";
+import { DocumentForm, Outcome, Totals, takeOutcome } from "./document_form.js";
 
 const LINES = 50;
 const LOG_GROUPS_SEARCHED = 10;
@@ -212,10 +214,19 @@ function Actions({ document, me, onChanged }) {
 
 export function DocumentPage({ id, me }) {
   const doc = useLoad(() => get(`/documents/${id}${query({ lines_limit: LINES })}`), [id]);
+  const [outcome, setOutcome] = useState(() => takeOutcome(id)); // kept across reloads
+  const arrived = useRef(Boolean(outcome) && !outcome.error); // saved on the new document's page
+  useEffect(() => { // then the focus moves to this page's heading (a refusal focuses its field)
+    if (!doc.data || !arrived.current) return;
+    arrived.current = false;
+    document.querySelector("main h1")?.focus();
+  }, [doc.data]);
   if (doc.loading && !doc.data) return html`<${Loading} what="the document" />`;
   if (doc.error) return html`<h1>Document</h1><${ErrorMessage} error=${doc.error} />`;
   const d = doc.data;
-  return html`<h1>${typeName(d.type)} ${d.number} <${Status} status=${d.status} /></h1>
+  const inProgress = d.status === "In Progress";
+  const large = d.line_count > 1000; // its lines are listed; the form appends to them
+  return html`<h1 tabindex="-1">${typeName(d.type)} ${d.number} <${Status} status=${d.status} /></h1>
     <p><a href=${`#/documents/${d.type}`}>Back to the list</a></p>
     <dl class="facts">
       <div><dt>Company</dt><dd>${d.company}</dd></div>
@@ -230,10 +241,14 @@ export function DocumentPage({ id, me }) {
       <div><dt>Created</dt><dd>${when(d.created_at)} by ${d.created_by}</dd></div>
       ${d.posted_at && html`<div><dt>Posted</dt><dd>${when(d.posted_at)} by ${d.posted_by}</dd></div>`}
     </dl>
+    <${Outcome} outcome=${outcome} />
+    ${inProgress && html`<${DocumentForm} type=${d.type} document=${d} me=${me}
+      outcome=${outcome} setOutcome=${setOutcome} onSaved=${doc.reload} />`}
+    ${(inProgress || d.status === "Ready to Post") && html`<${Totals} id=${id} version=${d.version} />`}
     <${Actions} document=${d} me=${me} onChanged=${doc.reload} />
     <${WayOut} document=${d} me=${me} onChanged=${doc.reload} />
     <${Reversal} document=${d} onChanged=${doc.reload} />
-    <${Lines} id=${id} document=${d} />
+    ${(!inProgress || large) && html`<${Lines} id=${id} document=${d} />`}
     ${d.status === "Complete" && html`<${Transaction} id=${id} />`}
     <${WorkerItems} key=${`${d.number}-${d.version}`} number=${d.number} />
     <${LastBackgroundErrors} document=${d} />`;

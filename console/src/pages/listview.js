@@ -1,5 +1,6 @@
-// A list view per document type: filter by status and company, page, select and Post,
-// Background Post (Listview permission set or System Administrator).
+// A list view per document type: New (a blank document of the type), filter by status and
+// company, page, select and Post, Background Post (Listview permission set or System
+// Administrator).
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { get, post, query } from "../api.js";
@@ -90,6 +91,7 @@ export function ListView({ type, me }) {
     </form>
 
     <div class="actions" role="group" aria-label="List view actions">
+      <button type="button" class="secondary" onClick=${() => { location.hash = `#/documents/${type}/new`; }}>New</button>
       <button type="button" disabled=${busy || selected.size === 0} onClick=${postSelected}>Post${selected.size ? ` (${selected.size})` : ""}</button>
       ${me.may.background_post && html`<button type="button" disabled=${busy} onClick=${backgroundPost}>Background Post</button>`}
     </div>

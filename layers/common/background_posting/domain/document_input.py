@@ -163,11 +163,21 @@ class JournalInput(_DocumentFields):
     @model_validator(mode="after")
     def _reversed_after_it_is_dated(self) -> JournalInput:
         if self.auto_reverse_on is not None and self.auto_reverse_on <= self.document_date:
-            raise ValueError(
-                f"The journal's auto_reverse_on ({self.auto_reverse_on.isoformat()}) must "
-                f"be after its document_date ({self.document_date.isoformat()}): an accrual "
-                "is reversed in a later period."
+            # Located at the field, so a form shows it there (a model's own error has no field).
+            problem = InitErrorDetails(
+                type=PydanticCustomError(
+                    "auto_reverse_not_after_date",
+                    "{value} must be after the journal's document date ({date}): an accrual "
+                    "is reversed in a later period",
+                    {
+                        "value": self.auto_reverse_on.isoformat(),
+                        "date": self.document_date.isoformat(),
+                    },
+                ),
+                loc=("auto_reverse_on",),
+                input=self.auto_reverse_on.isoformat(),
             )
+            raise ValidationError.from_exception_data("journal", [problem])
         return self
 
     @field_validator("lines")
@@ -214,6 +224,19 @@ class JournalLines(StrictModel):
     """`POST /documents/{id}/lines` of a journal: the lines to append."""
 
     lines: list[JournalLine] = Field(min_length=1, max_length=LINES_PER_REQUEST)
+
+
+class AmendedTradingLines(StrictModel):
+    """The lines of `PATCH /documents/{id}` of a trading document (replacing every line): a
+    problem is named by its place, `lines[2].quantity`, as when the document was created."""
+
+    lines: list[DocumentLine] = Field(max_length=LINES_PER_REQUEST)
+
+
+class AmendedJournalLines(StrictModel):
+    """The lines of `PATCH /documents/{id}` of a journal (see AmendedTradingLines)."""
+
+    lines: list[JournalLine] = Field(max_length=LINES_PER_REQUEST)
 
 
 class DocumentPatch(StrictModel):

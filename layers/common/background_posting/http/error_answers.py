@@ -112,6 +112,7 @@ LABELS: dict[str, str] = {
     "tax_codes": "Tax codes",
     "tax_mode": "Tax calculation",
     "document_date": "Document date",
+    "auto_reverse_on": "Reverse automatically on",
     "home_currency": "Home currency",
     "dual_currency": "Dual currency",
     "timezone": "Time zone",

@@ -9,6 +9,8 @@ from typing import Any
 from pydantic import ConfigDict, TypeAdapter
 
 from background_posting.domain.document_input import (
+    AmendedJournalLines,
+    AmendedTradingLines,
     DocumentInput,
     DocumentPatch,
     JournalLines,
@@ -185,8 +187,9 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
     # An amended document starts afresh: the errors of its last background attempt go.
     merged = current.model_dump() | changes | {"updated_at": now(), "last_background_errors": None}
     if "lines" in changes:
-        line_model = JournalLine if current.is_journal else DocumentLine
-        merged["lines"] = [line_model.model_validate(line) for line in changes["lines"]]
+        # Validated as a list, so a problem is named by its line (`lines[2].quantity`).
+        lines_model = AmendedJournalLines if current.is_journal else AmendedTradingLines
+        merged["lines"] = lines_model.model_validate({"lines": changes["lines"]}).lines
     amended = Document.model_validate(merged)
     stale_tax = any(
         isinstance(line, DocumentLine) and line.tax is not None for line in amended.lines
