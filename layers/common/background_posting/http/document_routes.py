@@ -171,7 +171,7 @@ class PostRequest(LazyModel):
         default="auto",
         description="auto: the Post button; immediate: the integration API (completes at once)",
     )
-    post_on: dt.date | None = Field(
+    post_on: BookDate | None = Field(
         default=None,
         description="With mode auto: Ready to Post now, posted by the first run on or after "
         "this date in the company's time zone (today or later, at most 90 days ahead; else 400 "
