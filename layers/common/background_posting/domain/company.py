@@ -97,7 +97,7 @@ class Address(Strict):
 class TaxCode(Strict):
     code: str = Field(min_length=1, max_length=20)
     rate: Percent
-    description: str = ""
+    description: str = Field(default="", max_length=200)
 
 
 class Company(Strict):
@@ -107,7 +107,12 @@ class Company(Strict):
     dual_currency: Currency
     timezone: TimeZoneName
     periods: list[Period] = Field(default_factory=list, max_length=600)
-    exchange_rates: list[ExchangeRate] = Field(default_factory=list, max_length=5000)
+    exchange_rates: list[ExchangeRate] = Field(
+        default_factory=list,
+        max_length=2000,
+        description="At most 2,000, so that a company at every maximum fits its one stored "
+        "item (400 KB); rates dated before its open periods can be removed once posted",
+    )
     gl_accounts: GLAccounts
     credit_terms: CreditTerms = Field(
         default_factory=CreditTerms,

@@ -8,7 +8,7 @@ from pynamodb.models import Model
 
 from background_posting.domain.company import Company
 from background_posting.domain.documents import TRANSACTION_PREFIX
-from background_posting.domain.errors import Conflict, NotFound
+from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.domain.settings import CompanySettings
 from background_posting.store import counters
 from background_posting.store.base import (
@@ -33,9 +33,34 @@ class CompanyRecord(StoreModel):
     version = VersionAttribute()
 
 
+MAX_PROFILE_BYTES = 350_000
+"""A company profile is one DynamoDB item (at most 400 KB), and an API answer kept for its
+Idempotency-Key holds it again: what it may take, with room for both. The documented maxima
+(600 periods, 2,000 exchange rates, 200 tax codes, at their longest) fit within it."""
+
+
+def _profile(company: Company) -> str:
+    """The profile as stored, or InvalidRequest naming its longest list when it cannot fit."""
+    body = company.model_dump_json()
+    size = len(body.encode())
+    if size > MAX_PROFILE_BYTES:
+        field = max(
+            ("exchange_rates", "periods", "tax_codes"),
+            key=lambda name: len(company.model_dump_json(include={name})),
+        )
+        raise InvalidRequest(
+            f"Company {company.id!r} would take {size // 1000} KB, more than the "
+            f"{MAX_PROFILE_BYTES // 1000} KB a company may hold: remove some of its {field} "
+            "(exchange rates older than its open periods are no longer used).",
+            code="company_too_large",
+            details={"errors": [{"field": field, "message": "too much to store"}]},
+        )
+    return body
+
+
 def create_company(company: Company) -> None:
     save_conditionally(
-        CompanyRecord(company.id, PROFILE, body=company.model_dump_json()),
+        CompanyRecord(company.id, PROFILE, body=_profile(company)),
         CompanyRecord.id.does_not_exist(),
         Conflict(
             f"Company {company.id!r} already exists.",
@@ -76,7 +101,7 @@ def replace_company(company: Company, version: int, transactions_seen: int | Non
     transaction; `PostingsMoved` when a posting came between).
     """
     if transactions_seen is not None:
-        record = CompanyRecord(company.id, PROFILE, body=company.model_dump_json(), version=version)
+        record = CompanyRecord(company.id, PROFILE, body=_profile(company), version=version)
         guarded_write(
             company.id,
             transactions_seen,
@@ -88,7 +113,7 @@ def replace_company(company: Company, version: int, transactions_seen: int | Non
         )
         return
     save_conditionally(
-        CompanyRecord(company.id, PROFILE, body=company.model_dump_json(), version=version),
+        CompanyRecord(company.id, PROFILE, body=_profile(company), version=version),
         None,
         Conflict(
             f"Company {company.id!r} was changed by someone else; read it again.",
