@@ -175,7 +175,10 @@ def backlog(
     """`count` Ready to Post documents of `lines` lines, queued in one worker log group."""
     seeded = Backlog()
     seeded.log_group = log_groups.create_group(
-        ADMIN.user_id, ADMIN.email, f"{count} documents posted from a list view (benchmark)"
+        ADMIN.user_id,
+        ADMIN.email,
+        f"{count} documents posted from a list view (benchmark)",
+        [company_id],
     )
     settings = BackgroundPostingSettings()
     taken = {prefix: counters.current(company_id, prefix) for prefix in PREFIXES.values()}

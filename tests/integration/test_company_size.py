@@ -99,3 +99,25 @@ def test_more_exchange_rates_than_the_maximum_is_a_400_naming_the_field(api: Any
         "exchange_rates"
     )
     assert len(invoke_api(api, "GET", "/companies/ACME", "admin").body["exchange_rates"]) == 2
+
+
+def test_a_company_stored_with_more_rates_by_an_earlier_version_is_still_read(api: Any) -> None:
+    # Given a company an earlier version stored with 3,000 short rates (it fitted then)
+    from background_posting.domain.company import Company
+    from background_posting.store import companies
+
+    stored = Company.model_validate(company_body(exchange_rates=_short_rates(3000)))
+    companies.CompanyRecord("ACME", companies.PROFILE, body=stored.model_dump_json()).save()
+    # Then it is read, renamed, and refused only when its rates are given again
+    assert len(invoke_api(api, "GET", "/companies/ACME", "clerk").body["exchange_rates"]) == 3000
+    assert invoke_api(api, "PATCH", "/companies/ACME", "admin", {"name": "Acme"}).status == 200
+    again = invoke_api(
+        api, "PATCH", "/companies/ACME", "admin", {"exchange_rates": _short_rates(3000)}
+    )
+    assert again.status == 400 and again.body["error"]["details"]["errors"][0]["field"] == (
+        "exchange_rates"
+    )
+
+
+def _short_rates(count: int) -> list[dict[str, str]]:
+    return [{**rate, "rate": "1.1"} for rate in _rates(count)]

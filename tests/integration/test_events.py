@@ -24,6 +24,7 @@ FUNCTION_EVENTS = {
     "PostingWorkerFunction": ["posting_queue.json"],
     "TaxCommitFunction": ["tax_commit_queue.json"],
     "NotificationFunction": ["notification_queue.json"],
+    "MigrationFunction": ["migration_invoke.json"],  # `aws lambda invoke` with no payload
 }
 SQS_EVENTS = {
     "run_queue.json": "ScheduledPostingFunction",
@@ -140,3 +141,10 @@ def test_a_run_queue_record_that_names_no_run_fails_alone(aws: Settings) -> None
     # Then SQS reads that record alone as failed, and the run was advanced
     assert answer["batchItemFailures"] == [{"itemIdentifier": bad}]
     assert [run["id"] for run in answer["runs"]] == [SCHEDULED_RUN]
+
+
+def test_the_migration_function_answers_its_invocation_with_what_it_ran(aws: Settings) -> None:
+    first = invoke("MigrationFunction", load_event("migration_invoke.json"))
+    again = invoke("MigrationFunction", load_event("migration_invoke.json"))
+    assert first["done"] is True and [m["version"] for m in first["migrations"]] == [1]
+    assert again == first  # nothing left to do: it answers the same

@@ -254,7 +254,7 @@ def finished_run(owners: list[str]) -> str:
     """A finished run that posted one document for each owner's log group."""
     run, _ = work_log.create_run("run_now", "runner", None, None)
     for n, owner in enumerate(owners):
-        group = log_groups.create_group(owner, f"{owner}@example.com", "From a list view")
+        group = log_groups.create_group(owner, f"{owner}@example.com", "From a list view", ["ACME"])
         log_groups.add_entry(
             group,
             LogEntry(

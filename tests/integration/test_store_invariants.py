@@ -85,7 +85,7 @@ def test_a_request_repeated_with_its_token_is_answered_as_the_success_it_was(
     local_store: Settings,
 ) -> None:
     # Given a transaction that may only happen once (a worker log group that must not exist)
-    group_id, created = log_groups.group_created("clerk", "clerk@example.com", "Once")
+    group_id, created = log_groups.group_created("clerk", "clerk@example.com", "Once", ["ACME"])
     transact([created], token="group-" + group_id[:20])
     # When the same request is sent again with the same token (a response lost, retried)
     transact([created], token="group-" + group_id[:20])
@@ -98,7 +98,7 @@ def test_a_request_repeated_with_its_token_is_answered_as_the_success_it_was(
 
 def test_a_write_dynamodb_refuses_as_malformed_is_not_transient(local_store: Settings) -> None:
     # Given an item over DynamoDB's 400 KB item limit
-    group_id, _ = log_groups.group_created("clerk", "clerk@example.com", "Big")
+    group_id, _ = log_groups.group_created("clerk", "clerk@example.com", "Big", ["ACME"])
     huge = log_groups.entry_added(
         group_id,
         LogEntry(

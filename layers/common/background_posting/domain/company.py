@@ -97,7 +97,12 @@ class Address(Strict):
 class TaxCode(Strict):
     code: str = Field(min_length=1, max_length=20)
     rate: Percent
-    description: str = Field(default="", max_length=200)
+    description: str = Field(default="", description="Up to 200 characters entered")
+
+
+MAX_EXCHANGE_RATES = 2000
+"""Exchange rates a company may be given (create, or a PATCH of its rates)."""
+MAX_TAX_CODE_DESCRIPTION = 200
 
 
 class Company(Strict):
@@ -109,9 +114,10 @@ class Company(Strict):
     periods: list[Period] = Field(default_factory=list, max_length=600)
     exchange_rates: list[ExchangeRate] = Field(
         default_factory=list,
-        max_length=2000,
-        description="At most 2,000, so that a company at every maximum fits its one stored "
-        "item (400 KB); rates dated before its open periods can be removed once posted",
+        max_length=5000,
+        description=f"At most {MAX_EXCHANGE_RATES:,} entered (services/reference_data.py), "
+        "so that a company at every maximum fits its one stored item (400 KB); a company "
+        "stored with more by an earlier version is still read",
     )
     gl_accounts: GLAccounts
     credit_terms: CreditTerms = Field(

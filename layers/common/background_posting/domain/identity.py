@@ -35,6 +35,11 @@ class Caller:
     def may_use_listview(self) -> bool:
         return self.is_admin or LISTVIEW in self.groups
 
+    @property
+    def may_use_every_company(self) -> bool:
+        """Allowed every company (`*`) and not narrowed to some by logging in."""
+        return ALL_COMPANIES in self.allowed_companies and self.logged_in is None
+
     def may_use(self, company_id: str) -> bool:
         allowed = ALL_COMPANIES in self.allowed_companies or company_id in self.allowed_companies
         if not allowed:

@@ -196,6 +196,8 @@ class LogGroup:
     title: str
     created_at: str
     entries: list[LogEntry]
+    companies: tuple[str, ...] = ()
+    """The companies of the documents submitted (none recorded: a group older than this)."""
 
     @property
     def summary(self) -> dict[str, int]:

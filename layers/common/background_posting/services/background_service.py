@@ -59,7 +59,9 @@ def _queue(
     changed = verification_service.on_queue(document, changed)  # verification pending
     writes: list[Write] = []
     if group_id is None:
-        group_id, created = group_store.group_created(caller.user_id, caller.email, title)
+        group_id, created = group_store.group_created(
+            caller.user_id, caller.email, title, [document.company]
+        )
         writes.append(created)
     writes.append(document_store.moved(document, changed))
     writes.extend(
@@ -201,7 +203,9 @@ def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Doc
             details={"documents": problems},
         )
     title = f"{len(documents)} documents posted from a list view"
-    group_id = group_store.create_group(caller.user_id, caller.email, title)
+    group_id = group_store.create_group(
+        caller.user_id, caller.email, title, {d.company for d in documents}
+    )
     return [
         _queue(document_service.read_document(caller, d.id), caller, group_id, title)
         for d in documents
@@ -354,15 +358,30 @@ def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:
 
 
 def log_groups(caller: Caller, owner: str | None) -> list[LogGroup]:
-    """The caller's worker log groups (an administrator may name another owner)."""
+    """The caller's worker log groups (an administrator may name another owner, and sees
+    those of their groups whose companies are all theirs)."""
     if owner and owner != caller.user_id:
         caller.require_admin("read another user's worker log groups")
-    return group_store.groups_of(owner or caller.user_id)
+    groups = group_store.groups_of(owner or caller.user_id)
+    return [group for group in groups if _may_read(caller, group)]
+
+
+def _may_read(caller: Caller, group: LogGroup) -> bool:
+    """The owner reads their group; an administrator another's when every company of its
+    documents is one they may use (an administrator of every company: any group, those
+    recorded before groups named their companies included)."""
+    if group.owner == caller.user_id:
+        return True
+    if not caller.is_admin:
+        return False
+    if caller.may_use_every_company:
+        return True
+    return bool(group.companies) and all(caller.may_use(c) for c in group.companies)
 
 
 def _own_group(caller: Caller, group_id: str) -> LogGroup:
     group = group_store.get_group(group_id)
-    if group.owner != caller.user_id and not caller.is_admin:
+    if not _may_read(caller, group):  # as if it were not there: nothing of another company
         raise NotFound(f"Worker log group {group_id!r} does not exist.", code="log_group_not_found")
     return group
 

@@ -230,7 +230,10 @@ def post_with_follow_up(
     follow_up: list[Write] = list(also)
     if planned:
         group, created = log_groups.group_created(
-            caller.user_id, caller.email, f"Follow-up work for {document.number}"
+            caller.user_id,
+            caller.email,
+            f"Follow-up work for {document.number}",
+            [document.company],
         )
         follow_up += [created, *item_store.items_added(document, planned, caller.user_id, group)]
     try:

@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 from background_posting.domain.company import (
+    MAX_EXCHANGE_RATES,
+    MAX_TAX_CODE_DESCRIPTION,
     Account,
     AccountPatch,
     Company,
@@ -34,8 +36,36 @@ def with_session(caller: Caller) -> Caller:
     return caller.with_logged_in(org_store.logged_in_companies(caller.user_id))
 
 
+def _entered_within_limits(company: Company) -> None:
+    """What a company is given stays within what one stored item holds (the model reads what
+    an earlier version stored, whose limits were wider)."""
+    errors = []
+    if len(company.exchange_rates) > MAX_EXCHANGE_RATES:
+        errors.append(
+            {
+                "field": "exchange_rates",
+                "message": f"at most {MAX_EXCHANGE_RATES:,} exchange rates "
+                f"({len(company.exchange_rates):,} given)",
+            }
+        )
+    errors += [
+        {
+            "field": f"tax_codes[{n}].description",
+            "message": f"at most {MAX_TAX_CODE_DESCRIPTION} characters",
+        }
+        for n, code in enumerate(company.tax_codes)
+        if len(code.description) > MAX_TAX_CODE_DESCRIPTION
+    ]
+    if errors:
+        raise InvalidRequest(
+            f"Company {company.id!r}: {errors[0]['field']}: {errors[0]['message']}.",
+            details={"errors": errors},
+        )
+
+
 def create_company(caller: Caller, company: Company) -> Company:
     caller.require_admin("create a company")
+    _entered_within_limits(company)
     company_store.create_company(company)
     return company
 
@@ -62,6 +92,8 @@ def amend_company(caller: Caller, company_id: str, patch: CompanyPatch) -> Compa
     for _attempt in range(GUARD_TRIES):
         company, version = company_store.get_company(company_id)
         amended = patch.apply_to(company)
+        if patch.exchange_rates is not None or patch.tax_codes is not None:
+            _entered_within_limits(amended)
         try:
             _save_company(company, amended, version)
         except company_store.PostingsMoved:

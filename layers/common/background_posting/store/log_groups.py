@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 
@@ -24,22 +25,27 @@ def _group_key(group_id: str) -> tuple[str, str]:
     return f"LOG#{group_id}", "GROUP"
 
 
-def _group_record(group_id: str, owner: str, email: str, title: str) -> WorkLogRecord:
+def _group_record(
+    group_id: str, owner: str, email: str, title: str, companies: Iterable[str]
+) -> WorkLogRecord:
     at = now()
     return WorkLogRecord(
         *_group_key(group_id),
         owner=owner,
         created_at=at.isoformat(),
-        body=json.dumps({"title": title, "email": email}),
+        body=json.dumps({"title": title, "email": email, "companies": sorted(set(companies))}),
         expires_at=expiry(at),
     )
 
 
-def group_created(owner: str, email: str, title: str) -> tuple[str, Write]:
-    """A new worker log group's id and its write, for a transaction."""
+def group_created(
+    owner: str, email: str, title: str, companies: Iterable[str]
+) -> tuple[str, Write]:
+    """A new worker log group's id and its write, for a transaction; `companies`: those of
+    the documents submitted, which decide which administrators may read it."""
     group_id = uuid.uuid4().hex
     write = Write.put(
-        _group_record(group_id, owner, email, title),
+        _group_record(group_id, owner, email, title, companies),
         WorkLogRecord.pk.does_not_exist(),
         refusal=Conflict(
             "A worker log group with this id exists already.", code="log_group_exists"
@@ -48,9 +54,11 @@ def group_created(owner: str, email: str, title: str) -> tuple[str, Write]:
     return group_id, write
 
 
-def create_group(owner: str, email: str, title: str) -> str:
+def create_group(owner: str, email: str, title: str, companies: Iterable[str]) -> str:
     group_id = uuid.uuid4().hex
-    _group_record(group_id, owner, email, title).save(condition=WorkLogRecord.pk.does_not_exist())
+    _group_record(group_id, owner, email, title, companies).save(
+        condition=WorkLogRecord.pk.does_not_exist()
+    )
     return group_id
 
 
@@ -123,6 +131,7 @@ def get_group(group_id: str, with_entries: bool = True) -> LogGroup:
         title=body.get("title", ""),
         created_at=header.created_at or "",
         entries=entries,
+        companies=tuple(body.get("companies", ())),
     )
 
 
@@ -140,6 +149,7 @@ def groups_of(owner: str, limit: int = 100) -> list[LogGroup]:
                 title=body.get("title", ""),
                 created_at=record.created_at or "",
                 entries=[],
+                companies=tuple(body.get("companies", ())),
             )
         )
     return found
