@@ -184,6 +184,7 @@ def test_post_on_a_date_queues_the_document_until_that_day_begins_in_the_company
     )
     early = invoke_api(api, "POST", f"/documents/{document['id']}/retry-now", "clerk")
     assert (early.status, early.error_code) == (409, "worker_items_not_due")
+    assert f"{midnight:%d %b %Y} 00:00 (Europe/London)" in early.body["error"]["message"]
     # When the clerk cancels it, it no longer names a date
     cancelled = invoke_api(api, "POST", f"/documents/{document['id']}/cancel-background", "clerk")
     assert (cancelled.body["status"], cancelled.body["post_on"]) == ("In Progress", None)

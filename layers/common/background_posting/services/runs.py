@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -26,6 +27,7 @@ from background_posting.domain.work import TAX_COMMIT_ACTIONS, Run
 from background_posting.services import background_service, document_service, recurring_service
 from background_posting.services.notification_service import request_digests
 from background_posting.services.queues import posting_queue, run_queue, tax_commit_queue
+from background_posting.store import companies as company_store
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import transact
@@ -110,12 +112,13 @@ def retry_now(caller: Caller, document_id: str, queue: Queue | None = None) -> R
         )
     if first.not_before > now:
         if first.last_error is None:  # waiting for its date, not for a retry delay
-            when = datetime.fromtimestamp(first.not_before, UTC).isoformat()
+            zone = company_store.get_company(document.company)[0].timezone
+            local = datetime.fromtimestamp(first.not_before, ZoneInfo(zone))
             raise Conflict(
                 f"{document.number} is not due yet: its {first.action.replace('_', ' ')} "
-                f"waits until {when}, and no run takes it before then.",
+                f"waits until {local:%d %b %Y %H:%M} ({zone}), and no run takes it before then.",
                 code="worker_items_not_due",
-                details={"number": document.number, "not_before": when},
+                details={"number": document.number, "not_before": local.isoformat()},
             )
         transact([item_store.retry_delay_waived(first, now)])
     run, _ = work_log.create_run(
