@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 ## The browser the console's tests drive (Debian's; Playwright cannot download its own here).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test soak lint typecheck cfn-lint checkov fuzz unit integration e2e browser screenshots deploy-console bench requirements build clean
+.PHONY: install run migrate test soak lint typecheck cfn-lint checkov fuzz unit integration e2e browser screenshots deploy-console bench requirements build clean
 
 ## The SAM CLI in a venv of its own: its pins (boto3, pydantic, cfn-lint) cannot share the
 ## product's lock (docs/dependencies.md)
@@ -34,6 +34,11 @@ $(STAMP):
 	@touch $@
 
 install: $(STAMP)
+
+## make migrate: the local store's data upgraded (docs/operations.md, Upgrade); `make run`
+## does it at every start too. Stop `make run` first: both use .local/dynamodb.
+migrate: install
+	$(BIN)/python -m infra.local_stack --migrate
 
 ## make run: the local stack on http://127.0.0.1:$${PORT:-3000} until Ctrl-C
 run: install

@@ -174,3 +174,103 @@ def measure(runs: int) -> dict[str, dict[str, Any]]:
             name: measure_function(spec, runs, Path(cache))
             for name, spec in sorted(functions().items())
         }
+
+
+# ---------------------------------------------------------------------------
+# Cold start as deployed: the built layer, with its bytecode and without
+# ---------------------------------------------------------------------------
+
+_BUILT = """
+import importlib, json, sys, time
+task, layer, names = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+sys.path[:0] = [task, layer]
+started, cpu = time.perf_counter(), time.process_time()
+for name in names:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+print(time.perf_counter() - started, time.process_time() - cpu)
+"""
+
+_BUILT_MODULES = """
+import importlib, json, sys
+task, layer, module = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path[:0] = [task, layer]
+before = set(sys.modules)
+importlib.import_module(module)
+print(json.dumps([
+    name for name in sys.modules
+    if name not in before and name.split(".")[0] not in ("handler", "background_posting")
+    and (getattr(sys.modules[name], "__file__", None) or "").startswith(layer)
+]))
+"""
+
+
+def _built_python(code: str, arguments: list[str], env: dict[str, str], task: Path) -> str:
+    # -S: no site-packages, only the built function and layer (as on Lambda); -B: write nothing
+    answer = subprocess.run(
+        [sys.executable, "-S", "-B", "-c", code, *arguments],
+        cwd=task, env=env, capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    return answer.stdout.strip().splitlines()[-1]
+
+
+def measure_deployed(runs: int) -> dict[str, Any]:
+    """Each built handler imported in a fresh interpreter from the built function and layer
+    only: with the layer's bytecode (as deployed), without it (an empty PYTHONPYCACHEPREFIX, so
+    every module is compiled as it is imported, as a layer without .pyc is on Lambda's
+    read-only /opt), and its third-party dependencies alone with bytecode; alternating."""
+    from tests.support.sam_build import (
+        MACHINE,
+        built_environment,
+        load_built,
+        sam_build,
+    )
+
+    built = sam_build(MACHINE.get(os.uname().machine, os.uname().machine))
+    template = load_built(built / "template.yaml")
+    layer = built / "CommonLayer" / "python"
+    figures: dict[str, Any] = {
+        "layer_mb": sum(p.stat().st_size for p in layer.rglob("*") if p.is_file()) / 1e6,
+        "layer_files": sum(1 for p in layer.rglob("*.py")),
+        "functions": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-no-bytecode-") as empty:
+        for name, resource in sorted(template["Resources"].items()):
+            if resource["Type"] != "AWS::Serverless::Function":
+                continue
+            properties = resource["Properties"]
+            task = (built / properties["CodeUri"]).resolve()
+            module = properties["Handler"].rsplit(".", 1)[0]
+            env = built_environment(template, name)
+            bare = env | {"PYTHONPYCACHEPREFIX": empty}
+            paths = [str(task), str(layer.resolve())]
+            dependencies = _built_python(_BUILT_MODULES, [*paths, module], env, task)
+            times: dict[str, list[float]] = {"with": [], "without": [], "dependencies": []}
+            cpu: dict[str, list[float]] = {"with": [], "without": [], "dependencies": []}
+            for _ in range(runs):
+                for side, names, side_env in (
+                    ("with", [module], env),
+                    ("without", [module], bare),
+                    ("dependencies", json.loads(dependencies), env),
+                ):
+                    answer = _built_python(_BUILT, [*paths, json.dumps(names)], side_env, task)
+                    wall, used = map(float, answer.split())
+                    times[side].append(wall)
+                    cpu[side].append(used)
+            median = {side: statistics.median(values) for side, values in times.items()}
+            median_cpu = {side: statistics.median(values) for side, values in cpu.items()}
+            figures["functions"][name] = {
+                "with_bytecode_s": median["with"],
+                "without_bytecode_s": median["without"],
+                "dependencies_s": median["dependencies"],
+                "bytecode_speedup": median["without"] / median["with"],
+                "import_ratio": median["with"] / median["dependencies"],
+                # CPU times: on a shared machine wall time also counts waiting for a CPU
+                "import_ratio_cpu": median_cpu["with"] / median_cpu["dependencies"],
+                "bytecode_speedup_cpu": median_cpu["without"] / median_cpu["with"],
+                "runs_s": times,
+                "runs_cpu_s": cpu,
+            }
+    return figures

@@ -10,7 +10,8 @@ The chain a document goes through: a run queues it (SQS), a posting worker reads
 requests), builds its transaction (CPU) and commits it (one TransactWriteItems that also
 takes the company's next transaction number). What can limit the drain:
 
-* Lambda: concurrent workers x documents per second each;
+* Lambda: concurrent workers (the event source's MaximumConcurrency) x documents per
+  second each;
 * DynamoDB, table-wide: each commit writes ~6 items transactionally (2 WCU per KB each);
 * the company's transaction counter: one item, so one partition: at most 1,000 WCU/s, and a
   transactional update costs 2 WCU: 500 commits/s at the very most; and, before that, the
@@ -51,7 +52,8 @@ class Inputs:
     is shared)."""
     wcu_per_transactional_item: int = 2
     lambda_concurrency: int = 1000
-    """Account default; SQS scales a function up to it (reserved concurrency can cap it)."""
+    """Workers at once: the account's default concurrency, or the worker's event source's
+    MaximumConcurrency when lower (the model uses the template's)."""
     counter_partition_wcu: int = 1000
     """One partition's write limit; the counter is one item."""
     table_write_units: int = 40_000
@@ -129,8 +131,20 @@ def worker_batch_size() -> int:
     return int(worker["Events"]["Documents"]["Properties"]["BatchSize"])
 
 
+def worker_maximum_concurrency() -> int:
+    """The posting worker's most concurrent invocations as template.yaml deploys them by
+    default (its SQS event source's ScalingConfig, from a parameter)."""
+    from infra.template import parameter_defaults
+
+    return int(parameter_defaults()["PostingWorkerMaximumConcurrency"])
+
+
 def model(documents: int, companies: list[int], path: Path) -> dict[str, Any]:
     base = measured_inputs(path)
+    # SQS scales the worker up to its event source's maximum, not the account's concurrency
+    base = Inputs(
+        **(asdict(base) | {"lambda_concurrency": min(1000, worker_maximum_concurrency())})
+    )
     fit = documents_per_commit_that_fit(10, base)
     k = min(fit, worker_batch_size())  # what is built: one worker batch a commit
     batched = Inputs(**(asdict(base) | {"documents_per_commit": k}))

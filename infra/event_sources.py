@@ -22,11 +22,14 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.resources import QueueInfo
-from infra.template import REGION, FunctionSpec, follow_outputs
+from infra.template import REGION, FunctionSpec, follow_outputs, parameter_defaults
 
 log = logging.getLogger("events")
 
-DEFAULT_CONCURRENCY = 2  # pollers per mapping unless ScalingConfig.MaximumConcurrency says
+# Pollers per mapping. Lambda scales a mapping up to its ScalingConfig.MaximumConcurrency
+# (a template parameter, 20 for the worker); one machine runs at most this many per mapping,
+# fewer when the template's maximum is lower.
+DEFAULT_CONCURRENCY = 2
 RECEIVE_LIMIT = 10  # SQS hands out at most 10 messages per ReceiveMessage
 
 
@@ -75,10 +78,19 @@ def sqs_mappings(specs: Mapping[str, FunctionSpec]) -> list[SqsMapping]:
                     report_batch_item_failures=(
                         "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])
                     ),
-                    concurrency=int(scaling.get("MaximumConcurrency", DEFAULT_CONCURRENCY)),
+                    concurrency=local_pollers(scaling.get("MaximumConcurrency")),
                 )
             )
     return mappings
+
+
+def local_pollers(maximum: Any) -> int:
+    """Local pollers for a mapping whose maximum is a number or `!Ref` to a parameter."""
+    if maximum is None:
+        return DEFAULT_CONCURRENCY
+    if isinstance(maximum, dict) and set(maximum) == {"Ref"}:
+        maximum = parameter_defaults()[maximum["Ref"]]
+    return min(int(maximum), DEFAULT_CONCURRENCY)
 
 
 # ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
+import json
 import logging
 import os
 import shutil
@@ -131,6 +132,7 @@ class LocalStack:
         for function in self.functions.values():
             function.warm()
         log.info("functions loaded: %s", ", ".join(sorted(self.functions)))
+        self.migrate()
         self.event_sources = SqsEventSources.from_template(
             self._client("sqs"), self.functions, self.queues, functions()
         ).start()
@@ -223,6 +225,17 @@ class LocalStack:
             parameters["ConsoleOrigin"] = self.url
         return parameters
 
+    def migrate(self) -> dict[str, Any]:
+        """The stored data upgraded, as a deploy's post-deploy step does (the migration
+        function, invoked until it is done): before any event source or request reads it."""
+        while True:
+            answer: dict[str, Any] = self.functions["MigrationFunction"].invoke({})
+            for report in answer["migrations"]:
+                if report["changed"]:
+                    log.info("migration %(version)s (%(name)s): %(changed)s changed", report)
+            if answer["done"]:
+                return answer
+
     def _recover_runs(self) -> None:
         """Runs a restart interrupted scan again: moto's queues, in memory, lost their
         messages, but their worker items are still in DynamoDB Local (see services.runs)."""
@@ -287,6 +300,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("LOCAL_STACK_TEMPLATE") or None,
         help="run another copy of template.yaml (default: template.yaml; env LOCAL_STACK_TEMPLATE)",
     )
+    parser.add_argument(
+        "--migrate",
+        action="store_true",
+        help="upgrade the stored data (which every start does first), print what ran, stop",
+    )
     args = parser.parse_args(argv)
     if args.template:
         use_template(args.template)
@@ -305,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         stack.start()
+        if args.migrate:
+            print(json.dumps(stack.migrate(), indent=2), flush=True)
+            return 0
         print(f"Background Posting is serving at {stack.url}  (Ctrl-C stops it)", flush=True)
         # Not one wait without a timeout: a signal the kernel hands to another thread only
         # marks the handler pending, and it runs when the main thread next runs Python code,

@@ -16,9 +16,11 @@ from moto import mock_aws
 
 from infra.emails import keep_text_and_html, sent_emails, verify_sender
 from infra.event_sources import (
+    DEFAULT_CONCURRENCY,
     SqsEventSources,
     SqsMapping,
     failed_message_ids,
+    local_pollers,
     sqs_mappings,
 )
 from infra.local_stack import LocalStack
@@ -111,7 +113,7 @@ def test_every_template_queue_is_created_with_its_attributes_and_redrive_policy(
     )
     posting = attributes_of(sqs, queues["PostingQueue"])
     assert posting["VisibilityTimeout"] == "540"
-    assert posting["MessageRetentionPeriod"] == "1209600"
+    assert posting["MessageRetentionPeriod"] == "604800"
     assert json.loads(posting["RedrivePolicy"]) == {
         "deadLetterTargetArn": queues["PostingDeadLetterQueue"].arn,
         "maxReceiveCount": 5,
@@ -345,6 +347,16 @@ def test_the_template_maps_the_posting_and_run_queues_to_their_functions() -> No
     assert mappings["ScheduledPostingFunction"].batch_size == 1
     assert mappings["NotificationFunction"].queue == "NotificationQueue"
     assert mappings["TaxCommitFunction"].queue == "TaxCommitQueue"
+    # ScalingConfig.MaximumConcurrency is !Ref to a parameter (20 and 5): one machine polls
+    # with at most DEFAULT_CONCURRENCY of them
+    assert mappings["PostingWorkerFunction"].concurrency == DEFAULT_CONCURRENCY
+    assert mappings["TaxCommitFunction"].concurrency == DEFAULT_CONCURRENCY
+
+
+def test_a_mapping_polls_with_no_more_pollers_than_its_maximum_concurrency() -> None:
+    assert local_pollers(None) == DEFAULT_CONCURRENCY
+    assert local_pollers(1) == 1
+    assert local_pollers({"Ref": "PostingWorkerMaximumConcurrency"}) == DEFAULT_CONCURRENCY
 
 
 def test_a_function_gets_the_sqs_event_lambda_builds(sqs: Any) -> None:

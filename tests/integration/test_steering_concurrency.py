@@ -122,7 +122,10 @@ def test_two_retry_nows_at_once_post_the_document_once(local_store: Settings) ->
 
         # When the clerk presses Retry now twice at once, and both runs and their workers go
         started = race(
-            *(lambda d=document, q=runs_queue: runs.retry_now(CLERK, d.id, q) for _ in "ab")
+            *(
+                lambda d=document, q=runs_queue: background_service.retry_now(CLERK, d.id, q)
+                for _ in "ab"
+            )
         )
         assert all(isinstance(r, Run) for r in started), started
         race(*(lambda r=r, q=posting: runs.execute_run(r.id, FOREVER, q) for r in started))

@@ -24,6 +24,7 @@ FUNCTION_SETTINGS: dict[str, type[Settings]] = {
     "PostingWorkerFunction": Settings,
     "NotificationFunction": NotificationFunctionSettings,
     "TaxCommitFunction": Settings,
+    "MigrationFunction": Settings,
 }
 
 EVERY_SETTING = {
@@ -207,6 +208,7 @@ def test_each_handler_reads_its_settings_when_imported(
         ("NotificationFunction", "SES_FROM_ADDRESS"),
         ("TaxCommitFunction", "TAX_COMMIT_QUEUE_URL"),
         ("TaxCommitFunction", "COMPANIES_TABLE"),
+        ("MigrationFunction", "DOCUMENTS_TABLE"),
     ],
 )
 def test_a_cold_start_without_a_required_setting_fails_naming_it(

@@ -311,7 +311,8 @@ class Document(LazyModel):
     outstanding: Amount | None = Field(
         default=None,
         description="What is still open, in document currency, once posted (invoices and "
-        "credit notes): the control line's value less what is matched, always >= 0.",
+        "credit notes): its gross, signed as its type has it (negative for an invoice that credits "
+        "the account or a credit note that charges it), less what is matched.",
     )
     matches: list[Match] = Field(default_factory=list)
     source_document: str | None = Field(

@@ -59,7 +59,6 @@ from background_posting.domain.posting_checks import document_totals
 from background_posting.domain.run_results import DocumentResult, RecipientResults, results_of_run
 from background_posting.domain.work import LogGroup, Run
 from background_posting.services.digest_email import render_digest
-from background_posting.services.queues import notification_queue
 from background_posting.store import companies as company_store
 from background_posting.store import digest_claims, document_store, log_groups, work_log
 from background_posting.store import org as org_store
@@ -101,20 +100,6 @@ class DigestReport:
     nothing_new: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     being_sent: list[str] = field(default_factory=list)
-
-
-# -- the trigger ----------------------------------------------------------------------------
-
-
-def request_digests(run: Run | None) -> bool:
-    """Ask for the run's digests if it has finished (after queuing something); True if asked."""
-    if run is None or not run.finished or not run.counts.get("queued"):
-        return False
-    notification_queue().send(
-        {"run_id": run.id}, delay_seconds=get_settings().notification_delay_seconds
-    )
-    logger.info("run finished: digests requested", extra={"run": run.id})
-    return True
 
 
 # -- sending --------------------------------------------------------------------------------

@@ -49,9 +49,8 @@ from background_posting.domain.work import (
 )
 from background_posting.services import batch_posting, steps, tax_service
 from background_posting.services.attempts import Attempt
-from background_posting.services.notification_service import request_digests
 from background_posting.services.posting import accounts_named
-from background_posting.services.queues import posting_queue
+from background_posting.services.queues import posting_queue, request_digests
 from background_posting.store import document_store, work_log
 from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
