@@ -19,6 +19,8 @@ def test_a_working_day_posts_the_backlog_and_keeps_every_result(api: Any, aws: S
     assert seen["withdraw_refused"].status == 409
     assert seen["withdraw_refused"].error_code == "worker_items_remain"
     assert seen["withdrawn"].status == 200 and seen["withdrawn"].body["status"] == "In Progress"
+    assert seen["cancelled"].status == 200 and seen["cancelled"].body["status"] == "In Progress"
+    assert seen["retry_now"].status == 202 and seen["retried"]["status"] == "Complete"
     assert seen["run_now"].status == 202
     assert seen["big_immediate"].status == 200
     assert [d["status"] for d in seen["backlog"]] == ["Complete"] * 8

@@ -184,6 +184,7 @@ def test_post_on_a_date_queues_the_document_until_that_day_begins_in_the_company
     )
     early = invoke_api(api, "POST", f"/documents/{document['id']}/retry-now", "clerk")
     assert (early.status, early.error_code) == (409, "worker_items_not_due")
+    assert f"{midnight:%d %b %Y} 00:00 (Europe/London)" in early.body["error"]["message"]
     # When the clerk cancels it, it no longer names a date
     cancelled = invoke_api(api, "POST", f"/documents/{document['id']}/cancel-background", "clerk")
     assert (cancelled.body["status"], cancelled.body["post_on"]) == ("In Progress", None)
@@ -240,3 +241,13 @@ def test_post_on_90_days_ahead_is_the_last_date_taken(api: Any) -> None:
         {"mode": "auto", "post_on": on.isoformat()},
     )  # fmt: skip
     assert answer.status == 202, answer.body
+
+
+def test_the_openapi_says_retry_now_answers_202_with_a_link_to_its_run(api: Any) -> None:
+    document = invoke_api(api, "GET", "/openapi.json", user=None).body
+    operation = document["paths"]["/documents/{document_id}/retry-now"]["post"]
+    assert "202" in operation["responses"] and "200" not in operation["responses"]
+    (link,) = operation["responses"]["202"]["links"].values()
+    assert link["parameters"] == {"run_id": "$response.body#/run_id"}
+    cancel = document["paths"]["/documents/{document_id}/cancel-background"]["post"]
+    assert {"200", "403", "409"} <= set(cancel["responses"])

@@ -3,12 +3,14 @@
 Cancel background posting racing a worker, round after round: either the cancel wins (nothing
 posted, the document In Progress without worker items) or the worker does (the cancel is
 refused with a 409, the document posted once); never both, never a document lost between.
-Two Retry nows at once: two runs, one posting. Post on a date next to London's clock changes:
-due from that day's midnight in London, not an hour either side, and posted once.
+Two Retry nows at once: two runs, one posting. A cancel racing a run's scan: nothing posted,
+and the run finishes whether its scan saw the document or not. Post on a date next to London's
+clock changes: due from that day's midnight in London, not an hour either side, posted once.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -120,7 +122,10 @@ def test_two_retry_nows_at_once_post_the_document_once(local_store: Settings) ->
 
         # When the clerk presses Retry now twice at once, and both runs and their workers go
         started = race(
-            *(lambda d=document, q=runs_queue: runs.retry_now(CLERK, d.id, q) for _ in "ab")
+            *(
+                lambda d=document, q=runs_queue: background_service.retry_now(CLERK, d.id, q)
+                for _ in "ab"
+            )
         )
         assert all(isinstance(r, Run) for r in started), started
         race(*(lambda r=r, q=posting: runs.execute_run(r.id, FOREVER, q) for r in started))
@@ -204,3 +209,41 @@ def _due(now: float) -> list[str]:
         for shard in range(item_store.DUE_SHARDS)
         for due in item_store.due_documents(shard, None, None, now=now)[0]
     ]
+
+
+def test_cancel_racing_a_runs_scan_leaves_nothing_posted_and_the_run_finishes(
+    local_store: Settings,
+) -> None:
+    given_company()
+    for round_ in range(ROUNDS):
+        # Given the clerk's document in the background and a Run Now about to scan
+        document = plain_posting(round_)
+        run, _ = work_log.create_run("run_now", "runner", None, None)
+        posting = RecordingQueue()
+
+        # When the clerk cancels it while the run scans the due index (the cancel a little
+        # later each round, so that some scans see the document first), then the workers go
+        lag = (round_ % 6) * 0.04
+        cancel, scanned = race(
+            lambda d=document, s=lag: (
+                time.sleep(s),
+                background_service.cancel_background(CLERK, d.id),
+            )[1],
+            lambda r=run, q=posting: runs.execute_run(r.id, FOREVER, q),
+        )
+        assert isinstance(cancel, Document), cancel
+        assert isinstance(scanned, Run), scanned
+        outcomes = [
+            worker.process(worker.Message.parse(m), "w", FOREVER, batch=worker.Batch("w", FOREVER))
+            for m in posting.messages
+        ]
+
+        # Then nothing is posted, the document is In Progress without items, and the run,
+        # whether its scan saw the document or not, finishes
+        assert set(outcomes) <= {"skipped"}, outcomes
+        after = read(document)
+        assert (after.status, after.transaction_number) == (IN_PROGRESS, None)
+        assert item_store.items_of(document.id) == []
+        assert counters.current("ACME", "TRN") == 0
+        finished = work_log.get_run(run.id)
+        assert finished.finished and finished.counts["posted"] == 0, finished.counts

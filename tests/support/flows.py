@@ -119,6 +119,23 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     seen["withdrawn"] = invoke_api(
         api, "PUT", f"/documents/{withdrawn['id']}/status", "admin", {"status": "In Progress"}
     )
+    # The clerk takes one queued invoice back, and has another posted now in a run of its own
+    cancelled = create("sales_invoice")
+    invoke_api(api, "POST", "/documents/post", "clerk", {"ids": [cancelled["id"]]})
+    seen["cancelled"] = invoke_api(
+        api, "POST", f"/documents/{cancelled['id']}/cancel-background", "clerk"
+    )
+    retried = create("sales_invoice")
+    invoke_api(api, "POST", "/documents/post", "clerk", {"ids": [retried["id"]]})
+    seen["retry_now"] = invoke_api(api, "POST", f"/documents/{retried['id']}/retry-now", "clerk")
+    steering = Drain(settings)
+    with acting_as("ScheduledPostingFunction"):
+        steering.once("RunQueue")
+    with acting_as("PostingWorkerFunction"):
+        steering.once("PostingQueue")
+    with acting_as("NotificationFunction"):
+        steering.once("NotificationQueue")
+    seen["retried"] = invoke_api(api, "GET", f"/documents/{retried['id']}", "clerk").body
 
     seen["schedule_job"] = invoke_api(
         api, "PUT", "/scheduler", "admin", {"frequency": "daily", "time": "02:00"}

@@ -107,7 +107,7 @@ def cancel_background(document_id: DocumentId) -> Response[Any]:
     "(Post on a date), `worker_item_held` while a worker holds it.",
 )
 def retry_now(document_id: DocumentId) -> Response[Any]:
-    run = runs.retry_now(caller_from(router.current_event), document_id)
+    run = background_service.retry_now(caller_from(router.current_event), document_id)
     return _json(202, {"run_id": run.id})
 
 

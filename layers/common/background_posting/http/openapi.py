@@ -24,6 +24,7 @@ SUCCESS: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/documents/post"): (202,),
     ("post", "/documents/background-post"): (202,),
     ("post", "/scheduler/run"): (202,),
+    ("post", "/documents/{document_id}/retry-now"): (202,),
     ("delete", "/worker-log-groups/{group_id}"): (204,),
     ("post", "/documents/{document_id}/credit-note"): (201,),
     ("post", "/documents/{document_id}/reverse"): (201, 202),
@@ -104,6 +105,9 @@ LINKS: dict[tuple[str, str, int], list[tuple[str, str, str, str]]] = {
         ("patch", "/accounts/{account_id}", "account_id", "$response.body#/id"),
     ],
     ("post", "/scheduler/run", 202): [
+        ("get", "/runs/{run_id}", "run_id", "$response.body#/run_id"),
+    ],
+    ("post", "/documents/{document_id}/retry-now", 202): [
         ("get", "/runs/{run_id}", "run_id", "$response.body#/run_id"),
     ],
 }

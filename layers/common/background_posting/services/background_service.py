@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from background_posting.adapters.sqs import Queue
 from background_posting.domain.background import (
     PlannedItem,
     background_reasons,
@@ -25,8 +27,14 @@ from background_posting.domain.errors import (
 )
 from background_posting.domain.identity import Caller
 from background_posting.domain.verification import needs_verification
-from background_posting.domain.work import LogGroup, Outcome, WorkerItem
-from background_posting.services import document_service, posting, tax_service, verification_service
+from background_posting.domain.work import LogGroup, Outcome, Run, WorkerItem
+from background_posting.services import (
+    document_service,
+    posting,
+    runs,
+    tax_service,
+    verification_service,
+)
 from background_posting.services.attempts import log_entry
 from background_posting.store import companies as company_store
 from background_posting.store import document_store
@@ -340,6 +348,49 @@ def cancel_background(caller: Caller, document_id: str) -> Document:
             details={"number": document.number},
         ) from exc
     return changed
+
+
+def retry_now(caller: Caller, document_id: str, queue: Queue | None = None) -> Run:
+    """Retry now: a run over this one document, started now (trigger `document`), by the
+    submitter of its worker items, a Run Now user or an administrator.
+
+    409 `no_worker_items` when nothing of it waits in the background, `worker_item_held` while
+    a worker holds its next item, `worker_items_not_due` when that item waits for its date
+    (Post on a date, a journal's date); a failed item's retry delay is waived.
+    """
+    items = item_store.items_of(document_id)  # before the document: see cancel_background
+    document = document_service.read_document(caller, document_id, with_lines=False)
+    if not items:
+        raise Conflict(
+            f"{document.number} has no worker items: nothing of it waits in the background "
+            f"(it is {document.status}).",
+            code="no_worker_items",
+            details={"number": document.number, "status": document.status},
+        )
+    require_submitter(caller, document, items, f"retry {document.number} now", run_now_too=True)
+    now = time.time()
+    first = items[0]  # a document's items run in order: the first decides
+    if first.held_at(now):
+        raise Conflict(
+            f"A worker is processing {document.number} now; its result will be in the worker "
+            "log shortly.",
+            code="worker_item_held",
+            details={"worker_items": [first]},
+        )
+    if first.not_before > now:
+        if first.last_error is None:  # waiting for its date, not for a retry delay
+            zone = company_store.get_company(document.company)[0].timezone
+            local = datetime.fromtimestamp(first.not_before, ZoneInfo(zone))
+            raise Conflict(
+                f"{document.number} is not due yet: its {first.action.replace('_', ' ')} "
+                f"waits until {local:%d %b %Y %H:%M} ({zone}), and no run takes it before then.",
+                code="worker_items_not_due",
+                details={"number": document.number, "not_before": local.isoformat()},
+            )
+        transact([item_store.retry_delay_waived(first, now)])
+    return runs.start_document_run(
+        caller, document.company, document.type, (document.id, document.number), queue
+    )
 
 
 def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from background_posting.adapters.sqs import Queue
 from background_posting.domain.errors import Conflict, Forbidden, NotFound
 from background_posting.domain.identity import Caller
 from background_posting.domain.work import TAX_COMMIT_ACTIONS, Run
-from background_posting.services import background_service, document_service
 from background_posting.services.queues import (
     posting_queue,
     request_digests,
@@ -32,7 +31,6 @@ from background_posting.services.queues import (
 )
 from background_posting.store import work_log
 from background_posting.store import worker_items as item_store
-from background_posting.store.writes import transact
 
 SAFETY_MARGIN_SECONDS = 15.0
 # How far back runs are looked at for recovery: SQS keeps a message at most 14 days.
@@ -83,51 +81,17 @@ def _request(
     return run
 
 
-def retry_now(caller: Caller, document_id: str, queue: Queue | None = None) -> Run:
-    """Retry now: a run over this one document, started now (trigger `document`), by the
-    submitter of its worker items, a Run Now user or an administrator.
-
-    409 `no_worker_items` when nothing of it waits in the background, `worker_item_held` while
-    a worker holds its next item, `worker_items_not_due` when that item waits for its date
-    (Post on a date, a journal's date); a failed item's retry delay is waived.
-    """
-    items = item_store.items_of(document_id)  # before the document: see cancel_background
-    document = document_service.read_document(caller, document_id, with_lines=False)
-    if not items:
-        raise Conflict(
-            f"{document.number} has no worker items: nothing of it waits in the background "
-            f"(it is {document.status}).",
-            code="no_worker_items",
-            details={"number": document.number, "status": document.status},
-        )
-    background_service.require_submitter(
-        caller, document, items, f"retry {document.number} now", run_now_too=True
-    )
-    now = time.time()
-    first = items[0]  # a document's items run in order: the first decides
-    if first.held_at(now):
-        raise Conflict(
-            f"A worker is processing {document.number} now; its result will be in the worker "
-            "log shortly.",
-            code="worker_item_held",
-            details={"worker_items": [first]},
-        )
-    if first.not_before > now:
-        if first.last_error is None:  # waiting for its date, not for a retry delay
-            when = datetime.fromtimestamp(first.not_before, UTC).isoformat()
-            raise Conflict(
-                f"{document.number} is not due yet: its {first.action.replace('_', ' ')} "
-                f"waits until {when}, and no run takes it before then.",
-                code="worker_items_not_due",
-                details={"number": document.number, "not_before": when},
-            )
-        transact([item_store.retry_delay_waived(first, now)])
+def start_document_run(
+    caller: Caller,
+    company: str,
+    document_type: str,
+    document: tuple[str, str],
+    queue: Queue | None = None,
+) -> Run:
+    """A run over one document (Retry now, trigger `document`): `document` = (its id, its
+    number); started by a message on the run queue (`queue`, the configured one if None)."""
     run, _ = work_log.create_run(
-        "document",
-        caller.user_id,
-        [document.company],
-        document.type,
-        document=(document.id, document.number),
+        "document", caller.user_id, [company], document_type, document=document
     )
     (queue or run_queue()).send({"run_id": run.id})
     return run
