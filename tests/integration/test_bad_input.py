@@ -693,3 +693,42 @@ def test_an_amended_lines_problem_is_named_by_its_line(acme: Any) -> None:
     for document in (invoice, journal):
         after = invoke_api(acme, "GET", f"/documents/{document['id']}", "clerk").body
         assert after["version"] == 1 and after["line_count"] == 2
+
+
+def test_silent_nonsense_in_rates_terms_and_templates_is_refused(acme: Any) -> None:
+    # Two rates for one pair and date
+    rate = {"from_currency": "USD", "to_currency": "GBP", "date": "2026-01-01", "rate": "0.8"}
+    twice = invoke_api(
+        acme,
+        "PATCH",
+        "/companies/ACME",
+        "admin",
+        {"exchange_rates": [rate, rate | {"rate": "0.9"}]},
+    )
+    assert twice.status == 400 and _fields(twice) == ["exchange_rates"], twice.body
+    assert (
+        "exchange_rates[1] repeats the rate of USD to GBP on 2026-01-01"
+        in (twice.body["error"]["message"])
+    )
+    # A discount for paying after the due date
+    late = {"days_due": 10, "discounts": [{"days": 14, "percent": "2"}]}
+    company = invoke_api(acme, "PATCH", "/companies/ACME", "admin", {"credit_terms": late})
+    account = invoke_api(acme, "PATCH", "/accounts/CUST01", "clerk", {"credit_terms": late})
+    for answer in (company, account):
+        assert answer.status == 400 and _fields(answer) == ["credit_terms"], answer.body
+        assert "ends after the due date" in answer.body["error"]["message"]
+    # A recurring invoice with no lines
+    template = document_body(lines=[])
+    template.pop("document_date")
+    empty = invoke_api(
+        acme,
+        "POST",
+        "/recurring-invoices",
+        "clerk",
+        {"template": template, "frequency": "monthly", "start": "2026-11-01"},
+    )
+    assert empty.status == 400 and _fields(empty) == ["template"], empty.body
+    # Nothing changed
+    after = invoke_api(acme, "GET", "/companies/ACME", "admin").body
+    assert [r["rate"] for r in after["exchange_rates"]] == ["1.15", "0.79"]
+    assert after["credit_terms"]["days_due"] == 30

@@ -225,8 +225,9 @@ def test_zones_eventbridge_refuses_are_refused_for_the_schedule_and_companies(
         api, "PUT", "/scheduler", "admin", {"frequency": "daily", "time": "02:00", "timezone": zone}
     )
     company = invoke_api(api, "POST", "/companies", "admin", company_body("ZONED", timezone=zone))
+    reader = invoke_api(api, "PUT", "/me/notifications", "clerk", {"timezone": zone})
     # Then each is a 400 naming timezone, and nothing is scheduled or created
-    for answer in (schedule, company):
+    for answer in (schedule, company, reader):
         assert answer.status == 400, answer.body
         assert [e["field"] for e in answer.body["error"]["details"]["errors"]] == ["timezone"]
     assert invoke_api(api, "GET", "/scheduler", "admin").body["scheduled"] is False

@@ -160,7 +160,7 @@ def credit_terms(draw: st.DrawFn) -> CreditTerms:
     ]
     return CreditTerms.model_validate(
         {
-            "days_due": draw(st.integers(min_value=0, max_value=3650)),
+            "days_due": draw(st.integers(min_value=max(days, default=0), max_value=3650)),
             "discounts": [{"days": d, "percent": p} for d, p in zip(days, percents, strict=True)],
         }
     )

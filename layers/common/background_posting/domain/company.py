@@ -6,7 +6,7 @@ import itertools
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from background_posting.domain import qr_bill
@@ -53,6 +53,21 @@ class ExchangeRate(Strict):
     rate: RateValue
 
 
+def _one_rate_per_pair_and_date(rates: list[ExchangeRate] | None) -> list[ExchangeRate] | None:
+    """Two rates for one pair on one date would leave which one applies to chance."""
+    seen: dict[tuple[str, str, date], int] = {}
+    for index, r in enumerate(rates or []):
+        key = (r.from_currency, r.to_currency, r.date)
+        if key in seen:
+            raise ValueError(
+                f"exchange_rates[{index}] repeats the rate of {r.from_currency} to "
+                f"{r.to_currency} on {r.date.isoformat()} (exchange_rates[{seen[key]}]): keep "
+                "one rate per pair and date"
+            )
+        seen[key] = index
+    return rates
+
+
 class DiscountTier(Strict):
     days: int = Field(ge=0, le=3650)
     percent: Percent
@@ -67,6 +82,12 @@ class CreditTerms(Strict):
         days = [t.days for t in self.discounts]
         if days != sorted(set(days)):
             raise ValueError("discount tiers must have distinct days, in increasing order")
+        late = [d for d in days if d > self.days_due]
+        if late:
+            raise ValueError(
+                f"a discount for paying within {late[0]} days ends after the due date "
+                f"({self.days_due} days): give each discount at most days_due days"
+            )
         return self
 
 
@@ -133,6 +154,8 @@ class Company(Strict):
     address: Address | None = None
     iban: Iban | None = None
     qr_iban: QrIban | None = None
+
+    _rates_unique = field_validator("exchange_rates")(_one_rate_per_pair_and_date)
 
     @model_validator(mode="after")
     def _consistent(self) -> Company:
@@ -221,6 +244,8 @@ class CompanyPatch(Strict):
     address: Address | None = None
     iban: Iban | None = None
     qr_iban: QrIban | None = None
+
+    _rates_unique = field_validator("exchange_rates")(_one_rate_per_pair_and_date)
 
     def apply_to(self, company: Company) -> Company:
         changes: dict[str, Any] = self.model_dump(exclude_unset=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Context, Decimal, localcontext
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import (
@@ -95,6 +95,9 @@ class IncomeSchedule(StrictModel):
     frequency: Literal["monthly", "quarterly", "yearly"] = "monthly"
 
 
+_NET_LIMIT = Decimal(10) ** MAX_WHOLE_DIGITS
+
+
 class DocumentLine(StrictModel):
     """A sales or payable document line: quantity x unit price, net of tax."""
 
@@ -120,9 +123,10 @@ class DocumentLine(StrictModel):
 
     @model_validator(mode="after")
     def _net_within_whole_digits(self) -> DocumentLine:
-        with localcontext(Context(prec=60)):
-            net = self.quantity * self.unit_price
-        if abs(net) >= Decimal(10) ** MAX_WHOLE_DIGITS:
+        # Both factors are below 10^15: their product cannot overflow, and rounded to 28
+        # digits it still says whether the net reaches 10^15.
+        net = self.quantity * self.unit_price
+        if abs(net) >= _NET_LIMIT:
             raise ValueError(
                 f"its net (quantity x unit price, {net:,f}) has more than {MAX_WHOLE_DIGITS} "
                 "digits before the decimal point: enter a smaller quantity or unit price"

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from dateutil.relativedelta import relativedelta
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from background_posting.domain.document_input import TradingDocumentInput
 from background_posting.domain.model import LazyModel
@@ -113,6 +113,13 @@ class RecurringInvoiceInput(LazyModel):
             if "document_date" not in template and data.get("start") is not None:
                 data = data | {"template": template | {"document_date": data["start"]}}
         return data
+
+    @field_validator("template")
+    @classmethod
+    def _has_lines(cls, template: TradingDocumentInput) -> TradingDocumentInput:
+        if not template.lines:
+            raise ValueError("the template has no lines: each invoice would be empty; add one")
+        return template
 
     @model_validator(mode="after")
     def _sales_invoice_in_order(self) -> RecurringInvoiceInput:
