@@ -465,3 +465,28 @@ def test_a_payable_invoice_from_an_unknown_purchase_order_shows_it_at_purchase_o
     (saved,) = _documents(stack.url, company, "payable_invoice")
     document = http(stack.url, "GET", f"/documents/{saved['id']}", "clerk").body
     assert document["purchase_orders"] == ["PO-NOPE"] and document["line_count"] == 0
+
+
+def test_a_refused_post_shows_its_problems_at_their_fields(page: Page, stack: RunningStack) -> None:
+    # Given an invoice dated in no accounting period, with a tax code the company lacks
+    company = given_company(stack.url)
+    (invoice,) = given_documents_of_type(stack.url, company, 1)
+    lines = [{"description": "Widgets", "quantity": "1", "unit_price": "5.00", "tax_code": "NOPE"}]
+    spoilt = {"document_date": "2026-12-05", "lines": lines}
+    assert http(stack.url, "PATCH", f"/documents/{invoice['id']}", "clerk", spoilt).status == 200
+    sign_in(page, stack.url, "clerk", f"/document/{invoice['id']}")
+    # When Post is pressed
+    page.get_by_role("button", name="Post", exact=True).click()
+    # Then the refusal is shown once, with Post, and each problem at its field
+    actions = page.get_by_role("region", name="Actions")
+    expect(actions.get_by_role("alert")).to_contain_text("2 problems")
+    expect(page.get_by_role("alert").filter(has_text="2 problems")).to_have_count(1)
+    date = _header(page).get_by_label("Document date", exact=True)
+    expect(date).to_have_attribute("aria-invalid", "true")
+    expect(date).to_be_focused()
+    tax_code = _line(page, 1).get_by_label("Tax code", exact=True)
+    expect(tax_code).to_have_attribute("aria-invalid", "true")
+    expect(_line(page, 1)).to_contain_text("tax code NOPE")
+    assert http(stack.url, "GET", f"/documents/{invoice['id']}", "clerk").body["status"] == (
+        "In Progress"
+    )

@@ -144,7 +144,7 @@ function LastBackgroundErrors({ document }) {
   </section>`;
 }
 
-function Actions({ document, me, onChanged }) {
+function Actions({ document, me, onChanged, onRefused }) {
   const [error, setError] = useState(null);
   const [message, setMessage] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -158,6 +158,7 @@ function Actions({ document, me, onChanged }) {
       onChanged();
     } catch (failure) {
       setError(failure);
+      onRefused?.(failure); // the form shows the problems it names at their fields
     } finally {
       setBusy(false);
       setConfirming(false);
@@ -245,7 +246,8 @@ export function DocumentPage({ id, me }) {
     ${inProgress && html`<${DocumentForm} type=${d.type} document=${d} me=${me}
       outcome=${outcome} setOutcome=${setOutcome} onSaved=${doc.reload} />`}
     ${(inProgress || d.status === "Ready to Post") && html`<${Totals} id=${id} version=${d.version} />`}
-    <${Actions} document=${d} me=${me} onChanged=${doc.reload} />
+    <${Actions} document=${d} me=${me} onChanged=${doc.reload}
+      onRefused=${inProgress ? (failure) => setOutcome({ error: failure, shownElsewhere: true }) : undefined} />
     <${WayOut} document=${d} me=${me} onChanged=${doc.reload} />
     <${Reversal} document=${d} onChanged=${doc.reload} />
     ${(!inProgress || large) && html`<${Lines} id=${id} document=${d} />`}

@@ -143,10 +143,13 @@ export function takeOutcome(id) {
   return outcome;
 }
 
-/** The outcome of the last Save, Save & Post or Post: a message, or the API's refusal. */
+/** The outcome of the last Save or Save & Post: a message, or the API's refusal (whose
+ * problems the form shows at their fields, as it does for a refused Post). */
 export function Outcome({ outcome }) {
   if (!outcome) return null;
-  return html`<div class="outcome"><${Notice} text=${outcome.message} /><${ErrorMessage} error=${outcome.error} /></div>`;
+  // A refusal of an action shown with that action (Post, Discard) is not repeated here.
+  const error = outcome.shownElsewhere ? null : outcome.error;
+  return html`<div class="outcome"><${Notice} text=${outcome.message} /><${ErrorMessage} error=${error} /></div>`;
 }
 
 function postedMessage(answer) {
