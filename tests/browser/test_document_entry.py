@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.support.api import http
-from tests.support.console import NARROW, sign_in
+from tests.support.console import NARROW, given_unbalanced_journal, sign_in
 from tests.support.http_steps import given_company, given_documents_of_type
 from tests.support.stack import RunningStack
 
@@ -490,3 +490,16 @@ def test_a_refused_post_shows_its_problems_at_their_fields(page: Page, stack: Ru
     assert http(stack.url, "GET", f"/documents/{invoice['id']}", "clerk").body["status"] == (
         "In Progress"
     )
+
+
+def test_a_documents_page_lists_only_its_own_worker_items(page: Page, stack: RunningStack) -> None:
+    # Given two companies' journals of the same number, each queued with a worker item
+    first = given_unbalanced_journal(stack.url, given_company(stack.url))
+    other = given_unbalanced_journal(stack.url, given_company(stack.url))
+    assert first["number"] == other["number"]
+    # When the first is opened
+    sign_in(page, stack.url, "clerk", f"/document/{first['id']}")
+    # Then its worker items are its own: one, not the other company's too
+    items = page.get_by_role("region", name="Worker items")
+    expect(items.get_by_role("table")).to_be_visible()
+    expect(items.get_by_role("row")).to_have_count(2)  # the heading row and its item

@@ -81,8 +81,16 @@ function Transaction({ id }) {
   </section>`;
 }
 
-function WorkerItems({ number }) {
-  const items = useLoad(() => get(`/worker-items${query({ reference: number })}`), [number]);
+/** The document's own worker items: numbers are per company, so the items of another
+ * company's document of the same number are left out. */
+async function ownWorkerItems(document) {
+  const { worker_items: items } = await get(`/worker-items${query({ reference: document.number })}`);
+  return items.filter((i) => i.document_id === document.id);
+}
+
+function WorkerItems({ document }) {
+  const number = document.number;
+  const items = useLoad(async () => ({ worker_items: await ownWorkerItems(document) }), [document.id, number]);
   return html`<section aria-labelledby="items-heading">
     <h2 id="items-heading">Worker items</h2>
     ${items.loading && html`<${Loading} what="worker items" />`}
@@ -102,8 +110,8 @@ function WorkerItems({ number }) {
 
 /** This document's entries in its worker items' log groups and the caller's newest groups. */
 async function backgroundAttempts(document) {
-  const [{ worker_items: items }, { worker_log_groups: groups }] = await Promise.all([
-    get(`/worker-items${query({ reference: document.number })}`),
+  const [items, { worker_log_groups: groups }] = await Promise.all([
+    ownWorkerItems(document),
     get("/worker-log-groups"),
   ]);
   const newest = [...groups].sort((a, b) => (a.created_at < b.created_at ? 1 : -1)).slice(0, LOG_GROUPS_SEARCHED);
@@ -252,7 +260,7 @@ export function DocumentPage({ id, me }) {
     <${Reversal} document=${d} onChanged=${doc.reload} />
     ${(!inProgress || large) && html`<${Lines} id=${id} document=${d} />`}
     ${d.status === "Complete" && html`<${Transaction} id=${id} />`}
-    <${WorkerItems} key=${`${d.number}-${d.version}`} number=${d.number} />
+    <${WorkerItems} key=${`${d.number}-${d.version}`} document=${d} />
     <${LastBackgroundErrors} document=${d} />`;
 }
 
