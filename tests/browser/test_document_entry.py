@@ -223,6 +223,8 @@ def test_a_saved_journal_opens_with_its_debits_and_credits_and_is_amended(
     expect(_line(page, 1).get_by_label("Debit", exact=True)).to_have_value("100.00")
     expect(_line(page, 2).get_by_label("Credit", exact=True)).to_have_value("100.00")
     expect(page.get_by_role("status").filter(has_text="balances")).to_be_visible()
+    # and no net, tax and gross: a journal has debits and credits, totalled in its grid
+    expect(page.get_by_role("region", name="Totals")).to_have_count(0)
     # When a bad GL account is saved, the API's refusal stands at that line's GL account
     _line(page, 2).get_by_label("GL account", exact=True).fill("")
     page.get_by_role("button", name="Save", exact=True).click()

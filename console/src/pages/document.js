@@ -253,7 +253,7 @@ export function DocumentPage({ id, me }) {
     <${Outcome} outcome=${outcome} />
     ${inProgress && html`<${DocumentForm} type=${d.type} document=${d} me=${me}
       outcome=${outcome} setOutcome=${setOutcome} onSaved=${doc.reload} />`}
-    ${(inProgress || d.status === "Ready to Post") && html`<${Totals} id=${id} version=${d.version} />`}
+    ${(inProgress || d.status === "Ready to Post") && d.type !== "journal" && html`<${Totals} id=${id} version=${d.version} />`}
     <${Actions} document=${d} me=${me} onChanged=${doc.reload}
       onRefused=${inProgress ? (failure) => setOutcome({ error: failure, shownElsewhere: true }) : undefined} />
     <${WayOut} document=${d} me=${me} onChanged=${doc.reload} />
