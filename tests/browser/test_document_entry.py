@@ -140,8 +140,11 @@ def test_a_clerk_enters_corrects_previews_and_posts_a_sales_invoice(
     assert after["version"] == document["version"] and after["status"] == "In Progress"
     assert after["transaction_number"] is None
 
-    # When the date is moved out of every period and Save & Post is pressed
+    # When the date is moved out of every period, Post says the change is not saved yet
     page.get_by_role("group", name="Header").get_by_label("Document date").fill("2026-12-05")
+    post = page.get_by_role("button", name="Post", exact=True)
+    expect(post).to_have_accessible_description(re.compile("unsaved changes"))
+    # and when Save & Post is pressed
     page.get_by_role("button", name="Save & Post", exact=True).click()
     # Then it is saved but not posted, and the posting's problem stands at the date
     date = _header(page).get_by_label("Document date", exact=True)
@@ -149,6 +152,7 @@ def test_a_clerk_enters_corrects_previews_and_posts_a_sales_invoice(
     expect(_header(page)).to_contain_text("falls in no accounting period")
     expect(page.get_by_role("heading", level=1)).to_contain_text("In Progress")
 
+    expect(post).not_to_have_accessible_description(re.compile("unsaved"))  # it was saved
     # When the date is corrected and Save & Post is pressed
     date.fill("2026-11-20")
     page.get_by_role("button", name="Save & Post", exact=True).click()

@@ -152,7 +152,7 @@ function LastBackgroundErrors({ document }) {
   </section>`;
 }
 
-function Actions({ document, me, onChanged, onRefused }) {
+function Actions({ document, me, onChanged, onRefused, unsaved }) {
   const [error, setError] = useState(null);
   const [message, setMessage] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -200,8 +200,9 @@ function Actions({ document, me, onChanged, onRefused }) {
       ${me.may.set_back_to_in_progress ? " If it is stuck, a System Administrator can set it back to In Progress once no worker items remain." : ""}</p>`}
     ${d.status === "Complete" && html`<p>${d.number} is posted${d.transaction_number ? ` (transaction ${d.transaction_number})` : ""}.</p>`}
     ${d.status === "Discarded" && html`<p>${d.number} is discarded.</p>`}
+    ${inProgress && unsaved && html`<p class="warning" id="unsaved-note">The form has unsaved changes: Post posts ${d.number} as last saved; Save & Post saves them and posts.</p>`}
     <div class="actions">
-      ${inProgress && html`<button type="button" disabled=${busy} onClick=${postIt}>Post</button>`}
+      ${inProgress && html`<button type="button" disabled=${busy} onClick=${postIt} aria-describedby=${unsaved ? "unsaved-note" : undefined}>Post</button>`}
       ${inProgress && creditNote && d.source_document && html`<button type="button" disabled=${busy} onClick=${postAndMatch}>Post & Match</button>`}
       ${(inProgress || d.status === "Complete") && html`<button type="button" class="secondary" disabled=${busy} onClick=${print}>Print</button>`}
       ${inProgress && !confirming && html`<button type="button" class="danger" disabled=${busy} onClick=${() => setConfirming(true)}>Discard</button>`}
@@ -224,6 +225,7 @@ function Actions({ document, me, onChanged, onRefused }) {
 export function DocumentPage({ id, me }) {
   const doc = useLoad(() => get(`/documents/${id}${query({ lines_limit: LINES })}`), [id]);
   const [outcome, setOutcome] = useState(() => takeOutcome(id)); // kept across reloads
+  const [unsaved, setUnsaved] = useState(false); // the form holds changes not saved yet
   const arrived = useRef(Boolean(outcome) && !outcome.error); // saved on the new document's page
   useEffect(() => { // then the focus moves to this page's heading (a refusal focuses its field)
     if (!doc.data || !arrived.current) return;
@@ -252,9 +254,9 @@ export function DocumentPage({ id, me }) {
     </dl>
     <${Outcome} outcome=${outcome} />
     ${inProgress && html`<${DocumentForm} type=${d.type} document=${d} me=${me}
-      outcome=${outcome} setOutcome=${setOutcome} onSaved=${doc.reload} />`}
+      outcome=${outcome} setOutcome=${setOutcome} onSaved=${doc.reload} onUnsaved=${setUnsaved} />`}
     ${(inProgress || d.status === "Ready to Post") && d.type !== "journal" && html`<${Totals} id=${id} version=${d.version} />`}
-    <${Actions} document=${d} me=${me} onChanged=${doc.reload}
+    <${Actions} document=${d} me=${me} onChanged=${doc.reload} unsaved=${inProgress && unsaved}
       onRefused=${inProgress ? (failure) => setOutcome({ error: failure, shownElsewhere: true }) : undefined} />
     <${WayOut} document=${d} me=${me} onChanged=${doc.reload} />
     <${Reversal} document=${d} onChanged=${doc.reload} />

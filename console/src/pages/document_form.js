@@ -353,7 +353,7 @@ function PreviewPanel({ id, preview, dirty, onClose }) {
  * The form of a document: `document` is null for a new one of `type`. `outcome` (the last
  * answer: a message or an error) is kept by the page, so it outlives the reload after a save.
  */
-export function DocumentForm({ type, document: saved, me, outcome, setOutcome, onSaved }) {
+export function DocumentForm({ type, document: saved, me, outcome, setOutcome, onSaved, onUnsaved }) {
   const journal = type === "journal";
   const isNew = !saved;
   const [loaded, setLoaded] = useState(() => (isNew || saved.line_count <= saved.lines.length ? saved : null));
@@ -385,6 +385,7 @@ export function DocumentForm({ type, document: saved, me, outcome, setOutcome, o
     if (outcome?.error && problemsOf(outcome.error).length) form.current?.querySelector('[aria-invalid="true"]')?.focus();
   }, [outcome]);
 
+  useEffect(() => onUnsaved?.(headerDirty || linesDirty), [headerDirty, linesDirty]);
   const setLines = (next) => { setLinesState(next); setLinesDirty(true); };
   const set = (field) => (e) => { setHeader({ ...header, [field]: e.target.value }); setHeaderDirty(true); };
   // Where a problem stands: a large document's grid holds only the lines to add, so a
