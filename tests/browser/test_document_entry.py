@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.support.api import http
-from tests.support.console import NARROW, sign_in
+from tests.support.console import NARROW, given_unbalanced_journal, sign_in
 from tests.support.http_steps import given_company, given_documents_of_type
 from tests.support.stack import RunningStack
 
@@ -140,8 +140,11 @@ def test_a_clerk_enters_corrects_previews_and_posts_a_sales_invoice(
     assert after["version"] == document["version"] and after["status"] == "In Progress"
     assert after["transaction_number"] is None
 
-    # When the date is moved out of every period and Save & Post is pressed
+    # When the date is moved out of every period, Post says the change is not saved yet
     page.get_by_role("group", name="Header").get_by_label("Document date").fill("2026-12-05")
+    post = page.get_by_role("button", name="Post", exact=True)
+    expect(post).to_have_accessible_description(re.compile("unsaved changes"))
+    # and when Save & Post is pressed
     page.get_by_role("button", name="Save & Post", exact=True).click()
     # Then it is saved but not posted, and the posting's problem stands at the date
     date = _header(page).get_by_label("Document date", exact=True)
@@ -149,6 +152,7 @@ def test_a_clerk_enters_corrects_previews_and_posts_a_sales_invoice(
     expect(_header(page)).to_contain_text("falls in no accounting period")
     expect(page.get_by_role("heading", level=1)).to_contain_text("In Progress")
 
+    expect(post).not_to_have_accessible_description(re.compile("unsaved"))  # it was saved
     # When the date is corrected and Save & Post is pressed
     date.fill("2026-11-20")
     page.get_by_role("button", name="Save & Post", exact=True).click()
@@ -223,6 +227,8 @@ def test_a_saved_journal_opens_with_its_debits_and_credits_and_is_amended(
     expect(_line(page, 1).get_by_label("Debit", exact=True)).to_have_value("100.00")
     expect(_line(page, 2).get_by_label("Credit", exact=True)).to_have_value("100.00")
     expect(page.get_by_role("status").filter(has_text="balances")).to_be_visible()
+    # and no net, tax and gross: a journal has debits and credits, totalled in its grid
+    expect(page.get_by_role("region", name="Totals")).to_have_count(0)
     # When a bad GL account is saved, the API's refusal stands at that line's GL account
     _line(page, 2).get_by_label("GL account", exact=True).fill("")
     page.get_by_role("button", name="Save", exact=True).click()
@@ -465,3 +471,41 @@ def test_a_payable_invoice_from_an_unknown_purchase_order_shows_it_at_purchase_o
     (saved,) = _documents(stack.url, company, "payable_invoice")
     document = http(stack.url, "GET", f"/documents/{saved['id']}", "clerk").body
     assert document["purchase_orders"] == ["PO-NOPE"] and document["line_count"] == 0
+
+
+def test_a_refused_post_shows_its_problems_at_their_fields(page: Page, stack: RunningStack) -> None:
+    # Given an invoice dated in no accounting period, with a tax code the company lacks
+    company = given_company(stack.url)
+    (invoice,) = given_documents_of_type(stack.url, company, 1)
+    lines = [{"description": "Widgets", "quantity": "1", "unit_price": "5.00", "tax_code": "NOPE"}]
+    spoilt = {"document_date": "2026-12-05", "lines": lines}
+    assert http(stack.url, "PATCH", f"/documents/{invoice['id']}", "clerk", spoilt).status == 200
+    sign_in(page, stack.url, "clerk", f"/document/{invoice['id']}")
+    # When Post is pressed
+    page.get_by_role("button", name="Post", exact=True).click()
+    # Then the refusal is shown once, with Post, and each problem at its field
+    actions = page.get_by_role("region", name="Actions")
+    expect(actions.get_by_role("alert")).to_contain_text("2 problems")
+    expect(page.get_by_role("alert").filter(has_text="2 problems")).to_have_count(1)
+    date = _header(page).get_by_label("Document date", exact=True)
+    expect(date).to_have_attribute("aria-invalid", "true")
+    expect(date).to_be_focused()
+    tax_code = _line(page, 1).get_by_label("Tax code", exact=True)
+    expect(tax_code).to_have_attribute("aria-invalid", "true")
+    expect(_line(page, 1)).to_contain_text("tax code NOPE")
+    assert http(stack.url, "GET", f"/documents/{invoice['id']}", "clerk").body["status"] == (
+        "In Progress"
+    )
+
+
+def test_a_documents_page_lists_only_its_own_worker_items(page: Page, stack: RunningStack) -> None:
+    # Given two companies' journals of the same number, each queued with a worker item
+    first = given_unbalanced_journal(stack.url, given_company(stack.url))
+    other = given_unbalanced_journal(stack.url, given_company(stack.url))
+    assert first["number"] == other["number"]
+    # When the first is opened
+    sign_in(page, stack.url, "clerk", f"/document/{first['id']}")
+    # Then its worker items are its own: one, not the other company's too
+    items = page.get_by_role("region", name="Worker items")
+    expect(items.get_by_role("table")).to_be_visible()
+    expect(items.get_by_role("row")).to_have_count(2)  # the heading row and its item

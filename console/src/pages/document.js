@@ -81,8 +81,16 @@ function Transaction({ id }) {
   </section>`;
 }
 
-function WorkerItems({ number }) {
-  const items = useLoad(() => get(`/worker-items${query({ reference: number })}`), [number]);
+/** The document's own worker items: numbers are per company, so the items of another
+ * company's document of the same number are left out. */
+async function ownWorkerItems(document) {
+  const { worker_items: items } = await get(`/worker-items${query({ reference: document.number })}`);
+  return items.filter((i) => i.document_id === document.id);
+}
+
+function WorkerItems({ document }) {
+  const number = document.number;
+  const items = useLoad(async () => ({ worker_items: await ownWorkerItems(document) }), [document.id, number]);
   return html`<section aria-labelledby="items-heading">
     <h2 id="items-heading">Worker items</h2>
     ${items.loading && html`<${Loading} what="worker items" />`}
@@ -102,8 +110,8 @@ function WorkerItems({ number }) {
 
 /** This document's entries in its worker items' log groups and the caller's newest groups. */
 async function backgroundAttempts(document) {
-  const [{ worker_items: items }, { worker_log_groups: groups }] = await Promise.all([
-    get(`/worker-items${query({ reference: document.number })}`),
+  const [items, { worker_log_groups: groups }] = await Promise.all([
+    ownWorkerItems(document),
     get("/worker-log-groups"),
   ]);
   const newest = [...groups].sort((a, b) => (a.created_at < b.created_at ? 1 : -1)).slice(0, LOG_GROUPS_SEARCHED);
@@ -144,7 +152,7 @@ function LastBackgroundErrors({ document }) {
   </section>`;
 }
 
-function Actions({ document, me, onChanged }) {
+function Actions({ document, me, onChanged, onRefused, unsaved }) {
   const [error, setError] = useState(null);
   const [message, setMessage] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -158,6 +166,7 @@ function Actions({ document, me, onChanged }) {
       onChanged();
     } catch (failure) {
       setError(failure);
+      onRefused?.(failure); // the form shows the problems it names at their fields
     } finally {
       setBusy(false);
       setConfirming(false);
@@ -191,8 +200,9 @@ function Actions({ document, me, onChanged }) {
       ${me.may.set_back_to_in_progress ? " If it is stuck, a System Administrator can set it back to In Progress once no worker items remain." : ""}</p>`}
     ${d.status === "Complete" && html`<p>${d.number} is posted${d.transaction_number ? ` (transaction ${d.transaction_number})` : ""}.</p>`}
     ${d.status === "Discarded" && html`<p>${d.number} is discarded.</p>`}
+    ${inProgress && unsaved && html`<p class="warning" id="unsaved-note">The form has unsaved changes: Post posts ${d.number} as last saved; Save & Post saves them and posts.</p>`}
     <div class="actions">
-      ${inProgress && html`<button type="button" disabled=${busy} onClick=${postIt}>Post</button>`}
+      ${inProgress && html`<button type="button" disabled=${busy} onClick=${postIt} aria-describedby=${unsaved ? "unsaved-note" : undefined}>Post</button>`}
       ${inProgress && creditNote && d.source_document && html`<button type="button" disabled=${busy} onClick=${postAndMatch}>Post & Match</button>`}
       ${(inProgress || d.status === "Complete") && html`<button type="button" class="secondary" disabled=${busy} onClick=${print}>Print</button>`}
       ${inProgress && !confirming && html`<button type="button" class="danger" disabled=${busy} onClick=${() => setConfirming(true)}>Discard</button>`}
@@ -215,6 +225,7 @@ function Actions({ document, me, onChanged }) {
 export function DocumentPage({ id, me }) {
   const doc = useLoad(() => get(`/documents/${id}${query({ lines_limit: LINES })}`), [id]);
   const [outcome, setOutcome] = useState(() => takeOutcome(id)); // kept across reloads
+  const [unsaved, setUnsaved] = useState(false); // the form holds changes not saved yet
   const arrived = useRef(Boolean(outcome) && !outcome.error); // saved on the new document's page
   useEffect(() => { // then the focus moves to this page's heading (a refusal focuses its field)
     if (!doc.data || !arrived.current) return;
@@ -243,14 +254,15 @@ export function DocumentPage({ id, me }) {
     </dl>
     <${Outcome} outcome=${outcome} />
     ${inProgress && html`<${DocumentForm} type=${d.type} document=${d} me=${me}
-      outcome=${outcome} setOutcome=${setOutcome} onSaved=${doc.reload} />`}
-    ${(inProgress || d.status === "Ready to Post") && html`<${Totals} id=${id} version=${d.version} />`}
-    <${Actions} document=${d} me=${me} onChanged=${doc.reload} />
+      outcome=${outcome} setOutcome=${setOutcome} onSaved=${doc.reload} onUnsaved=${setUnsaved} />`}
+    ${(inProgress || d.status === "Ready to Post") && d.type !== "journal" && html`<${Totals} id=${id} version=${d.version} />`}
+    <${Actions} document=${d} me=${me} onChanged=${doc.reload} unsaved=${inProgress && unsaved}
+      onRefused=${inProgress ? (failure) => setOutcome({ error: failure, shownElsewhere: true }) : undefined} />
     <${WayOut} document=${d} me=${me} onChanged=${doc.reload} />
     <${Reversal} document=${d} onChanged=${doc.reload} />
     ${(!inProgress || large) && html`<${Lines} id=${id} document=${d} />`}
     ${d.status === "Complete" && html`<${Transaction} id=${id} />`}
-    <${WorkerItems} key=${`${d.number}-${d.version}`} number=${d.number} />
+    <${WorkerItems} key=${`${d.number}-${d.version}`} document=${d} />
     <${LastBackgroundErrors} document=${d} />`;
 }
 

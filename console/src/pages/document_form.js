@@ -143,10 +143,13 @@ export function takeOutcome(id) {
   return outcome;
 }
 
-/** The outcome of the last Save, Save & Post or Post: a message, or the API's refusal. */
+/** The outcome of the last Save or Save & Post: a message, or the API's refusal (whose
+ * problems the form shows at their fields, as it does for a refused Post). */
 export function Outcome({ outcome }) {
   if (!outcome) return null;
-  return html`<div class="outcome"><${Notice} text=${outcome.message} /><${ErrorMessage} error=${outcome.error} /></div>`;
+  // A refusal of an action shown with that action (Post, Discard) is not repeated here.
+  const error = outcome.shownElsewhere ? null : outcome.error;
+  return html`<div class="outcome"><${Notice} text=${outcome.message} /><${ErrorMessage} error=${error} /></div>`;
 }
 
 function postedMessage(answer) {
@@ -350,7 +353,7 @@ function PreviewPanel({ id, preview, dirty, onClose }) {
  * The form of a document: `document` is null for a new one of `type`. `outcome` (the last
  * answer: a message or an error) is kept by the page, so it outlives the reload after a save.
  */
-export function DocumentForm({ type, document: saved, me, outcome, setOutcome, onSaved }) {
+export function DocumentForm({ type, document: saved, me, outcome, setOutcome, onSaved, onUnsaved }) {
   const journal = type === "journal";
   const isNew = !saved;
   const [loaded, setLoaded] = useState(() => (isNew || saved.line_count <= saved.lines.length ? saved : null));
@@ -382,6 +385,7 @@ export function DocumentForm({ type, document: saved, me, outcome, setOutcome, o
     if (outcome?.error && problemsOf(outcome.error).length) form.current?.querySelector('[aria-invalid="true"]')?.focus();
   }, [outcome]);
 
+  useEffect(() => onUnsaved?.(headerDirty || linesDirty), [headerDirty, linesDirty]);
   const setLines = (next) => { setLinesState(next); setLinesDirty(true); };
   const set = (field) => (e) => { setHeader({ ...header, [field]: e.target.value }); setHeaderDirty(true); };
   // Where a problem stands: a large document's grid holds only the lines to add, so a
