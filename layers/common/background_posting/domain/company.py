@@ -6,7 +6,14 @@ import itertools
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from background_posting.domain import qr_bill
@@ -21,6 +28,7 @@ from background_posting.domain.types import (
     Percent,
     RateValue,
     TimeZoneName,
+    is_entered,
 )
 
 
@@ -53,8 +61,12 @@ class ExchangeRate(Strict):
     rate: RateValue
 
 
-def _one_rate_per_pair_and_date(rates: list[ExchangeRate] | None) -> list[ExchangeRate] | None:
+def _one_rate_per_pair_and_date(
+    rates: list[ExchangeRate] | None, info: ValidationInfo
+) -> list[ExchangeRate] | None:
     """Two rates for one pair on one date would leave which one applies to chance."""
+    if not is_entered(info):
+        return rates
     seen: dict[tuple[str, str, date], int] = {}
     for index, r in enumerate(rates or []):
         key = (r.from_currency, r.to_currency, r.date)
@@ -78,12 +90,12 @@ class CreditTerms(Strict):
     discounts: list[DiscountTier] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
-    def _tiers_ordered(self) -> CreditTerms:
+    def _tiers_ordered(self, info: ValidationInfo) -> CreditTerms:
         days = [t.days for t in self.discounts]
         if days != sorted(set(days)):
             raise ValueError("discount tiers must have distinct days, in increasing order")
         late = [d for d in days if d > self.days_due]
-        if late:
+        if late and is_entered(info):
             raise ValueError(
                 f"a discount for paying within {late[0]} days ends after the due date "
                 f"({self.days_due} days): give each discount at most days_due days"

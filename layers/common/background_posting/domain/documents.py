@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     model_validator,
 )
 
@@ -21,6 +22,7 @@ from background_posting.domain.types import (
     EnteredAmount,
     GLAccountCode,
     Identifier,
+    is_entered,
 )
 
 DocumentType = Literal[
@@ -122,9 +124,11 @@ class DocumentLine(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _net_within_whole_digits(self) -> DocumentLine:
+    def _net_within_whole_digits(self, info: ValidationInfo) -> DocumentLine:
         # Both factors are below 10^15: their product cannot overflow, and rounded to 28
         # digits it still says whether the net reaches 10^15.
+        if not is_entered(info):  # stored by an earlier version: read as it is
+            return self
         net = self.quantity * self.unit_price
         if abs(net) >= _NET_LIMIT:
             raise ValueError(
@@ -366,12 +370,14 @@ class Document(LazyModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _lines_by_type(cls, data: Any) -> Any:
+    def _lines_by_type(cls, data: Any, info: ValidationInfo) -> Any:
         if isinstance(data, dict) and isinstance(data.get("lines"), list):
             line_model = JournalLine if data.get("type") == "journal" else DocumentLine
             data = dict(data)
             data["lines"] = [
-                line if isinstance(line, BaseModel) else line_model.model_validate(line)
+                line
+                if isinstance(line, BaseModel)
+                else line_model.model_validate(line, context=info.context)
                 for line in data["lines"]
             ]
         return data

@@ -6,10 +6,17 @@ import re
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 from background_posting.domain.money import is_currency
 
@@ -65,11 +72,23 @@ EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
 
 
-def _check_book_date(value: date) -> date:
+STORED: dict[str, Any] = {"stored": True}
+"""The validation context of what the store reads back (`Model.model_validate(data,
+context=STORED)`): the limits on what is entered (dates, digits, unique rates) are not
+checked again, so that data an earlier version stored within its wider limits stays
+readable (a list is never a 500 because one old item breaks a newer rule)."""
+
+
+def is_entered(info: ValidationInfo) -> bool:
+    """Whether the value is being entered (checked), not read back from the store."""
+    return not (info.context or {}).get("stored")
+
+
+def _check_book_date(value: date, info: ValidationInfo) -> date:
     """A date a person enters into the books (a document's, a rate's, a period's, a post's):
     1900-01-01 to 2999-12-31, so that a due date, a period or a schedule computed from it
     is a date too (9999-12-31 plus 30 days is none)."""
-    if not EARLIEST_DATE <= value <= LATEST_DATE:
+    if is_entered(info) and not EARLIEST_DATE <= value <= LATEST_DATE:
         raise ValueError(
             f"{value.isoformat()} is outside the dates the books take: enter a date from "
             f"{EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}"
@@ -103,8 +122,8 @@ Decimal's arithmetic and the 38 of a DynamoDB number."""
 _WHOLE_LIMIT = Decimal(10) ** MAX_WHOLE_DIGITS
 
 
-def within_whole_digits(value: Decimal) -> Decimal:
-    if value.is_finite() and abs(value) >= _WHOLE_LIMIT:
+def within_whole_digits(value: Decimal, info: ValidationInfo) -> Decimal:
+    if is_entered(info) and value.is_finite() and abs(value) >= _WHOLE_LIMIT:
         raise ValueError(
             f"has more than {MAX_WHOLE_DIGITS} digits before the decimal point: enter an "
             f"amount below 1,000,000,000,000,000 ({MAX_WHOLE_DIGITS} digits)"

@@ -16,6 +16,7 @@ from typing import Any
 
 from background_posting.domain.documents import COMPLETE, Document
 from background_posting.domain.errors import Conflict
+from background_posting.domain.types import STORED
 from background_posting.store import ledger_store
 from background_posting.store.document_store import HEADER, DocumentRecord, moved
 from background_posting.store.writes import transact
@@ -38,7 +39,9 @@ def step(cursor: dict[str, Any] | None, page_size: int = PAGE_SIZE) -> tuple[int
     changed = raced = 0
     for item in page.get("Items", []):
         record = DocumentRecord.from_raw_data(item)
-        document = Document.model_validate(json.loads(record.body or "{}") | {"lines": []})
+        document = Document.model_validate(
+            json.loads(record.body or "{}") | {"lines": []}, context=STORED
+        )
         if not _needs_outstanding(document):
             continue
         if _backfilled(document):

@@ -7,6 +7,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from background_posting.domain.company import Account
 from background_posting.domain.errors import Conflict, NotFound
+from background_posting.domain.types import STORED
 from background_posting.store import companies
 from background_posting.store.base import StoreModel, register, save_conditionally
 
@@ -43,7 +44,7 @@ def get_account(account_id: str) -> tuple[Account, int]:
             code="account_not_found",
             details={"id": account_id},
         ) from exc
-    return Account.model_validate_json(record.body), int(record.version or 0)
+    return Account.model_validate_json(record.body, context=STORED), int(record.version or 0)
 
 
 def replace_account(account: Account, version: int, guard: tuple[str, int] | None = None) -> None:

@@ -10,6 +10,7 @@ from background_posting.domain.company import Company
 from background_posting.domain.documents import TRANSACTION_PREFIX
 from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.domain.settings import CompanySettings
+from background_posting.domain.types import STORED
 from background_posting.store import counters
 from background_posting.store.base import (
     StoreModel,
@@ -80,7 +81,9 @@ def get_company(company_id: str) -> tuple[Company, int]:
             code="company_not_found",
             details={"id": company_id},
         ) from exc
-    return Company.model_validate_json(record.body or "{}"), int(record.version or 0)
+    return Company.model_validate_json(record.body or "{}", context=STORED), int(
+        record.version or 0
+    )
 
 
 def existing(company_ids: list[str]) -> set[str]:

@@ -26,6 +26,7 @@ from background_posting.domain.documents import (
     JournalLine,
 )
 from background_posting.domain.errors import Conflict, NotFound
+from background_posting.domain.types import STORED
 from background_posting.store import counters
 from background_posting.store.base import StoreModel, register, table_name
 from background_posting.store.chunks import append_point, chunk_key, chunked, joined, span
@@ -217,10 +218,15 @@ def _assembled(header: DocumentRecord, chunks: Iterable[DocumentRecord]) -> Stor
         if item.sk.startswith(prefix):
             # each chunk's lines become models at once: a large document's lines are never
             # held as JSON and as dictionaries and as models all at the same time
-            lines.extend(line_model.model_validate(line) for line in json.loads(item.lines or "[]"))
+            lines.extend(
+                line_model.model_validate(line, context=STORED)
+                for line in json.loads(item.lines or "[]")
+            )
     count = data.get("line_count")
     data["lines"] = lines[:count] if isinstance(count, int) and count < len(lines) else lines
-    return Stored(Document.model_validate(data), revision, int(header.chunk_count or 0))
+    return Stored(
+        Document.model_validate(data, context=STORED), revision, int(header.chunk_count or 0)
+    )
 
 
 def _read_whole(document_id: str) -> Stored:
@@ -312,7 +318,7 @@ def get_document(
         part = span(line_offset, line_limit, chunk_count, int(data.get("line_count") or 0) or None)
         lines = part.cut(_read_lines(document_id, revision, part.first, part.last))
     data["lines"] = lines
-    return Stored(Document.model_validate(data), revision, chunk_count)
+    return Stored(Document.model_validate(data, context=STORED), revision, chunk_count)
 
 
 def save_amendment(

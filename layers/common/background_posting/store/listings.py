@@ -21,6 +21,7 @@ from pynamodb.expressions.condition import Condition
 
 from background_posting.domain.documents import COMPLETE, DOCUMENT_TYPES, TRADING_TYPES, Document
 from background_posting.domain.errors import InvalidRequest
+from background_posting.domain.types import STORED
 from background_posting.store.document_store import (
     HEADER,
     WITH_BACKGROUND_ERRORS,
@@ -161,7 +162,7 @@ def list_documents(
             last_evaluated_key=last_key,
         )
         for record in result:
-            found.append(Document.model_validate_json(record.body or "{}"))
+            found.append(Document.model_validate_json(record.body or "{}", context=STORED))
         last_key = result.last_evaluated_key
         if last_key is None:
             index, last_key = index + 1, None
@@ -180,7 +181,7 @@ def iter_posted(company: str) -> Iterator[Document]:
         for record in DocumentRecord.by_company.query(
             company, DocumentRecord.list_sk.startswith(f"{doc_type}#{COMPLETE}#")
         ):
-            yield Document.model_validate_json(record.body or "{}")
+            yield Document.model_validate_json(record.body or "{}", context=STORED)
 
 
 # -- by account, and what is outstanding ----------------------------------------------------
@@ -242,7 +243,7 @@ def list_by_account(
     found: list[Document] = []
     while company_index < len(companies) and prefix_index < len(prefixes):
         for record in _headers(companies[company_index], prefixes[prefix_index], start):
-            document = Document.model_validate_json(record.body or "{}")
+            document = Document.model_validate_json(record.body or "{}", context=STORED)
             if _wanted(document, status, account, outstanding):
                 found.append(document)
                 if len(found) == limit:

@@ -27,6 +27,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.purchasing import GoodsReceipt, OrderLine, PurchaseOrder
+from background_posting.domain.types import STORED
 from background_posting.domain.verification import Allocation
 from background_posting.store.base import StoreModel, register
 from background_posting.store.worker_items import ItemGone, WorkerItem, WorkerItemRecord
@@ -144,7 +145,7 @@ def get_order(order_id: str) -> PurchaseOrder:
         )
     data = json.loads(header.body or "{}")
     data["lines"] = [_line_of(order_id, r) for r in records if r.sk.startswith("LINE#")]
-    return PurchaseOrder.model_validate(data)
+    return PurchaseOrder.model_validate(data, context=STORED)
 
 
 def add_receipt(receipt: GoodsReceipt, order: PurchaseOrder) -> None:

@@ -12,6 +12,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.recurring import RecurringInvoice
+from background_posting.domain.types import STORED
 from background_posting.store.base import is_condition_failure
 from background_posting.store.org import OrgRecord
 
@@ -47,13 +48,13 @@ def get(template_id: str) -> RecurringInvoice:
             code="recurring_invoice_not_found",
             details={"id": template_id},
         ) from exc
-    return RecurringInvoice.model_validate_json(record.body or "{}")
+    return RecurringInvoice.model_validate_json(record.body or "{}", context=STORED)
 
 
 def active() -> list[RecurringInvoice]:
     """Every template that may still create invoices."""
     found = [
-        RecurringInvoice.model_validate_json(record.body or "{}")
+        RecurringInvoice.model_validate_json(record.body or "{}", context=STORED)
         for record in OrgRecord.query(PARTITION, consistent_read=True)
     ]
     return [template for template in found if template.status == "active"]

@@ -21,6 +21,7 @@ from background_posting.domain.company import Account, Company
 from background_posting.domain.documents import TRANSACTION_PREFIX
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.settings import CompanySettings
+from background_posting.domain.types import STORED
 from background_posting.store import counters
 from background_posting.store.accounts import AccountRecord
 from background_posting.store.base import batch_get, table_name
@@ -107,14 +108,16 @@ def from_items(
         if account_ids is None or item["id"]["S"] in account_ids
     ]
     return Reference(
-        company=Company.model_validate_json(profile.body or "{}"),
+        company=Company.model_validate_json(profile.body or "{}", context=STORED),
         settings=(
             CompanySettings.model_validate_json(stored_settings.body or "{}")
             if stored_settings is not None
             else CompanySettings()
         ),
         transaction_counter=int(counter.value or 0) if counter is not None else 0,
-        accounts={r.id: Account.model_validate_json(r.body) for r in account_records},
+        accounts={
+            r.id: Account.model_validate_json(r.body, context=STORED) for r in account_records
+        },
         company_version=int(profile.version or 0),
         account_versions={r.id: int(r.version or 0) for r in account_records},
     )
@@ -172,4 +175,4 @@ def read_accounts(account_ids: Collection[str]) -> dict[str, Account]:
     100 keys each)."""
     found = batch_get(account_keys(account_ids)).get(table_name(AccountRecord), [])
     records = (AccountRecord.from_raw_data(item) for item in found)
-    return {r.id: Account.model_validate_json(r.body) for r in records}
+    return {r.id: Account.model_validate_json(r.body, context=STORED) for r in records}
