@@ -609,20 +609,27 @@ def postings(draw: st.DrawFn) -> tuple[Document, Company, dict[str, Account]]:
         company_body(
             home_currency=home,
             dual_currency=dual,
-            exchange_rates=[
-                {
-                    "from_currency": currency,
-                    "to_currency": home,
-                    "date": "2026-01-01",
-                    "rate": draw(rates()),
-                },
-                {
-                    "from_currency": home,
-                    "to_currency": dual,
-                    "date": "2026-01-01",
-                    "rate": draw(rates()),
-                },
-            ],
+            exchange_rates=list(
+                {  # one rate per pair and date (a company refuses two): the first of a pair
+                    (rate["from_currency"], rate["to_currency"]): rate
+                    for rate in reversed(
+                        [
+                            {
+                                "from_currency": currency,
+                                "to_currency": home,
+                                "date": "2026-01-01",
+                                "rate": draw(rates()),
+                            },
+                            {
+                                "from_currency": home,
+                                "to_currency": dual,
+                                "date": "2026-01-01",
+                                "rate": draw(rates()),
+                            },
+                        ]
+                    )
+                }.values()
+            ),
             tax_codes=tax_codes,
         )
     )
