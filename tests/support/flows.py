@@ -112,6 +112,7 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     withdrawn = create("sales_invoice")
     invoke_api(api, "POST", "/documents/post", "clerk", {"ids": [withdrawn["id"]]})
     invoke_api(api, "GET", f"/worker-items?reference={withdrawn['number']}", "clerk")
+    seen["job_queue"] = invoke_api(api, "GET", "/worker-items?submitted_by=me", "clerk")
     seen["withdraw_refused"] = invoke_api(
         api, "PUT", f"/documents/{withdrawn['id']}/status", "admin", {"status": "In Progress"}
     )

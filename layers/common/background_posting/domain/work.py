@@ -119,10 +119,23 @@ class WorkerItem:
     """The background posting setting its attempts count against (`max_attempts` or
     `max_attempts_avatax`), read at each attempt; None on items queued before items named it,
     which keep `max_attempts`, the maximum in force when they were queued."""
+    account: str | None = None
+    """The document's customer or vendor (None for a journal, or an item queued before items
+    named it)."""
 
     def held_at(self, now: float) -> bool:
         """A worker holds the item's lease at `now` (a POSIX time)."""
         return self.lease_until is not None and self.lease_until > now
+
+    def state_at(self, now: float) -> str:
+        """My Job Queue's state: `in_process` (a worker holds it), `failed` (attempted, will
+        retry) or `queued`."""
+        if self.held_at(now):
+            return "in_process"
+        return "failed" if self.attempts > 0 else "queued"
+
+
+QUEUE_STATES: tuple[str, ...] = ("queued", "in_process", "failed")
 
 
 @dataclass(frozen=True)

@@ -120,12 +120,36 @@ def remove_worker_items(document_id: DocumentId) -> dict[str, Any]:
     return background_service.remove_worker_items(caller_from(router.current_event), document_id)
 
 
-@router.get("/worker-items", tags=["Background posting"], summary="Worker items of a document")
+@router.get(
+    "/worker-items",
+    tags=["Background posting"],
+    summary="My Job Queue: worker items by submitter, newest first (or a document's, by reference)",
+    description="Without `reference`: a page of the worker items `submitted_by` submitted "
+    "(`me`, the default; another user only for a System Administrator), newest first, of the "
+    "companies the caller may use (or `company`), each with its `state`: `queued`, "
+    "`in_process` (a worker holds it) or `failed` (attempted, will retry), `attempts` of "
+    "`max_attempts`, `next_try` and `last_error`. `next` gives the following page of the same "
+    "query. With `reference`: that document's items, in the order they run.",
+)
 def worker_items(
-    reference: Annotated[str, Query(min_length=1, max_length=20, description="e.g. SIN000042")],
+    reference: Annotated[
+        str | None, Query(min_length=1, max_length=20, description="e.g. SIN000042")
+    ] = None,
+    submitted_by: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    company: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    state: Literal["queued", "in_process", "failed"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, Any]:
-    items = background_service.worker_items(caller_from(router.current_event), reference)
-    return {"worker_items": [worker_item_json(item) for item in items]}
+    caller = caller_from(router.current_event)
+    if reference is not None:
+        items = background_service.worker_items(caller, reference)
+        return {"worker_items": [worker_item_json(item) for item in items]}
+    page = background_service.job_queue(caller, submitted_by, company, state, limit, next)
+    return {
+        "worker_items": [worker_item_json(item) for item in page.items],
+        "next": page.next_token,
+    }
 
 
 @router.post("/scheduler/run", tags=["Scheduler"], summary="Run Now")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from background_posting.domain.work import LogEntry, LogGroup, Run, WorkerItem
@@ -29,9 +30,16 @@ RUN_COUNT_KEYS: tuple[tuple[str, str], ...] = (
 """(the API's key, the run's counter) for each count of a run's JSON."""
 
 
+def _at(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
 def worker_item_json(item: WorkerItem, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
     return {
         "reference": item.reference,
+        "number": item.reference,
+        "account": item.account,
         "document_id": item.document_id,
         "document_type": item.document_type,
         "company": item.company,
@@ -43,7 +51,14 @@ def worker_item_json(item: WorkerItem, now: float | None = None) -> dict[str, An
         "submitted_by": item.submitted_by,
         "log_group": item.log_group,
         "created_at": item.created_at,
-        "held_by_worker": item.held_at(time.time() if now is None else now),
+        "held_by_worker": item.held_at(now),
+        "state": item.state_at(now),
+        # a held item's next try is when its lease runs out; a waiting one's, its retry delay
+        "next_try": _at(
+            item.lease_until
+            if item.held_at(now) and item.lease_until is not None
+            else max(item.not_before, now)
+        ),
     }
 
 

@@ -25,7 +25,7 @@ from background_posting.domain.errors import (
     NotFound,
     ValidationFailed,
 )
-from background_posting.domain.identity import Caller
+from background_posting.domain.identity import ALL_COMPANIES, Caller
 from background_posting.domain.verification import needs_verification
 from background_posting.domain.work import LogGroup, Outcome, Run, WorkerItem
 from background_posting.services import (
@@ -223,6 +223,35 @@ def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Doc
 def worker_items(caller: Caller, reference: str) -> list[WorkerItem]:
     items = [i for i in item_store.by_reference(reference) if caller.may_use(i.company)]
     return _shown(items)
+
+
+def job_queue(
+    caller: Caller,
+    submitted_by: str | None,
+    company: str | None,
+    state: str | None,
+    limit: int,
+    token: str | None,
+) -> item_store.QueuePage:
+    """My Job Queue: a page of the worker items `submitted_by` submitted (the caller's own when
+    None or `me`; another's only for an administrator), newest first, of the companies the
+    caller may use (or the one named), in `state` (`queued`, `in_process`, `failed`)."""
+    submitter = caller.user_id if submitted_by in (None, "me") else str(submitted_by)
+    if submitter != caller.user_id:
+        caller.require_admin("read another user's job queue")
+    companies: list[str] | None
+    if company is not None:
+        caller.require_company(company)
+        companies = [company]
+    elif caller.may_use_every_company:
+        companies = None
+    else:
+        candidates = caller.allowed_companies - {ALL_COMPANIES}
+        if caller.logged_in is not None:
+            candidates = candidates | caller.logged_in
+        companies = sorted(caller.companies_in(candidates))
+    page = item_store.queue_of(submitter, companies, state, limit, token, time.time())
+    return item_store.QueuePage(_shown(page.items), page.next_token)
 
 
 def _shown(items: list[WorkerItem]) -> list[WorkerItem]:

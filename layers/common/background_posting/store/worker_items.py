@@ -4,7 +4,9 @@ Keys: `pk = DOC#<document id>`, `sk = <sequence>#<action>`, so one Query returns
 document's items in the order they must run. While an item waits it carries the sparse
 `due` index keys (`due_pk = DUE#<shard>`, `due_sk = <company>#<type>#<created>#<document>`):
 a run finds due work by querying that index, never by scanning. `reference` (the document
-number) feeds the `by-reference` index behind `GET /worker-items?reference=`.
+number) feeds the `by-reference` index behind `GET /worker-items?reference=`; `submitted_by`
+and `created_at` key the `by-submitter` index behind My Job Queue (`GET /worker-items`), newest
+first, a page at a time.
 
 A worker holds a document's work by leasing its first item (`lease_owner`, `lease_until`,
 set on the condition that no unexpired lease exists); a worker that dies simply lets its
@@ -13,6 +15,9 @@ lease expire and the next run's worker takes over.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import time
 import zlib
 from collections.abc import Sequence
@@ -27,7 +32,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from background_posting.domain.background import PlannedItem
 from background_posting.domain.documents import Document
-from background_posting.domain.errors import Conflict
+from background_posting.domain.errors import Conflict, InvalidRequest
 from background_posting.domain.work import WorkerItem
 from background_posting.store.base import StoreModel, is_condition_failure, register
 from background_posting.store.writes import Write
@@ -51,6 +56,15 @@ class ReferenceIndex(GlobalSecondaryIndex["WorkerItemRecord"]):
 
     reference = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+
+
+class SubmitterIndex(GlobalSecondaryIndex["WorkerItemRecord"]):
+    class Meta:
+        index_name = "by-submitter"
+        projection = AllProjection()
+
+    submitted_by = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
 
 
 @register(lambda s: s.worker_items_table)
@@ -77,9 +91,11 @@ class WorkerItemRecord(StoreModel):
     lease_until = NumberAttribute(null=True)
     due_pk = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
+    account = UnicodeAttribute(null=True)
 
     due = DueIndex()
     by_reference = ReferenceIndex()
+    by_submitter = SubmitterIndex()
 
 
 def _pk(document_id: str) -> str:
@@ -113,6 +129,7 @@ def _item(record: WorkerItemRecord) -> WorkerItem:
         lease_owner=record.lease_owner,
         lease_until=None if record.lease_until is None else float(record.lease_until),
         attempts_setting=record.attempts_setting,
+        account=record.account,
     )
 
 
@@ -133,6 +150,7 @@ def item_records(
             document_id=document.id,
             document_type=document.type,
             company=document.company,
+            account=document.account,
             reference=document.number,
             submitted_by=submitted_by,
             log_group=log_group,
@@ -176,6 +194,95 @@ def items_of(document_id: str) -> list[WorkerItem]:
 
 def by_reference(reference: str) -> list[WorkerItem]:
     return [_item(record) for record in WorkerItemRecord.by_reference.query(reference)]
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[WorkerItem]
+    next_token: str | None
+
+
+_QUEUE_KEY = frozenset({"pk", "sk", "submitted_by", "created_at"})
+
+
+def _bad_token(reason: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"next: the page token {reason}; start again from the first page.",
+        code="invalid_page_token",
+        details={"errors": [{"field": "next", "message": reason, "code": "invalid_page_token"}]},
+    )
+
+
+def _queue_start(token: str, query: str, submitter: str) -> dict[str, Any]:
+    """The start key a My Job Queue token of this query stands for, or a 400."""
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _bad_token("is not one this API gave out") from exc
+    if not isinstance(value, dict) or set(value) != {"query", "key"}:
+        raise _bad_token("is not one this API gave out")
+    if value["query"] != query:
+        raise _bad_token("belongs to another query (another submitter, company or state)")
+    key = value["key"]
+    if not (
+        isinstance(key, dict)
+        and set(key) == _QUEUE_KEY
+        and all(
+            isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"]
+            for v in key.values()
+        )
+        and key["submitted_by"]["S"] == submitter
+        and key["pk"]["S"].startswith("DOC#")
+    ):
+        raise _bad_token("is not one this API gave out")
+    return key
+
+
+def queue_of(
+    submitter: str,
+    companies: Sequence[str] | None,
+    state: str | None,
+    limit: int,
+    token: str | None,
+    now: float,
+) -> QueuePage:
+    """A page of `submitter`'s worker items, newest first (the `by-submitter` index), of the
+    given companies (None: every company) and in `state` at `now` (None: any); `next` resumes
+    after the last item returned, bound to this query."""
+    text = json.dumps(["queue", submitter, companies, state])
+    query = hashlib.sha256(text.encode()).hexdigest()[:24]
+    start = _queue_start(token, query, submitter) if token else None
+    if companies is not None and not companies:
+        return QueuePage([], None)
+    wanted: Condition | None = (
+        WorkerItemRecord.company.is_in(*companies) if companies is not None else None
+    )
+    held = WorkerItemRecord.lease_until > now
+    free = WorkerItemRecord.lease_until.does_not_exist() | (WorkerItemRecord.lease_until <= now)
+    in_state: Condition | None = {
+        "in_process": held,
+        "failed": free & (WorkerItemRecord.attempts > 0),
+        "queued": free & (WorkerItemRecord.attempts == 0),
+        None: None,
+    }[state]
+    if in_state is not None:
+        wanted = in_state if wanted is None else wanted & in_state
+    result = WorkerItemRecord.by_submitter.query(
+        submitter,
+        filter_condition=wanted,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=start,
+        page_size=max(limit, 100),
+    )
+    found = [_item(record) for record in result]
+    last = result.last_evaluated_key
+    next_token = (
+        base64.urlsafe_b64encode(json.dumps({"query": query, "key": last}).encode()).decode()
+        if last is not None
+        else None
+    )
+    return QueuePage(found, next_token)
 
 
 @dataclass(frozen=True)
