@@ -57,6 +57,29 @@ export async function call(method, path, body) {
   return data;
 }
 
+/** A file the API answers (e.g. a PDF with `accept` "application/pdf"), as a Blob. */
+export async function download(path, accept) {
+  const headers = { Accept: accept };
+  const auth = await authorization();
+  if (auth) headers.Authorization = auth;
+  let response;
+  try {
+    response = await fetch(base + path, { headers });
+  } catch (failure) {
+    throw new ApiError(0, {
+      code: "unreachable",
+      message: `The API could not be reached (${failure.message}). Check your connection and try again.`,
+    });
+  }
+  if (!response.ok) {
+    const data = await response.json().catch(() => null);
+    const error = data && data.error ? data.error : { message: `The API answered ${response.status}.` };
+    if (response.status === 401) signedOut(error.message);
+    throw new ApiError(response.status, error);
+  }
+  return response.blob();
+}
+
 export const get = (path) => call("GET", path);
 export const post = (path, body) => call("POST", path, body ?? {});
 export const put = (path, body) => call("PUT", path, body);

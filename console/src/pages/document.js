@@ -8,6 +8,7 @@ import { ErrorMessage, Loading, Money, Notice, Status, typeName, useLoad, when }
 import { WayOut } from "./way_out.js";
 import { Reversal } from "./reverse.js";
 import { DocumentForm, Outcome, Totals, takeOutcome } from "./document_form.js";
+import { CompleteDocument } from "./document_complete.js";
 
 const LINES = 50;
 const LOG_GROUPS_SEARCHED = 10;
@@ -258,6 +259,7 @@ export function DocumentPage({ id, me }) {
     ${(inProgress || d.status === "Ready to Post") && d.type !== "journal" && html`<${Totals} id=${id} version=${d.version} />`}
     <${Actions} document=${d} me=${me} onChanged=${doc.reload} unsaved=${inProgress && unsaved}
       onRefused=${inProgress ? (failure) => setOutcome({ error: failure, shownElsewhere: true }) : undefined} />
+    <${CompleteDocument} document=${d} onChanged=${doc.reload} />
     <${WayOut} document=${d} me=${me} onChanged=${doc.reload} />
     <${Reversal} document=${d} onChanged=${doc.reload} />
     ${(!inProgress || large) && html`<${Lines} id=${id} document=${d} />`}

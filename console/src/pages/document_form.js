@@ -136,6 +136,11 @@ function problemsOf(error) {
 // --- handing an outcome to the document page after Save of a new document ---------------------
 
 const handedOver = new Map();
+/** Hand `outcome` ({message}) to the page of document `id`, opened next. */
+export function handOver(id, outcome) {
+  handedOver.set(id, outcome);
+}
+
 /** The message or error a new document's page opens with (taken once). */
 export function takeOutcome(id) {
   const outcome = handedOver.get(id) || null;
