@@ -148,6 +148,10 @@ def run_path(world: World, company: str) -> tuple[str, Any]:
     return f"/runs/{world.run()}", None
 
 
+def run_results_path(world: World, company: str) -> tuple[str, Any]:
+    return f"/runs/{world.run()}/results", None
+
+
 def vendor(company: str) -> str:
     return "VEND01" if company == "ACME" else f"VEND01-{company}"
 
@@ -273,6 +277,8 @@ MATRIX: dict[str, tuple[str, Request]] = {
         ("200/200 403/403 403/403 403/403 403/403", with_document("queued", "/worker-items")),
     "GET /runs/{run_id}":
         ("200/200 200/200 404/404 404/404 404/404", run_path),
+    "GET /runs/{run_id}/results":
+        ("200/200 200/200 404/404 404/404 404/404", run_results_path),
     "GET /worker-log-groups/{group_id}":
         ("200/200 404/404 404/404 404/404 404/404", group_path),
     "DELETE /worker-log-groups/{group_id}":

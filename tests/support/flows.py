@@ -165,6 +165,9 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     with acting_as("NotificationFunction"):
         drain.once("NotificationQueue")  # ...asks for the digests again: none is sent twice
     seen["run"] = invoke_api(api, "GET", f"/runs/{run.body['run_id']}", "runner")
+    # a submitter who did not start it reads it, and what it did with their work
+    seen["run_by_submitter"] = invoke_api(api, "GET", f"/runs/{run.body['run_id']}", "clerk")
+    seen["run_results"] = invoke_api(api, "GET", f"/runs/{run.body['run_id']}/results", "clerk")
     seen["backlog"] = [
         invoke_api(api, "GET", f"/documents/{d['id']}", "clerk").body for d in [*backlog, journal]
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -168,6 +170,57 @@ def run_now() -> Response[Any]:
 )
 def get_run(run_id: RunId) -> RunView:
     return run_view(run_json(runs.view_run(caller_from(router.current_event), run_id)))
+
+
+RESULT_COLUMNS = ("at", "document_id", "number", "action", "outcome", "attempt", "errors")
+
+
+def _result_row(result: Any) -> dict[str, Any]:
+    entry = result.entry
+    return {
+        "at": entry.at,
+        "document_id": entry.document_id,
+        "number": entry.reference,
+        "document_type": entry.document_type,
+        "action": entry.action,
+        "outcome": entry.outcome,
+        "attempt": entry.attempt,
+        "errors": entry.errors,
+        "worker_log_group": result.group_id,
+    }
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    """The rows as CSV for a spreadsheet: one line each, the errors' messages joined."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(RESULT_COLUMNS)
+    for row in rows:
+        errors = "; ".join(str(e.get("message", "")) for e in row["errors"])
+        writer.writerow([*(row[c] for c in RESULT_COLUMNS[:-1]), errors])
+    return out.getvalue()
+
+
+@router.get(
+    "/runs/<run_id>/results",
+    tags=["Background posting"],
+    summary="What a run did: a row per document and action",
+    description="Readable by whoever may read the run; an administrator sees every row, "
+    "anyone else the rows of the work they submitted; a page at a time (`next`, bound to the "
+    "run and outcome). `format=csv` answers the page's rows as text/csv.",
+)
+def get_run_results(
+    run_id: RunId,
+    outcome: Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+    format: Literal["json", "csv"] = "json",
+) -> Response[Any]:
+    page = runs.run_results(caller_from(router.current_event), run_id, outcome, limit, next)
+    rows = [_result_row(r) for r in page.results]
+    if format == "csv":
+        return Response(status_code=200, content_type="text/csv; charset=utf-8", body=_csv(rows))
+    return _json(200, {"run_id": run_id, "results": rows, "next": page.next_token})
 
 
 @router.get("/worker-log-groups", tags=["Worker log"], summary="Your worker log groups")

@@ -29,7 +29,7 @@ from background_posting.services.queues import (
     run_queue,
     tax_commit_queue,
 )
-from background_posting.store import work_log
+from background_posting.store import log_groups, work_log
 from background_posting.store import worker_items as item_store
 
 SAFETY_MARGIN_SECONDS = 15.0
@@ -107,10 +107,28 @@ def start_scheduled_run(scheduled_for: str) -> Run | None:
 
 
 def view_run(caller: Caller, run_id: str) -> Run:
+    """The run, for a Run Now user or administrator, whoever started it, and everyone whose
+    submitted work it processed (the owners of the worker log groups it wrote to)."""
     run = work_log.get_run(run_id)
-    if not (caller.may_run_now or run.requested_by == caller.user_id):
-        raise NotFound(f"Run {run_id!r} does not exist.", code="run_not_found")
-    return run
+    if caller.may_run_now or run.requested_by == caller.user_id:
+        return run
+    if caller.user_id in log_groups.group_owners(log_groups.groups_in_run(run_id)).values():
+        return run
+    raise NotFound(f"Run {run_id!r} does not exist.", code="run_not_found")
+
+
+def run_results(
+    caller: Caller, run_id: str, outcome: str | None, limit: int, token: str | None
+) -> log_groups.RunResultsPage:
+    """What the run did, a row per document and action, for whoever may read the run: an
+    administrator every row; anyone else the rows of the work they submitted."""
+    view_run(caller, run_id)
+    page = log_groups.results_of_run(run_id, outcome, limit, token)
+    if caller.is_admin:
+        return page
+    owners = log_groups.group_owners({r.group_id for r in page.results})
+    mine = [r for r in page.results if owners.get(r.group_id) == caller.user_id]
+    return log_groups.RunResultsPage(mine, page.next_token)
 
 
 def _matches(run: Run, due: item_store.DueDocument) -> bool:
