@@ -7,19 +7,17 @@ expire by TTL after `work_log.RETENTION`.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
+from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.work import LogEntry, LogGroup
+from background_posting.store import page_tokens
 from background_posting.store.work_log import RUN_OWNER, WorkLogRecord, expiry, now
 from background_posting.store.writes import Write
 
@@ -184,47 +182,28 @@ class RunResultsPage:
 _RESULT_KEY = frozenset({"pk", "sk", "owner", "created_at"})
 
 
-def _bad_token(reason: str) -> InvalidRequest:
-    return InvalidRequest(
-        f"next: the page token {reason}; start again from the first page.",
-        code="invalid_page_token",
-        details={"errors": [{"field": "next", "message": reason, "code": "invalid_page_token"}]},
-    )
-
-
-def _results_start(token: str, query: str, run_id: str) -> dict[str, Any]:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _bad_token("is not one this API gave out") from exc
-    if not isinstance(value, dict) or set(value) != {"query", "key"}:
-        raise _bad_token("is not one this API gave out")
-    if value["query"] != query:
-        raise _bad_token("belongs to another query (another run or outcome)")
-    key = value["key"]
-    if not (
-        isinstance(key, dict)
-        and set(key) == _RESULT_KEY
-        and all(
-            isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"]
-            for v in key.values()
-        )
-        and key["owner"]["S"] == f"{RUN_OWNER}{run_id}"
-        and key["pk"]["S"].startswith("LOG#")
-        and key["sk"]["S"].startswith("ENTRY#")
-    ):
-        raise _bad_token("is not one this API gave out")
-    return key
-
-
 def results_of_run(
     run_id: str, outcome: str | None, limit: int, token: str | None
 ) -> RunResultsPage:
     """A page of the run's log entries in the order they were written (the by-owner index,
     `RUN#<run id>`: a Query, no scan), with the group each is in; `next` resumes after the
     last entry read, bound to this run and outcome."""
-    query = hashlib.sha256(json.dumps(["results", run_id, outcome]).encode()).hexdigest()[:24]
-    start = _results_start(token, query, run_id) if token else None
+    query = page_tokens.query_hash("results", run_id, outcome)
+    start = (
+        page_tokens.start_key(
+            token,
+            query,
+            _RESULT_KEY,
+            lambda key: (
+                key["owner"] == f"{RUN_OWNER}{run_id}"
+                and key["pk"].startswith("LOG#")
+                and key["sk"].startswith("ENTRY#")
+            ),
+            another="another run or outcome",
+        )
+        if token
+        else None
+    )
     result = WorkLogRecord.by_owner.query(
         f"{RUN_OWNER}{run_id}", limit=limit, last_evaluated_key=start, page_size=limit
     )
@@ -233,13 +212,7 @@ def results_of_run(
         entry = _entry(record)
         if outcome is None or entry.outcome == outcome:
             found.append(RunResult(record.pk.removeprefix("LOG#"), entry))
-    last = result.last_evaluated_key
-    next_token = (
-        base64.urlsafe_b64encode(json.dumps({"query": query, "key": last}).encode()).decode()
-        if last is not None
-        else None
-    )
-    return RunResultsPage(found, next_token)
+    return RunResultsPage(found, page_tokens.token_for(query, result.last_evaluated_key))
 
 
 def group_owners(group_ids: Iterable[str]) -> dict[str, str]:

@@ -15,9 +15,6 @@ lease expire and the next run's worker takes over.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import time
 import zlib
 from collections.abc import Sequence
@@ -32,8 +29,9 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from background_posting.domain.background import PlannedItem
 from background_posting.domain.documents import Document
-from background_posting.domain.errors import Conflict, InvalidRequest
+from background_posting.domain.errors import Conflict
 from background_posting.domain.work import WorkerItem
+from background_posting.store import page_tokens
 from background_posting.store.base import StoreModel, is_condition_failure, register
 from background_posting.store.writes import Write
 
@@ -205,39 +203,6 @@ class QueuePage:
 _QUEUE_KEY = frozenset({"pk", "sk", "submitted_by", "created_at"})
 
 
-def _bad_token(reason: str) -> InvalidRequest:
-    return InvalidRequest(
-        f"next: the page token {reason}; start again from the first page.",
-        code="invalid_page_token",
-        details={"errors": [{"field": "next", "message": reason, "code": "invalid_page_token"}]},
-    )
-
-
-def _queue_start(token: str, query: str, submitter: str) -> dict[str, Any]:
-    """The start key a My Job Queue token of this query stands for, or a 400."""
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _bad_token("is not one this API gave out") from exc
-    if not isinstance(value, dict) or set(value) != {"query", "key"}:
-        raise _bad_token("is not one this API gave out")
-    if value["query"] != query:
-        raise _bad_token("belongs to another query (another submitter, company or state)")
-    key = value["key"]
-    if not (
-        isinstance(key, dict)
-        and set(key) == _QUEUE_KEY
-        and all(
-            isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"]
-            for v in key.values()
-        )
-        and key["submitted_by"]["S"] == submitter
-        and key["pk"]["S"].startswith("DOC#")
-    ):
-        raise _bad_token("is not one this API gave out")
-    return key
-
-
 def queue_of(
     submitter: str,
     companies: Sequence[str] | None,
@@ -249,9 +214,18 @@ def queue_of(
     """A page of `submitter`'s worker items, newest first (the `by-submitter` index), of the
     given companies (None: every company) and in `state` at `now` (None: any); `next` resumes
     after the last item returned, bound to this query."""
-    text = json.dumps(["queue", submitter, companies, state])
-    query = hashlib.sha256(text.encode()).hexdigest()[:24]
-    start = _queue_start(token, query, submitter) if token else None
+    query = page_tokens.query_hash("queue", submitter, companies, state)
+    start = (
+        page_tokens.start_key(
+            token,
+            query,
+            _QUEUE_KEY,
+            lambda key: key["submitted_by"] == submitter and key["pk"].startswith("DOC#"),
+            another="another query (another submitter, company or state)",
+        )
+        if token
+        else None
+    )
     if companies is not None and not companies:
         return QueuePage([], None)
     wanted: Condition | None = (
@@ -276,13 +250,7 @@ def queue_of(
         page_size=max(limit, 100),
     )
     found = [_item(record) for record in result]
-    last = result.last_evaluated_key
-    next_token = (
-        base64.urlsafe_b64encode(json.dumps({"query": query, "key": last}).encode()).decode()
-        if last is not None
-        else None
-    )
-    return QueuePage(found, next_token)
+    return QueuePage(found, page_tokens.token_for(query, result.last_evaluated_key))
 
 
 @dataclass(frozen=True)
