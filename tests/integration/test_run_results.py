@@ -86,3 +86,19 @@ def test_run_results_page_and_export_as_csv_with_queries_only(
     table = list(csv.reader(io.StringIO(exported.body)))
     assert table[0] == ["at", "document_id", "number", "action", "outcome", "attempt", "errors"]
     assert sorted(line[2] for line in table[1:]) == sorted(d["number"] for d in documents)
+
+
+def test_a_worker_log_group_exports_its_results_as_csv(office: Office) -> None:
+    documents = office.queue("clerk", count=2)
+    office.run_now()
+    office.process()
+    (group,) = office.call("GET", "/worker-log-groups", "clerk").body["worker_log_groups"]
+    exported = office.call("GET", f"/worker-log-groups/{group['id']}?format=csv", "clerk")
+    assert exported.status == 200, exported.body
+    table = list(csv.reader(io.StringIO(exported.body)))
+    assert table[0] == ["at", "document_id", "number", "action", "outcome", "attempt", "errors"]
+    assert sorted(line[2] for line in table[1:]) == sorted(d["number"] for d in documents)
+    assert {line[4] for line in table[1:]} == {"posted"}
+    # And nobody else gets it, in any format
+    refused = office.call("GET", f"/worker-log-groups/{group['id']}?format=csv", "lister")
+    assert refused.status == 404

@@ -175,8 +175,7 @@ def get_run(run_id: RunId) -> RunView:
 RESULT_COLUMNS = ("at", "document_id", "number", "action", "outcome", "attempt", "errors")
 
 
-def _result_row(result: Any) -> dict[str, Any]:
-    entry = result.entry
+def _entry_row(entry: Any, group_id: str) -> dict[str, Any]:
     return {
         "at": entry.at,
         "document_id": entry.document_id,
@@ -186,7 +185,7 @@ def _result_row(result: Any) -> dict[str, Any]:
         "outcome": entry.outcome,
         "attempt": entry.attempt,
         "errors": entry.errors,
-        "worker_log_group": result.group_id,
+        "worker_log_group": group_id,
     }
 
 
@@ -217,7 +216,7 @@ def get_run_results(
     format: Literal["json", "csv"] = "json",
 ) -> Response[Any]:
     page = runs.run_results(caller_from(router.current_event), run_id, outcome, limit, next)
-    rows = [_result_row(r) for r in page.results]
+    rows = [_entry_row(r.entry, r.group_id) for r in page.results]
     if format == "csv":
         return Response(status_code=200, content_type="text/csv; charset=utf-8", body=_csv(rows))
     return _json(200, {"run_id": run_id, "results": rows, "next": page.next_token})
@@ -231,9 +230,19 @@ def list_log_groups(
     return {"worker_log_groups": [group_json(group, with_entries=False) for group in groups]}
 
 
-@router.get("/worker-log-groups/<group_id>", tags=["Worker log"], summary="Every result")
-def get_log_group(group_id: GroupId) -> dict[str, Any]:
-    return group_json(background_service.log_group(caller_from(router.current_event), group_id))
+@router.get(
+    "/worker-log-groups/<group_id>",
+    tags=["Worker log"],
+    summary="Every result",
+    description="`format=csv` answers the group's results as text/csv, a line each, for a "
+    "spreadsheet.",
+)
+def get_log_group(group_id: GroupId, format: Literal["json", "csv"] = "json") -> Response[Any]:
+    group = background_service.log_group(caller_from(router.current_event), group_id)
+    if format == "csv":
+        rows = [_entry_row(entry, group.id) for entry in group.entries]
+        return Response(status_code=200, content_type="text/csv; charset=utf-8", body=_csv(rows))
+    return _json(200, group_json(group))
 
 
 @router.delete(
