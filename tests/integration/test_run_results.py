@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from background_posting.config import Settings
-from tests.integration.test_notifications import CLOSED_PERIOD, Office
 from tests.support.iam import recorded_actions
+from tests.support.office import CLOSED_PERIOD, Office
 
 
 @pytest.fixture
