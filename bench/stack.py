@@ -15,7 +15,7 @@ import boto3
 from botocore.config import Config
 from moto import mock_aws
 
-from background_posting.config import EveryFunctionSettings
+from background_posting.function_settings import EveryFunctionSettings
 from background_posting.store import base as store_base
 from infra.dynamodb_local import DynamoDBLocal, local_client
 from infra.event_sources import failed_message_ids, sqs_event, sqs_mappings

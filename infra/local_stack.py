@@ -212,7 +212,8 @@ class LocalStack:
                 env.setdefault(key, resolve(value, attributes, parameters))
         os.environ.update(env)
         put_layers_on_path()  # one process runs every function: one configuration holds them all
-        from background_posting.config import EveryFunctionSettings, use
+        from background_posting.config import use
+        from background_posting.function_settings import EveryFunctionSettings
 
         use(EveryFunctionSettings())
 

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
-from background_posting.config import EveryFunctionSettings, Settings
+from background_posting.config import Settings
+from background_posting.function_settings import EveryFunctionSettings
 from background_posting.store import base as store_base
 from infra.avatax_local import put_avatax_secret
 from infra.avatax_standin import AvaTaxStandIn

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from background_posting.config import ApiFunctionSettings, get_settings
+from background_posting.config import get_settings
+from background_posting.function_settings import ApiFunctionSettings
+from background_posting.handlers import function_tracer
 from background_posting.http.app import build, handle
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 # At cold start: a missing or invalid setting fails the import, naming its variable.
 settings = get_settings(ApiFunctionSettings)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from background_posting.config import NotificationFunctionSettings, get_settings
+from background_posting.config import get_settings
+from background_posting.function_settings import NotificationFunctionSettings
 from background_posting.handlers.notification_queue import notification_function
 
 # At cold start: a missing or invalid setting fails the import, naming its variable.

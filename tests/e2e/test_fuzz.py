@@ -111,7 +111,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
 def _schema() -> Any:
     """The API's own OpenAPI document (the one the stack serves at /openapi.json, see
     test_the_stack_serves_the_document_fuzzed), loaded when the module is collected."""
-    from background_posting.config import ApiFunctionSettings, use
+    from background_posting.config import use
+    from background_posting.function_settings import ApiFunctionSettings
     from background_posting.http.app import build, openapi_document
 
     # The app reads the API function's settings when built (its CORS origin); the document

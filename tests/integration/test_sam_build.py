@@ -24,6 +24,16 @@ from tests.support.sam_build import (
 )
 
 
+API_ONLY = {
+    "background_posting.services.document_service",
+    "background_posting.domain.document_input",
+    "background_posting.domain.printout",
+    "background_posting.function_settings",
+    "background_posting.http.app",
+}
+"""What the API alone uses (entry, printing, its settings); docs/performance.md, cold start."""
+
+
 def test_the_template_builds_and_every_built_handler_imports_from_the_built_layer() -> None:
     assert SAM.exists(), f"no SAM CLI at {SAM}: `make install` installs it"
     committed = sam_build("arm64")
@@ -55,3 +65,6 @@ def test_the_template_builds_and_every_built_handler_imports_from_the_built_laye
     for logical_id in handlers:
         loaded = import_built_handler(built, template, logical_id)
         assert "handler" in loaded and "background_posting" in loaded, (logical_id, loaded)
+        if logical_id in ("PostingWorkerFunction", "TaxCommitFunction"):
+            # every module costs a worker's cold start: none of what only the API uses
+            assert not API_ONLY & set(loaded), (logical_id, sorted(API_ONLY & set(loaded)))

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from background_posting.config import EveryFunctionSettings
 from background_posting.domain.company import Account
 from background_posting.domain.errors import NotFound
+from background_posting.function_settings import EveryFunctionSettings
 from background_posting.store import accounts
 from background_posting.store import base as store_base
 from background_posting.store.accounts import AccountRecord

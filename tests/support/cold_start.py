@@ -7,7 +7,7 @@ from types import ModuleType
 import pytest
 
 from background_posting import config
-from background_posting.config import EveryFunctionSettings
+from background_posting.function_settings import EveryFunctionSettings
 from infra.lambda_runtime import LocalFunction
 from infra.resources import function_environment, placeholder_attributes
 from infra.template import functions, parameter_defaults, pseudo_parameters

@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from background_posting.config import (
+from background_posting.config import Settings, get_settings, use
+from background_posting.function_settings import (
     ApiFunctionSettings,
     EveryFunctionSettings,
     NotificationFunctionSettings,
     ScheduledPostingFunctionSettings,
-    Settings,
-    get_settings,
-    use,
 )
 from infra.template import functions
 from tests.support.cold_start import cold_start, deployed_environment, import_handler

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from background_posting import clock
 from background_posting.domain.errors import Conflict
 from background_posting.domain.model import LazyModel
 from background_posting.domain.types import (
@@ -209,7 +210,7 @@ def background_errors(
         log_group_title=log_group_title,
         step=step,
         attempts=attempts,
-        at=at or datetime.now(UTC),
+        at=at or clock.now(),
         errors=[BackgroundError.model_validate(error) for error in errors],
     )
 

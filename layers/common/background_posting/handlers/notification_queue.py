@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from background_posting.handlers import function_tracer
 from background_posting.services import notification_service
 
 
@@ -28,7 +29,7 @@ def notification_function(
     """The notification function's Lambda entry point, under the Powertools decorators (Logger
     with the Lambda context, Tracer, Metrics flushed per invocation), on `clock`."""
     logger = Logger()
-    tracer = Tracer()
+    tracer = function_tracer()
     metrics = Metrics()
     # A batch whose every request failed answers with each one failed, as a partial failure does.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

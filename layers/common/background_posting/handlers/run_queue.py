@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ConfigDict, Field, Json
 
 from background_posting.domain.model import LazyModel
+from background_posting.handlers import function_tracer
 from background_posting.http.work_json import run_json
 from background_posting.services import runs
 
@@ -48,7 +49,7 @@ def run_function() -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The scheduled posting function's Lambda entry point, under the Powertools decorators
     (Logger with the Lambda context and the event, Tracer, Metrics flushed per invocation)."""
     logger = Logger()
-    tracer = Tracer()
+    tracer = function_tracer()
     metrics = Metrics()
     processor = BatchProcessor(
         event_type=EventType.SQS, model=RunRecord, raise_on_entire_batch_failure=False

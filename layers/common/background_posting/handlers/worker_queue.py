@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -26,6 +26,7 @@ from pydantic import ConfigDict, Field, Json
 
 from background_posting.adapters.sqs import Queue
 from background_posting.domain.model import LazyModel
+from background_posting.handlers import function_tracer
 from background_posting.services import runs, worker
 
 logger = Logger(child=True)
@@ -147,7 +148,7 @@ def worker_function(
     decorators (Logger with the Lambda context, Tracer, Metrics flushed per invocation), its
     workers on `clock`."""
     root = Logger()
-    tracer = Tracer()
+    tracer = function_tracer()
     metrics = Metrics()
     handle = WorkerQueueHandler(
         tax_commit=tax_commit, queue=queue, metrics=metrics, metric=metric, clock=clock

@@ -13,7 +13,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.openapi.models import Server
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from background_posting.config import ApiFunctionSettings, get_settings
+from background_posting.config import get_settings
+from background_posting.function_settings import ApiFunctionSettings
 from background_posting.http import (
     background_routes,
     document_routes,

@@ -25,6 +25,7 @@ from background_posting.services import (
     document_service,
     matching_service,
     preview,
+    visible,
 )
 from background_posting.services import reversal as reversal_service
 
@@ -67,7 +68,7 @@ def get_document(
     lines_limit: Annotated[int, Query(ge=0, le=LINES_PAGE)] = LINES_PAGE,
 ) -> Response[Any]:
     caller = caller_from(router.current_event)
-    document = document_service.read_document_page(caller, document_id, lines_offset, lines_limit)
+    document = visible.read_document_page(caller, document_id, lines_offset, lines_limit)
     return _json(200, _document_json(document, lines_offset))
 
 

@@ -25,7 +25,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from background_posting.config import ApiFunctionSettings, get_settings
+from background_posting.config import get_settings
+from background_posting.function_settings import ApiFunctionSettings
 from background_posting.http.error_answers import idempotency_answer, proxy_answer
 
 HEADER = "Idempotency-Key"

@@ -9,11 +9,11 @@ does.
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from background_posting import clock
 from background_posting.domain.work import LogEntry, LogGroup, Run, WorkerItem
 
 RUN_COUNT_KEYS: tuple[tuple[str, str], ...] = (
@@ -35,7 +35,7 @@ def _at(seconds: float) -> str:
 
 
 def worker_item_json(item: WorkerItem, now: float | None = None) -> dict[str, Any]:
-    now = time.time() if now is None else now
+    now = clock.timestamp() if now is None else now
     return {
         "reference": item.reference,
         "number": item.reference,

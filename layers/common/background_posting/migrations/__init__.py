@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from background_posting import clock
 from background_posting.migrations import m0001_outstanding
 from background_posting.store import migration_records
 from background_posting.store.migration_records import MigrationRecord
@@ -62,14 +62,13 @@ class Report:
 def run_migrations(
     time_left: Callable[[], float] = lambda: float("inf"),
     migrations: tuple[Migration, ...] = MIGRATIONS,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[Report]:
     """Run what has not finished, in version order, page by page, while `time_left()` (in
     seconds) is above STOP_WITH_SECONDS_LEFT; a later migration waits for an earlier one."""
     reports = []
     for migration in sorted(migrations, key=lambda m: m.version):
         record = migration_records.get_record(migration.version) or MigrationRecord(
-            version=migration.version, name=migration.name, started_at=clock()
+            version=migration.version, name=migration.name, started_at=clock.now()
         )
         while not record.done and time_left() > STOP_WITH_SECONDS_LEFT:
             changed, cursor = migration.step(record.cursor)
@@ -78,7 +77,7 @@ def run_migrations(
                     "cursor": cursor,
                     "changed": record.changed + changed,
                     "done": cursor is None,
-                    "finished_at": clock() if cursor is None else None,
+                    "finished_at": clock.now() if cursor is None else None,
                 }
             )
             migration_records.save_record(record)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from background_posting import clock
 from background_posting.domain.documents import Document
 from background_posting.domain.work import LogEntry, Outcome, WorkerItem
 from background_posting.store import log_groups, work_log
@@ -33,7 +34,7 @@ class Attempt:
 
     def _at(self) -> datetime:
         """Now, and later than this attempt's previous entry (entries sort by time)."""
-        at = datetime.now(UTC)
+        at = clock.now()
         if self._last_at is not None and at <= self._last_at:
             at = self._last_at + timedelta(microseconds=1)
         self._last_at = at
@@ -98,7 +99,7 @@ def log_entry(
     at: datetime | None = None,
 ) -> LogEntry:
     return LogEntry(
-        at=(at or datetime.now(UTC)).isoformat(),
+        at=(at or clock.now()).isoformat(),
         document_id=item.document_id,
         reference=item.reference,
         document_type=item.document_type,

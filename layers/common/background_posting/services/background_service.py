@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from background_posting import clock
 from background_posting.adapters.sqs import Queue
 from background_posting.domain.background import (
     PlannedItem,
@@ -29,11 +29,11 @@ from background_posting.domain.identity import ALL_COMPANIES, Caller
 from background_posting.domain.verification import needs_verification
 from background_posting.domain.work import LogGroup, Outcome, Run, WorkerItem
 from background_posting.services import (
-    document_service,
     posting,
     runs,
     tax_service,
     verification_service,
+    visible,
 )
 from background_posting.services.attempts import log_entry
 from background_posting.store import companies as company_store
@@ -62,7 +62,7 @@ def _queue(
     settings = org_store.background_posting_settings()
     planned = plan_items(document, settings, posted_already=False)
     changed = document.moved_to(
-        READY_TO_POST, at or datetime.now(UTC), post_on=post_on[0] if post_on else None
+        READY_TO_POST, at or clock.now(), post_on=post_on[0] if post_on else None
     )
     changed = verification_service.on_queue(document, changed)  # verification pending
     writes: list[Write] = []
@@ -103,7 +103,7 @@ def queue_for_later(
     not_before: float,
 ) -> Document:
     """Ready to Post with one worker item that no run takes before `not_before`."""
-    changed = document.moved_to(READY_TO_POST, datetime.now(UTC))
+    changed = document.moved_to(READY_TO_POST, clock.now())
     transact(
         [
             document_store.moved(document, changed),
@@ -125,10 +125,10 @@ def post_with_button(
     With `post_on` (the Post button only): Ready to Post now, its worker items due from the
     start of that date in the company's time zone, so the first run on or after it posts it.
     """
-    document = document_service.read_document(caller, document_id)
+    document = visible.read_document(caller, document_id)
     document.require_postable()
     if post_on is not None:
-        return _queue_for_date(caller, document, mode, post_on, now or datetime.now(UTC)), True
+        return _queue_for_date(caller, document, mode, post_on, now or clock.now()), True
     if mode == "auto":
         settings = company_store.get_settings(document.company)
         reasons = background_reasons(document, settings, "button")
@@ -183,7 +183,7 @@ def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Doc
     problems = []
     for document_id in unique:
         try:
-            document = document_service.read_document(caller, document_id, with_lines=False)
+            document = visible.read_document(caller, document_id, with_lines=False)
         except NotFound:
             problems.append(
                 {
@@ -214,10 +214,7 @@ def post_from_list_view(caller: Caller, document_ids: Sequence[str]) -> list[Doc
     group_id = group_store.create_group(
         caller.user_id, caller.email, title, {d.company for d in documents}
     )
-    return [
-        _queue(document_service.read_document(caller, d.id), caller, group_id, title)
-        for d in documents
-    ]
+    return [_queue(visible.read_document(caller, d.id), caller, group_id, title) for d in documents]
 
 
 def worker_items(caller: Caller, reference: str) -> list[WorkerItem]:
@@ -250,7 +247,7 @@ def job_queue(
         if caller.logged_in is not None:
             candidates = candidates | caller.logged_in
         companies = sorted(caller.companies_in(candidates))
-    page = item_store.queue_of(submitter, companies, state, limit, token, time.time())
+    page = item_store.queue_of(submitter, companies, state, limit, token, clock.timestamp())
     return item_store.QueuePage(_shown(page.items), page.next_token)
 
 
@@ -262,14 +259,14 @@ def _shown(items: list[WorkerItem]) -> list[WorkerItem]:
 def discard(caller: Caller, document_id: str) -> Document:
     """Discard a document: In Progress as usual, or an invoice verified with errors as it is
     (its worker items go with it); a tax AvaTax calculated for it (uncommitted) is voided."""
-    document = document_service.read_document(caller, document_id, with_lines=False)
+    document = visible.read_document(caller, document_id, with_lines=False)
     discarded = verification_service.discard_with_errors(caller, document)  # verified with errors
     if discarded is not None:
         return discarded
     document.require_discardable()
     voided = tax_service.void_calculated(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
     return document_store.change_status(
-        document, document.moved_to(DISCARDED, document_service.now(), **voided)
+        document, document.moved_to(DISCARDED, clock.now(), **voided)
     )
 
 
@@ -290,7 +287,7 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
                 ]
             },
         )
-    document = document_service.read_document(caller, document_id, with_lines=False)
+    document = visible.read_document(caller, document_id, with_lines=False)
     back = verification_service.set_back_in_progress(caller, document)  # verified with errors
     if back is not None:
         return back
@@ -306,7 +303,7 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
             details={"worker_items": _shown(remaining)},
         )
     return document_store.change_status(
-        document, document.moved_to(IN_PROGRESS, datetime.now(UTC), post_on=None)
+        document, document.moved_to(IN_PROGRESS, clock.now(), post_on=None)
     )
 
 
@@ -342,10 +339,10 @@ def cancel_background(caller: Caller, document_id: str) -> Document:
     # the items before the document: a worker's commit removes them as it posts, so items read
     # gone mean a document read after them is no longer Ready to Post (a 409, not a 403)
     items = item_store.items_of(document_id)
-    document = document_service.read_document(caller, document_id, with_lines=False)
+    document = visible.read_document(caller, document_id, with_lines=False)
     document.require_status("taken out of the background", READY_TO_POST)
     require_submitter(caller, document, items, f"take {document.number} out of the background")
-    at = datetime.now(UTC)
+    at = clock.now()
     changed = document.moved_to(IN_PROGRESS, at, post_on=None)
     note = [
         {
@@ -388,7 +385,7 @@ def retry_now(caller: Caller, document_id: str, queue: Queue | None = None) -> R
     (Post on a date, a journal's date); a failed item's retry delay is waived.
     """
     items = item_store.items_of(document_id)  # before the document: see cancel_background
-    document = document_service.read_document(caller, document_id, with_lines=False)
+    document = visible.read_document(caller, document_id, with_lines=False)
     if not items:
         raise Conflict(
             f"{document.number} has no worker items: nothing of it waits in the background "
@@ -397,7 +394,7 @@ def retry_now(caller: Caller, document_id: str, queue: Queue | None = None) -> R
             details={"number": document.number, "status": document.status},
         )
     require_submitter(caller, document, items, f"retry {document.number} now", run_now_too=True)
-    now = time.time()
+    now = clock.timestamp()
     first = items[0]  # a document's items run in order: the first decides
     if first.held_at(now):
         raise Conflict(
@@ -425,9 +422,9 @@ def retry_now(caller: Caller, document_id: str, queue: Queue | None = None) -> R
 def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:
     """An administrator removes a document's pending worker items (none a worker holds)."""
     caller.require_admin("remove worker items")
-    document = document_service.read_document(caller, document_id, with_lines=False)
+    document = visible.read_document(caller, document_id, with_lines=False)
     items = item_store.items_of(document.id)
-    held = item_store.delete_unleased(items, datetime.now(UTC).timestamp())
+    held = item_store.delete_unleased(items, clock.now().timestamp())
     if held:
         raise Conflict(
             f"A worker is processing {document.number} now; try again when it has finished.",

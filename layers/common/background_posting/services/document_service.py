@@ -3,11 +3,11 @@ them: `posting`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ConfigDict, TypeAdapter
 
+from background_posting import clock
 from background_posting.domain.document_input import (
     AmendedJournalLines,
     AmendedTradingLines,
@@ -30,16 +30,13 @@ from background_posting.domain.errors import Conflict, InvalidRequest, NotFound,
 from background_posting.domain.identity import Caller
 from background_posting.domain.printout import Printout, printout
 from background_posting.domain.tax import cleared_line_taxes
+from background_posting.services import visible
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
 from background_posting.store import document_store, ledger_store, listings
 from background_posting.store import reference as reference_store
 
 _input_adapter: TypeAdapter[Any] = TypeAdapter(DocumentInput, config=ConfigDict(defer_build=True))
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _in_company(company_id: str, account_id: str) -> bool:
@@ -100,37 +97,8 @@ def create_document(caller: Caller, data: Any, document_id: str | None = None) -
     company_store.get_company(data.company)
     _check_account(data.company, data.account)
     _check_line_accounts(data.company, list(data.lines))
-    document = new_document(data, caller.user_id, now(), document_id)
+    document = new_document(data, caller.user_id, clock.now(), document_id)
     return document_store.insert_document(document)
-
-
-def read_document(caller: Caller, document_id: str, *, with_lines: bool = True) -> Document:
-    return _visible(caller, document_id, with_lines=with_lines).document
-
-
-def read_document_page(caller: Caller, document_id: str, offset: int, limit: int) -> Document:
-    """The document with lines [offset, offset + limit): large documents are read in pages."""
-    return _visible(caller, document_id, line_offset=offset, line_limit=limit).document
-
-
-def _visible(
-    caller: Caller,
-    document_id: str,
-    *,
-    with_lines: bool = True,
-    line_offset: int = 0,
-    line_limit: int | None = None,
-) -> document_store.Stored:
-    stored = document_store.get_document(
-        document_id, with_lines=with_lines, line_offset=line_offset, line_limit=line_limit
-    )
-    if not caller.may_use(stored.document.company):
-        raise NotFound(
-            f"Document {document_id!r} does not exist.",
-            code="document_not_found",
-            details={"id": document_id},
-        )
-    return stored
 
 
 def list_documents(
@@ -180,12 +148,14 @@ def companies_to_list(caller: Caller, company: str | None) -> list[str]:
 
 
 def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Document:
-    stored = _visible(caller, document_id)
+    stored = visible.stored(caller, document_id)
     current = stored.document
     current.require_amendable()
     changes = patch.model_dump(exclude_unset=True)
     # An amended document starts afresh: the errors of its last background attempt go.
-    merged = current.model_dump() | changes | {"updated_at": now(), "last_background_errors": None}
+    merged = (
+        current.model_dump() | changes | {"updated_at": clock.now(), "last_background_errors": None}
+    )
     if "lines" in changes:
         # Validated as a list, so a problem is named by its line (`lines[2].quantity`).
         lines_model = AmendedJournalLines if current.is_journal else AmendedTradingLines
@@ -239,7 +209,7 @@ def append_lines(
     landed is refused (409 `line_count_changed`) instead of appending twice.
     """
     for _attempt in range(APPEND_TRIES):
-        stored = _visible(caller, document_id, with_lines=False)
+        stored = visible.stored(caller, document_id, with_lines=False)
         current = stored.document
         current.require_status("given more lines", IN_PROGRESS)
         parsed: list[DocumentLine] | list[JournalLine]
@@ -267,7 +237,7 @@ def append_lines(
         rows = [line.model_dump(mode="json", exclude_defaults=True) for line in parsed]
         try:
             appended = document_store.append_lines(
-                stored, current.model_copy(update={"updated_at": now()}), rows
+                stored, current.model_copy(update={"updated_at": clock.now()}), rows
             )
         except Conflict:
             if expected_count is not None:
@@ -295,7 +265,7 @@ def _refuse_entered_tax(lines: list[DocumentLine]) -> None:
 def printable(caller: Caller, document_id: str) -> Printout:
     """What the printed document shows: the document with its company's and account's names
     and addresses, totals, tax per code, due date and discount terms."""
-    document = read_document(caller, document_id)
+    document = visible.read_document(caller, document_id)
     document.require_printable()
     transaction = None
     if document.status == COMPLETE and document.transaction_number:
@@ -312,7 +282,7 @@ def printable(caller: Caller, document_id: str) -> Printout:
 def read_transaction(
     caller: Caller, document_id: str, offset: int = 0, limit: int | None = None
 ) -> dict[str, Any]:
-    document = read_document(caller, document_id, with_lines=False)
+    document = visible.read_document(caller, document_id, with_lines=False)
     if document.status != COMPLETE or not document.transaction_number:
         raise NotFound(
             f"{document.number} is {document.status}: it has no transaction yet.",

@@ -16,11 +16,11 @@ the item was queued with). At the maximum attempts the limit policy
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from background_posting import clock
 from background_posting.config import get_settings
 from background_posting.domain.background import AtLimit, at_limit, maximum_attempts
 from background_posting.domain.documents import (
@@ -52,7 +52,7 @@ def fail(attempt: Attempt, document: Document | None, errors: list[dict[str, Any
     """Count the failed attempt and apply the limit policy; the attempt's outcome."""
     item = attempt.item
     attempts = item.attempts + 1
-    now = datetime.now(UTC).timestamp()
+    now = clock.now().timestamp()
     summary = "; ".join(str(e.get("message", "")) for e in errors)
     failed = attempt.entry(Outcome.FAILED, errors, attempts)
     maximum = maximum_attempts(item, org_store.background_posting_settings())  # as it is now
@@ -97,7 +97,7 @@ def returned_document(
     title = log_groups.group_title(item.log_group) or ""  # gone: the errors are kept all the same
     return document.moved_to(
         IN_PROGRESS,
-        datetime.now(UTC),
+        clock.now(),
         last_background_errors=background_errors(
             errors, item.log_group, step=item.action, attempts=attempts, log_group_title=title
         ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+from background_posting import clock
 from background_posting.domain.background import PlannedItem
 from background_posting.domain.documents import IN_PROGRESS, Document, PostingRates
 from background_posting.domain.errors import Conflict
@@ -49,7 +50,7 @@ def recognise(
 
 def _journal(invoice: Document, plan: PlannedJournal, actor: str, rates: PostingRates) -> Document:
     """The planned journal: created now, or as it was created by an earlier attempt."""
-    stamp = datetime.now(UTC)
+    stamp = clock.now()
     document = Document(
         id=plan.id,
         number="",

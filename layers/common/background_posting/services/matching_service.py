@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from background_posting import clock
 from background_posting.domain.background import background_reasons
 from background_posting.domain.documents import (
     COMPLETE,
@@ -34,7 +35,7 @@ from background_posting.domain.matching import (
     with_match,
     without_match,
 )
-from background_posting.services import document_service, posting
+from background_posting.services import document_service, posting, visible
 from background_posting.store import companies as company_store
 from background_posting.store import document_store, listings
 from background_posting.store import matches as match_store
@@ -63,10 +64,10 @@ def credit_note_from(
     """A new In Progress credit note for a Complete invoice's company, account and currency,
     with the invoice's lines (or those given), dated today in the company's time zone unless
     `fields` says otherwise; `source_document` names the invoice."""
-    invoice = document_service.read_document(caller, invoice_id)
+    invoice = visible.read_document(caller, invoice_id)
     note_type = credit_note_type(invoice)
     company = company_store.get_company(invoice.company)[0]
-    stamp = document_service.now()
+    stamp = clock.now()
     today = stamp.astimezone(ZoneInfo(company.timezone)).date()
     chosen = _credit_lines(invoice) if lines is None else lines
     note = Document(
@@ -100,7 +101,7 @@ def post_and_match(caller: Caller, credit_note_id: str) -> tuple[Document, Docum
     posting validation, or the invoice is not Complete, is matched already or has less
     outstanding than the credit note; a concurrent match or posting cancels the transaction.
     """
-    note = document_service.read_document(caller, credit_note_id)
+    note = visible.read_document(caller, credit_note_id)
     invoice = _header(caller, require_source(note))
     reasons = background_reasons(note, company_store.get_settings(note.company), "button")
     if reasons:
@@ -115,7 +116,7 @@ def post_and_match(caller: Caller, credit_note_id: str) -> tuple[Document, Docum
     post_and_match_pair(note, invoice, gross)
 
     match_id = uuid.uuid4().hex
-    at = document_service.now()
+    at = clock.now()
     note_side = new_match(match_id, invoice, gross, at, caller.user_id)
     current = invoice
     for attempt in range(RACE_RETRIES):
@@ -164,7 +165,7 @@ def _stored(
 
 
 def _header(caller: Caller, document_id: str) -> Document:
-    return document_service.read_document(caller, document_id, with_lines=False)
+    return visible.read_document(caller, document_id, with_lines=False)
 
 
 # -- Match and undo -------------------------------------------------------------------------
@@ -179,7 +180,7 @@ def match(
         document, other = _header(caller, document_id), _header(caller, other_id)
         pair = pair_of(document, other)
         matched = match_amount(pair, amount)
-        at = document_service.now()
+        at = clock.now()
         match_id = uuid.uuid4().hex
         invoice_after = _bumped(
             with_match(
@@ -225,8 +226,8 @@ def unmatch(caller: Caller, match_id: str) -> tuple[Document, Document]:
         invoice, note = _header(caller, stored.invoice), _header(caller, stored.credit_note)
         for document in (invoice, note):
             document.require_status("unmatched", COMPLETE)
-        invoice_after = _bumped(without_match(invoice, match_id), document_service.now())
-        note_after = _bumped(without_match(note, match_id), document_service.now())
+        invoice_after = _bumped(without_match(invoice, match_id), clock.now())
+        note_after = _bumped(without_match(note, match_id), clock.now())
         try:
             match_store.commit_unmatch((invoice, invoice_after), (note, note_after), match_id)
         except match_store.MatchRaced:

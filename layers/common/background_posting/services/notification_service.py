@@ -44,7 +44,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 
 from background_posting.adapters.ses import Mailer
-from background_posting.config import NotificationFunctionSettings, get_settings
+from background_posting.config import get_settings
 from background_posting.domain.company import Company
 from background_posting.domain.digest import (
     DocumentFacts,
@@ -58,6 +58,7 @@ from background_posting.domain.notifications import DeliveryFailed, Email, Notif
 from background_posting.domain.posting_checks import document_totals
 from background_posting.domain.run_results import DocumentResult, RecipientResults, results_of_run
 from background_posting.domain.work import LogGroup, Run
+from background_posting.function_settings import NotificationFunctionSettings
 from background_posting.services.digest_email import render_digest
 from background_posting.store import companies as company_store
 from background_posting.store import digest_claims, document_store, log_groups, work_log

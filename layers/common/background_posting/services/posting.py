@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from background_posting import clock
 from background_posting.domain.background import plan_items
 from background_posting.domain.documents import (
     TRANSACTION_PREFIX,
@@ -22,7 +23,6 @@ from background_posting.domain.money import Rate
 from background_posting.domain.tax import calculated_externally, tax_override
 from background_posting.domain.verification import lines_to_post
 from background_posting.services import tax_service
-from background_posting.services.document_service import now
 from background_posting.store import document_store, ledger_store, log_groups
 from background_posting.store import org as org_store
 from background_posting.store import reference as reference_store
@@ -146,7 +146,7 @@ def prepare_posting(
     ValidationFailed listing every problem), its lines staged when they do not fit the commit."""
     reference = reference or reference_for(document)
     draft = draft_for(document, reference)
-    at = now()
+    at = clock.now()
     staged = ledger_store.stage_lines(document, line_rows(draft), also)
     return ledger_store.Posting(
         document,

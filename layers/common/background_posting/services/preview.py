@@ -22,7 +22,7 @@ from background_posting.domain.errors import ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.posting_checks import DocumentTotals, document_totals
 from background_posting.domain.verification import needs_verification
-from background_posting.services import document_service, posting, verification_service
+from background_posting.services import posting, verification_service, visible
 from background_posting.store import companies as company_store
 
 
@@ -42,7 +42,7 @@ def _totals_json(totals: DocumentTotals) -> dict[str, Any]:
 def preview(caller: Caller, document_id: str, offset: int, limit: int) -> dict[str, Any]:
     """What posting the document now would write (lines [offset, offset + limit)), or every
     problem that stops it; changes nothing."""
-    document = document_service.read_document(caller, document_id)
+    document = visible.read_document(caller, document_id)
     document.require_status("previewed", IN_PROGRESS, READY_TO_POST)
     company = company_store.get_company(document.company)[0]
     body: dict[str, Any] = {

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
+from background_posting import clock
 from background_posting.domain.errors import Conflict, NotFound, ValidationFailed
 from background_posting.domain.identity import Caller
 from background_posting.domain.purchasing import (
@@ -68,7 +68,7 @@ def create_order(caller: Caller, data: PurchaseOrderInput) -> PurchaseOrder:
             )
             for line in data.lines
         ],
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
         created_by=caller.user_id,
     )
     purchasing_store.create_order(order)
@@ -142,7 +142,7 @@ def receive_goods(caller: Caller, data: GoodsReceiptInput) -> dict[str, Any]:
         date=data.date,
         reference=data.reference,
         lines=data.lines,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
         created_by=caller.user_id,
     )
     purchasing_store.add_receipt(receipt, order)

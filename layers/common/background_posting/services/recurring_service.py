@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
 
-from background_posting.config import OrganisationTimeSettings, get_settings
+from background_posting import clock
+from background_posting.config import get_settings
 from background_posting.domain.document_input import TradingDocumentInput
 from background_posting.domain.documents import IN_PROGRESS, Document
 from background_posting.domain.errors import Conflict, DomainError, NotFound
@@ -30,6 +31,7 @@ from background_posting.domain.recurring import (
     RecurringInvoiceInput,
     invoice_id,
 )
+from background_posting.function_settings import OrganisationTimeSettings
 from background_posting.services import background_service, document_service
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
@@ -63,7 +65,7 @@ def create(caller: Caller, data: RecurringInvoiceInput) -> RecurringInvoice:
         start=data.start,
         until=data.until,
         save_and_post=data.save_and_post,
-        created_at=document_service.now(),
+        created_at=clock.now(),
         created_by=caller.user_id,
         created_by_email=caller.email,
     )
@@ -96,7 +98,7 @@ def delete(caller: Caller, template_id: str) -> RecurringInvoice:
 
 def _today() -> date:
     return (
-        document_service.now()
+        clock.now()
         .astimezone(ZoneInfo(get_settings(OrganisationTimeSettings).organisation_timezone))
         .date()
     )

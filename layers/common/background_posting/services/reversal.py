@@ -20,6 +20,7 @@ import uuid
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from background_posting import clock
 from background_posting.domain.company import Company
 from background_posting.domain.documents import (
     COMPLETE,
@@ -30,7 +31,7 @@ from background_posting.domain.documents import (
 )
 from background_posting.domain.errors import Conflict
 from background_posting.domain.identity import Caller
-from background_posting.services import background_service, document_service, posting
+from background_posting.services import background_service, posting, visible
 from background_posting.store import companies as company_store
 from background_posting.store import document_store
 from background_posting.store.writes import Write
@@ -97,7 +98,7 @@ def _require_open_period(original: Document, company: Company, on: date) -> None
 
 
 def _reversal_of(original: Document, actor: str, on: date, reason: str) -> Document:
-    stamp = document_service.now()
+    stamp = clock.now()
     lines = [
         line.model_copy(update={"value": -line.value})
         for line in original.lines
@@ -154,7 +155,7 @@ def _created_and_marked(
         update={
             "reversed_by": reversal.id,
             "version": original.version + 1,
-            "updated_at": document_service.now(),
+            "updated_at": clock.now(),
         }
     )
     return reversal, document_store.moved(original, marked, refusal=_reversed_already(original))
@@ -183,10 +184,10 @@ def reverse(
 ) -> tuple[Document, bool]:
     """Reverse a Complete journal on `on` (today in the company's time zone when None):
     (the reversal, whether it went to the background)."""
-    original = document_service.read_document(caller, document_id)
+    original = visible.read_document(caller, document_id)
     _require_reversible(original)
     company = company_store.get_company(original.company)[0]
-    day = on or document_service.now().astimezone(ZoneInfo(company.timezone)).date()
+    day = on or clock.now().astimezone(ZoneInfo(company.timezone)).date()
     _require_open_period(original, company, day)
     reversal, mark = _created_and_marked(original, caller.user_id, day, reason)
     settings = company_store.get_settings(original.company)

@@ -11,14 +11,14 @@ worker.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from background_posting import clock
 from background_posting.adapters.sqs import Queue
 from background_posting.domain.errors import Conflict, Forbidden, NotFound
 from background_posting.domain.identity import Caller
@@ -168,7 +168,7 @@ def _execute_document_run(run: Run, document_id: str, posting: Queue) -> Run:
     """A run over one document (Retry now): its scan is one read of that document's items,
     queued when its next item is due."""
     if not run.scan_complete:
-        now = time.time()
+        now = clock.timestamp()
         items = item_store.items_of(document_id)
         due = tuple(item for item in items if item.not_before <= now)
         found = (
@@ -221,7 +221,7 @@ def execute_run(
             pass
         else:
             found, next_key = item_store.due_documents(shard, _prefix(run), key)
-        oldest = max(oldest, oldest_due_age(found, datetime.now(UTC)))
+        oldest = max(oldest, oldest_due_age(found, clock.now()))
         documents = [d for d in found if _matches(run, d)]
         _fan_out(run, documents, queue)
         next_shard = shard if next_key is not None else shard + 1
@@ -263,7 +263,7 @@ def recover_interrupted_runs(now: datetime | None = None) -> list[str]:
     digest, when nothing is left). Called by the local stack when it starts, before its
     workers poll. The run ids recovered.
     """
-    since = (now or datetime.now(UTC)) - RECOVERY_WINDOW
+    since = (now or clock.now()) - RECOVERY_WINDOW
     recovered = []
     for run in work_log.runs_since(since):
         if run.finished:

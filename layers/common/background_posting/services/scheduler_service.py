@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from background_posting import clock
 from background_posting.adapters.eventbridge_scheduler import EventBridgeScheduler, Target
-from background_posting.config import ApiFunctionSettings, OrganisationTimeSettings, get_settings
+from background_posting.config import get_settings
 from background_posting.domain.errors import Forbidden
 from background_posting.domain.identity import Caller
 from background_posting.domain.schedule import (
@@ -24,6 +25,7 @@ from background_posting.domain.schedule import (
     parse_settings,
     schedule_expression,
 )
+from background_posting.function_settings import ApiFunctionSettings, OrganisationTimeSettings
 from background_posting.store import org as org_store
 
 MAX_RUNS_SHOWN = 500
@@ -77,7 +79,7 @@ def view(caller: Caller, count: int = 5, now: datetime | None = None) -> dict[st
     settings: ScheduleSettings = parse_settings(record["settings"])
     zone = effective_zone(settings, org_zone)
     anchor = datetime.fromisoformat(record["anchor"])
-    runs = next_runs(settings, org_zone, now or datetime.now(UTC), count, anchor=anchor)
+    runs = next_runs(settings, org_zone, now or clock.now(), count, anchor=anchor)
     expected = [e.model_dump(mode="json") for e in schedule_expression(settings, org_zone, anchor)]
     return {
         "scheduled": bool(live),
@@ -100,7 +102,7 @@ def schedule_job(
     caller.require_admin("schedule the background posting job")
     settings = parse_settings(body)
     org_zone = organisation_zone()
-    anchor = now or datetime.now(UTC)
+    anchor = now or clock.now()
     expressions = schedule_expression(settings, org_zone, anchor)
     (first,) = next_runs(settings, org_zone, anchor, 1, anchor=anchor)
     message = describe(settings, org_zone, first)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import (
 )
 from pydantic import ValidationError
 
+from background_posting import clock
 from background_posting.adapters.avatax import AvaTaxAccount, AvaTaxClient, AvaTaxProvider
 from background_posting.config import get_settings
 from background_posting.domain.company import Address, Company
@@ -57,10 +58,6 @@ logger = Logger(child=True)
 PROVIDER_ACTIONS = frozenset({"calculate_tax", "commit_tax"})  # worker items that call it
 SECRET_MAX_AGE_SECONDS = 300
 INTERACTIVE_BUDGET_SECONDS = 15.0  # an API request: API Gateway answers within 29 s
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def provider_for(name: str, budget_seconds: float, company: Callable[[], Company]) -> TaxProvider:
@@ -126,7 +123,7 @@ def calculate(document: Document, budget_seconds: float) -> Document:
     name = "avatax" if calculated_externally(document) else "builtin"
     provider = provider_for(name, budget_seconds, lambda: company)
     result = provider.calculate(request)
-    return with_tax(document, result, provider.name, _now())
+    return with_tax(document, result, provider.name, clock.now())
 
 
 def calculate_and_save(document: Document, budget_seconds: float) -> Document:
@@ -156,7 +153,7 @@ def commit(document: Document, budget_seconds: float) -> Document:
         document.tax.provider, budget_seconds, _company_loader(document.company)
     )
     provider.commit(_reference(document))
-    return committed(document, _now())
+    return committed(document, clock.now())
 
 
 def void_calculated(document: Document, budget_seconds: float) -> dict[str, Any]:
@@ -176,7 +173,7 @@ def void_calculated(document: Document, budget_seconds: float) -> dict[str, Any]
     except (TaxRejected, TaxUnavailable) as exc:
         logger.warning("tax not voided", extra={"reference": document.number, "error": exc.message})
         return {}
-    return {"tax": voided(document, _now()).tax}
+    return {"tax": voided(document, clock.now()).tax}
 
 
 def posted_before_run(document: Document, run_id: str | None) -> bool:

@@ -15,13 +15,13 @@ period) are errors of the document and count as attempts, as for any posting.
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from background_posting import clock
 from background_posting.config import get_settings
 from background_posting.domain.documents import (
     DISCARDED,
@@ -48,7 +48,7 @@ from background_posting.domain.verification import (
 )
 from background_posting.domain.verification import verify as verify_invoice
 from background_posting.domain.work import Outcome, WorkerItem
-from background_posting.services import document_service, posting, tax_service
+from background_posting.services import posting, tax_service, visible
 from background_posting.services.attempts import Attempt, StepResult
 from background_posting.store import companies as company_store
 from background_posting.store import document_store, purchasing_store, work_log
@@ -156,7 +156,7 @@ def _nothing_received(document: Document, at: datetime, online: bool) -> Verific
 def _verification(document: Document, *, online: bool = False) -> Verification:
     """The verification of the invoice now (its suggested lines built first), by one rule
     for the background step, online posting and the preview."""
-    at = datetime.now(UTC)
+    at = clock.now()
     suggested = _suggested(document)
     if document.purchase_orders and not suggested:
         return _nothing_received(document, at, online)
@@ -223,7 +223,7 @@ def post_online(caller: Caller, document: Document) -> Document:
             return posting.post_with_follow_up(caller, document, _verified_online)
         except purchasing_store.ReceiptsTaken:
             logger.info("online verification overtaken", extra={"reference": document.number})
-            document = document_service.read_document(caller, document.id)
+            document = visible.read_document(caller, document.id)
             document.require_postable()
     raise Conflict(
         f"{document.number}: other invoices kept using the same goods receipts; post it again.",
@@ -300,11 +300,11 @@ def _wait_for_goods(attempt: Attempt, document: Document, result: Verification) 
         update={
             "verification": result,
             "version": document.version + 1,
-            "updated_at": datetime.now(UTC),
+            "updated_at": clock.now(),
         }
     )
     summary = "; ".join(str(e["message"]) for e in result.errors)
-    retry_after = time.time() + get_settings().retry_delay_seconds
+    retry_after = clock.timestamp() + get_settings().retry_delay_seconds
     try:
         transact(
             [
@@ -363,7 +363,7 @@ def _require_with_errors(document: Document, action: str) -> None:
 
 def reschedule(caller: Caller, document_id: str) -> Document:
     """Verify again in the next run (after new goods receipts), whatever its retry delay."""
-    document = document_service.read_document(caller, document_id, with_lines=False)
+    document = visible.read_document(caller, document_id, with_lines=False)
     _require_with_errors(document, "rescheduled")
     item = _verification_item(document)
     assert document.verification is not None
@@ -371,7 +371,7 @@ def reschedule(caller: Caller, document_id: str) -> Document:
         update={
             "verification": document.verification.model_copy(update={"status": "pending"}),
             "version": document.version + 1,
-            "updated_at": datetime.now(UTC),
+            "updated_at": clock.now(),
         }
     )
     _write(document, changed, [purchasing_store.due_now(item)])
@@ -381,7 +381,7 @@ def reschedule(caller: Caller, document_id: str) -> Document:
 def complete(caller: Caller, document_id: str) -> Document:
     """A verified invoice posted, not completed, is completed (`verification.status` posted):
     who and when are kept; once only, whatever two people pressed at once."""
-    document = document_service.read_document(caller, document_id, with_lines=False)
+    document = visible.read_document(caller, document_id, with_lines=False)
     verification = document.verification
     if verification is None or verification.status != "posted_not_completed":
         state = verification.status if verification else "not verified"
@@ -391,7 +391,7 @@ def complete(caller: Caller, document_id: str) -> Document:
             code="verification_not_open",
             details={"number": document.number, "verification": state},
         )
-    at = datetime.now(UTC)
+    at = clock.now()
     changed = document.model_copy(
         update={
             "verification": verification.model_copy(
@@ -426,7 +426,7 @@ def _leave_background(
 ) -> Document:
     caller.require_company(document.company)
     items = item_store.items_of(document.id)
-    now = time.time()
+    now = clock.timestamp()
     held = [i for i in items if i.lease_until is not None and i.lease_until > now]
     if held:
         raise Conflict(
@@ -434,7 +434,7 @@ def _leave_background(
             code="worker_item_in_progress",
             details={"worker_items": held},
         )
-    changed = document.moved_to(status, datetime.now(UTC), **extra)
+    changed = document.moved_to(status, clock.now(), **extra)
     _write(document, changed, [item_store.removed(item) for item in items])
     return changed
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from background_posting.store import work_log
+from background_posting import clock
 from background_posting.store.base import is_condition_failure
 from background_posting.store.work_log import WorkLogRecord, expiry
 
@@ -51,7 +51,7 @@ def claim_digest(run_id: str, recipient: str, now: float, hold_seconds: float) -
                 WorkLogRecord.claim_state.set(SENDING),
                 WorkLogRecord.claim_token.set(token),
                 WorkLogRecord.claim_until.set(now + hold_seconds),
-                WorkLogRecord.expires_at.set(expiry(work_log.now())),
+                WorkLogRecord.expires_at.set(expiry(clock.now())),
             ],
             condition=free,
         )
@@ -71,7 +71,7 @@ def digest_sent(run_id: str, recipient: str, token: str, message_id: str) -> boo
             actions=[
                 WorkLogRecord.claim_state.set(SENT),
                 WorkLogRecord.body.set(
-                    json.dumps({"message_id": message_id, "sent_at": work_log.now().isoformat()})
+                    json.dumps({"message_id": message_id, "sent_at": clock.now().isoformat()})
                 ),
             ],
             condition=WorkLogRecord.claim_token == token,

@@ -15,10 +15,11 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
 
+from background_posting import clock
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.work import LogEntry, LogGroup
 from background_posting.store import page_tokens
-from background_posting.store.work_log import RUN_OWNER, WorkLogRecord, expiry, now
+from background_posting.store.work_log import RUN_OWNER, WorkLogRecord, expiry
 from background_posting.store.writes import Write
 
 
@@ -29,7 +30,7 @@ def _group_key(group_id: str) -> tuple[str, str]:
 def _group_record(
     group_id: str, owner: str, email: str, title: str, companies: Iterable[str]
 ) -> WorkLogRecord:
-    at = now()
+    at = clock.now()
     return WorkLogRecord(
         *_group_key(group_id),
         owner=owner,

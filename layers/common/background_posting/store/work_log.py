@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import (
@@ -25,6 +25,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from background_posting import clock
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.work import (
     COUNTER_NAMES,
@@ -78,10 +79,6 @@ class WorkLogRecord(StoreModel):
     by_owner = ByOwner()
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def expiry(at: datetime) -> int:
     """When a work log item written at `at` expires (TTL, seconds since the epoch)."""
     return int((at + RETENTION).timestamp())
@@ -105,7 +102,7 @@ def create_run(
 ) -> tuple[Run, bool]:
     """Record a new run; with a given id (a scheduled time), only once: (run, created). A run
     over one document (Retry now) names it: `document` = (its id, its number)."""
-    at = now()
+    at = clock.now()
     run_id = run_id or uuid.uuid4().hex
     body = {
         "trigger": trigger,

@@ -15,11 +15,9 @@ lease expire and the next run's worker takes over.
 
 from __future__ import annotations
 
-import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -27,6 +25,7 @@ from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from background_posting import clock
 from background_posting.domain.background import PlannedItem
 from background_posting.domain.documents import Document
 from background_posting.domain.errors import Conflict
@@ -139,7 +138,7 @@ def item_records(
     not_before: float = 0,
 ) -> list[WorkerItemRecord]:
     """The document's new worker items as stored (`items_added` writes them)."""
-    created = datetime.now(UTC).isoformat()
+    created = clock.now().isoformat()
     return [
         WorkerItemRecord(
             _pk(document.id),
@@ -277,7 +276,7 @@ def due_documents(
         f"DUE#{shard}",
         condition,
         # waiting for its date (a future income schedule journal) or its retry delay
-        filter_condition=WorkerItemRecord.not_before <= (time.time() if now is None else now),
+        filter_condition=WorkerItemRecord.not_before <= (clock.timestamp() if now is None else now),
         limit=page_size,
         last_evaluated_key=last_key,
         page_size=page_size,
