@@ -23,7 +23,6 @@ from tests.support.sam_build import (
     sam_build,
 )
 
-
 API_ONLY = {
     "background_posting.services.document_service",
     "background_posting.domain.document_input",
