@@ -71,6 +71,30 @@ CRASH_POINTS = {
 }
 
 
+def test_a_worker_that_read_the_document_while_it_was_cancelled_still_posts_it_when_sent_back(
+    local_store: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker reads the document while its submitter has it out of the background (In
+    Progress), and the submitter sends it back before the worker reads its items: the item
+    the worker finds is the new one, which the stale In Progress must not make it remove (the
+    document would wait Ready to Post with no work queued, for ever)."""
+    given_company()
+    (document,) = queued(1)
+    background_service.cancel_background(ADMIN, document.id)
+    items_of = item_store.items_of
+
+    def sent_back_first(document_id: str) -> list[Any]:
+        monkeypatch.setattr(item_store, "items_of", items_of)
+        background_service.post_from_list_view(ADMIN, [document_id])
+        return items_of(document_id)
+
+    monkeypatch.setattr(item_store, "items_of", sent_back_first)
+    outcome = worker.process(worker.Message(None, document.id), "w1", FOREVER)
+
+    assert (outcome, status_of(document)) == ("posted", COMPLETE)
+    assert item_store.items_of(document.id) == []
+
+
 @pytest.mark.parametrize("point", list(CRASH_POINTS))
 def test_a_worker_dying_at_any_step_loses_nothing_and_posts_nothing_twice(
     point: str, local_store: Settings, monkeypatch: pytest.MonkeyPatch, clock: Clock

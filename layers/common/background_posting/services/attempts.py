@@ -11,7 +11,7 @@ from typing import Any
 from background_posting import clock
 from background_posting.domain.documents import Document
 from background_posting.domain.work import LogEntry, Outcome, WorkerItem
-from background_posting.store import log_groups, work_log
+from background_posting.store import document_store, log_groups, work_log
 from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import Write, transact
@@ -60,10 +60,17 @@ class Attempt:
             ),
         )
 
-    def nothing_to_do(self, why: str) -> StepResult:
-        """The item's work is done already or moot: the item goes, the log says why."""
+    def nothing_to_do(
+        self, why: str, document: Document | None, *, checked: bool = True
+    ) -> StepResult:
+        """The item's work is done already or moot on `document` as read: the item goes, the
+        log says why; if `checked`, on the condition that the document is still as read, else
+        `DocumentChanged` (taken out of the background and sent back since, say: the item
+        read may be the new one, and its work is judged again on the document as it is)."""
+        check = [document_store.unchanged(self.item.document_id, document)] if checked else []
         transact(
             [
+                *check,
                 item_store.removed(self.item),
                 self.entry(
                     Outcome.SKIPPED,

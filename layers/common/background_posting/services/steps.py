@@ -19,7 +19,7 @@ from aws_lambda_powertools import Logger
 
 from background_posting.domain.background import starts_in
 from background_posting.domain.documents import COMPLETE, READY_TO_POST, Document
-from background_posting.domain.errors import Conflict, DomainError
+from background_posting.domain.errors import Conflict, DomainError, NotFound
 from background_posting.domain.work import Outcome
 from background_posting.services import (
     failures,
@@ -42,8 +42,11 @@ logger = Logger(child=True)
 TAX_BUDGET_SECONDS = 30.0  # an AvaTax call, its retries included, ends within this
 
 
-def perform(attempt: Attempt, document: Document | None) -> StepResult:
-    """The item's step, with every failure handled (see the module's docstring)."""
+def perform(attempt: Attempt, document: Document | None, *, again: bool = True) -> StepResult:
+    """The item's step, with every failure handled (see the module's docstring). A step that
+    found nothing to do on a document that has changed since it was read (sent back to the
+    background after a cancel, say) is performed `again` once on the document as it is now;
+    changed once more, the item stays for the next run."""
     step = STEPS.get(attempt.item.action)
     try:
         if step is None:
@@ -58,6 +61,11 @@ def perform(attempt: Attempt, document: Document | None) -> StepResult:
         raise
     except item_store.ItemGone:
         return StepResult(Outcome.SKIPPED)  # finished or removed by someone else meanwhile
+    except document_store.DocumentChanged:
+        if again:
+            return perform(attempt, _read_again(attempt.item.document_id), again=False)
+        attempt.release()
+        return StepResult(Outcome.SKIPPED)
     except DomainError as exc:
         return failures.fail(attempt, document, failures.errors_of(exc))
     except Exception as exc:
@@ -82,15 +90,22 @@ def perform(attempt: Attempt, document: Document | None) -> StepResult:
         )
 
 
+def _read_again(document_id: str) -> Document | None:
+    try:
+        return document_store.get_document(document_id).document
+    except NotFound:
+        return None
+
+
 def post_document(attempt: Attempt, document: Document | None) -> StepResult:
     """Post a Ready to Post document; the item goes in the posting's own commit."""
     if document is None:
-        return attempt.nothing_to_do("the document no longer exists")
+        return attempt.nothing_to_do("the document no longer exists", document)
     if document.status == COMPLETE:
         # Posted already (a crash after the commit, before this item went): just tidy up.
-        return attempt.nothing_to_do(f"{document.number} was already posted")
+        return attempt.nothing_to_do(f"{document.number} was already posted", document)
     if document.status != READY_TO_POST:
-        return attempt.nothing_to_do(f"{document.number} is {document.status}")
+        return attempt.nothing_to_do(f"{document.number} is {document.status}", document)
     also = [
         item_store.deleted(attempt.item),
         *attempt.counted(Outcome.POSTED),
@@ -112,9 +127,9 @@ def post_document(attempt: Attempt, document: Document | None) -> StepResult:
 def calculate_tax(attempt: Attempt, document: Document | None) -> StepResult:
     """Stage 1 of an AvaTax document: its tax calculated (uncommitted) and saved on it."""
     if document is None:
-        return attempt.nothing_to_do("the document no longer exists")
+        return attempt.nothing_to_do("the document no longer exists", document)
     if document.status != READY_TO_POST:
-        return attempt.nothing_to_do(f"{document.number} is {document.status}")
+        return attempt.nothing_to_do(f"{document.number} is {document.status}", document)
     stored = document_store.get_document(document.id)
     taxed = tax_service.calculate(stored.document, TAX_BUDGET_SECONDS)
     try:
@@ -139,13 +154,17 @@ def calculate_tax(attempt: Attempt, document: Document | None) -> StepResult:
 
 def commit_tax(attempt: Attempt, document: Document | None) -> StepResult:
     """Stage 3 of an AvaTax document: the tax committed in AvaTax, by a later run than the
-    posting's; whatever happens, the document stays Complete."""
+    posting's; whatever happens, the document stays Complete. Nothing to commit needs no check
+    that the document is still as read: a posted document's tax only moves on (calculated to
+    committed, by this step), so nothing a stale read missed could make the commit due again."""
     if document is None:
-        return attempt.nothing_to_do("the document no longer exists")
+        return attempt.nothing_to_do("the document no longer exists", document, checked=False)
     if document.status != COMPLETE or document.tax is None or document.tax.status != "calculated":
         state = document.tax.status if document.tax else "not calculated"
         return attempt.nothing_to_do(
-            f"{document.number} is {document.status}, its tax {state}: nothing to commit"
+            f"{document.number} is {document.status}, its tax {state}: nothing to commit",
+            document,
+            checked=False,
         )
     if not tax_service.posted_before_run(document, attempt.run_id):
         attempt.release()
@@ -188,9 +207,11 @@ def reverse_journal(attempt: Attempt, document: Document | None) -> StepResult:
     reaches the item from the date's start in the earliest time zone; before midnight in the
     company's own zone the item waits for then, its attempts not counted."""
     if document is None:
-        return attempt.nothing_to_do("the journal no longer exists")
+        return attempt.nothing_to_do("the journal no longer exists", document)
     if document.status != COMPLETE or document.auto_reverse_on is None:
-        return attempt.nothing_to_do(f"{document.number} is {document.status}, not to reverse")
+        return attempt.nothing_to_do(
+            f"{document.number} is {document.status}, not to reverse", document
+        )
     company = company_store.get_company(document.company)[0]
     starts = starts_in(document.auto_reverse_on, company.timezone)
     if attempt.clock() < starts:
@@ -198,7 +219,7 @@ def reverse_journal(attempt: Attempt, document: Document | None) -> StepResult:
         return StepResult(Outcome.SKIPPED)
     reversed_now = reversal.reverse_accrual(document, attempt.item.submitted_by)
     if reversed_now is None:
-        return attempt.nothing_to_do(f"{document.number} is reversed already")
+        return attempt.nothing_to_do(f"{document.number} is reversed already", document)
     transact(
         [
             item_store.deleted(attempt.item),

@@ -240,9 +240,9 @@ def verify(attempt: Attempt, document: Document | None) -> StepResult:
     item = attempt.item
     for _ in range(REVERIFY_LIMIT):
         if document is None:
-            return attempt.nothing_to_do("the document no longer exists")
+            return attempt.nothing_to_do("the document no longer exists", document)
         if document.status != READY_TO_POST:
-            return attempt.nothing_to_do(f"{document.number} is {document.status}")
+            return attempt.nothing_to_do(f"{document.number} is {document.status}", document)
         settings = company_store.get_settings(document.company).invoice_verification
         result = _verification(document)
         if result.status == "with_errors":

@@ -432,6 +432,30 @@ def moved(
     )
 
 
+class DocumentChanged(Conflict):
+    """The document changed after a worker read it: its work is judged again as it is now."""
+
+
+def unchanged(document_id: str, document: Document | None) -> Write:
+    """A check, for a transaction, that the document is still as it was read: at the version
+    read, or still absent when it was not found. Raises `DocumentChanged` otherwise."""
+    record = DocumentRecord
+    condition = (
+        record.pk.does_not_exist()
+        if document is None
+        else (record.version == document.version) & (record.status == document.status)
+    )
+    return Write.check(
+        record,
+        _pk(document_id),
+        HEADER,
+        condition,
+        refusal=DocumentChanged(
+            f"Document {document_id} changed after it was read.", code="concurrent_update"
+        ),
+    )
+
+
 def change_status(document: Document, changed: Document, also: Sequence[Write] = ()) -> Document:
     """Move a document (read at `document.version`) to `changed`, or raise Conflict."""
     transact([moved(document, changed, refusal=_changed_meanwhile(document)), *also])
