@@ -14,6 +14,8 @@ import { DocumentPage } from "./pages/document.js";
 import { NewDocumentPage } from "./pages/document_form.js";
 import { LogGroupList, LogGroupPage } from "./pages/loggroups.js";
 import { RunPage } from "./pages/run.js";
+import { RunsPage } from "./pages/runs.js";
+import { JobQueuePage } from "./pages/job_queue.js";
 import { CompaniesPage } from "./pages/companies.js";
 
 function currentRoute() {
@@ -88,6 +90,8 @@ function Navigation({ me, onSignOut }) {
       <ul>
         ${me.may.view_scheduler && link("#/scheduler", "Background Posting Scheduler")}
         ${DOCUMENT_TYPES.map((t) => link(`#/documents/${t.type}`, t.plural))}
+        ${link("#/runs", "Runs")}
+        ${link("#/job-queue", "My Job Queue")}
         ${link("#/worker-log-groups", "Worker Log Groups")}
         ${link("#/companies", "My Companies")}
       </ul>
@@ -112,6 +116,8 @@ function Page({ route, me, onMeChanged }) {
   if (first === "worker-log-groups") return html`<${LogGroupList} me=${me} />`;
   if (first === "companies") return html`<${CompaniesPage} me=${me} onChanged=${onMeChanged} />`;
   if (first === "runs" && second) return html`<${RunPage} key=${second} id=${second} />`;
+  if (first === "runs") return html`<${RunsPage} />`;
+  if (first === "job-queue") return html`<${JobQueuePage} />`;
   return html`<h1>Page not found</h1><p>There is no page <code>${location.hash}</code>. <a href="#/">Go to the start</a>.</p>`;
 }
 

@@ -46,6 +46,7 @@ def test_the_submitter_pages_through_their_queue_newest_first(api: Any) -> None:
         "queued",
     )
     assert (item["attempts"], item["max_attempts"], item["last_error"]) == (0, 3, None)
+    assert item["account_name"] == "CUST01 Customer plc"
     assert datetime.fromisoformat(item["next_try"]) <= datetime.now(UTC)
     # ...and `next` gives the rest, the same query's
     token = first.body["next"]
@@ -126,3 +127,6 @@ def test_the_queue_is_read_with_a_query_only(api: Any, monkeypatch: Any) -> None
     assert len(answer.body["worker_items"]) == 2
     assert sent["Scan"] == 0
     assert sent["Query"] >= 1
+    # the accounts' names in one BatchGetItem for the page, not a GetItem per row
+    assert sent["BatchGetItem"] == 1 and sent["GetItem"] <= 2, sent
+    assert {i["account_name"] for i in answer.body["worker_items"]} == {"CUST01 Customer plc"}

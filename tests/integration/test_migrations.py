@@ -122,3 +122,44 @@ def test_two_runners_at_once_backfill_each_document_once(
 def test_every_migration_is_numbered_once_in_order() -> None:
     versions = [migration.version for migration in migrations.MIGRATIONS]
     assert versions == sorted(set(versions)) == list(range(1, len(versions) + 1))
+
+
+def test_runs_stored_before_participants_get_them_resumed_after_a_stop(
+    api: Any, aws: Settings
+) -> None:
+    from background_posting.migrations import m0002_run_participants
+    from background_posting.store.work_log import WorkLogRecord
+    from tests.support.office import Office
+
+    # Given three runs, over the clerk's work, the lister's, and both
+    office = Office(api, aws)
+    made = []
+    for users in (["clerk"], ["lister"], ["clerk", "lister"]):
+        for user in users:
+            office.queue(user)
+        made.append(office.run_now())
+        office.process()
+    expected = {"clerk": [made[2], made[0]], "lister": [made[2], made[1]]}
+
+    def listed(user: str) -> list[str]:
+        answer = office.call("GET", "/runs", user)
+        assert answer.status == 200, answer.body
+        return [run["id"] for run in answer.body["runs"]]
+
+    assert {user: listed(user) for user in expected} == expected
+    # ...stored as before runs recorded their participants
+    for record in WorkLogRecord.scan(WorkLogRecord.sk.startswith("PARTICIPANT#")):
+        record.delete()
+    assert listed("clerk") == [] and office.call("GET", f"/runs/{made[0]}", "clerk").status == 404
+    # When the migration runs a page of one run, stops, and runs again, and once more
+    one_run = Migration(2, MIGRATIONS[1].name, lambda c: m0002_run_participants.step(c, 1))
+    pages_left = iter([100.0, 0.0])
+    first = run_migrations(lambda: next(pages_left), (one_run,))
+    assert [report.done for report in first] == [False] and first[0].changed == 1
+    second = run_migrations(migrations=(one_run,))
+    again = m0002_run_participants.step(None)  # a runner that starts over writes nothing
+    # Then each run has its participants, once: each lists for whose work it processed
+    assert second[0].done and second[0].changed == 4
+    assert again == (0, None)
+    assert {user: listed(user) for user in expected} == expected
+    assert office.call("GET", f"/runs/{made[0]}", "clerk").status == 200

@@ -168,6 +168,8 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     # a submitter who did not start it reads it, and what it did with their work
     seen["run_by_submitter"] = invoke_api(api, "GET", f"/runs/{run.body['run_id']}", "clerk")
     seen["run_results"] = invoke_api(api, "GET", f"/runs/{run.body['run_id']}/results", "clerk")
+    seen["runs_of_submitter"] = invoke_api(api, "GET", "/runs?limit=5", "clerk")
+    seen["runs"] = invoke_api(api, "GET", "/runs?status=completed&limit=5", "admin")
     seen["backlog"] = [
         invoke_api(api, "GET", f"/documents/{d['id']}", "clerk").body for d in [*backlog, journal]
     ]
@@ -370,7 +372,8 @@ def invoice_verification(api: Any, drain: Drain) -> dict[str, Any]:
 
 def upgrade_day() -> dict[str, Any]:
     """After the days above: their posted documents left as a version before matching stored
-    them (no `outstanding`), then the migration function's run over them."""
+    them (no `outstanding`) and their runs as a version before participants stored them,
+    then the migration function's run over them."""
     from background_posting.migrations import run_migrations
     from background_posting.store.document_store import DocumentRecord
 
@@ -380,5 +383,10 @@ def upgrade_day() -> dict[str, Any]:
             if body.get("outstanding") is not None:
                 record.body = json.dumps({k: v for k, v in body.items() if k != "outstanding"})
                 record.save()
+        # ...and runs without participants, as runs were stored before they recorded them
+        from background_posting.store.work_log import WorkLogRecord
+
+        for record in WorkLogRecord.scan(WorkLogRecord.sk.startswith("PARTICIPANT#")):
+            record.delete()
     with acting_as("MigrationFunction"):
         return {"migrations": [report.as_json() for report in run_migrations()]}

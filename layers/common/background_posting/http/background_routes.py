@@ -130,8 +130,9 @@ def remove_worker_items(document_id: DocumentId) -> dict[str, Any]:
     "(`me`, the default; another user only for a System Administrator), newest first, of the "
     "companies the caller may use (or `company`), each with its `state`: `queued`, "
     "`in_process` (a worker holds it) or `failed` (attempted, will retry), `attempts` of "
-    "`max_attempts`, `next_try` and `last_error`. `next` gives the following page of the same "
-    "query. With `reference`: that document's items, in the order they run.",
+    "`max_attempts`, `next_try`, `last_error` and its account's `account_name`. `next` "
+    "gives the following page of the same query. With `reference`: that document's items, "
+    "in the order they run.",
 )
 def worker_items(
     reference: Annotated[
@@ -149,7 +150,10 @@ def worker_items(
         return {"worker_items": [worker_item_json(item) for item in items]}
     page = background_service.job_queue(caller, submitted_by, company, state, limit, next)
     return {
-        "worker_items": [worker_item_json(item) for item in page.items],
+        "worker_items": [
+            worker_item_json(item) | {"account_name": page.account_names.get(item.account or "")}
+            for item in page.items
+        ],
         "next": page.next_token,
     }
 
@@ -158,6 +162,40 @@ def worker_items(
 def run_now() -> Response[Any]:
     run = runs.run_now(caller_from(router.current_event))
     return _json(202, {"run_id": run.id})
+
+
+@router.get(
+    "/runs",
+    tags=["Background posting"],
+    summary="Runs, newest first: every run for an administrator, else those that processed "
+    "your work",
+    description="A page of runs (`next` gives the following page of the same query), each as "
+    "`GET /runs/{id}` answers it. A System Administrator sees every run whose scope reaches a "
+    "company they may use; anyone else the runs that processed work they submitted (recorded "
+    "as each run queued it). `status` and `trigger` filter; `from` and `to` bound the start "
+    "time (a date is that UTC day). A page may hold fewer runs than `limit` when filters "
+    "leave some out; `next` is null on the last page.",
+)
+def list_runs(
+    status: Literal[runs.RUN_STATUSES] | None = None,  # type: ignore[valid-type]
+    trigger: Literal[runs.RUN_TRIGGERS] | None = None,  # type: ignore[valid-type]
+    from_: Annotated[
+        str | None,
+        Query(alias="from", max_length=40, description="YYYY-MM-DD or an ISO 8601 time"),
+    ] = None,
+    to: Annotated[
+        str | None, Query(max_length=40, description="YYYY-MM-DD or an ISO 8601 time")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict[str, Any]:
+    page = runs.list_runs(
+        caller_from(router.current_event), status, trigger, from_, to, limit, next
+    )
+    return {
+        "runs": [run_view(run_json(run)).model_dump(mode="json") for run in page.runs],
+        "next": page.next_token,
+    }
 
 
 @router.get(
@@ -222,27 +260,45 @@ def get_run_results(
     return _json(200, {"run_id": run_id, "results": rows, "next": page.next_token})
 
 
-@router.get("/worker-log-groups", tags=["Worker log"], summary="Your worker log groups")
+@router.get(
+    "/worker-log-groups",
+    tags=["Worker log"],
+    summary="Your worker log groups, newest first",
+    description="A page of groups (`next` gives the following page, bound to the owner); a "
+    "System Administrator may name another `owner`.",
+)
 def list_log_groups(
     owner: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, Any]:
-    groups = background_service.log_groups(caller_from(router.current_event), owner)
-    return {"worker_log_groups": [group_json(group, with_entries=False) for group in groups]}
+    page = background_service.log_groups(caller_from(router.current_event), owner, limit, next)
+    return {
+        "worker_log_groups": [group_json(group, with_entries=False) for group in page.groups],
+        "next": page.next_token,
+    }
 
 
 @router.get(
     "/worker-log-groups/<group_id>",
     tags=["Worker log"],
     summary="Every result",
-    description="`format=csv` answers the group's results as text/csv, a line each, for a "
-    "spreadsheet.",
+    description="The group and a page of its results in the order they were written (`next` "
+    "gives the following page, bound to the group; `summary` counts this page's outcomes). "
+    "`format=csv` answers the page's results as text/csv, a line each, for a spreadsheet.",
 )
-def get_log_group(group_id: GroupId, format: Literal["json", "csv"] = "json") -> Response[Any]:
-    group = background_service.log_group(caller_from(router.current_event), group_id)
+def get_log_group(
+    group_id: GroupId,
+    format: Literal["json", "csv"] = "json",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Response[Any]:
+    page = background_service.log_group(caller_from(router.current_event), group_id, limit, next)
+    group = page.group
     if format == "csv":
         rows = [_entry_row(entry, group.id) for entry in group.entries]
         return Response(status_code=200, content_type="text/csv; charset=utf-8", body=_csv(rows))
-    return _json(200, group_json(group))
+    return _json(200, group_json(group) | {"next": page.next_token})
 
 
 @router.delete(

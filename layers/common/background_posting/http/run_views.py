@@ -109,7 +109,9 @@ class RunView(LazyModel):
     requested_by: str = Field(
         description="The user who pressed Run Now, Background Post or Retry now"
     )
+    started_by: str = Field(description="The same as requested_by")
     created_at: str = Field(description="When it started (ISO 8601)")
+    started_at: str = Field(description="The same as created_at")
     scheduled_for: str | None = Field(description="The scheduled time it ran for, if scheduled")
     scope: RunScope
     status: str = Field(

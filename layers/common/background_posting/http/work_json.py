@@ -67,7 +67,9 @@ def run_json(run: Run) -> dict[str, Any]:
         "id": run.id,
         "trigger": run.trigger,
         "requested_by": run.requested_by,
+        "started_by": run.requested_by,
         "created_at": run.created_at,
+        "started_at": run.created_at,
         "scheduled_for": run.scheduled_for,
         "scope": {
             "companies": run.companies or "all",

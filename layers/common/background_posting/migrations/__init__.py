@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from background_posting import clock
-from background_posting.migrations import m0001_outstanding
+from background_posting.migrations import m0001_outstanding, m0002_run_participants
 from background_posting.store import migration_records
 from background_posting.store.migration_records import MigrationRecord
 
@@ -37,6 +37,9 @@ class Migration:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "outstanding on documents posted before matching", m0001_outstanding.step),
+    Migration(
+        2, "participants of runs recorded before runs recorded them", m0002_run_participants.step
+    ),
 )
 
 STOP_WITH_SECONDS_LEFT = 30.0

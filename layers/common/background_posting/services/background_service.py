@@ -40,6 +40,7 @@ from background_posting.store import companies as company_store
 from background_posting.store import document_store
 from background_posting.store import log_groups as group_store
 from background_posting.store import org as org_store
+from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import Write, transact
 
@@ -232,7 +233,8 @@ def job_queue(
 ) -> item_store.QueuePage:
     """My Job Queue: a page of the worker items `submitted_by` submitted (the caller's own when
     None or `me`; another's only for an administrator), newest first, of the companies the
-    caller may use (or the one named), in `state` (`queued`, `in_process`, `failed`)."""
+    caller may use (or the one named), in `state` (`queued`, `in_process`, `failed`), with
+    the name of each item's account."""
     submitter = caller.user_id if submitted_by in (None, "me") else str(submitted_by)
     if submitter != caller.user_id:
         caller.require_admin("read another user's job queue")
@@ -248,7 +250,10 @@ def job_queue(
             candidates = candidates | caller.logged_in
         companies = sorted(caller.companies_in(candidates))
     page = item_store.queue_of(submitter, companies, state, limit, token, clock.timestamp())
-    return item_store.QueuePage(_shown(page.items), page.next_token)
+    # the accounts' names in one BatchGetItem for the page, not a read per row
+    accounts = reference_store.read_accounts({item.account for item in page.items if item.account})
+    names = {account_id: account.name for account_id, account in accounts.items()}
+    return item_store.QueuePage(_shown(page.items), page.next_token, names)
 
 
 def _shown(items: list[WorkerItem]) -> list[WorkerItem]:
@@ -434,13 +439,16 @@ def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:
     return {"removed": len(items), "reference": document.number}
 
 
-def log_groups(caller: Caller, owner: str | None) -> list[LogGroup]:
-    """The caller's worker log groups (an administrator may name another owner, and sees
-    those of their groups whose companies are all theirs)."""
+def log_groups(
+    caller: Caller, owner: str | None, limit: int = 100, token: str | None = None
+) -> group_store.GroupsPage:
+    """A page of the caller's worker log groups, newest first (an administrator may name
+    another owner, and sees those of their groups whose companies are all theirs)."""
     if owner and owner != caller.user_id:
         caller.require_admin("read another user's worker log groups")
-    groups = group_store.groups_of(owner or caller.user_id)
-    return [group for group in groups if _may_read(caller, group)]
+    page = group_store.groups_of(owner or caller.user_id, limit, token)
+    groups = [group for group in page.groups if _may_read(caller, group)]
+    return group_store.GroupsPage(groups, page.next_token)
 
 
 def _may_read(caller: Caller, group: LogGroup) -> bool:
@@ -463,8 +471,14 @@ def _own_group(caller: Caller, group_id: str) -> LogGroup:
     return group
 
 
-def log_group(caller: Caller, group_id: str) -> LogGroup:
-    return _own_group(caller, group_id)
+def log_group(
+    caller: Caller, group_id: str, limit: int, token: str | None
+) -> group_store.GroupPage:
+    """The group with a page of its entries, for whoever may read it."""
+    page = group_store.group_page(group_id, limit, token)
+    if not _may_read(caller, page.group):  # as if it were not there: nothing of another company
+        raise NotFound(f"Worker log group {group_id!r} does not exist.", code="log_group_not_found")
+    return page
 
 
 def delete_log_group(caller: Caller, group_id: str) -> None:

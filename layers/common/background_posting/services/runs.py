@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from background_posting import clock
 from background_posting.adapters.sqs import Queue
-from background_posting.domain.errors import Conflict, Forbidden, NotFound
+from background_posting.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from background_posting.domain.identity import Caller
 from background_posting.domain.work import TAX_COMMIT_ACTIONS, Run
 from background_posting.services.queues import (
@@ -108,13 +108,84 @@ def start_scheduled_run(scheduled_for: str) -> Run | None:
 
 def view_run(caller: Caller, run_id: str) -> Run:
     """The run, for a Run Now user or administrator, whoever started it, and everyone whose
-    submitted work it processed (the owners of the worker log groups it wrote to)."""
+    submitted work it processed (its participants, recorded as its scan queued their work)."""
     run = work_log.get_run(run_id)
     if caller.may_run_now or run.requested_by == caller.user_id:
         return run
-    if caller.user_id in log_groups.group_owners(log_groups.groups_in_run(run_id)).values():
+    if work_log.took_part(run_id, caller.user_id):  # recorded as the run queued their work
         return run
     raise NotFound(f"Run {run_id!r} does not exist.", code="run_not_found")
+
+
+def time_bound(value: str | None, field: str, end: bool) -> str | None:
+    """A run list's `from`/`to` as the UTC ISO 8601 its runs' start times are compared with:
+    a date is that UTC day's start (`from`) or last moment (`to`); a time must name its offset.
+    InvalidRequest naming the field otherwise."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            at = datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+        else:
+            at = datetime.fromisoformat(value)
+            if at.tzinfo is None:
+                raise ValueError("no offset")
+    except ValueError:
+        message = (
+            f"{field}: {value!r} is not a date (YYYY-MM-DD) or a time with its offset "
+            "(e.g. 2026-12-01T09:00:00+00:00)."
+        )
+        raise InvalidRequest(
+            message,
+            details={"errors": [{"field": field, "message": message, "code": "invalid_time"}]},
+        ) from None
+    return at.astimezone(UTC).isoformat()
+
+
+RUN_STATUSES = ("finding work", "processing", "completed", "completed with failures")
+RUN_TRIGGERS = ("schedule", "run_now", "list_view", "document")
+
+
+def list_runs(
+    caller: Caller,
+    status: str | None,
+    trigger: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    token: str | None,
+) -> work_log.RunsPage:
+    """A page of runs, newest first: an administrator's every run whose scope reaches a
+    company of theirs (all, for one of every company); anyone else's the runs that processed
+    work they submitted. Read by Query (and one BatchGetItem), never a scan."""
+
+    since, until = time_bound(since, "from", end=False), time_bound(until, "to", end=True)
+    if since is not None and until is not None and since > until:
+        message = "to: the end of the period is before its start (from)."
+        raise InvalidRequest(
+            message,
+            details={"errors": [{"field": "to", "message": message, "code": "invalid_period"}]},
+        )
+
+    def keep(run: Run) -> bool:
+        if status is not None and run.status != status:
+            return False
+        if trigger is not None and run.trigger != trigger:
+            return False
+        if not caller.is_admin or caller.may_use_every_company or run.companies is None:
+            return True
+        return any(caller.may_use(company) for company in run.companies)
+
+    return work_log.list_runs(
+        None if caller.is_admin else caller.user_id,
+        since,
+        until,
+        keep,
+        limit,
+        token,
+        terms=(status, trigger),
+    )
 
 
 def run_results(
@@ -164,6 +235,18 @@ def _message(run: Run, due: item_store.DueDocument) -> dict[str, Any]:
     return message
 
 
+def _record_participants(
+    run: Run, documents: list[item_store.DueDocument], recorded: set[str]
+) -> None:
+    """The submitters of the documents about to be queued are the run's participants (before
+    their messages go, so a submitter may read the run as soon as a worker reports into it);
+    each written once per invocation, idempotent across invocations."""
+    users = {user for document in documents for user in document.submitters} - recorded
+    if users:
+        work_log.add_participants(run, users)
+        recorded |= users
+
+
 def _execute_document_run(run: Run, document_id: str, posting: Queue) -> Run:
     """A run over one document (Retry now): its scan is one read of that document's items,
     queued when its next item is due."""
@@ -174,12 +257,18 @@ def _execute_document_run(run: Run, document_id: str, posting: Queue) -> Run:
         found = (
             [
                 item_store.DueDocument(
-                    document_id, due[0].company, due[0].document_type, due[0].action, due
+                    document_id,
+                    due[0].company,
+                    due[0].document_type,
+                    due[0].action,
+                    due,
+                    frozenset(item.submitted_by for item in due),
                 )
             ]
             if items and due and due[0] == items[0]
             else []
         )
+        _record_participants(run, found, set())
         _fan_out(run, found, posting)
         with contextlib.suppress(Conflict):  # a redelivered message moved it on already
             work_log.advance_run(run, None, len(found), True)
@@ -208,6 +297,7 @@ def execute_run(
         recurring_service.create_due(run.companies, seconds_left)  # first: the invoices now due
     queue = posting or posting_queue()
     oldest = 0.0
+    recorded: set[str] = set()  # the participants this invocation wrote already
     while not run.scan_complete:
         if seconds_left() < SAFETY_MARGIN_SECONDS:
             run_queue().send({"run_id": run.id})
@@ -223,6 +313,7 @@ def execute_run(
             found, next_key = item_store.due_documents(shard, _prefix(run), key)
         oldest = max(oldest, oldest_due_age(found, clock.now()))
         documents = [d for d in found if _matches(run, d)]
+        _record_participants(run, documents, recorded)
         _fan_out(run, documents, queue)
         next_shard = shard if next_key is not None else shard + 1
         done = next_shard >= item_store.DUE_SHARDS or run.companies == []

@@ -137,24 +137,94 @@ def get_group(group_id: str, with_entries: bool = True) -> LogGroup:
     )
 
 
-def groups_of(owner: str, limit: int = 100) -> list[LogGroup]:
-    found = []
-    for record in WorkLogRecord.by_owner.query(owner, scan_index_forward=False, limit=limit):
-        if record.sk != "GROUP":
-            continue
-        body = json.loads(record.body or "{}")
-        found.append(
-            LogGroup(
-                id=record.pk.removeprefix("LOG#"),
-                owner=owner,
-                email=body.get("email", ""),
-                title=body.get("title", ""),
-                created_at=record.created_at or "",
-                entries=[],
-                companies=tuple(body.get("companies", ())),
-            )
+def _header_group(record: WorkLogRecord, entries: list[LogEntry]) -> LogGroup:
+    body = json.loads(record.body or "{}")
+    return LogGroup(
+        id=record.pk.removeprefix("LOG#"),
+        owner=record.owner or "",
+        email=body.get("email", ""),
+        title=body.get("title", ""),
+        created_at=record.created_at or "",
+        entries=entries,
+        companies=tuple(body.get("companies", ())),
+    )
+
+
+@dataclass(frozen=True)
+class GroupsPage:
+    groups: list[LogGroup]
+    next_token: str | None
+
+
+_GROUPS_KEY = frozenset({"pk", "sk", "owner", "created_at"})
+
+
+def groups_of(owner: str, limit: int = 100, token: str | None = None) -> GroupsPage:
+    """A page of `owner`'s worker log groups, newest first (the by-owner index, a Query);
+    `next` resumes after the last one read, bound to the owner."""
+    query = page_tokens.query_hash("groups", owner)
+    start = (
+        page_tokens.start_key(
+            token,
+            query,
+            _GROUPS_KEY,
+            lambda key: key["owner"] == owner and key["pk"].startswith("LOG#"),
+            another="another owner",
         )
-    return found
+        if token
+        else None
+    )
+    result = WorkLogRecord.by_owner.query(
+        owner, scan_index_forward=False, limit=limit, last_evaluated_key=start, page_size=limit
+    )
+    found = [_header_group(record, []) for record in result if record.sk == "GROUP"]
+    return GroupsPage(found, page_tokens.token_for(query, result.last_evaluated_key))
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    group: LogGroup
+    """The group, with this page's entries."""
+    next_token: str | None
+
+
+_ENTRIES_KEY = frozenset({"pk", "sk"})
+
+
+def group_page(group_id: str, limit: int, token: str | None) -> GroupPage:
+    """The group's header (a GetItem) and a page of its entries in the order they were
+    written (a Query of its key); `next` resumes after the last entry read, bound to the
+    group."""
+    query = page_tokens.query_hash("group", group_id)
+    start = (
+        page_tokens.start_key(
+            token,
+            query,
+            _ENTRIES_KEY,
+            lambda key: key["pk"] == f"LOG#{group_id}" and key["sk"].startswith("ENTRY#"),
+            another="another worker log group",
+        )
+        if token
+        else None
+    )
+    try:
+        header = WorkLogRecord.get(*_group_key(group_id), consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound(
+            f"Worker log group {group_id!r} does not exist.", code="log_group_not_found"
+        ) from exc
+    result = WorkLogRecord.query(
+        f"LOG#{group_id}",
+        WorkLogRecord.sk.startswith("ENTRY#"),
+        consistent_read=True,
+        limit=limit,
+        last_evaluated_key=start,
+        page_size=limit,
+    )
+    entries = [_entry(record) for record in result]
+    return GroupPage(
+        _header_group(header, entries), page_tokens.token_for(query, result.last_evaluated_key)
+    )
 
 
 def delete_group(group_id: str) -> None:

@@ -7,13 +7,19 @@
   attempt at one document's worker item, with every error in full; an entry written by a
   run has `owner = RUN#<run id>`, so the `by-owner` index lists a run's entries;
 * a digest's claim: `pk = RUN#<run id>`, `sk = NOTIFY#<recipient>`: the once-only record of
-  the run's e-mail to one person (`claim_state` sending | sent | unsent).
+  the run's e-mail to one person (`claim_state` sending | sent | unsent);
+* a run's participant: `pk = RUN#<run id>`, `sk = PARTICIPANT#<user>`, `owner =
+  RUNS-OF#<user>`, `created_at` = the run's: written (idempotently) when the run's scan queues
+  work that user submitted, so the `by-owner` index lists the runs that processed a user's
+  work, newest first, and one GetItem says whether a run did.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,12 +39,14 @@ from background_posting.domain.work import (
     Outcome,
     Run,
 )
+from background_posting.store import page_tokens
 from background_posting.store.base import StoreModel, is_condition_failure, register
 from background_posting.store.writes import Write
 
 RETENTION = timedelta(days=90)
 RUN_OWNER = "RUN#"  # the by-owner index key of a run's log entries
 RUNS_OWNER = "RUNS"  # the by-owner index key under which every run is listed by creation time
+PARTICIPANT_OWNER = "RUNS-OF#"  # the by-owner index key of the runs that processed a user's work
 
 
 class ByOwner(GlobalSecondaryIndex["WorkLogRecord"]):
@@ -303,3 +311,121 @@ def find_run(run_id: str) -> Run | None:
         return get_run(run_id)
     except NotFound:
         return None
+
+
+# -- who a run processed work for, and lists of runs -------------------------------------------
+
+
+def _participant_key(run_id: str, user: str) -> tuple[str, str]:
+    return f"RUN#{run_id}", f"PARTICIPANT#{user}"
+
+
+def add_participants(run: Run, users: Iterable[str]) -> int:
+    """Record that the run processes work these users submitted: one item per (run, user),
+    written with a plain PutItem of the same values each time (idempotent: a redelivered scan
+    page, or two scans at once, leave one item). Outside any posting's commit. How many were
+    written."""
+    created = datetime.fromisoformat(run.created_at)
+    written = 0
+    for user in sorted(set(users)):
+        WorkLogRecord(
+            *_participant_key(run.id, user),
+            owner=f"{PARTICIPANT_OWNER}{user}",
+            created_at=run.created_at,
+            expires_at=expiry(created),
+        ).save()
+        written += 1
+    return written
+
+
+def add_participant_once(run_id: str, created_at: str, user: str) -> bool:
+    """The participant item, unless it exists (the migration's write): True when written."""
+    record = WorkLogRecord(
+        *_participant_key(run_id, user),
+        owner=f"{PARTICIPANT_OWNER}{user}",
+        created_at=created_at,
+        expires_at=expiry(datetime.fromisoformat(created_at)),
+    )
+    try:
+        record.save(condition=WorkLogRecord.pk.does_not_exist())
+    except PutError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
+def took_part(run_id: str, user: str) -> bool:
+    """Whether the run processed work `user` submitted (one GetItem)."""
+    try:
+        WorkLogRecord.get(*_participant_key(run_id, user), consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    runs: list[Run]
+    next_token: str | None
+
+
+_LIST_KEY = frozenset({"pk", "sk", "owner", "created_at"})
+
+
+def list_runs(
+    user: str | None,
+    since: str | None,
+    until: str | None,
+    keep: Callable[[Run], bool],
+    limit: int,
+    token: str | None,
+    terms: tuple[object, ...] = (),
+) -> RunsPage:
+    """A page of runs, newest first: every run (`user` None: the `RUNS` key of the by-owner
+    index) or those that processed `user`'s work (their participant items, then one
+    BatchGetItem of the runs), started within [`since`, `until`] (ISO 8601, either open),
+    those `keep` accepts. A Query (and a BatchGetItem), never a scan; `next` resumes after
+    the last index item read, bound to this query (`terms`: the filters `keep` applies)."""
+    owner = RUNS_OWNER if user is None else f"{PARTICIPANT_OWNER}{user}"
+    query = page_tokens.query_hash("runs", owner, since, until, *terms)
+    start = (
+        page_tokens.start_key(
+            token,
+            query,
+            _LIST_KEY,
+            lambda key: key["owner"] == owner and key["pk"].startswith("RUN#"),
+            another="another query (another user or filter)",
+        )
+        if token
+        else None
+    )
+    condition: Any = None
+    if since is not None and until is not None:
+        condition = WorkLogRecord.created_at.between(since, until)
+    elif since is not None:
+        condition = WorkLogRecord.created_at >= since
+    elif until is not None:
+        condition = WorkLogRecord.created_at <= until
+    result = WorkLogRecord.by_owner.query(
+        owner,
+        condition,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=start,
+        page_size=limit,
+    )
+    records = list(result)
+    if user is None:
+        runs = [_run_of(r.pk.removeprefix("RUN#"), r) for r in records if r.sk == "RUN"]
+    else:
+        ids = list(dict.fromkeys(r.pk.removeprefix("RUN#") for r in records))
+        found = {
+            r.pk.removeprefix("RUN#"): _run_of(r.pk.removeprefix("RUN#"), r)
+            for r in WorkLogRecord.batch_get([_run_key(i) for i in ids], consistent_read=True)
+        }
+        runs = [found[run_id] for run_id in ids if run_id in found]
+    return RunsPage(
+        [run for run in runs if keep(run)],
+        page_tokens.token_for(query, result.last_evaluated_key),
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -197,6 +197,8 @@ def by_reference(reference: str) -> list[WorkerItem]:
 class QueuePage:
     items: list[WorkerItem]
     next_token: str | None
+    account_names: dict[str, str] = field(default_factory=dict)
+    """The name of each item's account (customer or vendor), by its id."""
 
 
 _QUEUE_KEY = frozenset({"pk", "sk", "submitted_by", "created_at"})
@@ -260,6 +262,8 @@ class DueDocument:
     action: str  # its next waiting item's (the index keeps a document's items in order)
     items: tuple[WorkerItem, ...] | None = None
     """Its due items as the page showed them; None when the page may have cut them short."""
+    submitters: frozenset[str] = frozenset()
+    """Who submitted the due items the page showed (a run records them as its participants)."""
 
 
 def due_documents(
@@ -294,6 +298,7 @@ def due_documents(
             records[0].action,
             # the page's last document may go on in the next page: the worker reads its items
             None if more is not None and document_id == last else tuple(map(_item, records)),
+            frozenset(record.submitted_by for record in records),
         )
         for document_id, records in seen.items()
     ]
