@@ -2,12 +2,13 @@
 import { useState } from "preact/hooks";
 import { html } from "../html.js";
 import { del, get, query } from "../api.js";
-import { ErrorMessage, FieldError, Loading, Notice, typeName, useLoad, when } from "../ui.js";
+import { ErrorMessage, FieldError, Loading, Notice, typeName, when } from "../ui.js";
+import { Pager, usePages } from "./runs.js";
 
 export function LogGroupList({ me }) {
   const [owner, setOwner] = useState("");
   const [draft, setDraft] = useState("");
-  const groups = useLoad(() => get(`/worker-log-groups${query({ owner })}`), [owner]);
+  const groups = usePages((next) => get(`/worker-log-groups${query({ owner, next })}`), [owner]);
   const list = [...(groups.data?.worker_log_groups || [])].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
   return html`<h1>Worker Log Groups</h1>
     <p>Each worker log group lists the results of work you submitted for background posting. Review it and fix every error before posting again.</p>
@@ -25,13 +26,14 @@ export function LogGroupList({ me }) {
         <caption>${list.length} worker log group${list.length === 1 ? "" : "s"}</caption>
         <thead><tr><th scope="col">Worker log group</th><th scope="col">Created</th><th scope="col">Owner</th></tr></thead>
         <tbody>${list.map((g) => html`<tr><th scope="row"><a href=${`#/worker-log-groups/${g.id}`}>${g.title}</a></th><td>${when(g.created_at)}</td><td>${g.owner}</td></tr>`)}</tbody>
-      </table></div>`)}`;
+      </table></div>`)}
+    <${Pager} pages=${groups} what="worker log groups" />`;
 }
 
 const OUTCOME_WORDS = { failed: "Failed", posted: "Posted", completed: "Completed", returned: "Back to In Progress", skipped: "Skipped" };
 
 export function LogGroupPage({ id }) {
-  const group = useLoad(() => get(`/worker-log-groups/${id}`), [id]);
+  const group = usePages((next) => get(`/worker-log-groups/${id}${query({ next })}`), [id]);
   const [error, setError] = useState(null);
   const [deleted, setDeleted] = useState(false);
   const [confirming, setConfirming] = useState(false);
@@ -64,13 +66,14 @@ export function LogGroupPage({ id }) {
     <section aria-labelledby="entries-heading">
       <h2 id="entries-heading">Every result</h2>
       <div class="table"><table>
-        <caption>${g.entries.length} result${g.entries.length === 1 ? "" : "s"}</caption>
+        <caption>${g.entries.length} result${g.entries.length === 1 ? "" : "s"}${group.page > 1 || g.next ? ` on page ${group.page}` : ""}</caption>
         <thead><tr><th scope="col">When</th><th scope="col">Document</th><th scope="col">Action</th><th scope="col">Attempt</th><th scope="col">Outcome</th><th scope="col">Run</th></tr></thead>
         <tbody>${g.entries.map((e) => html`<tr>
           <td>${when(e.at)}</td><td><a href=${`#/document/${e.document_id}`}>${e.reference}</a></td><td>${e.action}</td>
           <td class="number">${e.attempt}</td><td class=${`outcome-${e.outcome}`}>${OUTCOME_WORDS[e.outcome] || e.outcome}</td>
           <td>${e.run_id ? html`<a href=${`#/runs/${e.run_id}`}>${e.run_id.slice(0, 8)}</a>` : ""}</td></tr>`)}</tbody>
       </table></div>
+      <${Pager} pages=${group} what="the results" />
     </section>
     <section aria-labelledby="delete-heading">
       <h2 id="delete-heading">Delete</h2>
