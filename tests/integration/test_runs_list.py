@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from background_posting.config import Settings
-from background_posting.domain.identity import Caller
+from background_posting.domain.identity import SYSTEM_ADMINISTRATOR, Caller
 from background_posting.services import background_service, runs
 from background_posting.store import work_log
 from background_posting.store.work_log import PARTICIPANT_OWNER, WorkLogRecord
@@ -94,6 +94,11 @@ def test_runs_filter_by_status_trigger_and_start_and_page_by_query_only(
     today = datetime.now(UTC).date()
     assert len(_ids(office.call("GET", f"/runs?from={today}&to={today}", "clerk"))) == 3
     yesterday = (today - timedelta(days=1)).isoformat()
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert len(_ids(office.call("GET", f"/runs?from={hour_ago}", "clerk"))) == 3
+    # now, as a clock an hour ahead of UTC shows it (the offset's + written %2B in the URL)
+    now_ahead = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S%%2B01:00")
+    assert len(_ids(office.call("GET", f"/runs?to={now_ahead}", "clerk"))) == 3
     assert _ids(office.call("GET", f"/runs?to={yesterday}", "admin")) == []
     assert _ids(office.call("GET", f"/runs?from={today + timedelta(days=1)}", "clerk")) == []
     # And a token of another query, or a forged one, is refused naming `next`
@@ -157,3 +162,26 @@ def test_two_overlapping_runs_over_one_submitters_work_list_each_run_once(
         # ...and the clerk may read each of them
         assert runs.view_run(CLERK, first.id).id == first.id
         assert runs.view_run(CLERK, second.id).id == second.id
+
+
+def test_an_administrator_of_some_companies_lists_the_runs_that_reach_them(aws: Settings) -> None:
+    # Given runs over BETA alone, over ACME alone, and over every company
+    beta, _ = work_log.create_run("list_view", "admin", ["BETA"], "sales_invoice")
+    acme, _ = work_log.create_run("document", "clerk", ["ACME"], "sales_invoice")
+    every, _ = work_log.create_run("run_now", "runner", None, None)
+    # When an administrator of ACME only, and one logged into ACME only, list the runs
+    of_acme = Caller("a1", "a1@example.com", frozenset({SYSTEM_ADMINISTRATOR}), frozenset({"ACME"}))
+    logged_in = Caller(
+        "a2",
+        "a2@example.com",
+        frozenset({SYSTEM_ADMINISTRATOR}),
+        frozenset({"*"}),
+        frozenset({"ACME"}),
+    )
+    everywhere = Caller("a3", "a3@example.com", frozenset({SYSTEM_ADMINISTRATOR}), frozenset({"*"}))
+    # Then each sees the runs whose scope reaches ACME; one of every company sees all three
+    for caller in (of_acme, logged_in):
+        listed = runs.list_runs(caller, None, None, None, None, 50, None).runs
+        assert [run.id for run in listed] == [every.id, acme.id], caller
+    listed = runs.list_runs(everywhere, None, None, None, None, 50, None).runs
+    assert [run.id for run in listed] == [every.id, acme.id, beta.id]

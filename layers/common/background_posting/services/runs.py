@@ -134,7 +134,7 @@ def time_bound(value: str | None, field: str, end: bool) -> str | None:
     except ValueError:
         message = (
             f"{field}: {value!r} is not a date (YYYY-MM-DD) or a time with its offset "
-            "(e.g. 2026-12-01T09:00:00+00:00)."
+            "(e.g. 2026-12-01T09:00:00Z, or +01:00 written %2B01:00 in a URL)."
         )
         raise InvalidRequest(
             message,
