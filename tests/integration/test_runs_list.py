@@ -110,6 +110,7 @@ def test_runs_filter_by_status_trigger_and_start_and_page_by_query_only(
     for query, field in (
         ("from=yesterday", "from"),
         ("to=2026-12-01T09:00:00", "to"),
+        ("from=0001-01-01T00:00:00%2B14:00", "from"),  # before year 1 in UTC
         (f"from={today}&to={yesterday}", "to"),
         ("status=stuck", "status"),
         ("trigger=cron", "trigger"),

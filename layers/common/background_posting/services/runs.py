@@ -131,7 +131,8 @@ def time_bound(value: str | None, field: str, end: bool) -> str | None:
             at = datetime.fromisoformat(value)
             if at.tzinfo is None:
                 raise ValueError("no offset")
-    except ValueError:
+        bound = at.astimezone(UTC).isoformat()
+    except (ValueError, OverflowError):
         message = (
             f"{field}: {value!r} is not a date (YYYY-MM-DD) or a time with its offset "
             "(e.g. 2026-12-01T09:00:00Z, or +01:00 written %2B01:00 in a URL)."
@@ -140,7 +141,7 @@ def time_bound(value: str | None, field: str, end: bool) -> str | None:
             message,
             details={"errors": [{"field": field, "message": message, "code": "invalid_time"}]},
         ) from None
-    return at.astimezone(UTC).isoformat()
+    return bound
 
 
 RUN_STATUSES = ("finding work", "processing", "completed", "completed with failures")
