@@ -163,3 +163,42 @@ def test_runs_stored_before_participants_get_them_resumed_after_a_stop(
     assert again == (0, None)
     assert {user: listed(user) for user in expected} == expected
     assert office.call("GET", f"/runs/{made[0]}", "clerk").status == 200
+
+
+def test_two_runners_at_once_give_each_run_its_participants_once(local_store: Settings) -> None:
+    from background_posting import clock
+    from background_posting.domain.work import LogEntry
+    from background_posting.store import log_groups, work_log
+    from background_posting.store.work_log import PARTICIPANT_OWNER, WorkLogRecord
+    from tests.support.concurrency import race
+
+    # Given runs stored before participants: each wrote entries into its submitters' groups
+    owners = ("clerk", "lister", "payables")
+    groups = {
+        owner: log_groups.create_group(owner, f"{owner}@x.com", "Work", ["ACME"])
+        for owner in owners
+    }
+    expected: dict[str, set[str]] = {owner: set() for owner in owners}
+    for n in range(12):
+        run, _ = work_log.create_run("run_now", "runner", None, None)
+        for owner in owners[: 1 + n % 3]:
+            entry = LogEntry(
+                at=clock.now().isoformat(),
+                document_id=f"doc{n}",
+                reference=f"SIN{n:06d}",
+                document_type="sales_invoice",
+                action="post_document",
+                outcome="posted",
+                errors=[],
+                run_id=run.id,
+                attempt=1,
+            )
+            log_groups.add_entry(groups[owner], entry)
+            expected[owner].add(run.id)
+    # When two runners migrate at once
+    results = race(lambda: run_migrations(), lambda: run_migrations())
+    assert not [result for result in results if isinstance(result, Exception)], results
+    # Then each run has one participant item per submitter, and no other
+    for owner in owners:
+        items = list(WorkLogRecord.by_owner.query(f"{PARTICIPANT_OWNER}{owner}"))
+        assert sorted(i.pk.removeprefix("RUN#") for i in items) == sorted(expected[owner]), owner
