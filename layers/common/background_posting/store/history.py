@@ -263,7 +263,7 @@ def audit(
     partition by time; the companies are a filter on it."""
     wanted = None if companies is None else sorted({*companies, ORGANISATION})
     query = page_tokens.query_hash("audit", wanted, start, end)
-    begin = f"{start.isoformat() if start else ''}"
+    begin = start.isoformat() if start else "0"
     finish = f"{end.isoformat() if end else '9999'}~"
     resume = (
         page_tokens.start_key(
