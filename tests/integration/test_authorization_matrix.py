@@ -275,6 +275,10 @@ MATRIX: dict[str, tuple[str, Request]] = {
         ("202/202 202/202 403/403 403/403 403/404", with_document("queued", "/retry-now")),
     "DELETE /documents/{document_id}/worker-items":
         ("200/200 403/403 403/403 403/403 403/403", with_document("queued", "/worker-items")),
+    "GET /documents/{document_id}/history":
+        ("200/200 200/200 200/200 200/200 200/404", with_document("document", "/history")),
+    "GET /audit":
+        ("200/200 403/403 403/403 403/403 403/403", path("/audit?company={company}")),
     "GET /runs/{run_id}":
         ("200/200 200/200 404/404 404/404 404/404", run_path),
     "GET /runs/{run_id}/results":
