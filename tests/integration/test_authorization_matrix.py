@@ -277,6 +277,10 @@ MATRIX: dict[str, tuple[str, Request]] = {
         ("200/200 403/403 403/403 403/403 403/403", with_document("queued", "/worker-items")),
     "GET /runs":  # everyone may list: an administrator every run, anyone else their own
         ("200/200 200/200 200/200 200/200 200/200", path("/runs?trigger=run_now")),
+    "GET /documents/{document_id}/history":
+        ("200/200 200/200 200/200 200/200 200/404", with_document("document", "/history")),
+    "GET /audit":
+        ("200/200 403/403 403/403 403/403 403/403", path("/audit?company={company}")),
     "GET /runs/{run_id}":
         ("200/200 200/200 404/404 404/404 404/404", run_path),
     "GET /runs/{run_id}/results":

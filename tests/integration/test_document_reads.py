@@ -14,6 +14,7 @@ from typing import Any
 from background_posting.config import Settings
 from background_posting.domain.documents import DocumentLine
 from background_posting.store import batch_reads, document_store
+from background_posting.store.history import Change
 from tests.support.counting import dynamodb_requests
 from tests.support.scenario import given_company, given_document
 
@@ -86,7 +87,9 @@ def test_an_amendment_between_the_two_reads_gives_the_amended_document_whole(
         stored = whole(amended.id)
         lines = [DocumentLine(description="Amended", quantity="1", unit_price="5.00")]
         new = stored.document.model_copy(update={"lines": lines})
-        document_store.save_amendment(stored, new, lines_changed=True)
+        document_store.save_amendment(
+            stored, new, lines_changed=True, change=Change("amend", "clerk")
+        )
 
     calls = between_the_two_reads(monkeypatch, amend)
     # When both are read together
@@ -113,7 +116,7 @@ def test_lines_appended_between_the_two_reads_are_not_read_with_the_older_header
         added = [{"description": "Late", "quantity": "1", "unit_price": "1.00"}]
         lines = [*stored.document.lines, DocumentLine.model_validate(added[0])]
         appended = stored.document.model_copy(update={"lines": lines})
-        document_store.append_lines(stored, appended, added)
+        document_store.append_lines(stored, appended, added, Change("lines_added", "clerk"))
 
     calls = between_the_two_reads(monkeypatch, append)
     # When it is read in a batch

@@ -11,9 +11,10 @@ import pytest
 from background_posting.domain.company import Account
 from background_posting.domain.errors import NotFound
 from background_posting.function_settings import EveryFunctionSettings
-from background_posting.store import accounts
+from background_posting.store import accounts, history
 from background_posting.store import base as store_base
 from background_posting.store.accounts import AccountRecord
+from background_posting.store.writes import Write
 from infra.dynamodb_local import local_client
 from infra.resources import create_tables
 from tests.support.data import account_body
@@ -38,11 +39,15 @@ def other_tables(settings: EveryFunctionSettings) -> EveryFunctionSettings:
     return settings.model_copy(update={FIELDS[k]: v for k, v in names.items()})
 
 
+def _audit(account_id: str) -> Write:
+    return history.audited("ACME", f"account {account_id}", "create", "admin", None, {})
+
+
 def test_a_model_follows_the_store_to_other_tables_and_back(
     local_store: EveryFunctionSettings,
 ) -> None:
     account = Account.model_validate(account_body("BIND01"))
-    accounts.create_account(account)
+    accounts.create_account(account, _audit("BIND01"))
     assert store_base.table_name(AccountRecord) == local_store.accounts_table
 
     other = other_tables(local_store)
@@ -58,7 +63,7 @@ def test_a_model_follows_the_store_to_other_tables_and_back(
 def test_threads_racing_the_first_request_after_a_bind_share_one_connection(
     local_store: EveryFunctionSettings,
 ) -> None:
-    accounts.create_account(Account.model_validate(account_body("BIND02")))
+    accounts.create_account(Account.model_validate(account_body("BIND02")), _audit("BIND02"))
     before = store_base.connection()
     store_base.bind(local_store)
     start, seen = threading.Barrier(16), []

@@ -18,7 +18,7 @@ from background_posting.domain.work import LogEntry
 from background_posting.services import posting, worker
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
-from background_posting.store import counters, document_store, log_groups, work_log
+from background_posting.store import counters, document_store, history, log_groups, work_log
 from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
 from background_posting.store.writes import StoreRefused, transact
@@ -152,7 +152,9 @@ def _close_periods(company_id: str) -> None:
     """An administrator closes every period of the company (nothing is posted in it yet)."""
     company, version = company_store.get_company(company_id)
     closed = [p.model_copy(update={"status": "closed"}) for p in company.periods]
-    company_store.replace_company(company.model_copy(update={"periods": closed}), version)
+    after = company.model_copy(update={"periods": closed})
+    audit = history.audited(company_id, f"company {company_id}", "close_period", "admin", {}, {})
+    company_store.replace_company(after, version, audit)
 
 
 def test_a_posting_built_before_its_period_closed_cannot_commit_after(
@@ -184,7 +186,9 @@ def test_an_account_changed_between_read_and_commit_is_read_again(local_store: S
     document = given_document()
     stale = reference_store.read("ACME", {"CUST01"})
     account, version = account_store.get_account("CUST01")
-    account_store.replace_account(account.model_copy(update={"name": "Renamed Ltd"}), version)
+    renamed = account.model_copy(update={"name": "Renamed Ltd"})
+    audit = history.audited("ACME", "account CUST01", "amend", "admin", {}, {})
+    account_store.replace_account(renamed, version, audit)
     # When the document is posted with that read
     posted = posting.post_now(read(document), "clerk", (), stale)
     # Then it posts once, built from the account as it is now

@@ -10,9 +10,8 @@ import pytest
 from background_posting.config import Settings
 from background_posting.domain.documents import COMPLETE, IN_PROGRESS, READY_TO_POST, Document
 from background_posting.domain.settings import BackgroundPostingSettings
-from background_posting.services import background_service, posting, worker
+from background_posting.services import background_service, posting, settings_service, worker
 from background_posting.store import counters, document_store, ledger_store, log_groups, work_log
-from background_posting.store import org as org_store
 from background_posting.store import worker_items as item_store
 from tests.support.clock import Clock
 from tests.support.concurrency import race
@@ -178,7 +177,9 @@ def test_a_lowered_maximum_reaches_work_already_queued_at_its_next_attempt(
     assert _fails(document, 1) == ["failed"]
     # When the administrator lowers the maximum to 2 (the source pages' remedy for a document
     # that keeps failing and notifying)
-    org_store.put_background_posting_settings(BackgroundPostingSettings(max_attempts=2))
+    settings_service.save_background_posting_settings(
+        ADMIN, BackgroundPostingSettings(max_attempts=2)
+    )
     # Then the queued item shows the maximum now in force, and its next failure is its last
     (item,) = background_service.worker_items(ADMIN, document.number)
     assert (item.attempts, item.max_attempts) == (1, 2)
@@ -190,12 +191,16 @@ def test_a_lowered_maximum_reaches_work_already_queued_at_its_next_attempt(
 
 def test_a_raised_maximum_gives_work_already_queued_more_attempts(local_store: Settings) -> None:
     given_company()
-    org_store.put_background_posting_settings(BackgroundPostingSettings(max_attempts=2))
+    settings_service.save_background_posting_settings(
+        ADMIN, BackgroundPostingSettings(max_attempts=2)
+    )
     # Given a failing document queued while the maximum is 2, and one failed attempt
     (document,) = queued(1, document_date="2026-10-10")
     assert _fails(document, 1) == ["failed"]
     # When the maximum is raised to 4
-    org_store.put_background_posting_settings(BackgroundPostingSettings(max_attempts=4))
+    settings_service.save_background_posting_settings(
+        ADMIN, BackgroundPostingSettings(max_attempts=4)
+    )
     # Then it is tried until its fourth attempt, not returned at its second
     assert _fails(document, 3) == ["failed", "failed", "returned"]
     returned = log_groups.get_group(admins_group()).entries[-1]

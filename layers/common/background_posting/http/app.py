@@ -19,6 +19,7 @@ from background_posting.http import (
     background_routes,
     document_routes,
     error_answers,
+    history_routes,
     idempotency,
     openapi,
     payables_routes,
@@ -213,6 +214,7 @@ def build() -> APIGatewayRestResolver:
     app.include_router(background_routes.router)
     app.include_router(scheduler_routes.router)
     app.include_router(purchasing_routes.router)
+    app.include_router(history_routes.router)
 
     @app.get("/health", tags=["Operations"], summary="Answers 200 once the API can serve")
     def health() -> dict[str, str]:

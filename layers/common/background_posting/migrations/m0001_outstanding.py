@@ -19,9 +19,11 @@ from background_posting.domain.errors import Conflict
 from background_posting.domain.types import STORED
 from background_posting.store import ledger_store
 from background_posting.store.document_store import HEADER, DocumentRecord, moved
+from background_posting.store.history import Change
 from background_posting.store.writes import transact
 
 PAGE_SIZE = 200
+MIGRATION_BY = "migration 1 (outstanding)"
 """Headers examined per step (a DynamoDB Scan page)."""
 
 
@@ -74,7 +76,7 @@ def _backfilled(document: Document) -> bool:
         }
     )
     try:
-        transact([moved(document, after)])
+        transact([moved(document, after, Change("backfill_outstanding", MIGRATION_BY))])
     except Conflict:
         return False
     return True

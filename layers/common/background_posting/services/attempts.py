@@ -14,7 +14,11 @@ from background_posting.domain.work import LogEntry, Outcome, WorkerItem
 from background_posting.store import document_store, log_groups, work_log
 from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
+from background_posting.store.history import Change
 from background_posting.store.writes import Write, transact
+
+BACKGROUND = "background posting"
+"""Who a worker's change is by, in a document's history (for whom: `submitted_by`)."""
 
 
 @dataclass
@@ -45,6 +49,11 @@ class Attempt:
         if self.run_id is None:
             return []
         return [work_log.counted(self.run_id, *outcomes, done=self.finishing)]
+
+    def change(self, action: str, **details: Any) -> Change:
+        """A change this attempt makes to its document, for the document's history."""
+        told = {"run": self.run_id, "submitted_by": self.item.submitted_by, **details}
+        return Change(action, BACKGROUND, {k: v for k, v in told.items() if v is not None})
 
     def entry(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,7 @@ from background_posting.store import log_groups as group_store
 from background_posting.store import org as org_store
 from background_posting.store import reference as reference_store
 from background_posting.store import worker_items as item_store
+from background_posting.store.history import Change, entry
 from background_posting.store.writes import Write, transact
 
 MAX_LIST_VIEW_DOCUMENTS = 100
@@ -72,7 +73,8 @@ def _queue(
             caller.user_id, caller.email, title, [document.company]
         )
         writes.append(created)
-    writes.append(document_store.moved(document, changed))
+    details: dict[str, Any] = {"post_on": post_on[0].isoformat()} if post_on else {}
+    writes.append(document_store.moved(document, changed, Change("queue", caller.user_id, details)))
     writes.extend(
         item_store.items_added(
             document, planned, caller.user_id, group_id, not_before=post_on[1] if post_on else 0
@@ -105,9 +107,10 @@ def queue_for_later(
 ) -> Document:
     """Ready to Post with one worker item that no run takes before `not_before`."""
     changed = document.moved_to(READY_TO_POST, clock.now())
+    queued = Change("queue", actor, {"not_before": datetime.fromtimestamp(not_before, UTC)})
     transact(
         [
-            document_store.moved(document, changed),
+            document_store.moved(document, changed, queued),
             *item_store.items_added(document, [item], actor, log_group, not_before=not_before),
         ]
     )
@@ -271,7 +274,9 @@ def discard(caller: Caller, document_id: str) -> Document:
     document.require_discardable()
     voided = tax_service.void_calculated(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
     return document_store.change_status(
-        document, document.moved_to(DISCARDED, clock.now(), **voided)
+        document,
+        document.moved_to(DISCARDED, clock.now(), **voided),
+        Change("discard", caller.user_id),
     )
 
 
@@ -308,7 +313,9 @@ def withdraw(caller: Caller, document_id: str, status: str) -> Document:
             details={"worker_items": _shown(remaining)},
         )
     return document_store.change_status(
-        document, document.moved_to(IN_PROGRESS, clock.now(), post_on=None)
+        document,
+        document.moved_to(IN_PROGRESS, clock.now(), post_on=None),
+        Change("set_back", caller.user_id),
     )
 
 
@@ -365,7 +372,11 @@ def cancel_background(caller: Caller, document_id: str) -> Document:
     try:
         transact(
             [
-                document_store.moved(document, changed),
+                document_store.moved(
+                    document,
+                    changed,
+                    Change("cancel", caller.user_id, {"worker_items": len(items)}),
+                ),
                 *(item_store.withdrawn(item, at.timestamp()) for item in items),
                 *entries,
             ]
@@ -429,13 +440,38 @@ def remove_worker_items(caller: Caller, document_id: str) -> dict[str, Any]:
     caller.require_admin("remove worker items")
     document = visible.read_document(caller, document_id, with_lines=False)
     items = item_store.items_of(document.id)
-    held = item_store.delete_unleased(items, clock.now().timestamp())
-    if held:
-        raise Conflict(
-            f"A worker is processing {document.number} now; try again when it has finished.",
-            code="worker_item_in_progress",
-            details={"worker_items": _shown(held)},
+    if not items:
+        return {"removed": 0, "reference": document.number}
+    now = clock.now().timestamp()
+    removed = Change("worker_items_removed", caller.user_id, {"worker_items": len(items)})
+    try:
+        # the items, the check that the document is as read and its history entry: together
+        transact(
+            [
+                document_store.unchanged(document.id, document).with_companions(
+                    entry(
+                        document.id,
+                        removed,
+                        from_status=document.status,
+                        to_status=document.status,
+                        version=document.version,
+                    )
+                ),
+                *(item_store.withdrawn(item, now) for item in items),
+            ]
         )
+    except Conflict as exc:
+        if exc.code == "worker_item_held":
+            raise Conflict(
+                f"A worker is processing {document.number} now; try again when it has finished.",
+                code="worker_item_in_progress",
+                details={"worker_items": _shown(items)},
+            ) from exc
+        raise Conflict(
+            f"{document.number} changed meanwhile; read it again.",
+            code="concurrent_update",
+            details={"number": document.number},
+        ) from exc
     return {"removed": len(items), "reference": document.number}
 
 

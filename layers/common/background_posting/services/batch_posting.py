@@ -134,7 +134,7 @@ def _writes(candidate: Candidate) -> list[Write]:
 
 
 def _fitting(candidates: list[Candidate]) -> list[list[Candidate]]:
-    """Consecutive chunks whose commit fits one transaction (3 items a document + shared)."""
+    """Consecutive chunks whose commit fits one transaction (4 items a document + shared)."""
     chunks: list[list[Candidate]] = []
     current: list[Candidate] = []
     writes: list[Write] = []
@@ -142,9 +142,10 @@ def _fitting(candidates: list[Candidate]) -> list[list[Candidate]]:
         mine = _writes(candidate)
         # the counter, the runs, the checks of the company profile and of each document's account
         shared = 2 + len(_run_counts([*current, candidate])) + len(current) + 1
+        # and each document's ledger header, its own header and its history entry
         if current and (
             len(current) >= MAX_DOCUMENTS_PER_COMMIT
-            or not fits([*writes, *mine], more_items=shared + 2 * (len(current) + 1))
+            or not fits([*writes, *mine], more_items=shared + 3 * (len(current) + 1))
         ):
             chunks.append(current)
             current, writes = [], []

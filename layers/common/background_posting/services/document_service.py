@@ -35,6 +35,7 @@ from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
 from background_posting.store import document_store, ledger_store, listings
 from background_posting.store import reference as reference_store
+from background_posting.store.history import Change
 
 _input_adapter: TypeAdapter[Any] = TypeAdapter(DocumentInput, config=ConfigDict(defer_build=True))
 
@@ -98,7 +99,7 @@ def create_document(caller: Caller, data: Any, document_id: str | None = None) -
     _check_account(data.company, data.account)
     _check_line_accounts(data.company, list(data.lines))
     document = new_document(data, caller.user_id, clock.now(), document_id)
-    return document_store.insert_document(document)
+    return document_store.insert_document(document, Change("create", caller.user_id))
 
 
 def list_documents(
@@ -190,7 +191,10 @@ def amend_document(caller: Caller, document_id: str, patch: DocumentPatch) -> Do
     if "lines" in changes:
         _check_line_accounts(current.company, list(amended.lines))
     return document_store.save_amendment(
-        stored, amended, lines_changed="lines" in changes or stale_tax
+        stored,
+        amended,
+        lines_changed="lines" in changes or stale_tax,
+        change=Change("amend", caller.user_id),
     )
 
 
@@ -237,7 +241,10 @@ def append_lines(
         rows = [line.model_dump(mode="json", exclude_defaults=True) for line in parsed]
         try:
             appended = document_store.append_lines(
-                stored, current.model_copy(update={"updated_at": clock.now()}), rows
+                stored,
+                current.model_copy(update={"updated_at": clock.now()}),
+                rows,
+                Change("lines_added", caller.user_id),
             )
         except Conflict:
             if expected_count is not None:

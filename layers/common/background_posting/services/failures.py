@@ -125,7 +125,12 @@ def _return_document(
     ]
     transact(
         [
-            document_store.moved(document, changed, from_statuses=[READY_TO_POST]),
+            document_store.moved(
+                document,
+                changed,
+                attempt.change("returned", step=item.action, attempts=attempts),
+                from_statuses=[READY_TO_POST],
+            ),
             _spent(attempt, now),
             *(item_store.removed(other) for other in others),
             failed,

@@ -19,6 +19,7 @@ from background_posting.domain.work import Action
 from background_posting.services import background_service, posting
 from background_posting.store import companies as company_store
 from background_posting.store import document_store
+from background_posting.store.history import Change
 
 
 def recognise(
@@ -70,7 +71,9 @@ def _journal(invoice: Document, plan: PlannedJournal, actor: str, rates: Posting
         posting_rates=rates,
     )
     try:
-        return document_store.insert_document(document)
+        return document_store.insert_document(
+            document, Change("create", actor, {"income_schedule_of": invoice.number})
+        )
     except Conflict as exc:
         if exc.code != "document_exists":
             raise

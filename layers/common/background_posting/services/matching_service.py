@@ -39,6 +39,7 @@ from background_posting.services import document_service, posting, visible
 from background_posting.store import companies as company_store
 from background_posting.store import document_store, listings
 from background_posting.store import matches as match_store
+from background_posting.store.history import Change
 
 RACE_RETRIES = 8
 """How often Match (and its undo) reads both documents again after losing a race to another
@@ -88,7 +89,9 @@ def credit_note_from(
         updated_at=stamp,
         source_document=invoice.id,
     )
-    return document_store.insert_document(note)
+    return document_store.insert_document(
+        note, Change("create", caller.user_id, {"credit_note_for": invoice.number})
+    )
 
 
 # -- Post & Match ---------------------------------------------------------------------------
@@ -126,7 +129,9 @@ def post_and_match(caller: Caller, credit_note_id: str) -> tuple[Document, Docum
             update={"version": current.version + 1, "updated_at": at}
         )
         also = [
-            match_store.outstanding_changed(current, after),
+            match_store.outstanding_changed(
+                current, after, match_store.matched(match_id, caller.user_id, gross, note, "match")
+            ),
             match_store.match_added(_stored(match_id, current, note, gross, at, caller)),
         ]
         try:
@@ -229,7 +234,9 @@ def unmatch(caller: Caller, match_id: str) -> tuple[Document, Document]:
         invoice_after = _bumped(without_match(invoice, match_id), clock.now())
         note_after = _bumped(without_match(note, match_id), clock.now())
         try:
-            match_store.commit_unmatch((invoice, invoice_after), (note, note_after), match_id)
+            match_store.commit_unmatch(
+                (invoice, invoice_after), (note, note_after), stored, caller.user_id
+            )
         except match_store.MatchRaced:
             try:
                 match_store.get_match(match_id)

@@ -222,7 +222,9 @@ def post_with_follow_up(
     the document, uncommitted); a later run commits it. `prepare` runs after the tax is known
     and may refuse (nothing is written then)."""
     if calculated_externally(document):
-        document = tax_service.calculate_and_save(document, tax_service.INTERACTIVE_BUDGET_SECONDS)
+        document = tax_service.calculate_and_save(
+            document, caller.user_id, tax_service.INTERACTIVE_BUDGET_SECONDS
+        )
     also: Sequence[Write] = ()
     if prepare is not None:
         document, also = prepare(document)

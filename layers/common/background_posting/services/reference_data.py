@@ -21,8 +21,9 @@ from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.domain.identity import ALL_COMPANIES, Caller
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
-from background_posting.store import counters, document_store, ledger_store, listings
+from background_posting.store import counters, document_store, history, ledger_store, listings
 from background_posting.store import org as org_store
+from background_posting.store.writes import Write
 
 # How often a change is checked again when a posting lands between its check and its write.
 GUARD_TRIES = 3
@@ -66,7 +67,7 @@ def _entered_within_limits(company: Company) -> None:
 def create_company(caller: Caller, company: Company) -> Company:
     caller.require_admin("create a company")
     _entered_within_limits(company)
-    company_store.create_company(company)
+    company_store.create_company(company, _company_audit(caller, None, company, "create"))
     return company
 
 
@@ -95,7 +96,7 @@ def amend_company(caller: Caller, company_id: str, patch: CompanyPatch) -> Compa
         if patch.exchange_rates is not None or patch.tax_codes is not None:
             _entered_within_limits(amended)
         try:
-            _save_company(company, amended, version)
+            _save_company(company, amended, version, _company_audit(caller, company, amended))
         except company_store.PostingsMoved:
             continue
         return amended
@@ -105,14 +106,40 @@ def amend_company(caller: Caller, company_id: str, patch: CompanyPatch) -> Compa
     )
 
 
-def _save_company(before: Company, after: Company, version: int) -> None:
+def _company_audit(
+    caller: Caller, before: Company | None, after: Company, action: str = "amend"
+) -> Write:
+    return history.audited(
+        after.id,
+        f"company {after.id}",
+        action,
+        caller.user_id,
+        None if before is None else before.model_dump(mode="json"),
+        after.model_dump(mode="json"),
+    )
+
+
+def _account_audit(
+    caller: Caller, before: Account | None, after: Account, action: str = "amend"
+) -> Write:
+    return history.audited(
+        after.company,
+        f"account {after.id}",
+        action,
+        caller.user_id,
+        None if before is None else before.model_dump(mode="json"),
+        after.model_dump(mode="json"),
+    )
+
+
+def _save_company(before: Company, after: Company, version: int, audit: Write) -> None:
     currencies = (before.home_currency, before.dual_currency) != (
         after.home_currency,
         after.dual_currency,
     )
     moved = moved_periods(before, after)
     if not currencies and not moved:
-        company_store.replace_company(after, version)
+        company_store.replace_company(after, version, audit)
         return
     seen = counters.current(before.id, TRANSACTION_PREFIX)
     if seen and currencies:
@@ -135,7 +162,7 @@ def _save_company(before: Company, after: Company, version: int) -> None:
             code="period_has_postings",
             details={"periods": holding},
         )
-    company_store.replace_company(after, version, transactions_seen=seen)
+    company_store.replace_company(after, version, audit, transactions_seen=seen)
 
 
 def moved_periods(before: Company, after: Company) -> list[Period]:
@@ -204,14 +231,16 @@ def set_period_status(caller: Caller, company_id: str, name: str, status: Period
         )
     changed = period.model_copy(update={"status": status})
     periods = [changed if p.name == name else p for p in company.periods]
-    company_store.replace_company(company.model_copy(update={"periods": periods}), version)
+    after = company.model_copy(update={"periods": periods})
+    action = "close_period" if status == "closed" else "reopen_period"
+    company_store.replace_company(after, version, _company_audit(caller, company, after, action))
     return changed
 
 
 def create_account(caller: Caller, account: Account) -> Account:
     caller.require_company(account.company)
     company_store.get_company(account.company)
-    account_store.create_account(account)
+    account_store.create_account(account, _account_audit(caller, None, account, "create"))
     return account
 
 
@@ -234,8 +263,9 @@ def amend_account(caller: Caller, account_id: str, patch: AccountPatch) -> Accou
         account, version = account_store.get_account(account_id)
         caller.require_company(account.company)
         amended = patch.apply_to(account)
+        audit = _account_audit(caller, account, amended)
         if (amended.company, amended.kind) == (account.company, account.kind):
-            account_store.replace_account(amended, version)
+            account_store.replace_account(amended, version, audit)
             return amended
         if amended.company != account.company:
             caller.require_company(amended.company)
@@ -253,7 +283,7 @@ def amend_account(caller: Caller, account_id: str, patch: AccountPatch) -> Accou
                 details={"company": account.company, "kind": account.kind},
             )
         try:
-            account_store.replace_account(amended, version, guard=(account.company, seen))
+            account_store.replace_account(amended, version, audit, guard=(account.company, seen))
         except company_store.PostingsMoved:
             continue
         return amended

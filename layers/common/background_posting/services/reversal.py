@@ -34,6 +34,7 @@ from background_posting.domain.identity import Caller
 from background_posting.services import background_service, posting, visible
 from background_posting.store import companies as company_store
 from background_posting.store import document_store
+from background_posting.store.history import Change
 from background_posting.store.writes import Write
 
 _NAMESPACE = uuid.UUID("6f1d3c52-8a8e-4a53-9d40-2f0a52e0c1b7")
@@ -129,7 +130,9 @@ def _reversal_of(original: Document, actor: str, on: date, reason: str) -> Docum
 def _created(original: Document, reversal: Document) -> Document:
     """Step 1: the reversal In Progress, created now or by an earlier request."""
     try:
-        return document_store.insert_document(reversal)
+        return document_store.insert_document(
+            reversal, Change("create", reversal.created_by, {"reverses": original.number})
+        )
     except Conflict as exc:
         if exc.code != "document_exists":
             raise
@@ -158,7 +161,12 @@ def _created_and_marked(
             "updated_at": clock.now(),
         }
     )
-    return reversal, document_store.moved(original, marked, refusal=_reversed_already(original))
+    reversed_ = Change(
+        "reverse", actor, {"reversal": reversal.number, "date": on.isoformat(), "reason": reason}
+    )
+    return reversal, document_store.moved(
+        original, marked, reversed_, refusal=_reversed_already(original)
+    )
 
 
 def reverse_accrual(original: Document, actor: str) -> Document | None:

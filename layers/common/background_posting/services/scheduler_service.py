@@ -26,6 +26,7 @@ from background_posting.domain.schedule import (
     schedule_expression,
 )
 from background_posting.function_settings import ApiFunctionSettings, OrganisationTimeSettings
+from background_posting.store import history
 from background_posting.store import org as org_store
 
 MAX_RUNS_SHOWN = 500
@@ -107,13 +108,18 @@ def schedule_job(
     (first,) = next_runs(settings, org_zone, anchor, 1, anchor=anchor)
     message = describe(settings, org_zone, first)
     eventbridge().replace(expressions, f"Background posting: {message}")
-    org_store.put_scheduler_record(
-        {
-            "settings": settings.model_dump(mode="json", exclude_none=True),
-            "anchor": anchor.isoformat(),
-            "by": caller.user_id,
-        }
+    before = org_store.scheduler_record()
+    saved = settings.model_dump(mode="json", exclude_none=True)
+    after = {"settings": saved, "anchor": anchor.isoformat(), "by": caller.user_id}
+    audit = history.audited(
+        history.ORGANISATION,
+        "schedule",
+        "schedule",
+        caller.user_id,
+        before.get("settings") if before else None,
+        saved,
     )
+    org_store.put_scheduler_record(after, audit)
     return {
         "message": message,
         "next_run": first.isoformat(),
@@ -124,7 +130,16 @@ def schedule_job(
 def unschedule(caller: Caller) -> dict[str, Any]:
     caller.require_admin("unschedule the background posting job")
     removed = eventbridge().remove_all()
-    org_store.delete_scheduler_record()
+    before = org_store.scheduler_record()
+    audit = history.audited(
+        history.ORGANISATION,
+        "schedule",
+        "unschedule",
+        caller.user_id,
+        before.get("settings") if before else {},
+        None,
+    )
+    org_store.delete_scheduler_record(audit)
     return {
         "message": "The scheduler is off: documents are posted in the background only by "
         "Run Now and the list views' Background Post.",

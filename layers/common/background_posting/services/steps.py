@@ -137,6 +137,7 @@ def calculate_tax(attempt: Attempt, document: Document | None) -> StepResult:
             stored,
             taxed,
             lines_changed=True,
+            change=attempt.change("tax_calculated"),
             also=[item_store.deleted(attempt.item), attempt.entry(Outcome.TAX_CALCULATED)],
         )
     except Conflict:
@@ -173,7 +174,7 @@ def commit_tax(attempt: Attempt, document: Document | None) -> StepResult:
     try:
         transact(
             [
-                document_store.moved(document, committed),
+                document_store.moved(document, committed, attempt.change("tax_committed")),
                 item_store.deleted(attempt.item),
                 *attempt.counted(Outcome.COMPLETED),
                 attempt.entry(Outcome.TAX_COMMITTED),

@@ -52,6 +52,7 @@ from background_posting.domain.tax import (
 from background_posting.store import accounts as account_store
 from background_posting.store import companies as company_store
 from background_posting.store import document_store, work_log
+from background_posting.store.history import Change
 
 logger = Logger(child=True)
 
@@ -126,7 +127,7 @@ def calculate(document: Document, budget_seconds: float) -> Document:
     return with_tax(document, result, provider.name, clock.now())
 
 
-def calculate_and_save(document: Document, budget_seconds: float) -> Document:
+def calculate_and_save(document: Document, by: str, budget_seconds: float) -> Document:
     """Stage 1 for a document posted at once: calculated and saved (it stays In Progress)."""
     stored = document_store.get_document(document.id)
     if stored.document.version != document.version:
@@ -135,7 +136,9 @@ def calculate_and_save(document: Document, budget_seconds: float) -> Document:
             code="concurrent_update",
         )
     taxed = calculate(stored.document, budget_seconds)
-    return document_store.save_amendment(stored, taxed, lines_changed=True)
+    return document_store.save_amendment(
+        stored, taxed, lines_changed=True, change=Change("tax_calculated", by)
+    )
 
 
 def _reference(document: Document) -> TaxReference:

@@ -53,6 +53,7 @@ from background_posting.services.attempts import Attempt, StepResult
 from background_posting.store import companies as company_store
 from background_posting.store import document_store, purchasing_store, work_log
 from background_posting.store import worker_items as item_store
+from background_posting.store.history import Change
 from background_posting.store.writes import Write, transact
 
 logger = Logger(child=True)
@@ -308,7 +309,9 @@ def _wait_for_goods(attempt: Attempt, document: Document, result: Verification) 
     try:
         transact(
             [
-                document_store.moved(document, changed),
+                document_store.moved(
+                    document, changed, attempt.change("verification", outcome="with_errors")
+                ),
                 purchasing_store.waiting_for_goods(item, summary, retry_after),
                 *attempt.counted(Outcome.FAILED, Outcome.WAITING_FOR_GOODS),
                 attempt.entry(Outcome.FAILED, result.errors, item.attempts + 1),
@@ -374,7 +377,12 @@ def reschedule(caller: Caller, document_id: str) -> Document:
             "updated_at": clock.now(),
         }
     )
-    _write(document, changed, [purchasing_store.due_now(item)])
+    _write(
+        document,
+        changed,
+        Change("reschedule_verification", caller.user_id),
+        [purchasing_store.due_now(item)],
+    )
     return changed
 
 
@@ -401,7 +409,7 @@ def complete(caller: Caller, document_id: str) -> Document:
             "updated_at": at,
         }
     )
-    _write(document, changed, [])
+    _write(document, changed, Change("complete_verification", caller.user_id), [])
     return changed
 
 
@@ -435,15 +443,21 @@ def _leave_background(
             details={"worker_items": held},
         )
     changed = document.moved_to(status, clock.now(), **extra)
-    _write(document, changed, [item_store.removed(item) for item in items])
+    action = "set_back" if status == IN_PROGRESS else "discard"
+    _write(
+        document,
+        changed,
+        Change(action, caller.user_id, {"verification": "with_errors", "worker_items": len(items)}),
+        [item_store.removed(item) for item in items],
+    )
     return changed
 
 
-def _write(document: Document, changed: Document, more: list[Write]) -> None:
+def _write(document: Document, changed: Document, change: Change, more: list[Write]) -> None:
     """The document's change and `more` in one transaction, conditional on its version
     (a worker that posts or re-verifies it meanwhile makes this fail whole)."""
     try:
-        transact([document_store.moved(document, changed), *more])
+        transact([document_store.moved(document, changed, change), *more])
     except (document_store.DocumentMoved, item_store.ItemGone) as exc:
         raise Conflict(
             f"{document.number} changed meanwhile; read it again.",

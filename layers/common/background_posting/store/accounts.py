@@ -9,7 +9,8 @@ from background_posting.domain.company import Account
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.types import STORED
 from background_posting.store import companies
-from background_posting.store.base import StoreModel, register, save_conditionally
+from background_posting.store.base import StoreModel, register
+from background_posting.store.writes import Write, put_with
 
 
 @register(lambda s: s.accounts_table)
@@ -23,8 +24,9 @@ class AccountRecord(StoreModel):
     version = VersionAttribute()
 
 
-def create_account(account: Account) -> None:
-    save_conditionally(
+def create_account(account: Account, audit: Write) -> None:
+    """Store a new account, with its `audit` entry."""
+    put_with(
         AccountRecord(account.id, company=account.company, body=account.model_dump_json()),
         AccountRecord.id.does_not_exist(),
         Conflict(
@@ -32,6 +34,7 @@ def create_account(account: Account) -> None:
             code="account_exists",
             details={"id": account.id},
         ),
+        [audit],
     )
 
 
@@ -47,9 +50,12 @@ def get_account(account_id: str) -> tuple[Account, int]:
     return Account.model_validate_json(record.body, context=STORED), int(record.version or 0)
 
 
-def replace_account(account: Account, version: int, guard: tuple[str, int] | None = None) -> None:
-    """Write the account if nobody changed it since `version`; with `guard` (company,
-    transactions seen), also only if nothing was posted in that company since it was checked."""
+def replace_account(
+    account: Account, version: int, audit: Write, guard: tuple[str, int] | None = None
+) -> None:
+    """Write the account (with its `audit` entry) if nobody changed it since `version`; with
+    `guard` (company, transactions seen), also only if nothing was posted in that company
+    since it was checked."""
     if guard is not None:
         record = AccountRecord(
             account.id, company=account.company, body=account.model_dump_json(), version=version
@@ -62,9 +68,10 @@ def replace_account(account: Account, version: int, guard: tuple[str, int] | Non
                 f"Account {account.id!r} was changed by someone else; read it again.",
                 code="concurrent_update",
             ),
+            [audit],
         )
         return
-    save_conditionally(
+    put_with(
         AccountRecord(
             account.id, company=account.company, body=account.model_dump_json(), version=version
         ),
@@ -73,4 +80,5 @@ def replace_account(account: Account, version: int, guard: tuple[str, int] | Non
             f"Account {account.id!r} was changed by someone else; read it again.",
             code="concurrent_update",
         ),
+        [audit],
     )

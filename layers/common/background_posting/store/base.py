@@ -23,11 +23,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pynamodb.connection import Connection, TableConnection
-from pynamodb.exceptions import PutError, PynamoDBException
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 
 from background_posting.config import Settings, get_settings, use
-from background_posting.domain.errors import Conflict
 
 M = TypeVar("M", bound=Model)
 
@@ -154,16 +153,3 @@ def is_condition_failure(exc: PynamoDBException) -> bool:
         "ConditionalCheckFailedException",
         "TransactionCanceledException",
     }
-
-
-def save_conditionally(record: Model, condition: Any, conflict: Conflict) -> None:
-    """`record.save(condition)`, with a failed condition raised as the caller's `conflict`.
-
-    A record with a version attribute also checks that version (optimistic locking).
-    """
-    try:
-        record.save(condition)
-    except PutError as exc:
-        if is_condition_failure(exc):
-            raise conflict from exc
-        raise

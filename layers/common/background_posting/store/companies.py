@@ -12,12 +12,8 @@ from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.domain.settings import CompanySettings
 from background_posting.domain.types import STORED
 from background_posting.store import counters
-from background_posting.store.base import (
-    StoreModel,
-    register,
-    save_conditionally,
-)
-from background_posting.store.writes import Write, transact
+from background_posting.store.base import StoreModel, register
+from background_posting.store.writes import Write, put_with, transact
 
 PROFILE = "profile"
 
@@ -59,8 +55,9 @@ def _profile(company: Company) -> str:
     return body
 
 
-def create_company(company: Company) -> None:
-    save_conditionally(
+def create_company(company: Company, audit: Write) -> None:
+    """Store a new company, with its `audit` entry."""
+    put_with(
         CompanyRecord(company.id, PROFILE, body=_profile(company)),
         CompanyRecord.id.does_not_exist(),
         Conflict(
@@ -68,6 +65,7 @@ def create_company(company: Company) -> None:
             code="company_exists",
             details={"id": company.id},
         ),
+        [audit],
     )
 
 
@@ -96,8 +94,11 @@ class PostingsMoved(Conflict):
     """A transaction was posted in the company after its postings were checked."""
 
 
-def replace_company(company: Company, version: int, transactions_seen: int | None = None) -> None:
-    """Write the new profile only if nobody changed it since `version` was read.
+def replace_company(
+    company: Company, version: int, audit: Write, transactions_seen: int | None = None
+) -> None:
+    """Write the new profile (with its `audit` entry) only if nobody changed it since
+    `version` was read.
 
     With `transactions_seen`, also only if the company's transaction counter still holds that
     value: nothing was posted since the caller checked what the change may touch (one
@@ -113,15 +114,17 @@ def replace_company(company: Company, version: int, transactions_seen: int | Non
                 f"Company {company.id!r} was changed by someone else; read it again.",
                 code="concurrent_update",
             ),
+            [audit],
         )
         return
-    save_conditionally(
+    put_with(
         CompanyRecord(company.id, PROFILE, body=_profile(company), version=version),
         None,
         Conflict(
             f"Company {company.id!r} was changed by someone else; read it again.",
             code="concurrent_update",
         ),
+        [audit],
     )
 
 
@@ -130,21 +133,43 @@ SETTINGS = "settings"
 
 def get_settings(company_id: str) -> CompanySettings:
     """The company's accounting settings; the defaults until someone saves them."""
+    return settings_and_version(company_id)[0]
+
+
+def settings_and_version(company_id: str) -> tuple[CompanySettings, int | None]:
+    """The settings and their version (None: never saved), for an optimistic update."""
     try:
         record = CompanyRecord.get(company_id, SETTINGS, consistent_read=True)
     except DoesNotExist:
-        return CompanySettings()
-    return CompanySettings.model_validate_json(record.body or "{}")
+        return CompanySettings(), None
+    return CompanySettings.model_validate_json(record.body or "{}"), record.version
 
 
-def put_settings(company_id: str, settings: CompanySettings) -> None:
-    CompanyRecord(company_id, SETTINGS, body=settings.model_dump_json()).save(
-        add_version_condition=False
+def put_settings(
+    company_id: str, settings: CompanySettings, version: int | None, audit: Write
+) -> None:
+    """Replace the company's settings (read at `version`), with their `audit` entry."""
+    record = CompanyRecord(company_id, SETTINGS, body=settings.model_dump_json())
+    if version is not None:  # else never saved: it must not exist yet
+        record.version = version
+    put_with(
+        record,
+        None,
+        Conflict(
+            f"The settings of company {company_id!r} were changed by someone else; read them "
+            "again.",
+            code="concurrent_update",
+        ),
+        [audit],
     )
 
 
 def guarded_write(
-    company_id: str, transactions_seen: int, record: Model, changed: Conflict
+    company_id: str,
+    transactions_seen: int,
+    record: Model,
+    changed: Conflict,
+    also: list[Write],
 ) -> None:
     """Save `record` (conditional on its own version) together with the check that the
     company's transaction counter still holds `transactions_seen`, in one transaction;
@@ -157,5 +182,6 @@ def guarded_write(
         [
             counters.unchanged(company_id, TRANSACTION_PREFIX, transactions_seen, moved),
             Write.put(record, refusal=changed),
+            *also,
         ]
     )

@@ -27,9 +27,10 @@ from background_posting.domain.documents import (
 )
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.types import STORED
-from background_posting.store import counters
+from background_posting.store import counters, history
 from background_posting.store.base import StoreModel, register, table_name
 from background_posting.store.chunks import append_point, chunk_key, chunked, joined, span
+from background_posting.store.history import Change
 from background_posting.store.writes import LostRace, Write, fits, transact
 
 HEADER = "HEADER"
@@ -128,8 +129,9 @@ def _write_chunks(chunks: Sequence[DocumentRecord]) -> None:
             batch.save(chunk)
 
 
-def insert_document(document: Document) -> Document:
-    """Store a new document, numbering it from the company's sequence for its type.
+def insert_document(document: Document, change: Change) -> Document:
+    """Store a new document, numbering it from the company's sequence for its type, with its
+    first history entry (`change`: how it came to be).
 
     Small documents are one transaction. Larger ones write their line chunks first; the
     header (the only way in) is written last, with the number, in one transaction.
@@ -153,6 +155,14 @@ def insert_document(document: Document) -> Document:
             _header(numbered, 1, len(chunks)),
             DocumentRecord.pk.does_not_exist(),
             refusal=exists,
+        ).with_companions(
+            history.entry(
+                numbered.id,
+                change,
+                from_status=None,
+                to_status=numbered.status,
+                version=numbered.version,
+            )
         )
         counter = counters.take_next(document.company, document.prefix, seen)
         try:
@@ -322,9 +332,14 @@ def get_document(
 
 
 def save_amendment(
-    stored: Stored, amended: Document, lines_changed: bool, also: Sequence[Write] = ()
+    stored: Stored,
+    amended: Document,
+    lines_changed: bool,
+    change: Change,
+    also: Sequence[Write] = (),
 ) -> Document:
-    """Write an amendment if nobody changed the document since `stored` was read.
+    """Write an amendment if nobody changed the document since `stored` was read, with its
+    history entry (`change`, given the fields changed, before and after).
 
     `also` are the caller's writes (a worker item's deletion, a log entry) that happen with it.
     """
@@ -339,7 +354,7 @@ def save_amendment(
         _header(new, revision, chunk_count),
         (DocumentRecord.version == current.version) & (DocumentRecord.status == current.status),
         refusal=_changed_meanwhile(current),
-    )
+    ).with_companions(_entry(current, new, _amended(current, new, lines_changed, change)))
     chunk_writes = [Write.put(chunk) for chunk in chunks]
     inline = fits([header, *also, *chunk_writes])
     if not inline:
@@ -350,7 +365,9 @@ def save_amendment(
     return new
 
 
-def append_lines(stored: Stored, appended: Document, new_lines: Sequence[Any]) -> Document:
+def append_lines(
+    stored: Stored, appended: Document, new_lines: Sequence[Any], change: Change
+) -> Document:
     """Append `new_lines` (JSON-ready) to the document's lines, in one conditional transaction.
 
     `appended` is the header after the append (`line_count` grown, `updated_at`). The new
@@ -377,6 +394,10 @@ def append_lines(stored: Stored, appended: Document, new_lines: Sequence[Any]) -
     )
     header = Write.put(
         _header(new, stored.revision, chunk_count), condition, refusal=_changed_meanwhile(current)
+    ).with_companions(
+        _entry(
+            current, new, _with_details(change, lines={"before": count, "after": new.line_count})
+        )
     )
     transact([header, *(Write.put(chunk) for chunk in chunks)])
     return new
@@ -403,11 +424,13 @@ class DocumentMoved(Conflict):
 def moved(
     document: Document,
     changed: Document,
+    change: Change,
     *,
     from_statuses: Collection[str] | None = None,
     refusal: Conflict | None = None,
 ) -> Write:
-    """The header's move from `document` (as read) to `changed`, for a transaction.
+    """The header's move from `document` (as read) to `changed`, for a transaction, with its
+    history entry (`change`) as a companion: the two are written together or not at all.
 
     Conditional on the version read and on the status being one of `from_statuses` (by
     default the status read): whatever the caller read, a document in another status is not
@@ -429,7 +452,7 @@ def moved(
             code="concurrent_update",
             details={"number": document.number},
         ),
-    )
+    ).with_companions(_entry(document, changed, change))
 
 
 class DocumentChanged(Conflict):
@@ -456,7 +479,43 @@ def unchanged(document_id: str, document: Document | None) -> Write:
     )
 
 
-def change_status(document: Document, changed: Document, also: Sequence[Write] = ()) -> Document:
+def change_status(
+    document: Document, changed: Document, change: Change, also: Sequence[Write] = ()
+) -> Document:
     """Move a document (read at `document.version`) to `changed`, or raise Conflict."""
-    transact([moved(document, changed, refusal=_changed_meanwhile(document)), *also])
+    transact([moved(document, changed, change, refusal=_changed_meanwhile(document)), *also])
     return changed
+
+
+# -- history entries ------------------------------------------------------------------------
+
+MAX_DETAILS_BYTES = 64_000
+"""What an entry keeps of an amendment's fields; beyond it, only their names (an item of the
+table may hold 400 KB)."""
+
+_NOT_TOLD = frozenset({"version", "updated_at", "line_count", "lines"})
+
+
+def _entry(before: Document, after: Document, change: Change) -> Write:
+    return history.entry(
+        after.id, change, from_status=before.status, to_status=after.status, version=after.version
+    )
+
+
+def _with_details(change: Change, **details: Any) -> Change:
+    return Change(change.action, change.by, {**change.details, **details})
+
+
+def _amended(before: Document, after: Document, lines_changed: bool, change: Change) -> Change:
+    """`change` with the header fields the amendment changed, before and after (and the line
+    count when the lines changed)."""
+    was, now = history.changed_fields(
+        before.model_dump(mode="json", exclude=set(_NOT_TOLD)),
+        after.model_dump(mode="json", exclude=set(_NOT_TOLD)),
+    )
+    details: dict[str, Any] = {"before": was, "after": now}
+    if len(json.dumps(details, default=str)) > MAX_DETAILS_BYTES:
+        details = {"fields": sorted(set(was) | set(now))}
+    if lines_changed:
+        details["lines"] = {"before": before.line_count, "after": len(after.lines)}
+    return _with_details(change, **details)

@@ -39,6 +39,7 @@ from background_posting.store import counters, document_store
 from background_posting.store import writes as store_writes
 from background_posting.store.base import StoreModel, register
 from background_posting.store.chunks import chunk_key, chunked, dumps, joined, span
+from background_posting.store.history import Change
 from background_posting.store.writes import LostRace, Write, token_for, transact
 
 HEADER = "HEADER"
@@ -87,10 +88,11 @@ def stage_lines(document: Document, rows: Iterable[Any], also: Sequence[Write] =
     document) and `also`; once they would not, they are written, a batch at a time, so a large
     document's lines never sit in memory all at once as items.
     """
-    # beside the chunks: the counter, the header, the document, and the checks of the company
-    # profile and the document's account (`commit_many`'s `unchanged`)
-    room_items = store_writes.MAX_TRANSACTION_ITEMS - 5 - len(also)
-    room_bytes = store_writes.MAX_TRANSACTION_BYTES - 20_000 - sum(w.size for w in also)
+    # beside the chunks: the counter, the header, the document and its history entry, and the
+    # checks of the company profile and the document's account (`commit_many`'s `unchanged`)
+    besides = store_writes.flattened(also)
+    room_items = store_writes.MAX_TRANSACTION_ITEMS - 6 - len(besides)
+    room_bytes = store_writes.MAX_TRANSACTION_BYTES - 20_000 - sum(w.size for w in besides)
     kept: list[tuple[LedgerRecord, Write]] = []
     kept_bytes = 0
     count = 0
@@ -212,7 +214,12 @@ def commit_many(
                     LedgerRecord.pk.does_not_exist(),
                     race=True,
                 ),
-                document_store.moved(posting.document, changed, from_statuses=POSTABLE),
+                document_store.moved(
+                    posting.document,
+                    changed,
+                    Change("post", changed.posted_by or "", {"transaction": number}),
+                    from_statuses=POSTABLE,
+                ),
                 *posting.also,
                 *posting.staged.inline,
             ]

@@ -31,6 +31,7 @@ from background_posting.domain.documents import COMPLETE, Document
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.store import document_store
 from background_posting.store.document_store import DocumentRecord
+from background_posting.store.history import Change
 from background_posting.store.writes import Write, transact
 
 MATCH_SK = "MATCH"
@@ -102,13 +103,29 @@ def match_removed(match_id: str) -> Write:
     )
 
 
-def outstanding_changed(before: Document, after: Document) -> Write:
+def outstanding_changed(before: Document, after: Document, change: Change) -> Write:
     """Write `after` (new outstanding and matches, version + 1) over a Complete document's
-    header; condition: the header is still at `before.version` and Complete, i.e. its
-    outstanding amount is still the one read (MatchRaced otherwise)."""
+    header, with its history entry; condition: the header is still at `before.version` and
+    Complete, i.e. its outstanding amount is still the one read (MatchRaced otherwise)."""
     if before.status != COMPLETE or after.version != before.version + 1:
         raise ValueError("a match changes a Complete document by one version")
-    return document_store.moved(before, after, refusal=_raced([before]))
+    details = {
+        **change.details,
+        "outstanding": {
+            "before": None if before.outstanding is None else format(before.outstanding, "f"),
+            "after": None if after.outstanding is None else format(after.outstanding, "f"),
+        },
+    }
+    return document_store.moved(
+        before, after, Change(change.action, change.by, details), refusal=_raced([before])
+    )
+
+
+def matched(match_id: str, by: str, amount: Decimal, other: Document, action: str) -> Change:
+    """The history of a match (or its undoing) on one of its two documents."""
+    return Change(
+        action, by, {"match": match_id, "amount": format(amount, "f"), "with": other.number}
+    )
 
 
 def commit_match(
@@ -118,16 +135,37 @@ def commit_match(
 ) -> None:
     """Match two Complete documents: each (before, after) header and the match item, in one
     transaction. Raises MatchRaced (nothing written) when either moved since it was read."""
-    transact([outstanding_changed(*invoice), outstanding_changed(*credit_note), match_added(match)])
+    transact(
+        [
+            outstanding_changed(
+                *invoice, matched(match.id, match.by, match.amount, credit_note[0], "match")
+            ),
+            outstanding_changed(
+                *credit_note, matched(match.id, match.by, match.amount, invoice[0], "match")
+            ),
+            match_added(match),
+        ]
+    )
 
 
 def commit_unmatch(
-    invoice: tuple[Document, Document], credit_note: tuple[Document, Document], match_id: str
+    invoice: tuple[Document, Document],
+    credit_note: tuple[Document, Document],
+    match: StoredMatch,
+    by: str,
 ) -> None:
     """Undo a match: both headers restored (conditional on the versions read) and the match
     item deleted (conditional on its existing), in one transaction."""
     transact(
-        [outstanding_changed(*invoice), outstanding_changed(*credit_note), match_removed(match_id)]
+        [
+            outstanding_changed(
+                *invoice, matched(match.id, by, match.amount, credit_note[0], "unmatch")
+            ),
+            outstanding_changed(
+                *credit_note, matched(match.id, by, match.amount, invoice[0], "unmatch")
+            ),
+            match_removed(match.id),
+        ]
     )
 
 

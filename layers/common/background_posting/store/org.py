@@ -11,6 +11,7 @@ from pynamodb.exceptions import DoesNotExist
 from background_posting.domain.notifications import NotificationSettings
 from background_posting.domain.settings import BackgroundPostingSettings
 from background_posting.store.base import StoreModel, register
+from background_posting.store.writes import Write, transact
 
 
 @register(lambda s: s.org_table)
@@ -56,8 +57,9 @@ def background_posting_settings() -> BackgroundPostingSettings:
     return BackgroundPostingSettings.model_validate_json(record.body or "{}")
 
 
-def put_background_posting_settings(settings: BackgroundPostingSettings) -> None:
-    OrgRecord(*BACKGROUND_POSTING, body=settings.model_dump_json()).save()
+def put_background_posting_settings(settings: BackgroundPostingSettings, audit: Write) -> None:
+    """Replace the background posting settings, with their `audit` entry."""
+    transact([Write.put(OrgRecord(*BACKGROUND_POSTING, body=settings.model_dump_json())), audit])
 
 
 def _notifications_key(user_id: str) -> tuple[str, str]:
@@ -90,9 +92,11 @@ def scheduler_record() -> dict[str, Any] | None:
     return value
 
 
-def put_scheduler_record(body: dict[str, Any]) -> None:
-    OrgRecord(*SCHEDULER, body=json.dumps(body, default=str)).save()
+def put_scheduler_record(body: dict[str, Any], audit: Write) -> None:
+    """Save the Schedule Job settings, with their `audit` entry."""
+    transact([Write.put(OrgRecord(*SCHEDULER, body=json.dumps(body, default=str))), audit])
 
 
-def delete_scheduler_record() -> None:
-    OrgRecord(*SCHEDULER).delete()
+def delete_scheduler_record(audit: Write) -> None:
+    """Forget the Schedule Job settings (unscheduled), with the `audit` entry."""
+    transact([Write.delete(OrgRecord(*SCHEDULER)), audit])

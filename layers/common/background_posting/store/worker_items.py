@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
@@ -461,20 +461,3 @@ def as_message(item: WorkerItem) -> dict[str, Any]:
 
 def from_message(data: dict[str, Any]) -> WorkerItem:
     return WorkerItem(**data)
-
-
-def delete_unleased(items: Sequence[WorkerItem], now: float) -> list[WorkerItem]:
-    """Remove items no worker holds; those a worker holds are returned, untouched."""
-    held = []
-    for item in items:
-        record = WorkerItemRecord(_pk(item.document_id), _sk(item.sequence, item.action))
-        try:
-            record.delete(
-                condition=WorkerItemRecord.lease_until.does_not_exist()
-                | (WorkerItemRecord.lease_until < now)
-            )
-        except DeleteError as exc:
-            if not is_condition_failure(exc):
-                raise
-            held.append(item)
-    return held

@@ -25,7 +25,7 @@ import json
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Literal
 
@@ -70,6 +70,15 @@ class Write:
     operation: dict[str, Any]
     refusal: DomainError | None = None
     race: bool = False
+    companions: tuple[Write, ...] = ()
+    """Writes that go wherever this one goes (a document's move and its history entry)."""
+
+    def flat(self) -> list[Write]:
+        """This write and its companions, as the transaction's items."""
+        return [self, *(item for companion in self.companions for item in companion.flat())]
+
+    def with_companions(self, *companions: Write) -> Write:
+        return replace(self, companions=(*self.companions, *companions))
 
     @cached_property
     def size(self) -> int:
@@ -128,11 +137,18 @@ class Write:
         return cls("check", operation, refusal)
 
 
+def flattened(writes: Sequence[Write]) -> list[Write]:
+    """The transaction's items: each write followed by its companions."""
+    return [item for write in writes for item in write.flat()]
+
+
 def fits(writes: Sequence[Write], more_items: int = 0, more_bytes: int = 0) -> bool:
-    """Whether these writes (and `more_items` of `more_bytes` in all) fit one transaction."""
+    """Whether these writes, their companions included (and `more_items` of `more_bytes` in
+    all), fit one transaction."""
+    items = flattened(writes)
     return (
-        len(writes) + more_items <= MAX_TRANSACTION_ITEMS
-        and sum(w.size for w in writes) + more_bytes <= MAX_TRANSACTION_BYTES
+        len(items) + more_items <= MAX_TRANSACTION_ITEMS
+        and sum(w.size for w in items) + more_bytes <= MAX_TRANSACTION_BYTES
     )
 
 
@@ -143,6 +159,7 @@ def token_for(*parts: object) -> str:
 
 def transact(writes: Sequence[Write], token: str | None = None) -> None:
     """Write all of `writes` or none of them (see the module's docstring for what it raises)."""
+    writes = flattened(writes)
     if not writes:
         return
     if not fits(writes):
@@ -174,6 +191,14 @@ def transact(writes: Sequence[Write], token: str | None = None) -> None:
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))
                 continue
             raise
+
+
+def put_with(
+    record: Model, condition: Condition | None, refusal: DomainError, also: Sequence[Write]
+) -> None:
+    """Put `record` (its own version checked, if it has one) and `also` in one transaction; a
+    failed condition on the record raises `refusal`."""
+    transact([Write.put(record, condition, refusal=refusal), *also])
 
 
 class _InConflict(Exception):
