@@ -17,6 +17,7 @@ import { RunPage } from "./pages/run.js";
 import { RunsPage } from "./pages/runs.js";
 import { JobQueuePage } from "./pages/job_queue.js";
 import { CompaniesPage } from "./pages/companies.js";
+import { AuditPage } from "./pages/history.js";
 
 function currentRoute() {
   const [path, search = ""] = location.hash.replace(/^#/, "").split("?");
@@ -94,6 +95,7 @@ function Navigation({ me, onSignOut }) {
         ${link("#/job-queue", "My Job Queue")}
         ${link("#/worker-log-groups", "Worker Log Groups")}
         ${link("#/companies", "My Companies")}
+        ${me.may.read_audit && link("#/audit", "Audit")}
       </ul>
     </nav>
     <p class="who">Signed in as <strong>${me.user_id}</strong> <button type="button" class="link" onClick=${onSignOut}>Sign out</button></p>
@@ -118,6 +120,7 @@ function Page({ route, me, onMeChanged }) {
   if (first === "runs" && second) return html`<${RunPage} key=${second} id=${second} />`;
   if (first === "runs") return html`<${RunsPage} />`;
   if (first === "job-queue") return html`<${JobQueuePage} />`;
+  if (first === "audit") return html`<${AuditPage} me=${me} />`;
   return html`<h1>Page not found</h1><p>There is no page <code>${location.hash}</code>. <a href="#/">Go to the start</a>.</p>`;
 }
 

@@ -16,7 +16,7 @@ from tests.support.scenario import given_company
 @pytest.mark.parametrize(
     ("user", "may"),
     [
-        ("admin", {"schedule_job", "view_scheduler", "run_now", "background_post"}),
+        ("admin", {"schedule_job", "view_scheduler", "run_now", "background_post", "read_audit"}),
         ("runner", {"view_scheduler", "run_now"}),
         ("lister", {"background_post"}),
         ("clerk", set()),

@@ -9,6 +9,7 @@ import { WayOut } from "./way_out.js";
 import { Reversal } from "./reverse.js";
 import { DocumentForm, Outcome, Totals, takeOutcome } from "./document_form.js";
 import { CompleteDocument } from "./document_complete.js";
+import { History } from "./history.js";
 
 const LINES = 50;
 const LOG_GROUPS_SEARCHED = 10;
@@ -265,6 +266,7 @@ export function DocumentPage({ id, me }) {
     ${(!inProgress || large) && html`<${Lines} id=${id} document=${d} />`}
     ${d.status === "Complete" && html`<${Transaction} id=${id} />`}
     <${WorkerItems} key=${`${d.number}-${d.version}`} document=${d} />
-    <${LastBackgroundErrors} document=${d} />`;
+    <${LastBackgroundErrors} document=${d} />
+    <${History} document=${d} />`;
 }
 

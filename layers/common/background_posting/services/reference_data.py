@@ -356,6 +356,7 @@ def who_am_i(caller: Caller) -> dict[str, Any]:
             "run_now": caller.may_run_now,
             "background_post": caller.may_use_listview,
             "set_back_to_in_progress": caller.is_admin,
+            "read_audit": caller.is_admin,
         },
         "allowed_companies": sorted(caller.allowed_companies),
         "logged_in_companies": None if caller.logged_in is None else sorted(caller.logged_in),
