@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pynamodb.connection.base import Connection
 
 from background_posting.config import Settings
 from background_posting.store import document_store
@@ -278,3 +279,66 @@ def test_the_audit_by_time_and_a_page_at_a_time(acme: Any) -> None:
         bad = audit(acme, f"?from={bad_value}")
         assert (bad.status, bad.error_code) == (400, "invalid_request"), bad.body
         assert "from" in bad.body["error"]["message"].lower()
+
+
+def test_every_write_of_a_document_header_carries_its_history_entry(
+    acme: Any, aws: Settings, monkeypatch: Any
+) -> None:
+    """Whatever step a crash interrupts, history and state agree: every request that writes a
+    document's header is one transaction that also puts that document's history entry (and
+    nothing writes a header outside a transaction)."""
+    requests: list[tuple[str, dict[str, Any]]] = []
+    original = Connection.dispatch
+
+    def recording(self: Any, operation: str, kwargs: dict[str, Any]) -> Any:
+        requests.append((operation, kwargs))
+        return original(self, operation, kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", recording)
+    # Given every kind of change: create, amend, queue, post by a run, credit note, match,
+    # undo, cancel, discard, remove worker items and set back
+    invoice = created(acme)
+    path = f"/documents/{invoice['id']}"
+    invoke_api(acme, "PATCH", path, "clerk", {"reference": "R"})
+    invoke_api(acme, "POST", "/documents/post", "clerk", {"ids": [invoice["id"]]})
+    invoke_api(acme, "POST", "/scheduler/run", "admin")
+    Drain(aws).all()
+    note = invoke_api(
+        acme, "POST", f"{path}/credit-note", "clerk", {"document_date": "2026-11-25"}
+    ).body
+    invoke_api(acme, "POST", f"/documents/{note['id']}/post", "clerk")
+    matched = invoke_api(acme, "POST", f"{path}/match", "clerk", {"with": note["id"]}).body
+    invoke_api(acme, "DELETE", f"/matches/{matched['matches'][0]['id']}", "clerk")
+    other = created(acme)
+    invoke_api(acme, "POST", "/documents/post", "clerk", {"ids": [other["id"]]})
+    invoke_api(acme, "POST", f"/documents/{other['id']}/cancel-background", "clerk")
+    invoke_api(acme, "POST", "/documents/post", "clerk", {"ids": [other["id"]]})
+    invoke_api(acme, "DELETE", f"/documents/{other['id']}/worker-items", "admin")
+    invoke_api(acme, "PUT", f"/documents/{other['id']}/status", "admin", {"status": "In Progress"})
+    invoke_api(acme, "POST", f"/documents/{other['id']}/discard", "clerk")
+
+    def key(item: dict[str, Any]) -> tuple[str, str]:
+        found = item.get("Key") or item.get("Item") or {}
+        return found.get("pk", {}).get("S", ""), found.get("sk", {}).get("S", "")
+
+    headers_written = 0
+    for operation, kwargs in requests:
+        if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+            assert key(kwargs)[1] != "HEADER" or not key(kwargs)[0].startswith("DOC#"), kwargs
+        if operation != "TransactWriteItems":
+            continue
+        items = [next(iter(item.values())) for item in kwargs["TransactItems"]]
+        written = [
+            key(item)
+            for item, raw in zip(items, kwargs["TransactItems"], strict=True)
+            if "ConditionCheck" not in raw
+        ]
+        headers = {
+            pk.removeprefix("DOC#")
+            for pk, sk in written
+            if pk.startswith("DOC#") and sk == "HEADER"
+        }
+        entries = [pk.removeprefix("HIST#") for pk, _ in written if pk.startswith("HIST#")]
+        assert sorted(entries) == sorted(headers) or (not headers and len(entries) == 1), written
+        headers_written += len(headers)
+    assert headers_written >= 14
