@@ -1,20 +1,54 @@
-"""Page tokens of the lists read by Query: a `next` token is the DynamoDB key to resume
-after, bound to the query it was given for (a hash of the query's terms), so that another
-query's token, or one that was not given out, is a 400 naming `next`, never a 500."""
+"""Page tokens of the lists read by Query (documents, open items, My Job Queue, a run's
+results): a `next` token is the position to resume from, bound to the query it was given for
+and signed, so that another query's token, or one that was not given out, is a 400 naming
+`next`, never a 500 and never another list's page.
+
+The binding and the signature are HMAC-SHA256 keyed by a secret the client never sees (the
+Secrets Manager secret PAGE_TOKEN_SECRET names: deployed, the template's `PageTokenSecret`;
+locally, `.local/page-token.key` put into moto's Secrets Manager by `infra/page_token_key.py`).
+A token carries `query` (the HMAC of the query's terms: which list it belongs to) and `mac`
+(the HMAC of everything else it carries), compared with `hmac.compare_digest`. What a token
+decodes to is checked as well (the position must be one the list could have given out).
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from background_posting.config import get_settings
 from background_posting.domain.errors import InvalidRequest
+from background_posting.function_settings import ApiFunctionSettings
+
+KEY_MAX_AGE_SECONDS = 900  # the key is read once per quarter hour at most (it does not rotate)
+_MAC = "mac"
+
+
+def _key() -> bytes:
+    """The signing key: the value of the secret PAGE_TOKEN_SECRET names (cached)."""
+    # imported here: the workers load this module (worker_items) but never page
+    from aws_lambda_powertools.utilities import parameters
+
+    name = get_settings(ApiFunctionSettings).page_token_secret
+    value = parameters.get_secret(name, max_age=KEY_MAX_AGE_SECONDS)
+    key = value if isinstance(value, bytes) else str(value).encode()
+    if not key:
+        raise RuntimeError(f"The page token secret {name!r} is empty.")
+    return key
+
+
+def _digest(key: bytes, value: object) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def query_hash(*terms: object) -> str:
-    return hashlib.sha256(json.dumps(terms, default=str).encode()).hexdigest()[:24]
+    """What a token is bound to: the list and its terms (companies, filters), keyed."""
+    return _digest(_key(), ["query", *terms])[:32]
 
 
 def bad_token(reason: str) -> InvalidRequest:
@@ -25,11 +59,38 @@ def bad_token(reason: str) -> InvalidRequest:
     )
 
 
+def sealed(position: Mapping[str, Any]) -> str:
+    """The token of `position` (its `query` among its fields), signed."""
+    mac = _digest(_key(), ["position", dict(position)])
+    return base64.urlsafe_b64encode(json.dumps({**position, _MAC: mac}).encode()).decode()
+
+
+def opened(
+    token: str, query: str, fields: frozenset[str], another: str = "another query"
+) -> dict[str, Any]:
+    """The position a token this API gave out for `query` stands for (exactly `fields`, `query`
+    among them), or a 400: a token that does not decode, has other fields, whose signature is
+    not the key's, or that was given out for another query."""
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad_token("is not one this API gave out") from exc
+    if not isinstance(value, dict) or set(value) != fields | {_MAC}:
+        raise bad_token("is not one this API gave out")
+    mac = value.pop(_MAC)
+    expected = _digest(_key(), ["position", value])
+    if not isinstance(mac, str) or not hmac.compare_digest(mac.encode(), expected.encode()):
+        raise bad_token("is not one this API gave out")
+    if value["query"] != query:
+        raise bad_token(f"belongs to {another}")
+    return value
+
+
 def token_for(query: str, key: dict[str, Any] | None) -> str | None:
     """The token of the page after `key` (None: the last page was read)."""
     if key is None:
         return None
-    return base64.urlsafe_b64encode(json.dumps({"query": query, "key": key}).encode()).decode()
+    return sealed({"query": query, "key": key})
 
 
 def start_key(
@@ -41,15 +102,7 @@ def start_key(
 ) -> dict[str, Any]:
     """The start key `token` stands for: one this API gave out for `query`, whose string key
     attributes are exactly `key_names` and `fits` (their values by name), or a 400."""
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_token("is not one this API gave out") from exc
-    if not isinstance(value, dict) or set(value) != {"query", "key"}:
-        raise bad_token("is not one this API gave out")
-    if value["query"] != query:
-        raise bad_token(f"belongs to {another}")
-    key = value["key"]
+    key = opened(token, query, frozenset({"query", "key"}), another)["key"]
     if not (
         isinstance(key, dict)
         and set(key) == key_names
