@@ -24,11 +24,13 @@ class AccountRecord(StoreModel):
 
 
 def create_account(account: Account) -> None:
+    """A new account; its id must be free. Ids are global (one table, keyed by id), so the
+    refusal says only that the id is taken: never which company has it, nor what it is."""
     save_conditionally(
         AccountRecord(account.id, company=account.company, body=account.model_dump_json()),
         AccountRecord.id.does_not_exist(),
         Conflict(
-            f"Account {account.id!r} already exists.",
+            f"Account id {account.id!r} is taken; choose another.",
             code="account_exists",
             details={"id": account.id},
         ),
