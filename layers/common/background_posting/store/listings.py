@@ -36,13 +36,13 @@ class Page:
 
 # -- page tokens (store/page_tokens.py signs and opens them) ---------------------------------
 
-_TOKEN_FIELDS = frozenset({"company", "prefix", "key", "query"})
+_TOKEN_FIELDS = frozenset({"company", "prefix", "key"})
 _KEY_FIELDS = frozenset({"pk", "sk", "list_pk", "list_sk"})
 _HEADER_PK = re.compile(r"DOC#[0-9a-f]{32}")
 
 
-def _encode(query: str, company: int, prefix: int, key: dict[str, Any] | None) -> str:
-    return page_tokens.sealed({"company": company, "prefix": prefix, "key": key, "query": query})
+def _encode(query: page_tokens.Terms, company: int, prefix: int, key: dict[str, Any] | None) -> str:
+    return page_tokens.sealed(query, {"company": company, "prefix": prefix, "key": key})
 
 
 def _is_index(value: Any, size: int) -> bool:
@@ -74,7 +74,7 @@ def _is_header_key(key: Any, company: str, prefix: str | None) -> bool:
 
 
 def _decode(
-    token: str, query: str, companies: Sequence[str], prefixes: Sequence[str | None]
+    token: str, query: page_tokens.Terms, companies: Sequence[str], prefixes: Sequence[str | None]
 ) -> tuple[int, int, dict[str, Any] | None]:
     """The position (company, prefix, key) a token of this query stands for, or a 400."""
     value = page_tokens.opened(
@@ -112,9 +112,7 @@ def list_documents(
     A token is bound to its query: one from another list (other companies or filters), or
     one that does not decode to a position, is refused rather than starting again.
     """
-    query = page_tokens.query_hash(
-        "documents", companies, doc_type, status, has_background_errors, verification
-    )
+    query = ("documents", companies, doc_type, status, has_background_errors, verification)
     prefix = (
         f"{doc_type}#{status}#" if doc_type and status else (f"{doc_type}#" if doc_type else None)
     )
@@ -214,7 +212,7 @@ def list_by_account(
     (read through the `by-company` index, narrowed to posted trading documents when
     `outstanding`); `next` resumes after the last document returned."""
     prefixes = _prefixes(doc_type, status, outstanding)
-    query = page_tokens.query_hash("by-account", companies, doc_type, status, account, outstanding)
+    query = ("by-account", companies, doc_type, status, account, outstanding)
     company_index, prefix_index, start = (
         _decode(token, query, companies, prefixes) if token else (0, 0, None)
     )

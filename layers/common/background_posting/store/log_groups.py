@@ -189,7 +189,7 @@ def results_of_run(
     """A page of the run's log entries in the order they were written (the by-owner index,
     `RUN#<run id>`: a Query, no scan), with the group each is in; `next` resumes after the
     last entry read, bound to this run and outcome."""
-    query = page_tokens.query_hash("results", run_id, outcome)
+    query = ("results", run_id, outcome)
     start = (
         page_tokens.start_key(
             token,

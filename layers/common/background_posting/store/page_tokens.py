@@ -46,9 +46,13 @@ def _digest(key: bytes, value: object) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
-def query_hash(*terms: object) -> str:
-    """What a token is bound to: the list and its terms (companies, filters), keyed."""
-    return _digest(_key(), ["query", *terms])[:32]
+Terms = tuple[object, ...]
+"""A query as a token is bound to it: the list's name and its terms (companies, filters). The
+key is read only when a token is made or opened, so that a list read in one page needs none."""
+
+
+def _query_hash(key: bytes, terms: Terms) -> str:
+    return _digest(key, ["query", *terms])[:32]
 
 
 def bad_token(reason: str) -> InvalidRequest:
@@ -59,50 +63,53 @@ def bad_token(reason: str) -> InvalidRequest:
     )
 
 
-def sealed(position: Mapping[str, Any]) -> str:
-    """The token of `position` (its `query` among its fields), signed."""
-    mac = _digest(_key(), ["position", dict(position)])
-    return base64.urlsafe_b64encode(json.dumps({**position, _MAC: mac}).encode()).decode()
+def sealed(terms: Terms, position: Mapping[str, Any]) -> str:
+    """The token of `position` in the query of `terms`, bound to it and signed."""
+    key = _key()
+    value = {**position, "query": _query_hash(key, terms)}
+    value[_MAC] = _digest(key, ["position", value])
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
 
 
 def opened(
-    token: str, query: str, fields: frozenset[str], another: str = "another query"
+    token: str, terms: Terms, fields: frozenset[str], another: str = "another query"
 ) -> dict[str, Any]:
-    """The position a token this API gave out for `query` stands for (exactly `fields`, `query`
-    among them), or a 400: a token that does not decode, has other fields, whose signature is
-    not the key's, or that was given out for another query."""
+    """The position a token this API gave out for the query of `terms` stands for (exactly
+    `fields`), or a 400: a token that does not decode, has other fields, whose signature is not
+    the key's, or that was given out for another query."""
     try:
         value = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
         raise bad_token("is not one this API gave out") from exc
-    if not isinstance(value, dict) or set(value) != fields | {_MAC}:
+    if not isinstance(value, dict) or set(value) != fields | {"query", _MAC}:
         raise bad_token("is not one this API gave out")
     mac = value.pop(_MAC)
-    expected = _digest(_key(), ["position", value])
+    key = _key()
+    expected = _digest(key, ["position", value])
     if not isinstance(mac, str) or not hmac.compare_digest(mac.encode(), expected.encode()):
         raise bad_token("is not one this API gave out")
-    if value["query"] != query:
+    if value.pop("query") != _query_hash(key, terms):
         raise bad_token(f"belongs to {another}")
     return value
 
 
-def token_for(query: str, key: dict[str, Any] | None) -> str | None:
+def token_for(terms: Terms, key: dict[str, Any] | None) -> str | None:
     """The token of the page after `key` (None: the last page was read)."""
     if key is None:
         return None
-    return sealed({"query": query, "key": key})
+    return sealed(terms, {"key": key})
 
 
 def start_key(
     token: str,
-    query: str,
+    terms: Terms,
     key_names: frozenset[str],
     fits: Callable[[dict[str, str]], bool],
     another: str = "another query",
 ) -> dict[str, Any]:
-    """The start key `token` stands for: one this API gave out for `query`, whose string key
-    attributes are exactly `key_names` and `fits` (their values by name), or a 400."""
-    key = opened(token, query, frozenset({"query", "key"}), another)["key"]
+    """The start key `token` stands for: one this API gave out for the query of `terms`, whose
+    string key attributes are exactly `key_names` and `fits` (their values by name), or a 400."""
+    key = opened(token, terms, frozenset({"key"}), another)["key"]
     if not (
         isinstance(key, dict)
         and set(key) == key_names

@@ -221,7 +221,7 @@ def queue_of(
     """A page of `submitter`'s worker items, newest first (the `by-submitter` index), of the
     given companies (None: every company) and in `state` at `now` (None: any); `next` resumes
     after the last item returned, bound to this query."""
-    query = page_tokens.query_hash("queue", submitter, companies, state)
+    query = ("queue", submitter, companies, state)
     start = (
         page_tokens.start_key(
             token,
