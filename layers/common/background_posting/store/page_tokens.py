@@ -22,7 +22,6 @@ from typing import Any
 
 from background_posting.config import get_settings
 from background_posting.domain.errors import InvalidRequest
-from background_posting.function_settings import ApiFunctionSettings
 
 KEY_MAX_AGE_SECONDS = 900  # the key is read once per quarter hour at most (it does not rotate)
 _MAC = "mac"
@@ -30,8 +29,11 @@ _MAC = "mac"
 
 def _key() -> bytes:
     """The signing key: the value of the secret PAGE_TOKEN_SECRET names (cached)."""
-    # imported here: the workers load this module (worker_items) but never page
+    # imported here: the workers load this module (worker_items) but never page, and every
+    # module costs their cold start (the API's settings are the API's alone)
     from aws_lambda_powertools.utilities import parameters
+
+    from background_posting.function_settings import ApiFunctionSettings
 
     name = get_settings(ApiFunctionSettings).page_token_secret
     value = parameters.get_secret(name, max_age=KEY_MAX_AGE_SECONDS)
