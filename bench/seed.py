@@ -174,12 +174,8 @@ def backlog(
 ) -> Backlog:
     """`count` Ready to Post documents of `lines` lines, queued in one worker log group."""
     seeded = Backlog()
-    seeded.log_group = log_groups.create_group(
-        ADMIN.user_id,
-        ADMIN.email,
-        f"{count} documents posted from a list view (benchmark)",
-        [company_id],
-    )
+    title = f"{count} documents posted from a list view (benchmark)"
+    seeded.log_group = log_groups.create_group(ADMIN.user_id, ADMIN.email, title, [company_id])
     settings = BackgroundPostingSettings()
     taken = {prefix: counters.current(company_id, prefix) for prefix in PREFIXES.values()}
     with (
@@ -192,7 +188,9 @@ def backlog(
             header = document_store._header(document, 1, len(chunks))
             for record in (header, *chunks):
                 documents.save(record)
-            records = item_store.item_records(document, planned, ADMIN.user_id, seeded.log_group)
+            records = item_store.item_records(
+                document, planned, ADMIN.user_id, seeded.log_group, title
+            )
             for item in records:
                 items.save(item)
             seeded.documents.append(document)

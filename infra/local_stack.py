@@ -37,6 +37,7 @@ from infra.emails import keep_text_and_html, sent_emails, verify_sender
 from infra.event_sources import SqsEventSources
 from infra.gateway import Gateway, load_users
 from infra.lambda_runtime import LocalFunction, put_layers_on_path
+from infra.page_token_key import local_key, put_page_token_secret
 from infra.ports import free_port  # noqa: F401 - kept where callers import it from
 from infra.resources import (
     QueueInfo,
@@ -129,6 +130,9 @@ class LocalStack:
         )
         self._verify_sender()
         start_local_avatax(self._client("secretsmanager"))  # AvaTax: the stand-in (see module)
+        put_page_token_secret(  # the key page tokens are signed with (infra/page_token_key.py)
+            self._client("secretsmanager"), os.environ["PAGE_TOKEN_SECRET"], local_key(log_dir)
+        )
         for function in self.functions.values():
             function.warm()
         log.info("functions loaded: %s", ", ".join(sorted(self.functions)))

@@ -25,6 +25,7 @@ from infra.avatax_local import put_avatax_secret
 from infra.avatax_standin import AvaTaxStandIn
 from infra.dynamodb_local import DynamoDBLocal, local_client
 from infra.emails import keep_text_and_html, verify_sender
+from infra.page_token_key import put_page_token_secret
 from infra.resources import create_queues, create_tables
 from infra.template import parameter_defaults
 
@@ -43,6 +44,9 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 SENDER = parameter_defaults()["SesFromAddress"]  # verified in moto's SES by the `aws` fixture
 AVATAX_SECRET_NAME = parameter_defaults()["AvaTaxSecretName"]
+# The secret the API's page tokens are signed with (deployed: the template's PageTokenSecret)
+PAGE_TOKEN_SECRET = "test-PageTokenSecret"
+PAGE_TOKEN_KEY = "the-tests-page-token-key"
 # Where the local stack on its default port serves the console (e-mails link to it, CORS allows it)
 CONSOLE_ORIGIN = "http://127.0.0.1:3000"
 
@@ -70,6 +74,7 @@ def settings_for(
         LOG_GROUP_BASE_URL=f"{CONSOLE_ORIGIN}/console/",
         CONSOLE_ORIGIN=CONSOLE_ORIGIN,
         AVATAX_SECRET_NAME=AVATAX_SECRET_NAME,
+        PAGE_TOKEN_SECRET=PAGE_TOKEN_SECRET,
         AWS_REGION="us-east-1",
         COMPANIES_TABLE=names["CompaniesTable"],
         ACCOUNTS_TABLE=names["AccountsTable"],
@@ -106,9 +111,18 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[EveryFunctionSetting
         boto3.client("scheduler", region_name="us-east-1").create_schedule_group(
             Name=SCHEDULE_GROUP
         )
+        with_page_token_secret()
         settings = settings_for(names, queues={k: q.url for k, q in queues.items()})
         store_base.bind(settings)
         yield settings
+
+
+def with_page_token_secret() -> None:
+    """The page token key in (mocked) Secrets Manager, read afresh by the next request."""
+    put_page_token_secret(
+        boto3.client("secretsmanager", region_name="us-east-1"), PAGE_TOKEN_SECRET, PAGE_TOKEN_KEY
+    )
+    parameters.clear_caches()
 
 
 @pytest.fixture
@@ -143,6 +157,16 @@ def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoD
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def page_token_secret(local_store: Settings) -> Iterator[None]:
+    """For a test on DynamoDB Local that pages: Secrets Manager in process (moto), holding the
+    page token key; DynamoDB Local's endpoint is not AWS's, so moto lets its calls through."""
+    with mock_aws():
+        with_page_token_secret()
+        yield
+    parameters.clear_caches()
 
 
 @pytest.fixture

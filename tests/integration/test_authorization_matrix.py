@@ -250,7 +250,7 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "GET /accounts/{account_id}":
         ("200/200 200/200 200/200 200/200 200/404", account_path()),
     "PATCH /accounts/{account_id}":
-        ("200/200 200/200 200/200 200/200 200/403", account_path(body={"name": "Renamed"})),
+        ("200/200 200/200 200/200 200/200 200/404", account_path(body={"name": "Renamed"})),
     "GET /companies/{company_id}/settings":
         ("200/200 200/200 200/200 200/200 200/403", path("/companies/{company}/settings")),
     "PUT /companies/{company_id}/settings":

@@ -40,6 +40,28 @@ def listed(has_errors: bool | None) -> list[str]:
     return [d.number for d in page.documents]
 
 
+def test_a_document_returned_after_its_log_group_was_deleted_keeps_the_group_s_title(
+    aws: Settings,
+) -> None:
+    given_company()
+    # Given an invoice dated in a closed period, sent to the background from a list view
+    broken = given_document(document_date="2026-10-10")
+    (queued,) = background_service.post_from_list_view(ADMIN, [broken.id])
+    (group,) = log_groups.groups_of(ADMIN.user_id)
+    # When its submitter deletes the worker log group while its item still waits
+    log_groups.delete_group(group.id)
+    for _ in range(3):  # and three runs fail it (the default maximum)
+        run = work_log.create_run("schedule", "scheduler", None, None)[0]
+        worker.process(worker.Message(run.id, queued.id), "w", FOREVER)
+    # Then it is back In Progress, and its errors name the group by id and by title
+    back = read(broken)
+    assert back.status == IN_PROGRESS
+    errors = back.last_background_errors
+    assert errors is not None and [e.code for e in errors.errors] == ["period_closed"]
+    assert errors.log_group == group.id
+    assert errors.log_group_title == "1 documents posted from a list view"
+
+
 def test_the_last_errors_stay_on_the_document_through_the_log_group_deletion_until_amended(
     aws: Settings,
 ) -> None:

@@ -4,12 +4,15 @@ and nothing changes."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from typing import Any
 
 import pytest
 
 from background_posting.domain.types import DECIMAL_PATTERN
+from tests.conftest import PAGE_TOKEN_KEY
 from tests.support.api import invoke_api
 from tests.support.data import account_body, company_body, document_body
 
@@ -587,10 +590,18 @@ def test_the_largest_amounts_the_books_take_preview_print_and_post(acme: Any) ->
     assert posted.status == 200, posted.body
 
 
-def _with_key(token: str, **values: str) -> str:
+def _with_key(token: str, signed: bool, **values: str) -> str:
+    """The token with its start key changed; `signed`: signed again with the tests' key, as one
+    who had the key would (what a token decodes to is still checked), else left as it was."""
     decoded = json.loads(base64.urlsafe_b64decode(token))
     for name, value in values.items():
         decoded["key"][name] = {"S": value}
+    if signed:
+        decoded.pop("mac")
+        position = json.dumps(["position", decoded], sort_keys=True, separators=(",", ":"))
+        decoded["mac"] = hmac.new(
+            PAGE_TOKEN_KEY.encode(), position.encode(), hashlib.sha256
+        ).hexdigest()
     return base64.urlsafe_b64encode(json.dumps(decoded).encode()).decode()
 
 
@@ -605,10 +616,11 @@ FORGED_KEYS = [
 ]
 
 
+@pytest.mark.parametrize("signed", [True, False], ids=["signed again", "signature kept"])
 @pytest.mark.parametrize("listed", ["", OPEN_ITEMS])
 @pytest.mark.parametrize("forged", FORGED_KEYS)
 def test_a_page_token_with_a_forged_start_key_is_a_400_on_dynamodb(
-    local_store: Any, listed: str, forged: dict[str, str]
+    local_store: Any, page_token_secret: None, listed: str, forged: dict[str, str], signed: bool
 ) -> None:
     # Given the API on DynamoDB Local (which refuses such start keys: the tryout's 500s), and a
     # genuine token of a list of sales invoices
@@ -622,8 +634,10 @@ def test_a_page_token_with_a_forged_start_key_is_a_400_on_dynamodb(
     query = f"/documents?company=ACME&type=sales_invoice{listed}&limit=1"
     token = invoke_api(api, "GET", query, "clerk").body["next"]
     assert token and invoke_api(api, "GET", f"{query}&next={token}", "clerk").status == 200
+    unchanged = _with_key(token, signed)  # signed again as the API signs: it pages on
+    assert invoke_api(api, "GET", f"{query}&next={unchanged}", "clerk").status == 200
     # When its start key is forged
-    answer = invoke_api(api, "GET", f"{query}&next={_with_key(token, **forged)}", "clerk")
+    answer = invoke_api(api, "GET", f"{query}&next={_with_key(token, signed, **forged)}", "clerk")
     # Then it is refused naming the token, never a 500
     assert answer.status == 400, (forged, answer.body)
     assert _fields(answer) == ["next"] and _is_error_shape(answer)

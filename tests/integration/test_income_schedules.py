@@ -79,7 +79,7 @@ def test_an_invoice_with_an_income_schedule_posts_then_recognises_its_income(
     assert [d.document_id for d in due] == [journals[january].id]
     # And doing the work again creates nothing twice
     assert income_schedules.recognise(
-        invoice.id, "admin", group.id, BackgroundPostingSettings()
+        invoice.id, "admin", (group.id, group.title), BackgroundPostingSettings()
     ) == [
         adjustment,
         november,

@@ -119,6 +119,65 @@ def test_accounts_belong_to_a_company_the_caller_uses(api: Any) -> None:
     assert bad.status == 400 and bad.body["error"]["details"]["errors"][0]["field"] == "kind"
 
 
+BETA_ONLY = {"sub": "b", "email": "b@example.com", "custom:companies": "BETA"}
+
+
+def test_an_id_another_company_uses_is_taken_without_saying_whose(api: Any) -> None:
+    # Given ACME's customer CUST01 and vendor VEND01 with its purchase order PO-1
+    for company in ("ACME", "BETA"):
+        assert invoke_api(api, "POST", "/companies", "admin", company_body(company)).status == 201
+    assert invoke_api(api, "POST", "/accounts", "admin", account_body("CUST01")).status == 201
+    vendor = account_body("VEND01", kind="vendor", trading_currencies=["GBP"])
+    assert invoke_api(api, "POST", "/accounts", "admin", vendor).status == 201
+    order = {
+        "id": "PO-1",
+        "company": "ACME",
+        "vendor": "VEND01",
+        "currency": "GBP",
+        "lines": [{"line": 1, "description": "Bolts", "quantity": "1", "unit_price": "1.00"}],
+    }
+    assert invoke_api(api, "POST", "/purchase-orders", "admin", order).status == 201
+    beta_vendor = account_body("VEND-B", "BETA", kind="vendor", trading_currencies=["GBP"])
+    assert invoke_api(api, "POST", "/accounts", "admin", beta_vendor).status == 201
+    # When a user of BETA alone creates an account and an order with those ids
+    account = invoke_api(
+        api, "POST", "/accounts", body=account_body("CUST01", "BETA"), claims=BETA_ONLY
+    )
+    beta_order = order | {"company": "BETA", "vendor": "VEND-B"}
+    ordered = invoke_api(api, "POST", "/purchase-orders", body=beta_order, claims=BETA_ONLY)
+    # Then each is a 409 saying the id is taken, naming neither ACME nor what it has there
+    assert (account.status, account.error_code) == (409, "account_exists"), account.body
+    assert account.body["error"]["message"] == "Account id 'CUST01' is taken; choose another."
+    assert (ordered.status, ordered.error_code) == (409, "purchase_order_exists"), ordered.body
+    assert ordered.body["error"]["message"] == (
+        "Purchase order id 'PO-1' is taken; choose another."
+    )
+    for answer in (account, ordered):
+        assert "ACME" not in str(answer.body) and "customer" not in str(answer.body)
+        assert answer.body["error"]["details"] == {"id": answer.body["error"]["details"]["id"]}
+    # And nothing changed: ACME's account and order are as they were
+    assert invoke_api(api, "GET", "/accounts/CUST01", "admin").body["company"] == "ACME"
+    assert invoke_api(api, "GET", "/purchase-orders/PO-1", "admin").body["company"] == "ACME"
+
+
+def test_amending_another_company_s_account_is_a_404_as_for_none(api: Any) -> None:
+    # Given ACME's customer CUST01, and a user of BETA alone
+    for company in ("ACME", "BETA"):
+        assert invoke_api(api, "POST", "/companies", "admin", company_body(company)).status == 201
+    assert invoke_api(api, "POST", "/accounts", "admin", account_body("CUST01")).status == 201
+    # When they amend it, and an account that does not exist
+    amended = invoke_api(api, "PATCH", "/accounts/CUST01", body={"name": "Mine"}, claims=BETA_ONLY)
+    missing = invoke_api(api, "PATCH", "/accounts/NOPE", body={"name": "Mine"}, claims=BETA_ONLY)
+    # Then both answer alike: 404, not a 403 naming ACME
+    assert (amended.status, amended.error_code) == (404, "account_not_found"), amended.body
+    assert amended.body["error"]["message"] == missing.body["error"]["message"].replace(
+        "NOPE", "CUST01"
+    )
+    assert "ACME" not in str(amended.body)
+    # And the account is unchanged
+    assert invoke_api(api, "GET", "/accounts/CUST01", "admin").body["name"] != "Mine"
+
+
 def test_unknown_routes_answer_in_the_error_format(api: Any, aws: Settings) -> None:
     answer = invoke_api(api, "GET", "/nowhere", "admin")
     assert answer.status == 404 and answer.error_code == "route_not_found"

@@ -11,6 +11,7 @@ from background_posting.store import chunks
 from infra.lambda_runtime import LocalFunction
 from infra.resources import queue_name, table_names
 from infra.template import follow_outputs, functions, parameter_defaults, resources
+from tests.conftest import PAGE_TOKEN_SECRET
 from tests.support.cold_start import cold_start, deployed_environment
 from tests.support.flows import payables_day, upgrade_day, working_day
 from tests.support.iam import granted_actions, recorded_actions, to_logical
@@ -31,7 +32,9 @@ def _names(prefix: str = "test") -> dict[str, str]:
     queues = {logical: queue_name(logical, prefix) for logical in resources("AWS::SQS::Queue")}
     # the tests send from the SES identity itself (the template's defaults are one address)
     identity = {"identity/SesIdentity": f"identity/{parameter_defaults()['SesIdentity']}"}
-    return table_names(prefix) | queues | identity
+    # the page token key: the secret the tests create, granted by `!Ref PageTokenSecret`
+    secrets = {"PageTokenSecret": f"secret:{PAGE_TOKEN_SECRET}"}
+    return table_names(prefix) | queues | identity | secrets
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,12 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     immediate = create("sales_invoice")
     invoke_api(api, "PATCH", f"/documents/{immediate['id']}", "clerk", {"reference": "PO-1"})
     invoke_api(api, "GET", "/documents?company=ACME&type=sales_invoice", "clerk")
+    # a list a page at a time: its page token is signed with the key (PageTokenSecret)
+    first = invoke_api(api, "GET", "/documents?company=ACME&limit=1", "clerk").body
+    seen["second_page"] = invoke_api(
+        api, "GET", f"/documents?company=ACME&limit=1&next={first['next']}", "clerk"
+    )
+    assert seen["second_page"].status == 200, seen["second_page"].body
     posted = invoke_api(
         api, "POST", f"/documents/{immediate['id']}/post", "clerk", {"mode": "auto"}
     )

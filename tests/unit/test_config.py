@@ -43,6 +43,7 @@ EVERY_SETTING = {
     "AVATAX_SECRET_NAME": "books/avatax",
     "ORGANISATION_TIMEZONE": "Europe/London",
     "CONSOLE_ORIGIN": "https://books.example.com",
+    "PAGE_TOKEN_SECRET": "arn:aws:secretsmanager:eu-west-2:111122223333:secret:bp-tokens-AbCdEf",
     "SCHEDULE_GROUP": "bp-prod-schedule",
     "SCHEDULE_TARGET_ARN": "arn:aws:lambda:eu-west-2:111122223333:function:bp-prod-run",
     "SCHEDULER_ROLE_ARN": "arn:aws:iam::111122223333:role/bp-prod-scheduler",

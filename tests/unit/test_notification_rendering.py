@@ -144,9 +144,12 @@ def test_a_failure_shows_every_error_in_full_and_comes_first() -> None:
     assert text.index("SIN000002") < text.index("SIN000001")  # failures first
     assert (
         "Not posted: posting failed (attempt 1); it is tried again in the next run. If the "
-        "document itself must change, an administrator sets it back to In Progress in the "
-        "console; correct it there and post it again." in text
+        "document itself must change, open it in the console and press Cancel background "
+        "posting (it is In Progress again, out of the background); correct it there and post "
+        "it again." in text
     )
+    # the submitter's own button, never setting it back, which its worker items refuse
+    assert "set it back" not in text.lower() and "administrator" not in text
     assert " posted in" not in text.split("SIN000002")[1].split("SIN000001")[0]
     assert "Period 2026-10 is closed. [period_closed, field document_date]" in text
     assert "CUST01 does not trade in <USD> & co. [currency_not_traded]" in text
@@ -519,6 +522,12 @@ def test_payable_invoices_waiting_for_goods_are_counted_apart_from_failures() ->
         email.text
     )
     assert "Received 90 of 100." in email.text
+    # and what to do names the buttons of the invoice's page in the console
+    for part in (email.text, email.html):
+        assert (
+            "On its page in the console: Reschedule verification, Set back to In Progress (to "
+            "change it) or Discard." in part
+        )
 
 
 def test_an_invoice_whose_verification_failed_short_of_goods_waits_and_is_said_once() -> None:

@@ -1,6 +1,8 @@
 // One document: header, lines (paged), status and the actions it allows, its transaction,
-// its worker items and the errors of its last background attempt. An In Progress document is
-// a form (document_form.js): its header and lines can be corrected, saved, previewed, posted.
+// its worker items and the errors of its last background attempt; for a payable invoice
+// verified with errors, what verification found and the clerk's ways on (verification.js).
+// An In Progress document is a form (document_form.js): its header and lines can be
+// corrected, saved, previewed, posted.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { call, get, post, query } from "../api.js";
@@ -10,6 +12,7 @@ import { Reversal } from "./reverse.js";
 import { DocumentForm, Outcome, Totals, takeOutcome } from "./document_form.js";
 import { CompleteDocument } from "./document_complete.js";
 import { History } from "./history.js";
+import { VerificationPanel, verifiedWithErrors } from "./verification.js";
 
 const LINES = 50;
 const LOG_GROUPS_SEARCHED = 10;
@@ -198,7 +201,7 @@ function Actions({ document, me, onChanged, onRefused, unsaved }) {
   const inProgress = d.status === "In Progress";
   return html`<section aria-labelledby="actions-heading">
     <h2 id="actions-heading">Actions</h2>
-    ${d.status === "Ready to Post" && html`<p class="locked" role="note"><strong>Locked:</strong> ${d.number} is Ready to Post. The Background Posting Scheduler will post it at its next run; until then it cannot be amended, discarded, posted again or printed.
+    ${d.status === "Ready to Post" && !verifiedWithErrors(d) && html`<p class="locked" role="note"><strong>Locked:</strong> ${d.number} is Ready to Post. The Background Posting Scheduler will post it at its next run; until then it cannot be amended, discarded, posted again or printed.
       ${me.may.set_back_to_in_progress ? " If it is stuck, a System Administrator can set it back to In Progress once no worker items remain." : ""}</p>`}
     ${d.status === "Complete" && html`<p>${d.number} is posted${d.transaction_number ? ` (transaction ${d.transaction_number})` : ""}.</p>`}
     ${d.status === "Discarded" && html`<p>${d.number} is discarded.</p>`}
@@ -260,6 +263,7 @@ export function DocumentPage({ id, me }) {
     ${(inProgress || d.status === "Ready to Post") && d.type !== "journal" && html`<${Totals} id=${id} version=${d.version} />`}
     <${Actions} document=${d} me=${me} onChanged=${doc.reload} unsaved=${inProgress && unsaved}
       onRefused=${inProgress ? (failure) => setOutcome({ error: failure, shownElsewhere: true }) : undefined} />
+    <${VerificationPanel} document=${d} onChanged=${doc.reload} />
     <${CompleteDocument} document=${d} onChanged=${doc.reload} />
     <${WayOut} document=${d} me=${me} onChanged=${doc.reload} />
     <${Reversal} document=${d} onChanged=${doc.reload} />

@@ -6,6 +6,7 @@ import { useState } from "preact/hooks";
 import { html } from "../html.js";
 import { del, get, post, put, query } from "../api.js";
 import { ErrorMessage, Notice, useLoad } from "../ui.js";
+import { verifiedWithErrors } from "./verification.js";
 
 function NamedItems({ error }) {
   const items = error?.details?.worker_items;
@@ -14,7 +15,8 @@ function NamedItems({ error }) {
 }
 
 export function WayOut({ document: d, me, onChanged }) {
-  if (d.status !== "Ready to Post") return null;
+  // an invoice verified with errors has its own ways on, for the clerk too (verification.js)
+  if (d.status !== "Ready to Post" || verifiedWithErrors(d)) return null;
   return html`<${Steering} key=${`${d.number}-${d.version}`} document=${d} me=${me} onChanged=${onChanged} />
     <${AdminWayOut} document=${d} me=${me} onChanged=${onChanged} />`;
 }

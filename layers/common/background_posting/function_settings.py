@@ -31,7 +31,8 @@ class OrganisationTimeSettings(Settings):
 
 
 class ApiFunctionSettings(OrganisationTimeSettings):
-    """The API function's: its idempotency table, the console it answers, the schedule."""
+    """The API function's: its idempotency table, the console it answers, the page token key,
+    the schedule."""
 
     idempotency_table: str = Field(
         validation_alias="IDEMPOTENCY_TABLE",
@@ -41,6 +42,11 @@ class ApiFunctionSettings(OrganisationTimeSettings):
         validation_alias="CONSOLE_ORIGIN",
         pattern=r"^https?://[^/\s]+$",
         description="The console's origin, the one origin the API allows by CORS.",
+    )
+    page_token_secret: str = Field(
+        validation_alias="PAGE_TOKEN_SECRET",
+        description="The Secrets Manager secret (its ARN or name) whose value is the key page "
+        "tokens are signed with (an HMAC binding each `next` token to its query).",
     )
     schedule_group: str = Field(validation_alias="SCHEDULE_GROUP")
     schedule_target_arn: str = Field(validation_alias="SCHEDULE_TARGET_ARN")

@@ -140,16 +140,18 @@ class Row:
             if posted:
                 return f"{posted}{created}; {failed}"
             if result.failed_action in (None, "post_document", "calculate_tax"):
+                # the submitter's own way out (the document page's Cancel background posting):
+                # setting it back to In Progress is refused while its worker items remain
                 return (
-                    f"Not posted: {failed}. If the document itself must change, an "
-                    "administrator sets it back to In Progress in the console; correct it "
-                    "there and post it again"
+                    f"Not posted: {failed}. If the document itself must change, open it in "
+                    "the console and press Cancel background posting (it is In Progress "
+                    "again, out of the background); correct it there and post it again"
                 )
             return failed[0].upper() + failed[1:]
         if result.outcome == Outcome.WAITING_FOR_GOODS:
             return (
                 "Waiting for goods: invoice verification found less received than invoiced; "
-                "it is verified again in every run, or change the invoice in the console"
+                "it is verified again in every run"
             )
         if result.outcome == Outcome.POSTED:
             return posted + created

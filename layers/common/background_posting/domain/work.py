@@ -122,6 +122,9 @@ class WorkerItem:
     account: str | None = None
     """The document's customer or vendor (None for a journal, or an item queued before items
     named it)."""
+    log_group_title: str = ""
+    """Its worker log group's title, copied when it was queued, so that a document returned
+    after that group was deleted still says which it was ("" on items queued before)."""
 
     def held_at(self, now: float) -> bool:
         """A worker holds the item's lease at `now` (a POSIX time)."""

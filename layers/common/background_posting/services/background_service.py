@@ -77,7 +77,12 @@ def _queue(
     writes.append(document_store.moved(document, changed, Change("queue", caller.user_id, details)))
     writes.extend(
         item_store.items_added(
-            document, planned, caller.user_id, group_id, not_before=post_on[1] if post_on else 0
+            document,
+            planned,
+            caller.user_id,
+            group_id,
+            title,
+            not_before=post_on[1] if post_on else 0,
         )
     )
     writes.extend(also)
@@ -101,17 +106,21 @@ def queue(document: Document, caller: Caller, title: str, also: Sequence[Write] 
 def queue_for_later(
     document: Document,
     actor: str,
-    log_group: str,
+    log_group: tuple[str, str],
     item: PlannedItem,
     not_before: float,
 ) -> Document:
-    """Ready to Post with one worker item that no run takes before `not_before`."""
+    """Ready to Post with one worker item that no run takes before `not_before`, in the log
+    group `log_group` (its id and title)."""
     changed = document.moved_to(READY_TO_POST, clock.now())
     queued = Change("queue", actor, {"not_before": datetime.fromtimestamp(not_before, UTC)})
+    group_id, title = log_group
     transact(
         [
             document_store.moved(document, changed, queued),
-            *item_store.items_added(document, [item], actor, log_group, not_before=not_before),
+            *item_store.items_added(
+                document, [item], actor, group_id, title, not_before=not_before
+            ),
         ]
     )
     return changed

@@ -93,8 +93,10 @@ def returned_document(
     document: Document, errors: list[dict[str, Any]], item: WorkerItem, attempts: int
 ) -> Document:
     """The document back In Progress after its maximum attempts, carrying its last attempt's
-    errors and the log group they are in (they stay on it after that group is deleted)."""
-    title = log_groups.group_title(item.log_group) or ""  # gone: the errors are kept all the same
+    errors and the log group they are in, with its title (they stay on it after that group is
+    deleted; the title is the item's own copy, read from the group only for items queued
+    before items kept it)."""
+    title = item.log_group_title or log_groups.group_title(item.log_group) or ""
     return document.moved_to(
         IN_PROGRESS,
         clock.now(),

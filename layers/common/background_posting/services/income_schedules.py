@@ -23,9 +23,10 @@ from background_posting.store.history import Change
 
 
 def recognise(
-    invoice_id: str, actor: str, log_group: str, settings: BackgroundPostingSettings
+    invoice_id: str, actor: str, log_group: tuple[str, str], settings: BackgroundPostingSettings
 ) -> list[str]:
-    """Create and post (or queue for their date) the invoice's income schedule journals."""
+    """Create and post (or queue for their date) the invoice's income schedule journals; those
+    queued go in `log_group` (the id and title of the invoice's item's)."""
     invoice = document_store.get_document(invoice_id).document
     company = company_store.get_company(invoice.company)[0]
     numbers = []

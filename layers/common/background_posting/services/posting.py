@@ -231,13 +231,14 @@ def post_with_follow_up(
     planned = plan_items(document, org_store.background_posting_settings(), posted_already=True)
     follow_up: list[Write] = list(also)
     if planned:
+        title = f"Follow-up work for {document.number}"
         group, created = log_groups.group_created(
-            caller.user_id,
-            caller.email,
-            f"Follow-up work for {document.number}",
-            [document.company],
+            caller.user_id, caller.email, title, [document.company]
         )
-        follow_up += [created, *item_store.items_added(document, planned, caller.user_id, group)]
+        follow_up += [
+            created,
+            *item_store.items_added(document, planned, caller.user_id, group, title),
+        ]
     try:
         return post_now(document, caller.user_id, follow_up)
     except document_store.DocumentMoved:

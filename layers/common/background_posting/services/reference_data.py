@@ -245,23 +245,27 @@ def create_account(caller: Caller, account: Account) -> Account:
 
 
 def get_account(caller: Caller, account_id: str) -> Account:
-    account = account_store.get_account(account_id)[0]
+    return _visible_account(caller, account_id)[0]
+
+
+def _visible_account(caller: Caller, account_id: str) -> tuple[Account, int]:
+    """The account and its version, if it is of a company the caller is logged into; else
+    404 as for no account (never revealing that another company has it)."""
+    account, version = account_store.get_account(account_id)
     if not caller.may_use(account.company):
-        # Do not reveal that an account exists in a company the caller cannot see.
         raise NotFound(
             f"Account {account_id!r} does not exist.",
             code="account_not_found",
             details={"id": account_id},
         )
-    return account
+    return account, version
 
 
 def amend_account(caller: Caller, account_id: str, patch: AccountPatch) -> Account:
     """Amend an account; its company and kind may change only while nothing posted names it
     (409 `account_has_postings`), checked and written as `amend_company` does."""
     for _attempt in range(GUARD_TRIES):
-        account, version = account_store.get_account(account_id)
-        caller.require_company(account.company)
+        account, version = _visible_account(caller, account_id)
         amended = patch.apply_to(account)
         audit = _account_audit(caller, account, amended)
         if (amended.company, amended.kind) == (account.company, account.kind):

@@ -191,7 +191,10 @@ def income_schedule_journals(attempt: Attempt, document: Document | None) -> Ste
     """Income schedule journals for a posted invoice; the invoice stays Complete whatever."""
     item = attempt.item
     numbers = income_schedules.recognise(
-        item.document_id, item.submitted_by, item.log_group, org_store.background_posting_settings()
+        item.document_id,
+        item.submitted_by,
+        (item.log_group, item.log_group_title),
+        org_store.background_posting_settings(),
     )
     transact(
         [

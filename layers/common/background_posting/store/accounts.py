@@ -25,12 +25,14 @@ class AccountRecord(StoreModel):
 
 
 def create_account(account: Account, audit: Write) -> None:
-    """Store a new account, with its `audit` entry."""
+    """A new account (with its `audit` entry); its id must be free. Ids are global (one table,
+    keyed by id), so the refusal says only that the id is taken: never which company has it,
+    nor what it is."""
     put_with(
         AccountRecord(account.id, company=account.company, body=account.model_dump_json()),
         AccountRecord.id.does_not_exist(),
         Conflict(
-            f"Account {account.id!r} already exists.",
+            f"Account id {account.id!r} is taken; choose another.",
             code="account_exists",
             details={"id": account.id},
         ),

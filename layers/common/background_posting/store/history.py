@@ -152,7 +152,7 @@ _KEY = frozenset({"pk", "sk"})
 def history_of(document_id: str, limit: int, token: str | None) -> Page:
     """A page of the document's history, oldest first (a Query of its partition)."""
     pk = _history_pk(document_id)
-    query = page_tokens.query_hash("history", document_id)
+    query = ("history", document_id)
     start = (
         page_tokens.start_key(
             token, query, _KEY, lambda key: key["pk"] == pk, another="another document"
@@ -262,7 +262,7 @@ def audit(
     these companies and of the organisation (None: every company). A Query of the audit's
     partition by time; the companies are a filter on it."""
     wanted = None if companies is None else sorted({*companies, ORGANISATION})
-    query = page_tokens.query_hash("audit", wanted, start, end)
+    query = ("audit", wanted, start, end)
     begin = start.isoformat() if start else "0"
     finish = f"{end.isoformat() if end else '9999'}~"
     resume = (

@@ -1,17 +1,15 @@
 """Listing documents through the documents table's `by-company` index, a page at a time.
 
 A page's `next` token is opaque to the caller: the position to resume from (the company's
-place in the list, the index prefix, DynamoDB's last evaluated key) and a hash of the query
-that gave it out. A token from another list (other companies or filters), or one that does not
-decode to a position of this query, is refused with a 400 rather than starting again or
-reaching DynamoDB as a malformed key.
+place in the list, the index prefix, DynamoDB's last evaluated key) bound to the query that
+gave it out and signed (`store/page_tokens.py`: HMACs keyed by a secret). A token from another
+list (other companies or filters), one not signed with the key, or one that does not decode to
+a position of this query, is refused with a 400 rather than starting again or reaching
+DynamoDB as a malformed key.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,8 +18,8 @@ from typing import Any
 from pynamodb.expressions.condition import Condition
 
 from background_posting.domain.documents import COMPLETE, DOCUMENT_TYPES, TRADING_TYPES, Document
-from background_posting.domain.errors import InvalidRequest
 from background_posting.domain.types import STORED
+from background_posting.store import page_tokens
 from background_posting.store.document_store import (
     HEADER,
     WITH_BACKGROUND_ERRORS,
@@ -36,30 +34,15 @@ class Page:
     next_token: str | None
 
 
-# -- page tokens --------------------------------------------------------------------------
+# -- page tokens (store/page_tokens.py signs and opens them) ---------------------------------
 
-_TOKEN_FIELDS = frozenset({"company", "prefix", "key", "query"})
+_TOKEN_FIELDS = frozenset({"company", "prefix", "key"})
 _KEY_FIELDS = frozenset({"pk", "sk", "list_pk", "list_sk"})
 _HEADER_PK = re.compile(r"DOC#[0-9a-f]{32}")
 
 
-def _query_hash(*query: object) -> str:
-    """What a page token is bound to: the listing, its companies and its filters, hashed."""
-    text = json.dumps(query, separators=(",", ":"), default=list)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-def _encode(query: str, company: int, prefix: int, key: dict[str, Any] | None) -> str:
-    position = {"company": company, "prefix": prefix, "key": key, "query": query}
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
-
-
-def _bad_token(reason: str) -> InvalidRequest:
-    return InvalidRequest(
-        f"next: the page token {reason}; start again from the first page.",
-        code="invalid_page_token",
-        details={"errors": [{"field": "next", "message": reason, "code": "invalid_page_token"}]},
-    )
+def _encode(query: page_tokens.Terms, company: int, prefix: int, key: dict[str, Any] | None) -> str:
+    return page_tokens.sealed(query, {"company": company, "prefix": prefix, "key": key})
 
 
 def _is_index(value: Any, size: int) -> bool:
@@ -91,22 +74,17 @@ def _is_header_key(key: Any, company: str, prefix: str | None) -> bool:
 
 
 def _decode(
-    token: str, query: str, companies: Sequence[str], prefixes: Sequence[str | None]
+    token: str, query: page_tokens.Terms, companies: Sequence[str], prefixes: Sequence[str | None]
 ) -> tuple[int, int, dict[str, Any] | None]:
     """The position (company, prefix, key) a token of this query stands for, or a 400."""
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _bad_token("is not one this API gave out") from exc
-    if not isinstance(value, dict) or set(value) != _TOKEN_FIELDS:
-        raise _bad_token("is not one this API gave out")
-    if value["query"] != query:
-        raise _bad_token("belongs to another query (other companies or filters)")
+    value = page_tokens.opened(
+        token, query, _TOKEN_FIELDS, "another query (other companies or filters)"
+    )
     company, prefix, key = value["company"], value["prefix"], value["key"]
     if not _is_index(company, len(companies)) or not _is_index(prefix, len(prefixes)):
-        raise _bad_token("is not one this API gave out")
+        raise page_tokens.bad_token("is not one this API gave out")
     if key is not None and not _is_header_key(key, companies[company], prefixes[prefix]):
-        raise _bad_token("is not one this API gave out")
+        raise page_tokens.bad_token("is not one this API gave out")
     return company, prefix, key
 
 
@@ -134,9 +112,7 @@ def list_documents(
     A token is bound to its query: one from another list (other companies or filters), or
     one that does not decode to a position, is refused rather than starting again.
     """
-    query = _query_hash(
-        "documents", companies, doc_type, status, has_background_errors, verification
-    )
+    query = ("documents", companies, doc_type, status, has_background_errors, verification)
     prefix = (
         f"{doc_type}#{status}#" if doc_type and status else (f"{doc_type}#" if doc_type else None)
     )
@@ -236,7 +212,7 @@ def list_by_account(
     (read through the `by-company` index, narrowed to posted trading documents when
     `outstanding`); `next` resumes after the last document returned."""
     prefixes = _prefixes(doc_type, status, outstanding)
-    query = _query_hash("by-account", companies, doc_type, status, account, outstanding)
+    query = ("by-account", companies, doc_type, status, account, outstanding)
     company_index, prefix_index, start = (
         _decode(token, query, companies, prefixes) if token else (0, 0, None)
     )

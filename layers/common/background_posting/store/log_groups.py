@@ -162,7 +162,7 @@ _GROUPS_KEY = frozenset({"pk", "sk", "owner", "created_at"})
 def groups_of(owner: str, limit: int = 100, token: str | None = None) -> GroupsPage:
     """A page of `owner`'s worker log groups, newest first (the by-owner index, a Query);
     `next` resumes after the last one read, bound to the owner."""
-    query = page_tokens.query_hash("groups", owner)
+    query = ("groups", owner)
     start = (
         page_tokens.start_key(
             token,
@@ -195,7 +195,7 @@ def group_page(group_id: str, limit: int, token: str | None) -> GroupPage:
     """The group's header (a GetItem) and a page of its entries in the order they were
     written (a Query of its key); `next` resumes after the last entry read, bound to the
     group."""
-    query = page_tokens.query_hash("group", group_id)
+    query = ("group", group_id)
     start = (
         page_tokens.start_key(
             token,
@@ -259,7 +259,7 @@ def results_of_run(
     """A page of the run's log entries in the order they were written (the by-owner index,
     `RUN#<run id>`: a Query, no scan), with the group each is in; `next` resumes after the
     last entry read, bound to this run and outcome."""
-    query = page_tokens.query_hash("results", run_id, outcome)
+    query = ("results", run_id, outcome)
     start = (
         page_tokens.start_key(
             token,

@@ -89,9 +89,10 @@ def _line_of(order_id: str, record: PurchasingRecord) -> OrderLine:
 
 
 def create_order(order: PurchaseOrder) -> None:
-    """The order and its lines in one transaction; the order must not exist yet."""
+    """The order and its lines in one transaction; the order must not exist yet. Order ids are
+    global, so the refusal says only that the id is taken, never whose order has it."""
     exists = Conflict(
-        f"Purchase order {order.id!r} exists already.",
+        f"Purchase order id {order.id!r} is taken; choose another.",
         code="purchase_order_exists",
         details={"id": order.id},
     )

@@ -388,7 +388,7 @@ def list_runs(
     those `keep` accepts. A Query (and a BatchGetItem), never a scan; `next` resumes after
     the last index item read, bound to this query (`terms`: the filters `keep` applies)."""
     owner = RUNS_OWNER if user is None else f"{PARTICIPANT_OWNER}{user}"
-    query = page_tokens.query_hash("runs", owner, since, until, *terms)
+    query = ("runs", owner, since, until, *terms)
     start = (
         page_tokens.start_key(
             token,

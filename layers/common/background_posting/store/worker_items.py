@@ -89,6 +89,7 @@ class WorkerItemRecord(StoreModel):
     due_pk = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
     account = UnicodeAttribute(null=True)
+    log_group_title = UnicodeAttribute(null=True)
 
     due = DueIndex()
     by_reference = ReferenceIndex()
@@ -127,6 +128,7 @@ def _item(record: WorkerItemRecord) -> WorkerItem:
         lease_until=None if record.lease_until is None else float(record.lease_until),
         attempts_setting=record.attempts_setting,
         account=record.account,
+        log_group_title=record.log_group_title or "",
     )
 
 
@@ -135,9 +137,11 @@ def item_records(
     planned: Sequence[PlannedItem],
     submitted_by: str,
     log_group: str,
+    log_group_title: str,
     not_before: float = 0,
 ) -> list[WorkerItemRecord]:
-    """The document's new worker items as stored (`items_added` writes them)."""
+    """The document's new worker items as stored (`items_added` writes them), each with its
+    log group's title (kept on the item: the group may be deleted before the item is done)."""
     created = clock.now().isoformat()
     return [
         WorkerItemRecord(
@@ -151,6 +155,7 @@ def item_records(
             reference=document.number,
             submitted_by=submitted_by,
             log_group=log_group,
+            log_group_title=log_group_title or None,
             created_at=created,
             attempts=0,
             max_attempts=item.max_attempts,
@@ -168,6 +173,7 @@ def items_added(
     planned: Sequence[PlannedItem],
     submitted_by: str,
     log_group: str,
+    log_group_title: str,
     not_before: float = 0,
 ) -> list[Write]:
     """The writes of the document's new worker items (each must not exist yet)."""
@@ -178,7 +184,9 @@ def items_added(
     )
     return [
         Write.put(record, WorkerItemRecord.pk.does_not_exist(), refusal=exists)
-        for record in item_records(document, planned, submitted_by, log_group, not_before)
+        for record in item_records(
+            document, planned, submitted_by, log_group, log_group_title, not_before
+        )
     ]
 
 
@@ -215,7 +223,7 @@ def queue_of(
     """A page of `submitter`'s worker items, newest first (the `by-submitter` index), of the
     given companies (None: every company) and in `state` at `now` (None: any); `next` resumes
     after the last item returned, bound to this query."""
-    query = page_tokens.query_hash("queue", submitter, companies, state)
+    query = ("queue", submitter, companies, state)
     start = (
         page_tokens.start_key(
             token,
