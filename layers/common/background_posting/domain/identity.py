@@ -50,6 +50,19 @@ class Caller:
         """The candidates this caller is logged into, in order."""
         return [c for c in candidates if self.may_use(c)]
 
+    def companies_for(self, company: str | None) -> list[str] | None:
+        """The companies a list reads: `company` (Forbidden unless the caller may use it), else
+        every company the caller may use (None: every company, none to name)."""
+        if company is not None:
+            self.require_company(company)
+            return [company]
+        if self.may_use_every_company:
+            return None
+        candidates = self.allowed_companies - {ALL_COMPANIES}
+        if self.logged_in is not None:
+            candidates = candidates | self.logged_in
+        return sorted(self.companies_in(candidates))
+
     def require_company(self, company_id: str) -> None:
         if not self.may_use(company_id):
             raise Forbidden(

@@ -25,7 +25,7 @@ from background_posting.domain.errors import (
     NotFound,
     ValidationFailed,
 )
-from background_posting.domain.identity import ALL_COMPANIES, Caller
+from background_posting.domain.identity import Caller
 from background_posting.domain.verification import needs_verification
 from background_posting.domain.work import LogGroup, Outcome, Run, WorkerItem
 from background_posting.services import (
@@ -250,17 +250,7 @@ def job_queue(
     submitter = caller.user_id if submitted_by in (None, "me") else str(submitted_by)
     if submitter != caller.user_id:
         caller.require_admin("read another user's job queue")
-    companies: list[str] | None
-    if company is not None:
-        caller.require_company(company)
-        companies = [company]
-    elif caller.may_use_every_company:
-        companies = None
-    else:
-        candidates = caller.allowed_companies - {ALL_COMPANIES}
-        if caller.logged_in is not None:
-            candidates = candidates | caller.logged_in
-        companies = sorted(caller.companies_in(candidates))
+    companies = caller.companies_for(company)
     page = item_store.queue_of(submitter, companies, state, limit, token, clock.timestamp())
     # the accounts' names in one BatchGetItem for the page, not a read per row
     accounts = reference_store.read_accounts({item.account for item in page.items if item.account})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from background_posting.domain.errors import InvalidRequest
-from background_posting.domain.identity import ALL_COMPANIES, Caller
+from background_posting.domain.identity import Caller
 from background_posting.services import visible
 from background_posting.store import history
 
@@ -36,13 +36,5 @@ def audit(
             "to: the end of the range is before its start (from).",
             details={"errors": [{"field": "to", "message": "before from"}]},
         )
-    companies: list[str] | None
-    if company is not None:
-        caller.require_company(company)
-        companies = [company]
-    elif caller.may_use_every_company:
-        companies = None
-    else:
-        allowed = caller.logged_in if caller.logged_in is not None else caller.allowed_companies
-        companies = sorted(c for c in allowed if c != ALL_COMPANIES and caller.may_use(c))
+    companies = caller.companies_for(company)
     return history.audit(companies, start, end, limit, token)

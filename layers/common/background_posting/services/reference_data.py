@@ -109,26 +109,26 @@ def amend_company(caller: Caller, company_id: str, patch: CompanyPatch) -> Compa
 def _company_audit(
     caller: Caller, before: Company | None, after: Company, action: str = "amend"
 ) -> Write:
-    return history.audited(
-        after.id,
-        f"company {after.id}",
-        action,
-        caller.user_id,
-        None if before is None else before.model_dump(mode="json"),
-        after.model_dump(mode="json"),
-    )
+    return _audit(caller, after.id, f"company {after.id}", action, before, after)
 
 
 def _account_audit(
     caller: Caller, before: Account | None, after: Account, action: str = "amend"
 ) -> Write:
+    return _audit(caller, after.company, f"account {after.id}", action, before, after)
+
+
+def _audit(
+    caller: Caller,
+    company: str,
+    subject: str,
+    action: str,
+    before: Company | Account | None,
+    after: Company | Account,
+) -> Write:
+    was = None if before is None else before.model_dump(mode="json")
     return history.audited(
-        after.company,
-        f"account {after.id}",
-        action,
-        caller.user_id,
-        None if before is None else before.model_dump(mode="json"),
-        after.model_dump(mode="json"),
+        company, subject, action, caller.user_id, was, after.model_dump(mode="json")
     )
 
 
