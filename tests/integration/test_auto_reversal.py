@@ -81,7 +81,7 @@ def test_an_accrual_is_reversed_by_the_first_run_on_its_date_in_the_companys_zon
     assert [line.value for line in reversal.lines] == [-line.value for line in original.lines]
     assert item_store.items_of(original.id) == []
     # and the submitter's log names the reversal
-    (group,) = [g for g in log_groups.groups_of(ADMIN.user_id) if "Follow-up" in g.title]
+    (group,) = [g for g in log_groups.groups_of(ADMIN.user_id).groups if "Follow-up" in g.title]
     entry = log_groups.get_group(group.id).entries[-1]
     assert (entry.action, entry.outcome, entry.documents) == (
         "reverse_journal",

@@ -47,7 +47,7 @@ def test_a_document_returned_after_its_log_group_was_deleted_keeps_the_group_s_t
     # Given an invoice dated in a closed period, sent to the background from a list view
     broken = given_document(document_date="2026-10-10")
     (queued,) = background_service.post_from_list_view(ADMIN, [broken.id])
-    (group,) = log_groups.groups_of(ADMIN.user_id)
+    (group,) = log_groups.groups_of(ADMIN.user_id).groups
     # When its submitter deletes the worker log group while its item still waits
     log_groups.delete_group(group.id)
     for _ in range(3):  # and three runs fail it (the default maximum)
@@ -76,7 +76,7 @@ def test_the_last_errors_stay_on_the_document_through_the_log_group_deletion_unt
     errors = back.last_background_errors
     assert errors is not None
     assert errors.step == "post_document" and errors.attempts == 3
-    (group,) = log_groups.groups_of(ADMIN.user_id)
+    (group,) = log_groups.groups_of(ADMIN.user_id).groups
     assert errors.log_group == group.id
     assert errors.log_group_title == "1 documents posted from a list view"
     assert [e.code for e in errors.errors] == ["period_closed"]

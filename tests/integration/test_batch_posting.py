@@ -71,7 +71,7 @@ def test_a_batch_of_one_companys_documents_is_posted_in_one_commit(
     counts = work_log.get_run(run.id).counts
     assert (counts["posted"], counts["done"]) == (10, 10)
     assert all(item_store.items_of(d.id) == [] for d in batch)
-    (group,) = log_groups.groups_of(ADMIN.user_id)
+    (group,) = log_groups.groups_of(ADMIN.user_id).groups
     assert [e.outcome for e in log_groups.get_group(group.id).entries] == ["posted"] * 10
 
 

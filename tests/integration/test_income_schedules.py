@@ -58,7 +58,7 @@ def test_an_invoice_with_an_income_schedule_posts_then_recognises_its_income(
     # Then the invoice is Complete, its items gone, and the journals exist
     assert document_store.get_document(invoice.id).document.status == "Complete"
     assert item_store.items_of(invoice.id) == []
-    (group,) = log_groups.groups_of(ADMIN.user_id)
+    (group,) = log_groups.groups_of(ADMIN.user_id).groups
     entries = log_groups.get_group(group.id).entries
     assert [(e.action, e.outcome) for e in entries] == [
         ("post_document", "posted"),
@@ -147,7 +147,7 @@ def test_deferred_income_is_released_at_the_rate_it_was_deferred_at(local_store:
     background_service.post_with_button(ADMIN, invoice.id, "auto")
     assert worker.process(worker.Message(None, invoice.id), "w", FOREVER) == "posted"
     posted = document_store.get_document(invoice.id).document
-    (group,) = log_groups.groups_of(ADMIN.user_id)
+    (group,) = log_groups.groups_of(ADMIN.user_id).groups
     november, december_journal = (
         by_number(number) for number in log_groups.get_group(group.id).entries[1].documents
     )

@@ -140,7 +140,7 @@ def test_a_failed_attempt_made_by_two_overlapping_workers_counts_once(
     outcomes = sorted(map(str, results))
     tried = outcomes.count("failed") + outcomes.count("returned")
     assert tried >= 1, results
-    (group,) = log_groups.groups_of(ADMIN.user_id)
+    (group,) = log_groups.groups_of(ADMIN.user_id).groups
     failures = [e for e in log_groups.get_group(group.id).entries if e.outcome == "failed"]
     assert len(failures) == tried
     assert sorted(e.attempt for e in failures) == list(range(1, tried + 1))

@@ -32,7 +32,7 @@ def queued(count: int, **overrides: Any) -> list[Document]:
 
 def admins_group() -> str:
     """The worker log group of the (only) list-view submission in the test."""
-    (group,) = log_groups.groups_of(ADMIN.user_id)
+    (group,) = log_groups.groups_of(ADMIN.user_id).groups
     return group.id
 
 
