@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any
@@ -18,6 +18,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from background_posting.domain.errors import InvalidRequest
 from background_posting.domain.money import is_currency
 
 # ISO 4217's codes that are no money to keep books in: XTS is reserved for testing, XXX means
@@ -176,3 +177,30 @@ RateValue = Annotated[
     AfterValidator(within_whole_digits),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
+
+
+def time_bound(value: str | None, field: str, end: bool) -> str | None:
+    """A list's `from`/`to` (runs, the audit) as the UTC ISO 8601 its times are compared with:
+    a date is that UTC day's start (`from`) or last moment (`to`); a time must name its offset.
+    InvalidRequest naming the field otherwise."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            at = datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+        else:
+            at = datetime.fromisoformat(value)
+            if at.tzinfo is None:
+                raise ValueError("no offset")
+        bound = at.astimezone(UTC).isoformat()
+    except (ValueError, OverflowError):
+        message = (
+            f"{field}: {value!r} is not a date (YYYY-MM-DD) or a time with its offset "
+            "(e.g. 2026-12-01T09:00:00Z, or +01:00 written %2B01:00 in a URL)."
+        )
+        raise InvalidRequest(
+            message,
+            details={"errors": [{"field": field, "message": message, "code": "invalid_time"}]},
+        ) from None
+    return bound

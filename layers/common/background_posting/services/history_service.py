@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from background_posting.domain.errors import InvalidRequest
 from background_posting.domain.identity import Caller
+from background_posting.domain.types import time_bound
 from background_posting.services import visible
 from background_posting.store import history
 
@@ -22,8 +21,8 @@ def document_history(
 def audit(
     caller: Caller,
     company: str | None,
-    start: datetime | None,
-    end: datetime | None,
+    since: str | None,
+    until: str | None,
     limit: int,
     token: str | None,
 ) -> history.Page:
@@ -31,6 +30,7 @@ def audit(
     first: of `company`, or of every company the caller may use; changes of the whole
     organisation (schedule, background posting settings) with them."""
     caller.require_admin("read the audit of reference data and settings")
+    start, end = time_bound(since, "from", end=False), time_bound(until, "to", end=True)
     if start is not None and end is not None and end < start:
         raise InvalidRequest(
             "to: the end of the range is before its start (from).",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -22,6 +22,7 @@ from background_posting import clock
 from background_posting.adapters.sqs import Queue
 from background_posting.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from background_posting.domain.identity import Caller
+from background_posting.domain.types import time_bound
 from background_posting.domain.work import TAX_COMMIT_ACTIONS, Run
 from background_posting.services.queues import (
     posting_queue,
@@ -115,33 +116,6 @@ def view_run(caller: Caller, run_id: str) -> Run:
     if work_log.took_part(run_id, caller.user_id):  # recorded as the run queued their work
         return run
     raise NotFound(f"Run {run_id!r} does not exist.", code="run_not_found")
-
-
-def time_bound(value: str | None, field: str, end: bool) -> str | None:
-    """A run list's `from`/`to` as the UTC ISO 8601 its runs' start times are compared with:
-    a date is that UTC day's start (`from`) or last moment (`to`); a time must name its offset.
-    InvalidRequest naming the field otherwise."""
-    if value is None:
-        return None
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            at = datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
-        else:
-            at = datetime.fromisoformat(value)
-            if at.tzinfo is None:
-                raise ValueError("no offset")
-        bound = at.astimezone(UTC).isoformat()
-    except (ValueError, OverflowError):
-        message = (
-            f"{field}: {value!r} is not a date (YYYY-MM-DD) or a time with its offset "
-            "(e.g. 2026-12-01T09:00:00Z, or +01:00 written %2B01:00 in a URL)."
-        )
-        raise InvalidRequest(
-            message,
-            details={"errors": [{"field": field, "message": message, "code": "invalid_time"}]},
-        ) from None
-    return bound
 
 
 RUN_STATUSES = ("finding work", "processing", "completed", "completed with failures")

@@ -253,18 +253,18 @@ def _audit_entry(record: HistoryRecord) -> AuditEntry:
 
 def audit(
     companies: Collection[str] | None,
-    start: datetime | None,
-    end: datetime | None,
+    start: str | None,
+    end: str | None,
     limit: int,
     token: str | None,
 ) -> Page:
-    """A page of audit entries from `start` to `end` (ISO times, inclusive), oldest first, of
-    these companies and of the organisation (None: every company). A Query of the audit's
-    partition by time; the companies are a filter on it."""
+    """A page of audit entries from `start` to `end` (UTC ISO 8601 times, inclusive), oldest
+    first, of these companies and of the organisation (None: every company). A Query of the
+    audit's partition by time; the companies are a filter on it."""
     wanted = None if companies is None else sorted({*companies, ORGANISATION})
     query = ("audit", wanted, start, end)
-    begin = start.isoformat() if start else "0"
-    finish = f"{end.isoformat() if end else '9999'}~"
+    begin = start or "0"
+    finish = f"{end or '9999'}~"
     resume = (
         page_tokens.start_key(
             token,
