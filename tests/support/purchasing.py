@@ -67,3 +67,35 @@ def invoice_body(
     }
     body.update(overrides)
     return body
+
+
+MASS_ORDER_ID = "PO-MASS"
+
+
+def mass_order_body(lines: int, order_id: str = MASS_ORDER_ID) -> dict[str, Any]:
+    """An order of `lines` lines, each 3 pieces at 2.50 (the line number in its description)."""
+    return order_body(
+        order_id,
+        lines=[
+            {"line": n, "description": f"Part {n}", "quantity": "3", "unit_price": "2.50"}
+            for n in range(1, lines + 1)
+        ],
+    )
+
+
+def mass_receipt_bodies(lines: int, order_id: str = MASS_ORDER_ID) -> list[dict[str, Any]]:
+    """Every line of the mass order received in full, 99 lines to a receipt."""
+    return [
+        receipt_body(
+            1,
+            "3",
+            order_id,
+            lines=[{"line": n, "quantity": "3"} for n in range(first, min(first + 99, lines + 1))],
+        )
+        for first in range(1, lines + 1, 99)
+    ]
+
+
+def mass_invoice_body(lines: int, order_id: str = MASS_ORDER_ID) -> dict[str, Any]:
+    """The vendor's invoice of the whole mass order, one keyed line per order line (7.50 each)."""
+    return invoice_body([("3", "2.50", n) for n in range(1, lines + 1)], order_id)

@@ -228,6 +228,10 @@ class Match(LazyModel):
     by: str = ""
 
 
+KEPT_ON_DOCUMENT = 100
+"""Order line checks and suggested lines an invoice's stored verification keeps."""
+
+
 class OrderLineCheck(LazyModel):
     """One referenced purchase order line as a verification saw it (quantities, values)."""
 
@@ -243,6 +247,9 @@ class OrderLineCheck(LazyModel):
     ordered: Amount
     received: Amount
     invoiced_before: Amount = Field(description="Invoiced by earlier invoices.")
+    claimed_before: Amount = Field(
+        default=Decimal(0), description="Held by other invoices being posted at that moment."
+    )
     available: Amount = Field(description="Received and not invoiced yet: what this invoices.")
     expected: Amount = Field(description="available x unit_price, rounded to the currency.")
     invoiced: Amount = Field(description="What this invoice's lines charge for the line.")
@@ -283,6 +290,30 @@ class Verification(LazyModel):
         default=None, description="Who completed a verification posted, not completed"
     )
     completed_at: datetime | None = None
+    order_line_count: int | None = Field(
+        default=None,
+        description="How many order lines were checked, when more than the "
+        f"{KEPT_ON_DOCUMENT} that `order_lines` (and `suggested`) keep on the invoice",
+    )
+    suggested_count: int | None = Field(
+        default=None,
+        description=f"How many lines were suggested, when more than the {KEPT_ON_DOCUMENT} kept",
+    )
+
+    def kept(self) -> Verification:
+        """The verification as the invoice keeps it: an invoice over thousands of order lines
+        keeps the first KEPT_ON_DOCUMENT of each list and their counts (an item holds 400 KB;
+        the whole is in the transaction it posted and the worker log entry)."""
+        if max(len(self.order_lines), len(self.suggested)) <= KEPT_ON_DOCUMENT:
+            return self
+        return self.model_copy(
+            update={
+                "order_lines": self.order_lines[:KEPT_ON_DOCUMENT],
+                "suggested": self.suggested[:KEPT_ON_DOCUMENT],
+                "order_line_count": len(self.order_lines),
+                "suggested_count": len(self.suggested),
+            }
+        )
 
     @property
     def verified(self) -> bool:

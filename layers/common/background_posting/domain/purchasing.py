@@ -1,8 +1,10 @@
 """Purchase orders and goods receipts: what was ordered from a vendor, and what arrived.
 
-Each order line keeps running totals: `received_quantity` (the sum of its goods receipts) and
-`invoiced_quantity` (what posted invoices have used of it). Invoice verification reads them
-(domain/verification.py); a receipt may never take a line past its ordered quantity.
+Each order line keeps running totals: `received_quantity` (the sum of its goods receipts),
+`invoiced_quantity` (what posted invoices have used of it) and `claimed_quantity` (what
+invoices too large for one transaction hold while they post, see docs/invoice-verification.md
+"Mass data"). Invoice verification reads them (domain/verification.py); a receipt may never
+take a line past its ordered quantity.
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ from background_posting.domain.types import (
 
 Quantity = Annotated[EnteredAmount, Field(gt=0, max_digits=20, decimal_places=6)]
 LineNumber = Annotated[int, Field(ge=1, le=100_000)]
-MAX_ORDER_LINES = 90  # an order is written in one transaction with its lines
+MAX_ORDER_LINES = 10_000
+"""An order's lines are items of their own, written 100 to a transaction before the order's
+header (store/purchasing_store.py): readers see an order only once its header is written."""
+MAX_RECEIPT_LINES = 99
+"""A goods receipt and its lines' running totals are one transaction (100 items at most): a
+delivery of more lines is recorded as several receipts."""
 
 
 class _Strict(LazyModel):
@@ -73,11 +80,16 @@ class OrderLine(LazyModel):
     gl_account: str | None = None
     received_quantity: Amount = Decimal(0)
     invoiced_quantity: Amount = Decimal(0)
+    claimed_quantity: Amount = Field(
+        default=Decimal(0),
+        description="Held by invoices being posted now (more order lines than one transaction "
+        "takes): not available to another invoice, invoiced once their posting is settled",
+    )
 
     @property
     def available(self) -> Decimal:
-        """Received and not invoiced yet."""
-        return self.received_quantity - self.invoiced_quantity
+        """Received and neither invoiced nor claimed by an invoice being posted."""
+        return self.received_quantity - self.invoiced_quantity - self.claimed_quantity
 
 
 class PurchaseOrder(LazyModel):
@@ -107,7 +119,7 @@ class GoodsReceiptInput(_Strict):
     purchase_order: Identifier
     date: BookDate
     reference: str = Field(default="", max_length=100, description="The delivery note.")
-    lines: list[ReceiptLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+    lines: list[ReceiptLine] = Field(min_length=1, max_length=MAX_RECEIPT_LINES)
 
     @field_validator("lines")
     @classmethod

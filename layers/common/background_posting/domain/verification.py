@@ -46,6 +46,9 @@ SHORT_OF_GOODS = "invoice_verification_failed"
 waits for goods, verified again in every run."""
 
 OrderKey = tuple[str, int]
+MAX_LINE_ERRORS = 50
+"""Order lines that differ named one by one in the errors (the log entry and the e-mail);
+beyond them, one error says how many more."""
 
 
 class InvoiceVerificationSettings(LazyModel):
@@ -181,6 +184,7 @@ def verify(
                 ordered=order_line.quantity,
                 received=order_line.received_quantity,
                 invoiced_before=order_line.invoiced_quantity,
+                claimed_before=order_line.claimed_quantity,
                 available=available,
                 expected=expected_line,
                 invoiced=invoiced_line,
@@ -244,9 +248,8 @@ def _errors(
             "difference": format(difference, "f"),
         }
     ]
-    for check in checks:
-        if check.difference == 0:
-            continue
+    differing = [check for check in checks if check.difference != 0]
+    for check in differing[:MAX_LINE_ERRORS]:
         missing = check.ordered - check.received
         waiting = (
             f"{_quantity(missing)} of {_quantity(check.ordered)} not received yet"
@@ -269,6 +272,17 @@ def _errors(
                 "invoiced": format(check.invoiced, "f"),
                 "difference": format(check.difference, "f"),
                 "not_received": format(max(missing, Decimal(0)), "f"),
+            }
+        )
+    if len(differing) > MAX_LINE_ERRORS:
+        more = len(differing) - MAX_LINE_ERRORS
+        errors.append(
+            {
+                "code": "order_line_difference",
+                "message": f"{more:,} more order lines differ (the first {MAX_LINE_ERRORS} "
+                "are listed).",
+                "field": "lines",
+                "more": more,
             }
         )
     return errors
@@ -350,12 +364,13 @@ class Allocation:
     line: int
     invoiced_before: Decimal
     quantity: Decimal
+    claimed_before: Decimal = Decimal(0)
 
 
 def allocations(verification: Verification) -> list[Allocation]:
     """The order lines a verified invoice marks invoiced (all their available quantity)."""
     return [
-        Allocation(c.purchase_order, c.line, c.invoiced_before, c.available)
+        Allocation(c.purchase_order, c.line, c.invoiced_before, c.available, c.claimed_before)
         for c in verification.order_lines
         if c.available > 0
     ]

@@ -15,6 +15,7 @@ period) are errors of the document and count as attempts, as for any posting.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -37,6 +38,7 @@ from background_posting.domain.identity import Caller
 from background_posting.domain.purchasing import OrderLine
 from background_posting.domain.verification import (
     SHORT_OF_GOODS,
+    Allocation,
     InvoiceLineRef,
     Verification,
     allocations,
@@ -60,6 +62,9 @@ logger = Logger(child=True)
 
 ACTION = "verify_invoice"
 REVERIFY_LIMIT = 3  # a verification overtaken by another invoice's posting is redone this often
+IN_COMMIT = 50
+"""Order lines an invoice marks invoiced inside its posting's commit; an invoice over more
+claims them beforehand (`purchasing_store.claim`, docs/invoice-verification.md "Mass data")."""
 
 
 # -- when the Post button sends the invoice to the background ---------------------------------
@@ -199,7 +204,35 @@ def verification_now(document: Document, *, online: bool = False) -> Verificatio
     return as_posted(_verification(document, online=online), settings)
 
 
-def _verified_online(document: Document) -> tuple[Document, list[Write]]:
+class _Claims:
+    """What an invoice's posting takes from its order lines: marked invoiced in the commit
+    itself, or (more lines than fit it) claimed before it, the commit conditional on the
+    claims, settled after it; released when the posting fails before its commit."""
+
+    def __init__(self, document_id: str):
+        self.document_id = document_id
+        self.claimed: purchasing_store.ClaimSet | None = None
+
+    def writes(self, taken: list[Allocation]) -> list[Write]:
+        """The commit's writes for `taken`; claims them first when there are many."""
+        if len(taken) <= IN_COMMIT:
+            return purchasing_store.invoiced(taken)
+        self.claimed = purchasing_store.claim(self.document_id, taken)
+        return [purchasing_store.claims_posted(self.claimed)]
+
+    def failed(self) -> None:
+        if self.claimed is not None:
+            self.claimed = None
+            purchasing_store.release(self.document_id)
+
+    def posted(self) -> None:
+        if self.claimed is not None:
+            purchasing_store.settle(
+                dataclasses.replace(self.claimed, state=purchasing_store.POSTED)
+            )
+
+
+def _verified_online(document: Document, claims: _Claims) -> tuple[Document, list[Write]]:
     """The invoice verified now, and its order lines marked invoiced in the posting's commit;
     with errors, 422 listing them (nothing written)."""
     result = verification_now(document, online=True)
@@ -211,7 +244,7 @@ def _verified_online(document: Document) -> tuple[Document, list[Write]]:
             details={"errors": result.errors, "verification": result.model_dump(mode="json")},
         )
     verified = document.model_copy(update={"verification": result})
-    return verified, purchasing_store.invoiced(allocations(result))
+    return verified, claims.writes(allocations(result))
 
 
 def post_online(caller: Caller, document: Document) -> Document:
@@ -219,13 +252,23 @@ def post_online(caller: Caller, document: Document) -> Document:
     same rule as in the background. Verified, it posts at once (its commit marks the order
     lines invoiced, conditionally, as the step's does); with errors, 422 and nothing changes.
     Another invoice taking the same receipts meanwhile makes it verify again."""
+    purchasing_store.release(document.id)  # an earlier, interrupted posting's claims
     for _ in range(REVERIFY_LIMIT):
+        claims = _Claims(document.id)
         try:
-            return posting.post_with_follow_up(caller, document, _verified_online)
-        except purchasing_store.ReceiptsTaken:
-            logger.info("online verification overtaken", extra={"reference": document.number})
-            document = visible.read_document(caller, document.id)
-            document.require_postable()
+            posted = posting.post_with_follow_up(
+                caller, document, lambda d, c=claims: _verified_online(d, c)
+            )
+        except Exception as exc:
+            claims.failed()
+            if not isinstance(exc, purchasing_store.ReceiptsTaken):
+                raise
+        else:
+            claims.posted()
+            return posted
+        logger.info("online verification overtaken", extra={"reference": document.number})
+        document = visible.read_document(caller, document.id)
+        document.require_postable()
     raise Conflict(
         f"{document.number}: other invoices kept using the same goods receipts; post it again.",
         code="verification_contention",
@@ -239,6 +282,8 @@ def verify(attempt: Attempt, document: Document | None) -> StepResult:
     """The `verify_invoice` step: verified, it posts the invoice (and ends the document's
     work); with errors, it waits for the next run (no attempt counted)."""
     item = attempt.item
+    if document is not None:
+        purchasing_store.release(document.id)  # an earlier, interrupted attempt's claims
     for _ in range(REVERIFY_LIMIT):
         if document is None:
             return attempt.nothing_to_do("the document no longer exists", document)
@@ -268,20 +313,25 @@ def _post_verified(attempt: Attempt, document: Document, result: Verification) -
     two invoices verified against the same receipts cannot both commit) and removes the
     document's posting item too."""
     item, run_id = attempt.item, attempt.run_id
-    taken = allocations(result)
     posting_items = [i for i in item_store.items_of(document.id) if i.action == "post_document"]
-    also = [
-        item_store.deleted(item),
-        *(item_store.removed(posting) for posting in posting_items),
-        *purchasing_store.invoiced(taken),
-        *([work_log.counted(run_id, Outcome.POSTED, done=True)] if run_id else []),
-        attempt.entry(Outcome.POSTED),
-    ]
-    verified = document.model_copy(update={"verification": result})
+    claims = _Claims(document.id)
     try:
+        also = [
+            item_store.deleted(item),
+            *(item_store.removed(posting) for posting in posting_items),
+            *claims.writes(allocations(result)),
+            *([work_log.counted(run_id, Outcome.POSTED, done=True)] if run_id else []),
+            attempt.entry(Outcome.POSTED),
+        ]
+        verified = document.model_copy(update={"verification": result})
         posted = posting.post_now(verified, item.submitted_by, also, attempt.reference(document))
     except (document_store.DocumentMoved, item_store.ItemGone):
+        claims.failed()
         return StepResult(Outcome.SKIPPED)  # set back, discarded or posted meanwhile
+    except Exception:
+        claims.failed()
+        raise
+    claims.posted()
     logger.info(
         "invoice verified and posted",
         extra={
@@ -450,6 +500,7 @@ def _leave_background(
         Change(action, caller.user_id, {"verification": "with_errors", "worker_items": len(items)}),
         [item_store.removed(item) for item in items],
     )
+    purchasing_store.release(document.id)  # what an interrupted attempt may still hold
     return changed
 
 

@@ -81,6 +81,8 @@ def _list_sk(document: Document) -> str:
 
 
 def _header_body(document: Document) -> str:
+    if document.verification is not None:  # kept compact: an item holds 400 KB
+        document = document.model_copy(update={"verification": document.verification.kept()})
     return document.model_dump_json(exclude={"lines"})
 
 
