@@ -95,8 +95,21 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {target['n']} | {target['figure']} | {target['measured']} | {target['target']} "
             f"| {_fmt(target['met']) if target['met'] is not None else 'n/a'} |"
         )
-    out += ["", *_details(results), ""]
+    out += ["", *_details(results), *_mass(results), ""]
     return "\n".join(out)
+
+
+def _mass(results: dict[str, Any]) -> list[str]:
+    mass = results.get("mass_data")
+    if not mass:
+        return []
+    requests = ", ".join(f"{n:,} {kind}" for kind, n in mass["requests"].items() if n)
+    return [
+        "",
+        f"Mass data: an invoice of {mass['order_lines']:,} order lines verified and posted in "
+        f"{mass['seconds']:.1f} s ({mass['outcome']}, every line invoiced: "
+        f"{mass['all_invoiced']}); store requests: {requests}.",
+    ]
 
 
 def _details(results: dict[str, Any]) -> list[str]:

@@ -4,7 +4,8 @@
 
 Stages, in order: cold start (fresh interpreters, before DynamoDB Local starts), then on one
 DynamoDB Local (in memory) with moto's SQS in process: a warm-up, throughput with its floor
-and request counts, backlog scaling, large documents (each in a child process). Results go
+and request counts, backlog scaling, large documents (each in a child process), parallel
+workers, and mass data (an invoice of 10,000 order lines, `--only mass` alone). Results go
 to bench/results/latest.{json,md} and a timestamped copy (`--quick`: quick.{json,md}.tmp).
 The functions' own logs go to bench/results/*.log.tmp; progress to stderr.
 """
@@ -26,13 +27,14 @@ from typing import Any
 from bench import coldstart, report
 from bench.calls import Recorder
 from bench.large import post_large
+from bench.mass import post_mass_invoice
 from bench.parallel import post_in_parallel
 from bench.posting import Posted, Posting, median_batch_ratio, post_backlog, windows
 from bench.stack import Stack, prepare_environment
 from infra.template import ROOT
 
 RESULTS = ROOT / "bench" / "results"
-STAGES = ("coldstart", "deployed", "throughput", "scaling", "large", "parallel")
+STAGES = ("coldstart", "deployed", "throughput", "scaling", "large", "parallel", "mass")
 FLOOR_TARGET = 2.0
 REQUESTS_TARGET = 3.0
 SCALING_TARGET = 1.2
@@ -55,6 +57,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default=_env("ONLY", ",".join(STAGES)))
     parser.add_argument("--docs", type=int, default=None, help="throughput backlog (2000)")
     parser.add_argument("--lines", type=int, default=int(_env("LINES", "10")))
+    parser.add_argument(
+        "--mass-lines", type=int, default=int(_env("MASS_LINES", "10000")), help="mass stage"
+    )
     parser.add_argument("--warmup", type=int, default=None, help="warm-up documents (30)")
     parser.add_argument("--backlogs", default=None, help="scaling backlogs (1000,5000,20000)")
     parser.add_argument("--window", type=int, default=None, help="documents timed per backlog")
@@ -484,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     if "deployed" in args.only:
         say(f"cold start as deployed: each handler from the built layer, {args.cold_runs} runs")
         results["cold_start_deployed"] = coldstart.measure_deployed(args.cold_runs)
-    if set(args.only) & {"throughput", "scaling", "large", "parallel"}:
+    if set(args.only) & {"throughput", "scaling", "large", "parallel", "mass"}:
         say("starting DynamoDB Local (in memory) and moto SQS")
         logs = args.out / "functions.log.tmp"
         stack = Stack.start(log_file=args.out / "dynamodb-local.log.tmp")
@@ -498,6 +503,10 @@ def main(argv: list[str] | None = None) -> int:
                 results["large_documents"] = large(stack, args)
             if "parallel" in args.only:
                 results["parallel"] = parallel(stack, args)
+            if "mass" in args.only:
+                say(f"mass data: an invoice of {args.mass_lines:,} order lines")
+                with Recorder() as recorder, stdout_to(args.out / "functions.log.tmp"):
+                    results["mass_data"] = post_mass_invoice(stack, recorder, args.mass_lines)
         finally:
             stack.stop()
     results["wall_s"] = time.perf_counter() - started

@@ -220,6 +220,9 @@ class _Claims:
         self.claimed = purchasing_store.claim(self.document_id, taken)
         return [purchasing_store.claims_posted(self.claimed)]
 
+    def verified_online(self, document: Document) -> tuple[Document, list[Write]]:
+        return _verified_online(document, self)
+
     def failed(self) -> None:
         if self.claimed is not None:
             self.claimed = None
@@ -256,9 +259,7 @@ def post_online(caller: Caller, document: Document) -> Document:
     for _ in range(REVERIFY_LIMIT):
         claims = _Claims(document.id)
         try:
-            posted = posting.post_with_follow_up(
-                caller, document, lambda d, c=claims: _verified_online(d, c)
-            )
+            posted = posting.post_with_follow_up(caller, document, claims.verified_online)
         except Exception as exc:
             claims.failed()
             if not isinstance(exc, purchasing_store.ReceiptsTaken):
