@@ -93,17 +93,17 @@ def receive_goods(caller: Caller, data: GoodsReceiptInput) -> dict[str, Any]:
     does not have (422), more than is still to be received on any line (409 `over_receipt`).
     """
     caller.require_company(data.company)
-    try:
-        order = purchasing_store.get_order(data.purchase_order)
-    except NotFound:
-        order = None
-    if order is None or order.company != data.company:
+    headers, read = purchasing_store.order_headers_and_lines(
+        (data.purchase_order, line.line) for line in data.lines
+    )  # the receipt's lines only, however many the order has
+    header = headers.get(data.purchase_order)
+    if header is None or header.get("company") != data.company:
         raise _invalid(
             "purchase_order",
             f"purchase order {data.purchase_order!r} does not exist in company {data.company!r}",
             "purchase_order_not_found",
         )
-    lines = {line.line: line for line in order.lines}
+    lines = {number: line for (_, number), line in read.items()}
     problems = []
     for index, received in enumerate(data.lines):
         line = lines.get(received.line)
@@ -111,7 +111,7 @@ def receive_goods(caller: Caller, data: GoodsReceiptInput) -> dict[str, Any]:
             problems.append(
                 {
                     "field": f"lines[{index}].line",
-                    "message": f"purchase order {order.id} has no line {received.line}",
+                    "message": f"purchase order {data.purchase_order} has no line {received.line}",
                 }
             )
         elif received.quantity > line.quantity - line.received_quantity:
@@ -138,15 +138,15 @@ def receive_goods(caller: Caller, data: GoodsReceiptInput) -> dict[str, Any]:
     receipt = GoodsReceipt(
         id=data.id or uuid.uuid4().hex,
         company=data.company,
-        purchase_order=order.id,
+        purchase_order=data.purchase_order,
         date=data.date,
         reference=data.reference,
         lines=data.lines,
         created_at=clock.now(),
         created_by=caller.user_id,
     )
-    purchasing_store.add_receipt(receipt, order)
+    purchasing_store.add_receipt(receipt, {n: line.quantity for n, line in lines.items()})
     return {
         "goods_receipt": receipt.model_dump(mode="json"),
-        "purchase_order": purchasing_store.get_order(order.id).model_dump(mode="json"),
+        "purchase_order": purchasing_store.get_order(data.purchase_order).model_dump(mode="json"),
     }

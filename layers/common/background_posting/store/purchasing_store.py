@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -197,14 +197,14 @@ def get_order(order_id: str) -> PurchaseOrder:
     return PurchaseOrder.model_validate(data, context=STORED)
 
 
-def add_receipt(receipt: GoodsReceipt, order: PurchaseOrder) -> None:
+def add_receipt(receipt: GoodsReceipt, ordered: Mapping[int, Decimal]) -> None:
     """The receipt and each line's running total, in one transaction.
 
     Conditions: the receipt id is new (a repeated receipt is refused, not counted twice); each
     line exists and `received <= ordered - quantity` before the addition, so no receipt, alone
-    or racing another, takes a line past its ordered quantity.
+    or racing another, takes a line past its ordered quantity. `ordered`: each line's ordered
+    quantity.
     """
-    ordered = {line.line: line.quantity for line in order.lines}
     writes = [
         Write.put(
             PurchasingRecord(
