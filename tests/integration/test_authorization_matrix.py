@@ -243,6 +243,8 @@ MATRIX: dict[str, tuple[str, Request]] = {
         ("200/200 200/200 200/200 200/200 200/200", path("/health")),
     "GET /openapi.json":
         ("200/200 200/200 200/200 200/200 200/200", path("/openapi.json")),
+    "GET /companies":  # everyone may list: the companies they may use
+        ("200/200 200/200 200/200 200/200 200/200", path("/companies")),
     "GET /companies/{company_id}":
         ("200/200 200/200 200/200 200/200 200/403", path("/companies/{company}")),
     "PATCH /companies/{company_id}":

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from background_posting.domain.company import (
@@ -44,6 +44,46 @@ def created(body: BaseModel) -> Response[dict[str, Any]]:
 def create_company(company: Annotated[Company, Body()]) -> Response[dict[str, Any]]:
     caller = caller_from(router.current_event)
     return created(reference_data.create_company(caller, company))
+
+
+class CompanySummary(BaseModel):
+    id: str
+    name: str
+    home_currency: str
+    dual_currency: str
+    timezone: str
+
+
+class CompaniesPage(BaseModel):
+    companies: list[CompanySummary]
+    next: str | None = Field(description="The following page's token (null: the last page)")
+
+
+@router.get(
+    "/companies",
+    tags=["Companies"],
+    summary="The companies you may use, in id order",
+    description="A page of the companies you may use (those you are logged into); `next` "
+    "gives the following page. `GET /companies/{id}` reads one whole.",
+)
+def list_companies(
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+) -> CompaniesPage:
+    page = reference_data.list_companies(caller_from(router.current_event), limit, next)
+    return CompaniesPage(
+        companies=[
+            CompanySummary(
+                id=c.id,
+                name=c.name,
+                home_currency=c.home_currency,
+                dual_currency=c.dual_currency,
+                timezone=c.timezone,
+            )
+            for c in page.companies
+        ],
+        next=page.next_token,
+    )
 
 
 @router.get("/companies/<company_id>", tags=["Companies"], summary="Read a company")

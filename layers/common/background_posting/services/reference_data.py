@@ -71,6 +71,11 @@ def create_company(caller: Caller, company: Company) -> Company:
     return company
 
 
+def list_companies(caller: Caller, limit: int, token: str | None) -> company_store.CompaniesPage:
+    """A page of the companies the caller may use (those logged into), in id order."""
+    return company_store.list_companies(caller.companies_for(None), limit, token)
+
+
 def get_company(caller: Caller, company_id: str) -> Company:
     caller.require_company(company_id)
     return company_store.get_company(company_id)[0]
