@@ -18,6 +18,8 @@ import { RunsPage } from "./pages/runs.js";
 import { JobQueuePage } from "./pages/job_queue.js";
 import { CompaniesPage } from "./pages/companies.js";
 import { AuditPage } from "./pages/history.js";
+import { CompanyListPage, CompanySetupPage } from "./pages/company_setup.js";
+import { SettingsPage } from "./pages/settings.js";
 
 function currentRoute() {
   const [path, search = ""] = location.hash.replace(/^#/, "").split("?");
@@ -80,22 +82,45 @@ function CognitoSignIn({ reason }) {
   </main>`;
 }
 
+/** The set-up pages, grouped under one disclosure so the navigation fits one line. */
+const SET_UP = [
+  ["#/setup/companies", "Companies"],
+  ["#/setup/settings", "Settings"],
+  ["#/companies", "My Companies"],
+];
+
 function Navigation({ me, onSignOut }) {
   const here = location.hash || "#/";
+  const [open, setOpen] = useState(false);
+  const [setUpOpen, setSetUpOpen] = useState(false);
+  useEffect(() => {
+    const closed = () => { setOpen(false); setSetUpOpen(false); };
+    addEventListener("hashchange", closed);
+    return () => removeEventListener("hashchange", closed);
+  }, []);
+  const current = (href) => here === href || here.startsWith(`${href}/`);
   const link = (href, label) =>
-    html`<li><a href=${href} aria-current=${here === href || here.startsWith(`${href}/`) ? "page" : undefined}>${label}</a></li>`;
+    html`<li><a href=${href} aria-current=${current(href) ? "page" : undefined}>${label}</a></li>`;
+  const inSetUp = SET_UP.some(([href]) => current(href));
   return html`<header class="top">
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>Skip to content</a>
     <p class="brand"><a href="#/">Background Posting</a></p>
-    <nav aria-label="Main">
+    <button type="button" class="menu-button" aria-expanded=${open} aria-controls="main-navigation" onClick=${() => setOpen(!open)}>Menu</button>
+    <nav aria-label="Main" id="main-navigation" class=${open ? "open" : ""}>
       <ul>
         ${me.may.view_scheduler && link("#/scheduler", "Background Posting Scheduler")}
         ${DOCUMENT_TYPES.map((t) => link(`#/documents/${t.type}`, t.plural))}
         ${link("#/runs", "Runs")}
         ${link("#/job-queue", "My Job Queue")}
         ${link("#/worker-log-groups", "Worker Log Groups")}
-        ${link("#/companies", "My Companies")}
         ${me.may.read_audit && link("#/audit", "Audit")}
+        <li class="group">
+          <button type="button" class="link" aria-expanded=${setUpOpen} aria-controls="set-up-links"
+            aria-current=${inSetUp ? "true" : undefined} onClick=${() => setSetUpOpen(!setUpOpen)}>Set-up</button>
+          <ul id="set-up-links" hidden=${!setUpOpen}>
+            ${SET_UP.map(([href, label]) => link(href, label))}
+          </ul>
+        </li>
       </ul>
     </nav>
     <p class="who">Signed in as <strong>${me.user_id}</strong> <button type="button" class="link" onClick=${onSignOut}>Sign out</button></p>
@@ -121,6 +146,9 @@ function Page({ route, me, onMeChanged }) {
   if (first === "runs") return html`<${RunsPage} />`;
   if (first === "job-queue") return html`<${JobQueuePage} />`;
   if (first === "audit") return html`<${AuditPage} me=${me} />`;
+  if (first === "setup" && second === "companies" && third) return html`<${CompanySetupPage} key=${third} id=${decodeURIComponent(third)} me=${me} />`;
+  if (first === "setup" && second === "companies") return html`<${CompanyListPage} me=${me} />`;
+  if (first === "setup" && second === "settings") return html`<${SettingsPage} me=${me} />`;
   return html`<h1>Page not found</h1><p>There is no page <code>${location.hash}</code>. <a href="#/">Go to the start</a>.</p>`;
 }
 

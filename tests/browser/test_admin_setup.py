@@ -1,0 +1,178 @@
+"""The administrator's set-up on screen, in Chromium on the local stack: a company from nothing
+(New company, a period, a rate, a tax code) to its first posted invoice; closing and reopening
+a period; changing settings; the navigation on one line at 1280 px and behind Menu at 400 px."""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.api import http
+from tests.support.console import NARROW, WIDE, sign_in
+from tests.support.data import account_body, document_body
+from tests.support.http_steps import given_company
+from tests.support.stack import RunningStack
+
+
+def _open_set_up(page: Page, name: str) -> None:
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("button", name="Set-up").click()
+    nav.get_by_role("link", name=name, exact=True).click()
+
+
+def test_an_administrator_sets_up_a_company_from_nothing_to_its_first_posted_invoice(
+    page: Page, stack: RunningStack
+) -> None:
+    company = f"NEW{uuid.uuid4().hex[:6].upper()}"
+    # Given the administrator on Set-up > Companies
+    sign_in(page, stack.url, "admin")
+    _open_set_up(page, "Companies")
+    expect(page.get_by_role("heading", name="Companies", level=1)).to_be_visible()
+    # When a company is created with a bad currency, the API's refusal stands at that field
+    form = page.get_by_role("form", name="New company")
+    form.get_by_label("Company id").fill(company)
+    form.get_by_label("Company name").fill("New Trading Ltd")
+    form.get_by_label("Home currency").fill("GBPX")
+    form.get_by_label("Dual currency").fill("EUR")
+    form.get_by_role("button", name="Create company").click()
+    expect(form.get_by_label("Home currency")).to_have_attribute("aria-invalid", "true")
+    # When it is corrected, the company's set-up page opens
+    form.get_by_label("Home currency").fill("GBP")
+    form.get_by_role("button", name="Create company").click()
+    expect(page.get_by_role("heading", name=f"Company {company}: New Trading Ltd")).to_be_visible()
+
+    # And a period, an exchange rate and a tax code are added
+    period = page.get_by_role("form", name="Add a period")
+    period.get_by_label("Period name").fill("2026-11")
+    period.get_by_label("Start").fill("2026-11-01")
+    period.get_by_label("End").fill("2026-11-30")
+    period.get_by_role("button", name="Add period").click()
+    periods = page.get_by_role("table", name=f"Periods of {company}")
+    expect(periods.get_by_role("row", name="2026-11")).to_contain_text("Open")
+    # (a second period overlapping it is refused at the form's field)
+    period.get_by_label("Period name").fill("2026-11b")
+    period.get_by_label("Start").fill("2026-11-15")
+    period.get_by_label("End").fill("2026-12-15")
+    period.get_by_role("button", name="Add period").click()
+    expect(period.get_by_role("alert").first).to_contain_text("overlap")
+
+    rate = page.get_by_role("form", name="Add an exchange rate")
+    rate.get_by_label("From currency").fill("GBP")
+    rate.get_by_label("To currency").fill("EUR")
+    rate.get_by_label("Rate from").fill("2026-01-01")
+    rate.get_by_label("Rate", exact=True).fill("1.15")
+    rate.get_by_role("button", name="Add rate").click()
+    expect(page.get_by_role("table", name=f"Exchange rates of {company}")).to_contain_text("1.15")
+
+    tax = page.get_by_role("form", name="Add a tax code")
+    tax.get_by_label("Tax code", exact=True).fill("STD")
+    tax.get_by_label("Tax rate (%)").fill("20")
+    tax.get_by_role("button", name="Add tax code").click()
+    expect(page.get_by_role("table", name=f"Tax codes of {company}")).to_contain_text("STD")
+
+    # Then a customer's invoice posts in it (through the API: the company is ready)
+    customer = f"C-{company}"
+    assert (
+        http(stack.url, "POST", "/accounts", "admin", account_body(customer, company)).status == 201
+    )
+    body = document_body(company=company, account=customer)
+    for line in body["lines"]:
+        line["tax_code"] = "STD"
+    invoice = http(stack.url, "POST", "/documents", "admin", body).body
+    posted = http(stack.url, "POST", f"/documents/{invoice['id']}/post", "admin", {"mode": "auto"})
+    assert posted.status == 200 and posted.body["status"] == "Complete", posted.body
+    # And once it has posted, its currencies are read-only, saying why
+    page.reload()
+    home = page.get_by_role("form", name="Company").get_by_label("Home currency")
+    expect(home).to_have_attribute("readonly", "")
+    expect(page.get_by_text("This company has posted transactions").first).to_be_visible()
+
+
+def test_an_administrator_closes_and_reopens_a_period(page: Page, stack: RunningStack) -> None:
+    # Given a company with an open period 2026-11
+    company = given_company(stack.url)
+    sign_in(page, stack.url, "admin", f"/setup/companies/{company}")
+    periods = page.get_by_role("table", name=f"Periods of {company}")
+    # When the administrator closes it
+    periods.get_by_role("button", name="Close period 2026-11").click()
+    # Then it is closed, in the API too, and it can be reopened
+    expect(periods.get_by_role("row", name="2026-11")).to_contain_text("Closed")
+    stored = http(stack.url, "GET", f"/companies/{company}", "admin").body["periods"]
+    assert {p["name"]: p["status"] for p in stored}["2026-11"] == "closed"
+    periods.get_by_role("button", name="Reopen period 2026-11").click()
+    expect(periods.get_by_role("row", name="2026-11")).to_contain_text("Open")
+    stored = http(stack.url, "GET", f"/companies/{company}", "admin").body["periods"]
+    assert {p["name"]: p["status"] for p in stored}["2026-11"] == "open"
+
+
+def test_an_administrator_changes_settings(page: Page, stack: RunningStack) -> None:
+    # Given a company, on Set-up > Settings
+    company = given_company(stack.url)
+    sign_in(page, stack.url, "admin")
+    _open_set_up(page, "Settings")
+    page.get_by_label("Company", exact=True).select_option(company)
+    settings = page.get_by_role("form", name=f"Settings of {company}")
+    # When a journal line limit of 0 is saved, the refusal stands at that field
+    settings.get_by_label("Journal line limit").fill("0")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(settings.get_by_label("Journal line limit")).to_have_attribute("aria-invalid", "true")
+    # When 40 is saved with Posted, not completed, the API keeps both
+    settings.get_by_label("Journal line limit").fill("40")
+    settings.get_by_label("After posting").select_option("posted_not_completed")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(
+        page.get_by_role("status").filter(has_text=f"The settings of {company} are saved.")
+    ).to_be_visible()
+    stored = http(stack.url, "GET", f"/companies/{company}/settings", "admin").body
+    assert stored["journal_line_limit"] == 40
+    assert stored["invoice_verification"]["after_posting"] == "posted_not_completed"
+    # And the maximum attempts are saved for every company
+    before = http(stack.url, "GET", "/settings/background-posting", "admin").body
+    attempts = page.get_by_role("form", name="Background posting")
+    attempts.get_by_label("Maximum attempts", exact=True).fill(str(before["max_attempts"]))
+    attempts.get_by_role("button", name="Save background posting settings").click()
+    expect(page.get_by_text("The background posting settings are saved.")).to_be_visible()
+
+
+def test_the_navigation_fits_one_line_at_1280_and_hides_behind_menu_at_400(
+    browser: Browser, stack: RunningStack
+) -> None:
+    wide = browser.new_context(viewport=WIDE)
+    try:
+        page = wide.new_page()
+        sign_in(page, stack.url, "admin")
+        # Then at 1280 px every top-level entry of the navigation stands on one line
+        tops = page.evaluate(
+            "[...document.querySelectorAll('nav[aria-label=Main] > ul > li')]"
+            ".map(li => li.getBoundingClientRect().top)"
+        )
+        assert len(set(tops)) == 1, tops
+        expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+        # And the runner's read-only notice on the scheduler is information, not success
+        page.get_by_role("button", name="Sign out").click()
+        sign_in(page, stack.url, "runner", "/scheduler")
+        notice = page.get_by_text("Only a System Administrator can change the schedule")
+        expect(notice).to_have_attribute("role", "status")
+        expect(notice).to_have_class("info")
+    finally:
+        wide.close()
+    narrow = browser.new_context(viewport=NARROW)
+    try:
+        page = narrow.new_page()
+        sign_in(page, stack.url, "admin")
+        nav = page.get_by_role("navigation", name="Main")
+        # At 400 px the links are behind Menu
+        expect(nav.get_by_role("link", name="Runs")).to_be_hidden()
+        menu = page.get_by_role("button", name="Menu")
+        expect(menu).to_have_attribute("aria-expanded", "false")
+        menu.click()
+        expect(menu).to_have_attribute("aria-expanded", "true")
+        nav.get_by_role("button", name="Set-up").click()
+        nav.get_by_role("link", name="Companies", exact=True).click()
+        expect(page.get_by_role("heading", name="Companies", level=1)).to_be_visible()
+        # Then the menu closes on the new page, and nothing is wider than the screen
+        expect(nav.get_by_role("link", name="Runs")).to_be_hidden()
+        assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    finally:
+        narrow.close()
