@@ -18,8 +18,25 @@ import { RunsPage } from "./pages/runs.js";
 import { JobQueuePage } from "./pages/job_queue.js";
 import { CompaniesPage } from "./pages/companies.js";
 import { AuditPage } from "./pages/history.js";
-import { CompanyListPage, CompanySetupPage } from "./pages/company_setup.js";
-import { SettingsPage } from "./pages/settings.js";
+
+// The set-up pages load when first opened (dynamic import), so the first load stays small.
+const SET_UP_MODULES = {
+  companies: () => import("./pages/company_setup.js"),
+  settings: () => import("./pages/settings.js"),
+  purchasing: () => import("./pages/purchase_orders.js"),
+};
+
+function Lazy({ module, name, ...props }) {
+  const [loaded, setLoaded] = useState(null);
+  const [failure, setFailure] = useState(null);
+  useEffect(() => {
+    SET_UP_MODULES[module]().then(setLoaded, setFailure);
+  }, [module]);
+  if (failure) return html`<p role="alert">The page could not load: ${failure.message}</p>`;
+  if (!loaded) return html`<${Loading} what="the page" />`;
+  const Component = loaded[name];
+  return html`<${Component} ...${props} />`;
+}
 
 function currentRoute() {
   const [path, search = ""] = location.hash.replace(/^#/, "").split("?");
@@ -85,6 +102,7 @@ function CognitoSignIn({ reason }) {
 /** The set-up pages, grouped under one disclosure so the navigation fits one line. */
 const SET_UP = [
   ["#/setup/companies", "Companies"],
+  ["#/setup/purchase-orders", "Purchase Orders"],
   ["#/setup/settings", "Settings"],
   ["#/companies", "My Companies"],
 ];
@@ -146,9 +164,11 @@ function Page({ route, me, onMeChanged }) {
   if (first === "runs") return html`<${RunsPage} />`;
   if (first === "job-queue") return html`<${JobQueuePage} />`;
   if (first === "audit") return html`<${AuditPage} me=${me} />`;
-  if (first === "setup" && second === "companies" && third) return html`<${CompanySetupPage} key=${third} id=${decodeURIComponent(third)} me=${me} />`;
-  if (first === "setup" && second === "companies") return html`<${CompanyListPage} me=${me} />`;
-  if (first === "setup" && second === "settings") return html`<${SettingsPage} me=${me} />`;
+  if (first === "setup" && second === "companies" && third) return html`<${Lazy} module="companies" name="CompanySetupPage" key=${third} id=${decodeURIComponent(third)} me=${me} />`;
+  if (first === "setup" && second === "companies") return html`<${Lazy} module="companies" name="CompanyListPage" key="companies" me=${me} />`;
+  if (first === "setup" && second === "purchase-orders" && third) return html`<${Lazy} module="purchasing" name="PurchaseOrderPage" key=${third} id=${decodeURIComponent(third)} />`;
+  if (first === "setup" && second === "purchase-orders") return html`<${Lazy} module="purchasing" name="PurchaseOrdersPage" key="orders" />`;
+  if (first === "setup" && second === "settings") return html`<${Lazy} module="settings" name="SettingsPage" key="settings" me=${me} />`;
   return html`<h1>Page not found</h1><p>There is no page <code>${location.hash}</code>. <a href="#/">Go to the start</a>.</p>`;
 }
 

@@ -12,6 +12,7 @@ from tests.support.api import http
 from tests.support.console import NARROW, WIDE, sign_in
 from tests.support.data import account_body, document_body
 from tests.support.http_steps import given_company
+from tests.support.purchasing import order_body
 from tests.support.stack import RunningStack
 
 
@@ -133,6 +134,32 @@ def test_an_administrator_changes_settings(page: Page, stack: RunningStack) -> N
     attempts.get_by_label("Maximum attempts", exact=True).fill(str(before["max_attempts"]))
     attempts.get_by_role("button", name="Save background posting settings").click()
     expect(page.get_by_text("The background posting settings are saved.")).to_be_visible()
+
+
+def test_goods_are_received_on_an_order(page: Page, stack: RunningStack) -> None:
+    # Given an order of 100 bolts and 50 nuts, nothing received
+    company = given_company(stack.url)
+    order_id = f"PO-{company}"
+    order = order_body(order_id, company, vendor=f"V-{company}")
+    assert http(stack.url, "POST", "/purchase-orders", "clerk", order).status == 201
+    # When the clerk opens it from Set-up > Purchase Orders
+    sign_in(page, stack.url, "clerk")
+    _open_set_up(page, "Purchase Orders")
+    page.get_by_label("Order number").fill(order_id)
+    page.get_by_role("button", name="Open order").click()
+    lines = page.get_by_role("table", name=f"Lines of {order_id}")
+    # And asks to receive more than was ordered, the API's refusal is shown
+    page.get_by_label("Receive quantity of line 1").fill("500")
+    page.get_by_role("button", name="Receive goods").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    # When 40 bolts are received
+    page.get_by_label("Receive quantity of line 1").fill("40")
+    page.get_by_role("button", name="Receive goods").click()
+    # Then the order shows them received, and the API too
+    expect(page.get_by_role("status").filter(has_text="Goods received")).to_be_visible()
+    expect(lines.get_by_role("row").nth(1)).to_contain_text("40")
+    stored = http(stack.url, "GET", f"/purchase-orders/{order_id}", "clerk").body
+    assert float(stored["lines"][0]["received_quantity"]) == 40
 
 
 def test_the_navigation_fits_one_line_at_1280_and_hides_behind_menu_at_400(

@@ -33,7 +33,7 @@ export function CompanyListPage({ me }) {
     <p>The companies you may use. Open one to set up its periods, exchange rates, tax codes, GL accounts and credit terms.</p>
     ${list.loading && html`<${Loading} what="the companies" />`}
     <${ErrorMessage} error=${list.error} />
-    ${list.data && html`<table>
+    ${list.data && html`<div class="table"><table>
       <caption>Companies</caption>
       <thead><tr><th scope="col">Company</th><th scope="col">Name</th><th scope="col">Home currency</th><th scope="col">Dual currency</th><th scope="col">Time zone</th></tr></thead>
       <tbody>
@@ -43,7 +43,7 @@ export function CompanyListPage({ me }) {
         </tr>`)}
         ${list.data.companies.length === 0 && html`<tr><td colspan="5">No companies yet.${admin ? " Create one with New company below." : ""}</td></tr>`}
       </tbody>
-    </table>
+    </table></div>
     <div class="actions">
       ${earlier.length > 0 && html`<button type="button" class="secondary" onClick=${() => { setToken(earlier[earlier.length - 1]); setEarlier(earlier.slice(0, -1)); }}>Previous page</button>`}
       ${list.data.next && html`<button type="button" class="secondary" onClick=${() => { setEarlier([...earlier, token]); setToken(list.data.next); }}>Next page</button>`}
@@ -221,7 +221,7 @@ function Periods({ company: c, admin, save, reload }) {
   const error = entryError(s.error, "periods", c.periods.length, "name");
   return html`<section aria-labelledby="periods-heading">
     <h2 id="periods-heading">Periods</h2>
-    <table>
+    <div class="table"><table>
       <caption>Periods of ${c.id}</caption>
       <thead><tr><th scope="col">Period</th><th scope="col">Start</th><th scope="col">End</th><th scope="col">Status</th>${admin && html`<th scope="col">Action</th>`}</tr></thead>
       <tbody>
@@ -233,7 +233,7 @@ function Periods({ company: c, admin, save, reload }) {
         </tr>`)}
         ${periods.length === 0 && html`<tr><td colspan="5">No periods yet: nothing can post until a period holds its date.</td></tr>`}
       </tbody>
-    </table>
+    </table></div>
     <${ErrorMessage} error=${row.error} />
     <${Notice} text=${row.message} />
     ${admin && html`<form ref=${s.formRef} onSubmit=${add} aria-labelledby="add-period-heading" noValidate>
@@ -265,14 +265,14 @@ function ExchangeRates({ company: c, admin, save }) {
   return html`<section aria-labelledby="rates-heading">
     <h2 id="rates-heading">Exchange rates</h2>
     <p class="hint">One unit of the first currency is worth the rate in the second, from the date on (the newest rate on or before a document's date applies).</p>
-    <table>
+    <div class="table"><table>
       <caption>Exchange rates of ${c.id}</caption>
       <thead><tr><th scope="col">From</th><th scope="col">To</th><th scope="col">From date</th><th scope="col" class="number">Rate</th></tr></thead>
       <tbody>
         ${rates.slice(0, 200).map((r) => html`<tr><td>${r.from_currency}</td><td>${r.to_currency}</td><td>${r.date}</td><td class="number">${r.rate}</td></tr>`)}
         ${rates.length === 0 && html`<tr><td colspan="4">No exchange rates yet.</td></tr>`}
       </tbody>
-    </table>
+    </table></div>
     ${rates.length > 200 && html`<p class="hint">The newest 200 of ${rates.length} rates are shown.</p>`}
     ${admin && html`<form ref=${s.formRef} onSubmit=${add} aria-labelledby="add-rate-heading" noValidate>
       <h3 id="add-rate-heading">Add an exchange rate</h3>
@@ -302,14 +302,14 @@ function TaxCodes({ company: c, admin, save }) {
   const error = entryError(s.error, "tax_codes", c.tax_codes.length, "code");
   return html`<section aria-labelledby="tax-heading">
     <h2 id="tax-heading">Tax codes</h2>
-    <table>
+    <div class="table"><table>
       <caption>Tax codes of ${c.id}</caption>
       <thead><tr><th scope="col">Code</th><th scope="col" class="number">Rate (%)</th><th scope="col">Description</th></tr></thead>
       <tbody>
         ${c.tax_codes.map((t) => html`<tr><td>${t.code}</td><td class="number">${t.rate}</td><td>${t.description}</td></tr>`)}
         ${c.tax_codes.length === 0 && html`<tr><td colspan="3">No tax codes yet.</td></tr>`}
       </tbody>
-    </table>
+    </table></div>
     ${admin && html`<form ref=${s.formRef} onSubmit=${add} aria-labelledby="add-tax-heading" noValidate>
       <h3 id="add-tax-heading">Add a tax code</h3>
       <div class="form-grid">
