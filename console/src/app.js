@@ -24,6 +24,7 @@ const SET_UP_MODULES = {
   companies: () => import("./pages/company_setup.js"),
   settings: () => import("./pages/settings.js"),
   purchasing: () => import("./pages/purchase_orders.js"),
+  recurring: () => import("./pages/recurring.js"),
 };
 
 function Lazy({ module, name, ...props }) {
@@ -103,6 +104,7 @@ function CognitoSignIn({ reason }) {
 const SET_UP = [
   ["#/setup/companies", "Companies"],
   ["#/setup/purchase-orders", "Purchase Orders"],
+  ["#/setup/recurring-invoices", "Recurring Invoices"],
   ["#/setup/settings", "Settings"],
   ["#/companies", "My Companies"],
 ];
@@ -168,6 +170,8 @@ function Page({ route, me, onMeChanged }) {
   if (first === "setup" && second === "companies") return html`<${Lazy} module="companies" name="CompanyListPage" key="companies" me=${me} />`;
   if (first === "setup" && second === "purchase-orders" && third) return html`<${Lazy} module="purchasing" name="PurchaseOrderPage" key=${third} id=${decodeURIComponent(third)} />`;
   if (first === "setup" && second === "purchase-orders") return html`<${Lazy} module="purchasing" name="PurchaseOrdersPage" key="orders" />`;
+  if (first === "setup" && second === "recurring-invoices" && third) return html`<${Lazy} module="recurring" name="RecurringInvoicePage" key=${third} id=${decodeURIComponent(third)} />`;
+  if (first === "setup" && second === "recurring-invoices") return html`<${Lazy} module="recurring" name="RecurringInvoicesPage" key="recurring" />`;
   if (first === "setup" && second === "settings") return html`<${Lazy} module="settings" name="SettingsPage" key="settings" me=${me} />`;
   return html`<h1>Page not found</h1><p>There is no page <code>${location.hash}</code>. <a href="#/">Go to the start</a>.</p>`;
 }

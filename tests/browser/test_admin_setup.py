@@ -162,6 +162,38 @@ def test_goods_are_received_on_an_order(page: Page, stack: RunningStack) -> None
     assert float(stored["lines"][0]["received_quantity"]) == 40
 
 
+def test_a_recurring_invoice_is_created_and_stopped(page: Page, stack: RunningStack) -> None:
+    # Given a company with a customer, on Set-up > Recurring Invoices
+    company = given_company(stack.url)
+    sign_in(page, stack.url, "admin")
+    _open_set_up(page, "Recurring Invoices")
+    form = page.get_by_role("form", name="New recurring invoice")
+    # When a template is entered and created
+    form.get_by_label("Company").fill(company)
+    form.get_by_label("Account").fill(f"C-{company}")
+    form.get_by_label("Currency").fill("GBP")
+    form.get_by_label("Description").fill("Support contract")
+    form.get_by_label("Unit price").fill("100.00")
+    form.get_by_label("Tax code").fill("STD")
+    form.get_by_label("First invoice on").fill("2026-11-01")
+    form.get_by_role("button", name="Create recurring invoice").click()
+    # Then its page shows it active, monthly from that date
+    expect(page.locator("[data-status]")).to_have_text("Active")
+    recurring_id = page.url.rsplit("/", 1)[-1]
+    # When it is stopped (it asks first)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_role("group", name="Confirm stopping the recurring invoice").get_by_role(
+        "button", name="Stop recurring invoice"
+    ).click()
+    # Then it is stopped, in the API too
+    expect(page.locator("[data-status]")).to_have_text("Stopped")
+    stored = http(stack.url, "GET", f"/recurring-invoices/{recurring_id}", "admin").body
+    assert stored["status"] == "deleted"
+    # And the list page links it, created in this browser
+    page.get_by_role("link", name="Recurring Invoices").last.click()
+    expect(page.get_by_role("link", name=recurring_id[:8])).to_be_visible()
+
+
 def test_the_navigation_fits_one_line_at_1280_and_hides_behind_menu_at_400(
     browser: Browser, stack: RunningStack
 ) -> None:
