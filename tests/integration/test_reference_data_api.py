@@ -116,6 +116,34 @@ def test_the_list_of_companies_is_those_the_caller_may_use_in_pages(api: Any) ->
     assert [c["id"] for c in narrowed.body["companies"]] == ["GAMMA"]
 
 
+def test_a_company_s_accounts_are_listed_by_kind_in_pages(api: Any) -> None:
+    # Given two customers and a vendor of ACME, and a customer of BETA
+    for company in ("ACME", "BETA"):
+        invoke_api(api, "POST", "/companies", "admin", company_body(company))
+    for account in (
+        account_body("C1", "ACME"),
+        account_body("C2", "ACME"),
+        account_body("V1", "ACME", kind="vendor", trading_currencies=["GBP"]),
+        account_body("B1", "BETA"),
+    ):
+        assert invoke_api(api, "POST", "/accounts", "admin", account).status == 201
+    # When ACME's accounts are listed two at a time
+    first = invoke_api(api, "GET", "/accounts?company=ACME&limit=2", "clerk")
+    rest = invoke_api(
+        api, "GET", f"/accounts?company=ACME&limit=2&next={first.body['next']}", "clerk"
+    )
+    # Then they are ACME's, in id order, with their fields
+    assert [a["id"] for a in first.body["accounts"] + rest.body["accounts"]] == ["C1", "C2", "V1"]
+    assert first.body["accounts"][0]["name"] and first.body["accounts"][0]["kind"] == "customer"
+    # And only the vendors when asked
+    vendors = invoke_api(api, "GET", "/accounts?company=ACME&kind=vendor", "clerk")
+    assert [a["id"] for a in vendors.body["accounts"]] == ["V1"] and vendors.body["next"] is None
+    # And a user who may not use ACME is refused
+    beta_only = {"sub": "b", "email": "b@example.com", "custom:companies": "BETA"}
+    refused = invoke_api(api, "GET", "/accounts?company=ACME", claims=beta_only)
+    assert refused.status == 403
+
+
 def test_logging_into_fewer_companies_narrows_what_a_user_sees(api: Any) -> None:
     invoke_api(api, "POST", "/companies", "admin", company_body("ACME"))
     invoke_api(api, "POST", "/companies", "admin", company_body("BETA"))

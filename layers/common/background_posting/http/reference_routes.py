@@ -123,6 +123,29 @@ def create_account(account: Annotated[Account, Body()]) -> Response[dict[str, An
     return created(reference_data.create_account(caller, account))
 
 
+class AccountsPage(BaseModel):
+    accounts: list[Account]
+    next: str | None = Field(description="The following page's token (null: the last page)")
+
+
+@router.get(
+    "/accounts",
+    tags=["Accounts"],
+    summary="A company's customers and vendors, in id order",
+    description="A page of the accounts of `company` (one you may use), only those of `kind` "
+    "when given (a page may then hold fewer than `limit`); `next` gives the following page.",
+)
+def list_accounts(
+    company: Annotated[str, Query(min_length=1, max_length=40)],
+    kind: Annotated[Literal["customer", "vendor"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+) -> AccountsPage:
+    caller = caller_from(router.current_event)
+    page = reference_data.list_accounts(caller, company, kind, limit, next)
+    return AccountsPage(accounts=page.accounts, next=page.next_token)
+
+
 @router.get("/accounts/<account_id>", tags=["Accounts"], summary="Read a customer or vendor")
 def get_account(account_id: AccountId) -> Account:
     return reference_data.get_account(caller_from(router.current_event), account_id)

@@ -249,6 +249,14 @@ def create_account(caller: Caller, account: Account) -> Account:
     return account
 
 
+def list_accounts(
+    caller: Caller, company: str, kind: str | None, limit: int, token: str | None
+) -> account_store.AccountsPage:
+    """A page of the customers and vendors of a company the caller may use."""
+    caller.require_company(company)
+    return account_store.accounts_of(company, kind, limit, token)
+
+
 def get_account(caller: Caller, account_id: str) -> Account:
     return _visible_account(caller, account_id)[0]
 
