@@ -25,6 +25,7 @@ const SET_UP_MODULES = {
   settings: () => import("./pages/settings.js"),
   purchasing: () => import("./pages/purchase_orders.js"),
   recurring: () => import("./pages/recurring.js"),
+  accounts: () => import("./pages/accounts.js"),
 };
 
 function Lazy({ module, name, ...props }) {
@@ -103,6 +104,7 @@ function CognitoSignIn({ reason }) {
 /** The set-up pages, grouped under one disclosure so the navigation fits one line. */
 const SET_UP = [
   ["#/setup/companies", "Companies"],
+  ["#/setup/accounts", "Customers and Vendors"],
   ["#/setup/purchase-orders", "Purchase Orders"],
   ["#/setup/recurring-invoices", "Recurring Invoices"],
   ["#/setup/settings", "Settings"],
@@ -172,6 +174,7 @@ function Page({ route, me, onMeChanged }) {
   if (first === "setup" && second === "purchase-orders") return html`<${Lazy} module="purchasing" name="PurchaseOrdersPage" key="orders" />`;
   if (first === "setup" && second === "recurring-invoices" && third) return html`<${Lazy} module="recurring" name="RecurringInvoicePage" key=${third} id=${decodeURIComponent(third)} />`;
   if (first === "setup" && second === "recurring-invoices") return html`<${Lazy} module="recurring" name="RecurringInvoicesPage" key="recurring" />`;
+  if (first === "setup" && second === "accounts") return html`<${Lazy} module="accounts" name="AccountsPage" key="accounts" />`;
   if (first === "setup" && second === "settings") return html`<${Lazy} module="settings" name="SettingsPage" key="settings" me=${me} />`;
   return html`<h1>Page not found</h1><p>There is no page <code>${location.hash}</code>. <a href="#/">Go to the start</a>.</p>`;
 }

@@ -194,6 +194,40 @@ def test_a_recurring_invoice_is_created_and_stopped(page: Page, stack: RunningSt
     expect(page.get_by_role("link", name=recurring_id[:8])).to_be_visible()
 
 
+def test_customers_and_vendors_are_listed_created_and_amended(
+    page: Page, stack: RunningStack
+) -> None:
+    # Given a company with a customer and a vendor, on Set-up > Customers and Vendors
+    company = given_company(stack.url)
+    sign_in(page, stack.url, "admin")
+    _open_set_up(page, "Customers and Vendors")
+    page.get_by_label("Company", exact=True).select_option(company)
+    accounts = page.get_by_role("table", name=f"Accounts of {company}")
+    expect(accounts.get_by_role("row")).to_have_count(3)
+    # When a customer with a bad e-mail is created, the refusal stands at E-mail
+    form = page.get_by_role("form", name="New account")
+    form.get_by_label("Account id").fill(f"C2-{company}")
+    form.get_by_label("Account name").fill("Second Customer")
+    form.get_by_label("Trading currencies").fill("GBP, EUR")
+    form.get_by_label("E-mail").fill("not-an-address")
+    form.get_by_role("button", name="Create account").click()
+    expect(form.get_by_label("E-mail")).to_have_attribute("aria-invalid", "true")
+    form.get_by_label("E-mail").fill("ap@example.com")
+    form.get_by_role("button", name="Create account").click()
+    expect(accounts.get_by_role("row", name=f"C2-{company}")).to_contain_text("GBP, EUR")
+    # When it is amended to 14 days due
+    accounts.get_by_role("button", name=f"Amend C2-{company}").click()
+    amend = page.get_by_role("form", name=f"Amend C2-{company}")
+    amend.get_by_label("Days due").fill("14")
+    amend.get_by_role("button", name="Save account").click()
+    # Then the list and the API show it; and Vendors shows only the vendor
+    expect(accounts.get_by_role("row", name=f"C2-{company}")).to_contain_text("14")
+    stored = http(stack.url, "GET", f"/accounts/C2-{company}", "admin").body
+    assert stored["credit_terms"]["days_due"] == 14 and stored["email"] == "ap@example.com"
+    page.get_by_label("Show").select_option("vendor")
+    expect(accounts.get_by_role("row")).to_have_count(2)
+
+
 def test_the_navigation_fits_one_line_at_1280_and_hides_behind_menu_at_400(
     browser: Browser, stack: RunningStack
 ) -> None:
