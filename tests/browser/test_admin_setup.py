@@ -283,5 +283,13 @@ def test_the_navigation_fits_one_line_at_1280_and_hides_behind_menu_at_400(
         # Then the menu closes on the new page, and nothing is wider than the screen
         expect(nav.get_by_role("link", name="Runs")).to_be_hidden()
         assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+        # And no set-up page is wider than the screen either
+        company = given_company(stack.url)
+        for route in (f"/setup/companies/{company}", "/setup/settings", "/setup/accounts"):
+            page.goto(console_url(stack.url, route))
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= NARROW["width"], (route, width)
     finally:
         narrow.close()
