@@ -19,6 +19,27 @@ import { JobQueuePage } from "./pages/job_queue.js";
 import { CompaniesPage } from "./pages/companies.js";
 import { AuditPage } from "./pages/history.js";
 
+// The set-up pages load when first opened (dynamic import), so the first load stays small.
+const SET_UP_MODULES = {
+  companies: () => import("./pages/company_setup.js"),
+  settings: () => import("./pages/settings.js"),
+  purchasing: () => import("./pages/purchase_orders.js"),
+  recurring: () => import("./pages/recurring.js"),
+  accounts: () => import("./pages/accounts.js"),
+};
+
+function Lazy({ module, name, ...props }) {
+  const [loaded, setLoaded] = useState(null);
+  const [failure, setFailure] = useState(null);
+  useEffect(() => {
+    SET_UP_MODULES[module]().then(setLoaded, setFailure);
+  }, [module]);
+  if (failure) return html`<p role="alert">The page could not load: ${failure.message}</p>`;
+  if (!loaded) return html`<${Loading} what="the page" />`;
+  const Component = loaded[name];
+  return html`<${Component} ...${props} />`;
+}
+
 function currentRoute() {
   const [path, search = ""] = location.hash.replace(/^#/, "").split("?");
   return { parts: path.split("/").filter(Boolean), params: new URLSearchParams(search) };
@@ -80,22 +101,48 @@ function CognitoSignIn({ reason }) {
   </main>`;
 }
 
+/** The set-up pages, grouped under one disclosure so the navigation fits one line. */
+const SET_UP = [
+  ["#/setup/companies", "Companies"],
+  ["#/setup/accounts", "Customers and Vendors"],
+  ["#/setup/purchase-orders", "Purchase Orders"],
+  ["#/setup/recurring-invoices", "Recurring Invoices"],
+  ["#/setup/settings", "Settings"],
+  ["#/companies", "My Companies"],
+];
+
 function Navigation({ me, onSignOut }) {
   const here = location.hash || "#/";
+  const [open, setOpen] = useState(false);
+  const [setUpOpen, setSetUpOpen] = useState(false);
+  useEffect(() => {
+    const closed = () => { setOpen(false); setSetUpOpen(false); };
+    addEventListener("hashchange", closed);
+    return () => removeEventListener("hashchange", closed);
+  }, []);
+  const current = (href) => here === href || here.startsWith(`${href}/`);
   const link = (href, label) =>
-    html`<li><a href=${href} aria-current=${here === href || here.startsWith(`${href}/`) ? "page" : undefined}>${label}</a></li>`;
+    html`<li><a href=${href} aria-current=${current(href) ? "page" : undefined}>${label}</a></li>`;
+  const inSetUp = SET_UP.some(([href]) => current(href));
   return html`<header class="top">
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>Skip to content</a>
     <p class="brand"><a href="#/">Background Posting</a></p>
-    <nav aria-label="Main">
+    <button type="button" class="menu-button" aria-expanded=${open} aria-controls="main-navigation" onClick=${() => setOpen(!open)}>Menu</button>
+    <nav aria-label="Main" id="main-navigation" class=${open ? "open" : ""}>
       <ul>
         ${me.may.view_scheduler && link("#/scheduler", "Background Posting Scheduler")}
         ${DOCUMENT_TYPES.map((t) => link(`#/documents/${t.type}`, t.plural))}
         ${link("#/runs", "Runs")}
         ${link("#/job-queue", "My Job Queue")}
         ${link("#/worker-log-groups", "Worker Log Groups")}
-        ${link("#/companies", "My Companies")}
         ${me.may.read_audit && link("#/audit", "Audit")}
+        <li class="group">
+          <button type="button" class="link" aria-expanded=${setUpOpen} aria-controls="set-up-links"
+            aria-current=${inSetUp ? "true" : undefined} onClick=${() => setSetUpOpen(!setUpOpen)}>Set-up</button>
+          <ul id="set-up-links" hidden=${!setUpOpen}>
+            ${SET_UP.map(([href, label]) => link(href, label))}
+          </ul>
+        </li>
       </ul>
     </nav>
     <p class="who">Signed in as <strong>${me.user_id}</strong> <button type="button" class="link" onClick=${onSignOut}>Sign out</button></p>
@@ -121,6 +168,14 @@ function Page({ route, me, onMeChanged }) {
   if (first === "runs") return html`<${RunsPage} />`;
   if (first === "job-queue") return html`<${JobQueuePage} />`;
   if (first === "audit") return html`<${AuditPage} me=${me} />`;
+  if (first === "setup" && second === "companies" && third) return html`<${Lazy} module="companies" name="CompanySetupPage" key=${third} id=${decodeURIComponent(third)} me=${me} />`;
+  if (first === "setup" && second === "companies") return html`<${Lazy} module="companies" name="CompanyListPage" key="companies" me=${me} />`;
+  if (first === "setup" && second === "purchase-orders" && third) return html`<${Lazy} module="purchasing" name="PurchaseOrderPage" key=${third} id=${decodeURIComponent(third)} />`;
+  if (first === "setup" && second === "purchase-orders") return html`<${Lazy} module="purchasing" name="PurchaseOrdersPage" key="orders" />`;
+  if (first === "setup" && second === "recurring-invoices" && third) return html`<${Lazy} module="recurring" name="RecurringInvoicePage" key=${third} id=${decodeURIComponent(third)} />`;
+  if (first === "setup" && second === "recurring-invoices") return html`<${Lazy} module="recurring" name="RecurringInvoicesPage" key="recurring" />`;
+  if (first === "setup" && second === "accounts") return html`<${Lazy} module="accounts" name="AccountsPage" key="accounts" />`;
+  if (first === "setup" && second === "settings") return html`<${Lazy} module="settings" name="SettingsPage" key="settings" me=${me} />`;
   return html`<h1>Page not found</h1><p>There is no page <code>${location.hash}</code>. <a href="#/">Go to the start</a>.</p>`;
 }
 

@@ -372,7 +372,9 @@ def test_the_main_flow_by_keyboard_alone_at_400_pixels(
         page.keyboard.press("Enter")
         expect(page.get_by_role("table").get_by_text("Ready to Post")).to_have_count(2)
         # And opens the scheduler tab and clicks Run Now, all by keyboard
-        page.keyboard.press("Shift+Tab")  # from the page back to the navigation
+        page.keyboard.press("Shift+Tab")  # from the page back to the header
+        _tab_to(page, page.get_by_role("button", name="Menu"))  # at 400 px the links are behind it
+        page.keyboard.press("Enter")
         _tab_to(page, page.get_by_role("link", name=SCHEDULER_LINK))
         page.keyboard.press("Enter")
         _tab_to(page, page.get_by_role("button", name="Run Now"))

@@ -243,10 +243,14 @@ MATRIX: dict[str, tuple[str, Request]] = {
         ("200/200 200/200 200/200 200/200 200/200", path("/health")),
     "GET /openapi.json":
         ("200/200 200/200 200/200 200/200 200/200", path("/openapi.json")),
+    "GET /companies":  # everyone may list: the companies they may use
+        ("200/200 200/200 200/200 200/200 200/200", path("/companies")),
     "GET /companies/{company_id}":
         ("200/200 200/200 200/200 200/200 200/403", path("/companies/{company}")),
     "PATCH /companies/{company_id}":
         ("200/200 403/403 403/403 403/403 403/403", path("/companies/{company}", {"name": "Renamed"})),
+    "GET /accounts":
+        ("200/200 200/200 200/200 200/200 200/403", path("/accounts?company={company}")),
     "GET /accounts/{account_id}":
         ("200/200 200/200 200/200 200/200 200/404", account_path()),
     "PATCH /accounts/{account_id}":

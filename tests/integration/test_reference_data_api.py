@@ -84,6 +84,66 @@ def test_users_see_only_companies_they_are_allowed(api: Any) -> None:
     assert refused.status == 403 and refused.error_code == "company_not_allowed"
 
 
+def test_the_list_of_companies_is_those_the_caller_may_use_in_pages(api: Any) -> None:
+    # Given three companies
+    for company in ("ACME", "BETA", "GAMMA"):
+        invoke_api(api, "POST", "/companies", "admin", company_body(company))
+    # When a user allowed every company lists them two at a time
+    first = invoke_api(api, "GET", "/companies?limit=2", "clerk")
+    assert first.status == 200
+    assert [c["id"] for c in first.body["companies"]] == ["ACME", "BETA"]
+    assert first.body["companies"][0]["name"] and first.body["companies"][0]["home_currency"]
+    second = invoke_api(api, "GET", f"/companies?limit=2&next={first.body['next']}", "clerk")
+    # Then the next page holds the rest, and says it is the last
+    assert [c["id"] for c in second.body["companies"]] == ["GAMMA"]
+    assert second.body["next"] is None
+
+    # And a user allowed BETA and GAMMA sees only those, in pages too
+    two = {"sub": "b", "email": "b@example.com", "custom:companies": "GAMMA,BETA"}
+    page = invoke_api(api, "GET", "/companies?limit=1", claims=two)
+    assert [c["id"] for c in page.body["companies"]] == ["BETA"]
+    rest = invoke_api(api, "GET", f"/companies?limit=1&next={page.body['next']}", claims=two)
+    assert [c["id"] for c in rest.body["companies"]] == ["GAMMA"] and rest.body["next"] is None
+    # And a token of one list is refused by the other, naming `next`
+    refused = invoke_api(api, "GET", f"/companies?next={first.body['next']}", claims=two)
+    assert (
+        refused.status == 400 and refused.body["error"]["details"]["errors"][0]["field"] == "next"
+    )
+
+    # And a user logged into GAMMA alone sees GAMMA alone
+    invoke_api(api, "PUT", "/me/companies", "clerk", {"companies": ["GAMMA"]})
+    narrowed = invoke_api(api, "GET", "/companies", "clerk")
+    assert [c["id"] for c in narrowed.body["companies"]] == ["GAMMA"]
+
+
+def test_a_company_s_accounts_are_listed_by_kind_in_pages(api: Any) -> None:
+    # Given two customers and a vendor of ACME, and a customer of BETA
+    for company in ("ACME", "BETA"):
+        invoke_api(api, "POST", "/companies", "admin", company_body(company))
+    for account in (
+        account_body("C1", "ACME"),
+        account_body("C2", "ACME"),
+        account_body("V1", "ACME", kind="vendor", trading_currencies=["GBP"]),
+        account_body("B1", "BETA"),
+    ):
+        assert invoke_api(api, "POST", "/accounts", "admin", account).status == 201
+    # When ACME's accounts are listed two at a time
+    first = invoke_api(api, "GET", "/accounts?company=ACME&limit=2", "clerk")
+    rest = invoke_api(
+        api, "GET", f"/accounts?company=ACME&limit=2&next={first.body['next']}", "clerk"
+    )
+    # Then they are ACME's, in id order, with their fields
+    assert [a["id"] for a in first.body["accounts"] + rest.body["accounts"]] == ["C1", "C2", "V1"]
+    assert first.body["accounts"][0]["name"] and first.body["accounts"][0]["kind"] == "customer"
+    # And only the vendors when asked
+    vendors = invoke_api(api, "GET", "/accounts?company=ACME&kind=vendor", "clerk")
+    assert [a["id"] for a in vendors.body["accounts"]] == ["V1"] and vendors.body["next"] is None
+    # And a user who may not use ACME is refused
+    beta_only = {"sub": "b", "email": "b@example.com", "custom:companies": "BETA"}
+    refused = invoke_api(api, "GET", "/accounts?company=ACME", claims=beta_only)
+    assert refused.status == 403
+
+
 def test_logging_into_fewer_companies_narrows_what_a_user_sees(api: Any) -> None:
     invoke_api(api, "POST", "/companies", "admin", company_body("ACME"))
     invoke_api(api, "POST", "/companies", "admin", company_body("BETA"))

@@ -34,6 +34,8 @@ def working_day(api: Any, settings: Settings) -> dict[str, Any]:
     )
     invoke_api(api, "PATCH", "/companies/ACME", "admin", {"name": "Acme Group"})
     invoke_api(api, "GET", "/companies/ACME", "clerk")
+    invoke_api(api, "GET", "/companies", "clerk")
+    invoke_api(api, "GET", "/accounts?company=ACME&kind=customer", "clerk")
     invoke_api(api, "PUT", "/me/companies", "lister", {"companies": ["ACME"]})
     invoke_api(api, "PUT", "/me/notifications", "clerk", {"reminders": False})
     seen["notification_settings"] = invoke_api(api, "GET", "/me/notifications", "clerk")

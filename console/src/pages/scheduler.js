@@ -124,7 +124,7 @@ export function SchedulerPage({ me }) {
 
     <form onSubmit=${scheduleJob} aria-labelledby="frequency-heading" class="scheduler-form" noValidate>
       <h2 id="frequency-heading">Frequency</h2>
-      ${!admin && html`<p class="notice">Only a System Administrator can change the schedule; you can view it and click Run Now.</p>`}
+      ${!admin && html`<p class="info" role="status">Only a System Administrator can change the schedule; you can view it and click Run Now.</p>`}
       <fieldset disabled=${!admin || busy}>
         <legend>How often the scheduler runs</legend>
         <div class="choices" role="radiogroup">

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from background_posting.domain.company import (
@@ -46,6 +46,46 @@ def create_company(company: Annotated[Company, Body()]) -> Response[dict[str, An
     return created(reference_data.create_company(caller, company))
 
 
+class CompanySummary(BaseModel):
+    id: str
+    name: str
+    home_currency: str
+    dual_currency: str
+    timezone: str
+
+
+class CompaniesPage(BaseModel):
+    companies: list[CompanySummary]
+    next: str | None = Field(description="The following page's token (null: the last page)")
+
+
+@router.get(
+    "/companies",
+    tags=["Companies"],
+    summary="The companies you may use, in id order",
+    description="A page of the companies you may use (those you are logged into); `next` "
+    "gives the following page. `GET /companies/{id}` reads one whole.",
+)
+def list_companies(
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+) -> CompaniesPage:
+    page = reference_data.list_companies(caller_from(router.current_event), limit, next)
+    return CompaniesPage(
+        companies=[
+            CompanySummary(
+                id=c.id,
+                name=c.name,
+                home_currency=c.home_currency,
+                dual_currency=c.dual_currency,
+                timezone=c.timezone,
+            )
+            for c in page.companies
+        ],
+        next=page.next_token,
+    )
+
+
 @router.get("/companies/<company_id>", tags=["Companies"], summary="Read a company")
 def get_company(company_id: CompanyId) -> Company:
     return reference_data.get_company(caller_from(router.current_event), company_id)
@@ -81,6 +121,29 @@ def set_period_status(
 def create_account(account: Annotated[Account, Body()]) -> Response[dict[str, Any]]:
     caller = caller_from(router.current_event)
     return created(reference_data.create_account(caller, account))
+
+
+class AccountsPage(BaseModel):
+    accounts: list[Account]
+    next: str | None = Field(description="The following page's token (null: the last page)")
+
+
+@router.get(
+    "/accounts",
+    tags=["Accounts"],
+    summary="A company's customers and vendors, in id order",
+    description="A page of the accounts of `company` (one you may use), only those of `kind` "
+    "when given (a page may then hold fewer than `limit`); `next` gives the following page.",
+)
+def list_accounts(
+    company: Annotated[str, Query(min_length=1, max_length=40)],
+    kind: Annotated[Literal["customer", "vendor"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+) -> AccountsPage:
+    caller = caller_from(router.current_event)
+    page = reference_data.list_accounts(caller, company, kind, limit, next)
+    return AccountsPage(accounts=page.accounts, next=page.next_token)
 
 
 @router.get("/accounts/<account_id>", tags=["Accounts"], summary="Read a customer or vendor")

@@ -71,6 +71,11 @@ def create_company(caller: Caller, company: Company) -> Company:
     return company
 
 
+def list_companies(caller: Caller, limit: int, token: str | None) -> company_store.CompaniesPage:
+    """A page of the companies the caller may use (those logged into), in id order."""
+    return company_store.list_companies(caller.companies_for(None), limit, token)
+
+
 def get_company(caller: Caller, company_id: str) -> Company:
     caller.require_company(company_id)
     return company_store.get_company(company_id)[0]
@@ -242,6 +247,14 @@ def create_account(caller: Caller, account: Account) -> Account:
     company_store.get_company(account.company)
     account_store.create_account(account, _account_audit(caller, None, account, "create"))
     return account
+
+
+def list_accounts(
+    caller: Caller, company: str, kind: str | None, limit: int, token: str | None
+) -> account_store.AccountsPage:
+    """A page of the customers and vendors of a company the caller may use."""
+    caller.require_company(company)
+    return account_store.accounts_of(company, kind, limit, token)
 
 
 def get_account(caller: Caller, account_id: str) -> Account:

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pynamodb.attributes import UnicodeAttribute, VersionAttribute
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from background_posting.domain.company import Account
 from background_posting.domain.errors import Conflict, NotFound
 from background_posting.domain.types import STORED
-from background_posting.store import companies
+from background_posting.store import companies, page_tokens
 from background_posting.store.base import StoreModel, register
 from background_posting.store.writes import Write, put_with
+
+
+class ByCompany(GlobalSecondaryIndex["AccountRecord"]):
+    """A company's accounts, in id order (GET /accounts?company=)."""
+
+    class Meta:
+        index_name = "by-company"
+        projection = AllProjection()
+
+    company = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
 
 
 @register(lambda s: s.accounts_table)
@@ -22,6 +36,35 @@ class AccountRecord(StoreModel):
     company = UnicodeAttribute()
     body = UnicodeAttribute()
     version = VersionAttribute()
+
+    by_company = ByCompany()
+
+
+@dataclass(frozen=True)
+class AccountsPage:
+    accounts: list[Account]
+    next_token: str | None
+
+
+def accounts_of(company: str, kind: str | None, limit: int, token: str | None) -> AccountsPage:
+    """A page of the company's accounts in id order (the by-company index, a Query), only
+    those of `kind` when given; `next` resumes after the last one read, bound to the query."""
+    query = ("accounts", company, kind)
+    start = (
+        page_tokens.start_key(
+            token, query, frozenset({"id", "company"}), lambda key: key["company"] == company
+        )
+        if token
+        else None
+    )
+    result = AccountRecord.by_company.query(
+        company, limit=limit, last_evaluated_key=start, page_size=limit
+    )
+    found = [Account.model_validate_json(record.body, context=STORED) for record in result]
+    return AccountsPage(
+        [a for a in found if kind is None or a.kind == kind],
+        page_tokens.token_for(query, result.last_evaluated_key),
+    )
 
 
 def create_account(account: Account, audit: Write) -> None:

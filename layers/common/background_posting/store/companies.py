@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from background_posting.domain.company import Company
@@ -11,11 +15,23 @@ from background_posting.domain.documents import TRANSACTION_PREFIX
 from background_posting.domain.errors import Conflict, InvalidRequest, NotFound
 from background_posting.domain.settings import CompanySettings
 from background_posting.domain.types import STORED
-from background_posting.store import counters
+from background_posting.store import counters, page_tokens
 from background_posting.store.base import StoreModel, register
 from background_posting.store.writes import Write, put_with, transact
 
 PROFILE = "profile"
+
+
+class ByKind(GlobalSecondaryIndex["CompanyRecord"]):
+    """Every company's profile key under `kind = profile`, in id order: the list of companies
+    (keys only; the profiles are read by id)."""
+
+    class Meta:
+        index_name = "by-kind"
+        projection = KeysOnlyProjection()
+
+    kind = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
 
 
 @register(lambda s: s.companies_table)
@@ -28,6 +44,8 @@ class CompanyRecord(StoreModel):
     body = UnicodeAttribute(null=True)
     value = NumberAttribute(null=True)
     version = VersionAttribute()
+
+    by_kind = ByKind()
 
 
 MAX_PROFILE_BYTES = 350_000
@@ -88,6 +106,53 @@ def existing(company_ids: list[str]) -> set[str]:
     """Which of these companies exist (one consistent batch read per 100)."""
     keys = [(company_id, PROFILE) for company_id in sorted(set(company_ids))]
     return {record.id for record in CompanyRecord.batch_get(keys, consistent_read=True)}
+
+
+@dataclass(frozen=True)
+class CompaniesPage:
+    companies: list[Company]
+    next_token: str | None
+
+
+_PROFILE_KEY = frozenset({"id", "kind"})
+
+
+def list_companies(companies: Sequence[str] | None, limit: int, token: str | None) -> CompaniesPage:
+    """A page of companies in id order: `companies` (those named, the ones that exist), or
+    every company (None: the by-kind index, a Query); `next` resumes after the last one."""
+    query = ("companies", None if companies is None else sorted(companies))
+    if companies is not None:
+        named = sorted(set(companies))
+        after = page_tokens.opened(token, query, frozenset({"after"}))["after"] if token else ""
+        if not isinstance(after, str):
+            raise page_tokens.bad_token("is not one this API gave out")
+        ids = [c for c in named if c > after][:limit]
+        more = len([c for c in named if c > after]) > limit
+        return CompaniesPage(
+            _profiles(ids), page_tokens.sealed(query, {"after": ids[-1]}) if more else None
+        )
+    start = (
+        page_tokens.start_key(
+            token, query, _PROFILE_KEY, lambda key: key["kind"] == PROFILE, "another list"
+        )
+        if token
+        else None
+    )
+    result = CompanyRecord.by_kind.query(
+        PROFILE, limit=limit, last_evaluated_key=start, page_size=limit
+    )
+    ids = [record.id for record in result]
+    return CompaniesPage(_profiles(ids), page_tokens.token_for(query, result.last_evaluated_key))
+
+
+def _profiles(company_ids: list[str]) -> list[Company]:
+    """These companies' profiles, in the order given (one consistent batch read per 100)."""
+    keys = [(company_id, PROFILE) for company_id in company_ids]
+    found = {
+        record.id: Company.model_validate_json(record.body or "{}", context=STORED)
+        for record in CompanyRecord.batch_get(keys, consistent_read=True)
+    }
+    return [found[c] for c in company_ids if c in found]
 
 
 class PostingsMoved(Conflict):
