@@ -355,9 +355,13 @@ def test_the_openapi_document_describes_purchasing_and_verification(api: Any) ->
     assert {"status", "expected", "invoiced", "difference", "checked_at", "errors"} <= set(
         schemas["Verification"]["properties"]
     )
-    assert {"tolerance_amount", "tolerance_percent", "within_tolerance", "after_posting"} == set(
-        schemas["InvoiceVerificationSettings"]["properties"]
-    )
+    assert {
+        "tolerance_amount",
+        "tolerance_percent",
+        "within_tolerance",
+        "after_posting",
+        "post_values",
+    } == set(schemas["InvoiceVerificationSettings"]["properties"])
     assert {"post"} <= set(paths["/documents/{document_id}/complete-verification"])
 
 
@@ -546,3 +550,30 @@ def test_purchase_orders_are_refused_where_they_do_not_belong(api: Any, aws: Set
     both = invoice_body(purchase_orders=[ORDER_ID])  # and lines referencing the order
     answer = office.call("POST", "/documents", "clerk", both)
     assert answer.status == 400 and "purchase_orders" in answer.body["error"]["message"]
+
+
+def test_a_company_may_post_the_suggested_values_instead_of_the_vendor_s(
+    api: Any, aws: Settings
+) -> None:
+    # Given a company that posts what verification suggests, and the source's receipts
+    office = Purchasing(api, aws, invoice_verification={"post_values": "suggested"})
+    office.receive(1, "100")
+    office.receive(2, "50")
+    # ...and the vendor's invoice of 1,100.00 and 500.00 for them
+    invoice = office.invoice()
+
+    # When it is posted online
+    posted = office.post_online(invoice)
+
+    # Then the ledger shows the items at their suggested values, 1,000.00 and 600.00
+    assert posted.status == 200, posted.body
+    assert posted.body["verification"]["posted_values"] == "suggested"
+    values = sorted(value for _, value in analysis(office.transaction(invoice)))
+    assert values == ["1000.00", "600.00"]
+    # ...and a value the setting does not know is refused, naming the field, nothing changed
+    refused = office.call(
+        "PUT", "/companies/ACME/settings", "admin", {"invoice_verification": {"post_values": "x"}}
+    )
+    assert refused.status == 400 and "post_values" in str(refused.body)
+    kept = office.call("GET", "/companies/ACME/settings", "admin").body
+    assert kept["invoice_verification"]["post_values"] == "suggested"

@@ -99,7 +99,8 @@ def test_an_invoice_naming_a_large_order_posts_its_suggested_lines_online(
     local_store: Settings,
 ) -> None:
     # Given a received order of 1,200 lines (the 10,000 of the keyed test, and of `make bench`,
-    # take minutes here; 1,200 takes the chunked path just the same) and an invoice that names it and keys no lines
+    # take minutes here; 1,200 takes the chunked path just the same) and an invoice that names
+    # it and keys no lines
     given_company()
     given_received_mass_order(1_200)
     body = invoice_body(purchase_orders=[MASS_ORDER_ID])

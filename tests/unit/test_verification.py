@@ -299,6 +299,55 @@ def test_an_exact_invoice_posts_its_own_lines_only() -> None:
     assert _post(verified) == {"2100": Decimal("-1600.00"), "5000": Decimal("1600.00")}
 
 
+def test_the_suggested_values_post_when_the_company_says_so() -> None:
+    # Given the source's invoice: the vendor's lines 1,100.00 (order line 1) and 500.00 (line 2)
+    # against 100 received at 10.00 and 50 at 12.00, and a company posting suggested values
+    document = _invoice([("100", "11.00", 1), ("50", "10.00", 2)])
+    received = lines_by_key(order_line(1, "100", "10", "100"), order_line(2, "50", "12", "50"))
+    settings = InvoiceVerificationSettings(post_values="suggested")
+
+    # When it is verified and posted
+    result = verify(references(document), received, settings, "GBP", NOW)
+    posted = lines_to_post(document.model_copy(update={"verification": result}), "7910", "5000")
+
+    # Then the ledger shows the suggested items, 1,000.00 and 600.00, not the vendor's values
+    assert result.status == "verified" and result.posted_values == "suggested"
+    assert [
+        (line.purchase_order_line, line.quantity, line.unit_price) for line in posted.lines
+    ] == [
+        (1, Decimal(100), Decimal(10)),
+        (2, Decimal(50), Decimal(12)),
+    ]
+    assert [line.description for line in posted.lines] == ["Item 1", "Item 2"]
+    # ...and a keyed company (the default) keeps the vendor's lines
+    keyed = verify(references(document), received, EXACT, "GBP", NOW)
+    assert keyed.posted_values == "keyed"
+    assert lines_to_post(
+        document.model_copy(update={"verification": keyed}), "7910", "5000"
+    ).lines == (document.lines)
+
+
+@pytest.mark.parametrize(
+    ("within", "vendor", "small"),
+    [("accept", "-1003.00", "3.00"), ("reduce", "-1000.00", None)],
+)
+def test_suggested_values_within_tolerance_owe_the_vendor_the_invoice_or_the_reduced_total(
+    within: str, vendor: str, small: str | None
+) -> None:
+    settings = InvoiceVerificationSettings(
+        tolerance_amount=Decimal(5),
+        within_tolerance=within,  # type: ignore[arg-type]
+        post_values="suggested",
+    )
+    document = _invoice([("100", "10.03", 1)])
+    received = lines_by_key(order_line(1, "100", "10", "100"))
+    result = verify(references(document), received, settings, "GBP", NOW)
+    totals = _post(document.model_copy(update={"verification": result}))
+    assert totals["2100"] == Decimal(vendor)
+    assert totals["5000"] == Decimal("1000.00")  # what the receipts are worth
+    assert totals.get("7910") == (Decimal(small) if small else None)
+
+
 def test_an_invoice_referencing_orders_is_verified_in_the_background_before_it_posts() -> None:
     from background_posting.domain.background import background_reasons, plan_items
     from background_posting.domain.settings import BackgroundPostingSettings

@@ -59,6 +59,7 @@ function CompanySettingsForm({ company, settings, admin, onSaved }) {
     journal_line_limit: String(settings.journal_line_limit),
     tolerance_amount: String(v.tolerance_amount ?? "0"), tolerance_percent: String(v.tolerance_percent ?? "0"),
     within_tolerance: v.within_tolerance || "accept", after_posting: v.after_posting || "posted",
+    post_values: v.post_values || "keyed",
   });
   const [validations, setValidations] = useState(settings.custom_validations || []);
   const [rule, setRule] = useState({ rule: "required_field", field: "reference", amount: "", gl_accounts: "", message: "" });
@@ -74,6 +75,7 @@ function CompanySettingsForm({ company, settings, admin, onSaved }) {
     invoice_verification: {
       tolerance_amount: form.tolerance_amount.trim(), tolerance_percent: form.tolerance_percent.trim(),
       within_tolerance: form.within_tolerance, after_posting: form.after_posting,
+      post_values: form.post_values,
     },
   });
   const save = async (list, done) => {
@@ -120,6 +122,8 @@ function CompanySettingsForm({ company, settings, admin, onSaved }) {
           ${(a) => html`<select ...${a} value=${form.within_tolerance} onChange=${set("within_tolerance")}><option value="accept">Accept</option><option value="reduce">Reduce</option></select>`}</${Field}>
         <${Field} label="After posting" name="invoice_verification.after_posting" error=${error} idPrefix="s-" hint="Posted, not completed keeps a verified invoice waiting for someone to complete its verification before payment.">
           ${(a) => html`<select ...${a} value=${form.after_posting} onChange=${set("after_posting")}><option value="posted">Posted</option><option value="posted_not_completed">Posted, not completed</option></select>`}</${Field}>
+        <${Field} label="Values posted" name="invoice_verification.post_values" error=${error} idPrefix="s-" hint="As keyed posts the vendor's lines; Suggested posts each order line at what was received and not yet invoiced, at the order's price.">
+          ${(a) => html`<select ...${a} value=${form.post_values} onChange=${set("post_values")}><option value="keyed">As keyed</option><option value="suggested">Suggested</option></select>`}</${Field}>
       </div>
     </fieldset>
     <fieldset disabled=${!admin || busy}>

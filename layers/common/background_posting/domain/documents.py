@@ -277,6 +277,11 @@ class Verification(LazyModel):
     )
     reduced_by: Amount | None = None
     small_difference: Amount | None = None
+    posted_values: Literal["keyed", "suggested"] | None = Field(
+        default=None,
+        description="Verified: the lines that posted for the order lines, the clerk's "
+        "(`keyed`) or verification's (`suggested`), by the company's `post_values`.",
+    )
     checked_at: datetime | None = None
     errors: list[dict[str, Any]] = Field(default_factory=list)
     order_lines: list[OrderLineCheck] = Field(default_factory=list)

@@ -68,6 +68,13 @@ class InvoiceVerificationSettings(LazyModel):
         "posted_not_completed until someone completes it (POST "
         "/documents/{id}/complete-verification), for a second look before payment",
     )
+    post_values: Literal["keyed", "suggested"] = Field(
+        default="keyed",
+        description="keyed: a verified invoice posts its lines as the clerk keyed them (the "
+        "vendor's values); suggested: each referenced order line posts what verification "
+        "suggests for it (the quantity received and not invoiced, at the order's price), the "
+        "vendor's lines referencing it replaced",
+    )
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,7 @@ def verify(
             errors=_errors(checks, first_index, currency, online=online, **base),
             **base,
         )
+    base["posted_values"] = settings.post_values
     if difference == 0:
         return Verification(status="verified", outcome="matched", **base)
     if settings.within_tolerance == "reduce" and difference > 0:
@@ -310,6 +318,8 @@ def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str
         return document
     if verification.suggested:
         document = with_suggestion(document, verification.suggested)
+    if verification.posted_values == "suggested":
+        return _at_suggested_values(document, verification, small_differences_gl)
     order_gl = {(c.purchase_order, c.line): c.gl_account for c in verification.order_lines}
     own: list[Any] = []
     for line in document.lines:  # a line without an account takes its order line's
@@ -353,6 +363,56 @@ def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str
             )
         )
     lines = [*own, *added]
+    return document.model_copy(update={"lines": lines, "line_count": len(lines)})
+
+
+def _at_suggested_values(
+    document: Document, verification: Verification, small_differences_gl: str
+) -> Document:
+    """The company's `post_values: suggested`: the lines that reference order lines give way to
+    one line per order line at what verification suggests (its quantity received and not
+    invoiced, at the order's price, to its account, taxed as the first line that referenced
+    it), so the expense is what the receipts are worth. `reduced` needs nothing more: that is
+    the expected total. `accepted` with a difference posts it to the small-differences account,
+    so the vendor is still owed what it invoiced."""
+    referencing = [
+        line
+        for line in document.lines
+        if isinstance(line, DocumentLine) and line.purchase_order is not None
+    ]
+    first: dict[OrderKey, DocumentLine] = {}
+    for line in referencing:
+        first.setdefault((line.purchase_order or "", line.purchase_order_line or 0), line)
+    own = [
+        line
+        for line in document.lines
+        if not (isinstance(line, DocumentLine) and line.purchase_order is not None)
+    ]
+    suggested = [
+        DocumentLine(
+            description=(check.description or f"{check.purchase_order} line {check.line}")[:255],
+            quantity=check.available,
+            unit_price=check.unit_price,
+            gl_account=check.gl_account or keyed.gl_account,
+            tax_code=keyed.tax_code,
+            purchase_order=check.purchase_order,
+            purchase_order_line=check.line,
+        )
+        for check in verification.order_lines
+        if check.available != 0
+        and (keyed := first.get((check.purchase_order, check.line))) is not None
+    ]
+    added: list[DocumentLine] = []
+    if verification.outcome == "accepted" and verification.small_difference:
+        added.append(
+            DocumentLine(
+                description="Small difference accepted at invoice verification",
+                quantity=Decimal(1),
+                unit_price=verification.small_difference,
+                gl_account=small_differences_gl,
+            )
+        )
+    lines = [*own, *suggested, *added]
     return document.model_copy(update={"lines": lines, "line_count": len(lines)})
 
 
