@@ -346,14 +346,7 @@ def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str
             )
         )
     if verification.outcome == "accepted" and verification.small_difference:
-        added.append(
-            DocumentLine(
-                description="Small difference accepted at invoice verification",
-                quantity=Decimal(1),
-                unit_price=verification.small_difference,
-                gl_account=small_differences_gl,
-            )
-        )
+        added.append(_small_difference(verification.small_difference, small_differences_gl))
         added.append(
             DocumentLine(
                 description="Small difference moved to the small differences account",
@@ -364,6 +357,16 @@ def lines_to_post(document: Document, small_differences_gl: str, expense_gl: str
         )
     lines = [*own, *added]
     return document.model_copy(update={"lines": lines, "line_count": len(lines)})
+
+
+def _small_difference(amount: Decimal, small_differences_gl: str) -> DocumentLine:
+    """The difference accepted within tolerance, on the small-differences account."""
+    return DocumentLine(
+        description="Small difference accepted at invoice verification",
+        quantity=Decimal(1),
+        unit_price=amount,
+        gl_account=small_differences_gl,
+    )
 
 
 def _at_suggested_values(
@@ -404,14 +407,7 @@ def _at_suggested_values(
     ]
     added: list[DocumentLine] = []
     if verification.outcome == "accepted" and verification.small_difference:
-        added.append(
-            DocumentLine(
-                description="Small difference accepted at invoice verification",
-                quantity=Decimal(1),
-                unit_price=verification.small_difference,
-                gl_account=small_differences_gl,
-            )
-        )
+        added.append(_small_difference(verification.small_difference, small_differences_gl))
     lines = [*own, *suggested, *added]
     return document.model_copy(update={"lines": lines, "line_count": len(lines)})
 
