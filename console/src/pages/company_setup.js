@@ -186,7 +186,7 @@ function Profile({ company: c, posted, admin, save }) {
         ${text("Company name", "name")}
         ${text("Home currency", "home_currency", currencyHint, { readOnly: posted })}
         ${text("Dual currency", "dual_currency", currencyHint, { readOnly: posted })}
-        ${text("Time zone", "timezone", "Decides which day a run posts on and a document's post_on date.")}
+        ${text("Time zone", "timezone", "The company's local time: which day a run posts on, and when a document to be posted on a date is due.")}
       </div>
     </fieldset>
     <fieldset disabled=${!admin || s.busy}>
