@@ -78,6 +78,30 @@ export function useLoad(load, deps) {
   return { ...state, reload: () => setTick((t) => t + 1) };
 }
 
+/** One action at a time on a page: `act(work)` runs `work` (an async function whose answer is
+ * the message to show), busy meanwhile, then tells `onChanged`; a refusal is kept as `error`
+ * (and given to `onRefused`). `ask()` opens the page's "are you sure" box. */
+export function useAction(onChanged, onRefused) {
+  const [error, setError] = useState(null);
+  const [message, setMessage] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const act = async (work) => {
+    setBusy(true); setError(null); setMessage(null); setConfirming(false);
+    try {
+      setMessage(await work());
+      onChanged();
+    } catch (failure) {
+      setError(failure);
+      onRefused?.(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const ask = () => { setError(null); setMessage(null); setConfirming(true); };
+  return { error, setError, message, busy, confirming, setConfirming, act, ask };
+}
+
 export function Loading({ what }) {
   return html`<p class="loading" role="status">Loading ${what}…</p>`;
 }

@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { call, get, post, query } from "../api.js";
-import { ErrorMessage, Loading, Money, Notice, Status, typeName, useLoad, when } from "../ui.js";
+import { ErrorMessage, Loading, Money, Notice, Status, typeName, useAction, useLoad, when } from "../ui.js";
 import { WayOut } from "./way_out.js";
 import { Reversal } from "./reverse.js";
 import { DocumentForm, Outcome, Totals, takeOutcome } from "./document_form.js";
@@ -158,25 +158,13 @@ function LastBackgroundErrors({ document }) {
 }
 
 function Actions({ document, me, onChanged, onRefused, unsaved }) {
-  const [error, setError] = useState(null);
-  const [message, setMessage] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const [confirming, setConfirming] = useState(false);
+  // a refusal also goes to the form, which shows the problems it names at their fields
+  const { error, setError, message, busy, confirming, setConfirming, act } = useAction(
+    onChanged,
+    onRefused,
+  );
   const [printable, setPrintable] = useState(null);
   const frame = useRef(null);
-  const act = async (work) => {
-    setBusy(true); setError(null); setMessage(null);
-    try {
-      setMessage(await work());
-      onChanged();
-    } catch (failure) {
-      setError(failure);
-      onRefused?.(failure); // the form shows the problems it names at their fields
-    } finally {
-      setBusy(false);
-      setConfirming(false);
-    }
-  };
   const d = document;
   const postIt = () => act(async () => {
     const answer = await post(`/documents/${d.id}/post`, { mode: "auto" });

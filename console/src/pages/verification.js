@@ -4,10 +4,9 @@
 // Reschedule verification (verified again in the next run), Set back to In Progress (its
 // worker items go with it; change it and post it again) and Discard (asks first). Anyone
 // logged into the company may use them, as they may post it.
-import { useState } from "preact/hooks";
 import { html } from "../html.js";
 import { post, put } from "../api.js";
-import { ErrorMessage, Money, Notice, when } from "../ui.js";
+import { ErrorMessage, Money, Notice, useAction, when } from "../ui.js";
 
 /** The invoice waits for goods: verified with errors, still Ready to Post. */
 export const verifiedWithErrors = (d) => d.status === "Ready to Post" && d.verification?.status === "with_errors";
@@ -28,23 +27,10 @@ function OrderLines({ lines, currency }) {
 }
 
 export function VerificationPanel({ document: d, onChanged }) {
-  const [error, setError] = useState(null);
-  const [message, setMessage] = useState(null); // kept when the invoice has moved on
-  const [busy, setBusy] = useState(false);
-  const [confirming, setConfirming] = useState(false);
+  // the message is kept when the invoice has moved on
+  const { error, message, busy, confirming, setConfirming, act, ask } = useAction(onChanged);
   if (!verifiedWithErrors(d)) return message ? html`<${Notice} text=${message} />` : null;
   const v = d.verification;
-  const act = async (work) => {
-    setBusy(true); setError(null); setMessage(null); setConfirming(false);
-    try {
-      setMessage(await work());
-      onChanged();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
   const reschedule = () => act(async () => {
     await post(`/documents/${d.id}/reschedule-verification`);
     return `${d.number} is verified again in the next run of the Background Posting Scheduler.`;
@@ -72,7 +58,7 @@ export function VerificationPanel({ document: d, onChanged }) {
     <div class="actions">
       <button type="button" disabled=${busy} onClick=${reschedule}>Reschedule verification</button>
       <button type="button" class="secondary" disabled=${busy} onClick=${setBack}>Set back to In Progress</button>
-      <button type="button" class="danger" disabled=${busy || confirming} onClick=${() => { setError(null); setMessage(null); setConfirming(true); }}>Discard</button>
+      <button type="button" class="danger" disabled=${busy || confirming} onClick=${ask}>Discard</button>
     </div>
     ${confirming && html`<div class="confirm" role="group" aria-label="Confirm discard">
       <p>Discard ${d.number} as it is? Its worker items are removed and a discarded invoice cannot be posted.</p>

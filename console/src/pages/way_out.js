@@ -5,7 +5,7 @@
 import { useState } from "preact/hooks";
 import { html } from "../html.js";
 import { del, get, post, put, query } from "../api.js";
-import { ErrorMessage, Notice, useLoad } from "../ui.js";
+import { ErrorMessage, Notice, useAction, useLoad } from "../ui.js";
 import { verifiedWithErrors } from "./verification.js";
 
 function NamedItems({ error }) {
@@ -75,22 +75,8 @@ function Steering({ document: d, me, onChanged }) {
 }
 
 function AdminWayOut({ document: d, me, onChanged }) {
-  const [error, setError] = useState(null);
-  const [message, setMessage] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const [confirming, setConfirming] = useState(false);
+  const { error, message, busy, confirming, setConfirming, act, ask } = useAction(onChanged);
   if (d.status !== "Ready to Post" || !me.may.set_back_to_in_progress) return null;
-  const act = async (work) => {
-    setBusy(true); setError(null); setMessage(null); setConfirming(false);
-    try {
-      setMessage(await work());
-      onChanged();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
   const removeItems = () => act(async () => {
     const answer = await del(`/documents/${d.id}/worker-items`);
     const n = answer.removed;
@@ -104,7 +90,7 @@ function AdminWayOut({ document: d, me, onChanged }) {
     <h2 id="way-out-heading">Stuck? The way out</h2>
     <p>A System Administrator first removes the document's worker items (so no run picks it up), then sets it back to In Progress. A worker item a worker holds right now cannot be removed until that worker finishes.</p>
     <div class="actions">
-      <button type="button" class="danger" disabled=${busy || confirming} onClick=${() => { setError(null); setMessage(null); setConfirming(true); }}>Remove worker items</button>
+      <button type="button" class="danger" disabled=${busy || confirming} onClick=${ask}>Remove worker items</button>
       <button type="button" disabled=${busy} onClick=${backToInProgress}>Set back to In Progress</button>
     </div>
     ${confirming && html`<div class="confirm" role="group" aria-label="Confirm removing worker items">
